@@ -1,0 +1,124 @@
+"""FalkorDB adapter: the asyncio ``falkordb`` client over the Redis protocol.
+
+Never FalkorDB's Bolt endpoint: it is experimental and crashes the server on ordinary queries.
+FalkorDB runs each query atomically, so a batch is a pipeline of atomic, idempotent statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import redis.exceptions as redis_errors
+from falkordb.asyncio import FalkorDB
+from falkordb.edge import Edge
+from falkordb.node import Node
+
+from graph_schema.dialect import FALKORDB, SchemaOp
+from graph_schema.port import GraphStore, Params, Row, Statement
+from hub.errors import GraphAuthError, GraphQueryError, GraphUnreachable, SchemaError
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Node | Edge):
+        return dict(value.properties)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class FalkorDBStore(GraphStore):
+    def __init__(self, host: str, port: int, graph: str, username: str | None = None,
+                 password: str | None = None) -> None:
+        self.dialect = FALKORDB
+        self.round_trips = 0
+        self._where = f"FalkorDB at {host}:{port}"
+        self._graph_name = graph
+        try:  # the client probes the server (cluster or not) as it is built
+            self._db = FalkorDB(host=host, port=port, username=username or None, password=password or None,
+                                socket_connect_timeout=5)
+        except (redis_errors.RedisError, OSError) as exc:
+            raise self._translate(exc, "connecting") from None
+        self._graph = self._db.select_graph(graph)
+
+    @property
+    def graph_name(self) -> str:
+        return self._graph_name
+
+    def _translate(self, exc: Exception, what: str) -> Exception:
+        if isinstance(exc, redis_errors.AuthenticationError) or any(
+            marker in str(exc) for marker in ("WRONGPASS", "NOAUTH", "invalid password")
+        ):
+            return GraphAuthError(f"{self._where} refused the credentials: check HUB_GRAPH_USER/HUB_GRAPH_PASSWORD")
+        if isinstance(exc, redis_errors.ConnectionError | redis_errors.TimeoutError | OSError):
+            return GraphUnreachable(
+                f"{self._where} does not answer ({exc}): start it with `hub db start` or check HUB_GRAPH_URI"
+            )
+        return GraphQueryError(f"{what} failed on {self._where}: {exc}")
+
+    async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
+        text = self.dialect.render(query)
+        self.round_trips += 1
+        try:
+            if write:
+                result = await self._graph.query(text, dict(params or {}))
+            else:
+                result = await self._graph.ro_query(text, dict(params or {}))
+        except redis_errors.ResponseError as exc:
+            if not write and "empty key" in str(exc):
+                return []  # the graph does not exist yet: a read of it finds nothing
+            raise self._translate(exc, _first_words(text)) from None
+        except (redis_errors.RedisError, OSError) as exc:
+            raise self._translate(exc, _first_words(text)) from None
+        columns = [h[1] for h in result.header] if result.header else []
+        return [dict(zip(columns, (_plain(v) for v in row), strict=True)) for row in result.result_set]
+
+    async def ping(self) -> None:
+        self.round_trips += 1
+        try:
+            await self._db.connection.ping()
+        except (redis_errors.RedisError, OSError) as exc:
+            raise self._translate(exc, "PING") from None
+
+    async def run_batch(self, statements: Sequence[Statement]) -> None:
+        for statement in statements:
+            await self.run(statement.query, statement.params, write=True)
+
+    async def _apply(self, op: SchemaOp) -> bool:
+        try:
+            if op.command is not None:
+                self.round_trips += 1
+                await self._db.connection.execute_command(*op.command)
+            else:
+                assert op.cypher is not None
+                await self.run(op.cypher, write=True)
+        except GraphQueryError as exc:
+            if any(marker in str(exc) for marker in op.already_exists):
+                return False
+            raise SchemaError(f"creating {op.description} failed on {self._where}: {exc}") from None
+        except redis_errors.ResponseError as exc:
+            if any(marker in str(exc) for marker in op.already_exists):
+                return False
+            raise SchemaError(f"creating {op.description} failed on {self._where}: {exc}") from None
+        except (redis_errors.RedisError, OSError) as exc:
+            raise self._translate(exc, op.description) from None
+        return True
+
+    async def clear(self) -> None:
+        try:
+            self.round_trips += 1
+            await self._graph.delete()
+        except redis_errors.ResponseError as exc:
+            if "empty key" not in str(exc) and "Invalid graph operation" not in str(exc):
+                raise self._translate(exc, "deleting the graph") from None
+        except (redis_errors.RedisError, OSError) as exc:
+            raise self._translate(exc, "deleting the graph") from None
+
+    async def close(self) -> None:
+        await self._db.connection.aclose()
+
+
+def _first_words(text: str) -> str:
+    return "statement `" + " ".join(text.split()[:6]) + " …`"

@@ -1,0 +1,130 @@
+"""The graph model: every node label and relationship type, with their keys and properties.
+
+Labels and relationship types are Enums so that no query spells one by hand. ``NODES`` and
+``RELATIONSHIPS`` are the typed definitions the upsert statements, the schema DDL and the
+Neo4j lint are all generated from: change the model here and everything follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Label(StrEnum):
+    PERSON = "Person"
+    SOURCE_RECORD = "SourceRecord"
+    HOUSEHOLD = "Household"
+    REGION = "Region"
+    PROGRAM = "Program"
+    PPKS_CATEGORY = "PpksCategory"
+    PANTI = "Panti"
+    PSKS_ACTOR = "PsksActor"
+    AGENCY = "Agency"
+    SERVICE_EVENT = "ServiceEvent"
+    MATCH_CANDIDATE = "MatchCandidate"
+    HUB_META = "HubMeta"
+
+
+class RelType(StrEnum):
+    RESOLVES_TO = "RESOLVES_TO"
+    MEMBER_OF = "MEMBER_OF"
+    ENROLLED_IN = "ENROLLED_IN"
+    HAS_CONDITION = "HAS_CONDITION"
+    RESIDENT_OF = "RESIDENT_OF"
+    ABOUT = "ABOUT"
+    REFERRED_TO = "REFERRED_TO"
+    HANDLED = "HANDLED"
+    LOCATED_IN = "LOCATED_IN"
+    PART_OF = "PART_OF"
+    RECORDED_IN = "RECORDED_IN"
+    COMPARES = "COMPARES"
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """A node type: its label, the properties that identify it, and the others it may carry."""
+
+    label: Label
+    key: tuple[str, ...]
+    properties: dict[str, type]
+
+    @property
+    def all_properties(self) -> tuple[str, ...]:
+        return (*self.key, *self.properties)
+
+
+@dataclass(frozen=True)
+class RelSpec:
+    """A relationship type between two node types.
+
+    ``identity`` are the relationship properties that tell two parallel relationships apart
+    (for example the source record that stated an enrolment): MERGE matches on them, so the
+    same fact stated twice is one relationship and two different facts stay two.
+    """
+
+    rel_type: RelType
+    start: Label
+    end: Label
+    properties: dict[str, type]
+    identity: tuple[str, ...] = ()
+
+
+PROVENANCE: dict[str, type] = {"source": str, "source_key": str, "batch_id": str}
+
+NODES: dict[Label, NodeSpec] = {
+    spec.label: spec
+    for spec in (
+        NodeSpec(Label.PERSON, ("person_id",), {
+            "nik": str, "name": str, "birth_date": str, "sex": str, "mother_name": str,
+            "kk": str, "region_code": str, "created_at": str, "updated_at": str,
+        }),
+        NodeSpec(Label.SOURCE_RECORD, ("source", "source_key"), {
+            "record_id": str, "nik": str, "nik_raw": str, "nik_status": str, "kk": str, "name": str,
+            "birth_date": str, "birth_year": int, "sex": str, "mother_name": str, "region_code": str,
+            "raw": str, "content_hash": str, "batch_id": str, "file_hash": str, "row_number": int,
+            "loaded_at": str, "previous": str,
+        }),
+        NodeSpec(Label.HOUSEHOLD, ("kk",), {"region_code": str, "address": str, "decile": int}),
+        NodeSpec(Label.REGION, ("code",), {"name": str, "level": int, "type": str}),
+        NodeSpec(Label.PROGRAM, ("code",), {"name": str, "funding": str}),
+        NodeSpec(Label.PPKS_CATEGORY, ("code",), {"name": str}),
+        NodeSpec(Label.PANTI, ("panti_id",), {"name": str, "region_code": str, "kind": str}),
+        NodeSpec(Label.PSKS_ACTOR, ("actor_id",), {"name": str, "kind": str, "nik": str, "region_code": str}),
+        NodeSpec(Label.AGENCY, ("agency_id",), {"name": str, "kind": str}),
+        NodeSpec(Label.SERVICE_EVENT, ("event_id",), {
+            "kind": str, "date": str, "status": str, "status_history": str, "summary": str,
+            "region_code": str, "latitude": float, "longitude": float, "source": str, "source_key": str,
+        }),
+        NodeSpec(Label.MATCH_CANDIDATE, ("candidate_id",), {
+            "probability": float, "match_weight": float, "match_weights": str, "status": str,
+            "decision": str, "decided_by": str, "decided_at": str, "reason": str, "created_at": str,
+        }),
+        NodeSpec(Label.HUB_META, ("key",), {"version": int, "applied_at": str}),
+    )
+}
+
+RELATIONSHIPS: dict[RelType, RelSpec] = {
+    spec.rel_type: spec
+    for spec in (
+        RelSpec(RelType.RESOLVES_TO, Label.SOURCE_RECORD, Label.PERSON,
+                {"method": str, "probability": float, "linked_at": str, "run_id": str}),
+        RelSpec(RelType.MEMBER_OF, Label.PERSON, Label.HOUSEHOLD, {"relation": str, **PROVENANCE}),
+        RelSpec(RelType.ENROLLED_IN, Label.PERSON, Label.PROGRAM,
+                {"from": str, "to": str, "status": str, **PROVENANCE}, identity=("source", "source_key")),
+        RelSpec(RelType.HAS_CONDITION, Label.PERSON, Label.PPKS_CATEGORY,
+                {"recorded_on": str, **PROVENANCE}, identity=("source", "source_key")),
+        RelSpec(RelType.RESIDENT_OF, Label.PERSON, Label.PANTI,
+                {"from": str, "to": str, **PROVENANCE}, identity=("source", "source_key")),
+        RelSpec(RelType.ABOUT, Label.SERVICE_EVENT, Label.PERSON, {"role": str}),
+        RelSpec(RelType.REFERRED_TO, Label.SERVICE_EVENT, Label.AGENCY, {"status": str, "date": str}),
+        RelSpec(RelType.HANDLED, Label.PSKS_ACTOR, Label.SERVICE_EVENT, {"role": str}),
+        RelSpec(RelType.LOCATED_IN, Label.HOUSEHOLD, Label.REGION, {}),
+        RelSpec(RelType.PART_OF, Label.REGION, Label.REGION, {}),
+        RelSpec(RelType.RECORDED_IN, Label.SERVICE_EVENT, Label.SOURCE_RECORD, {}),
+        RelSpec(RelType.COMPARES, Label.MATCH_CANDIDATE, Label.SOURCE_RECORD, {"side": str}),
+    )
+}
+
+# REFERRED_TO may also end at a Program (a referral to a program rather than an agency).
+REFERRED_TO_PROGRAM = RelSpec(RelType.REFERRED_TO, Label.SERVICE_EVENT, Label.PROGRAM, {"status": str, "date": str})

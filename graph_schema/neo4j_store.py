@@ -1,0 +1,106 @@
+"""Neo4j 5 adapter: the official async ``neo4j`` driver.
+
+Writes go through managed transactions, which the driver may retry: every write statement is
+idempotent (MERGE) so a retry is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import neo4j
+from neo4j import exceptions as neo4j_errors
+from neo4j.graph import Node, Relationship
+
+from graph_schema import queries
+from graph_schema.dialect import NEO4J, SchemaOp
+from graph_schema.port import GraphStore, Params, Row, Statement
+from hub.errors import GraphAuthError, GraphQueryError, GraphUnreachable, SchemaError
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Node | Relationship):
+        return dict(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class Neo4jStore(GraphStore):
+    def __init__(self, uri: str, user: str, password: str, database: str | None = None) -> None:
+        self.dialect = NEO4J
+        self.round_trips = 0
+        self._where = f"Neo4j at {uri}"
+        self._database = database
+        # Fail in seconds, not the driver's default 30 s of silent retries, when the server is down.
+        logging.getLogger("neo4j").setLevel(logging.ERROR)
+        self._driver = neo4j.AsyncGraphDatabase.driver(
+            uri, auth=(user, password) if user else None,
+            connection_timeout=5.0, max_transaction_retry_time=5.0,
+        )
+
+    @property
+    def graph_name(self) -> str:
+        return self._database or "neo4j"
+
+    def _translate(self, exc: Exception, what: str) -> Exception:
+        if isinstance(exc, neo4j_errors.AuthError):
+            return GraphAuthError(f"{self._where} refused the credentials: check HUB_GRAPH_USER/HUB_GRAPH_PASSWORD")
+        if isinstance(exc, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired | OSError):
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return GraphUnreachable(f"{self._where} does not answer ({reason}): check HUB_GRAPH_URI and that Neo4j runs")
+        return GraphQueryError(f"{what} failed on {self._where}: {exc}")
+
+    async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
+        text = self.dialect.render(query)
+        self.round_trips += 1
+        try:
+            records, _, keys = await self._driver.execute_query(
+                text, dict(params or {}), database_=self._database,
+                routing_=neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ,
+            )
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
+            raise self._translate(exc, " ".join(text.split()[:6])) from None
+        return [{k: _plain(record[k]) for k in keys} for record in records]
+
+    async def run_batch(self, statements: Sequence[Statement]) -> None:
+        async def work(tx: neo4j.AsyncManagedTransaction) -> None:
+            for statement in statements:
+                result = await tx.run(self.dialect.render(statement.query), dict(statement.params))
+                await result.consume()
+
+        self.round_trips += 1
+        try:
+            async with self._driver.session(database=self._database) as session:
+                await session.execute_write(work)
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
+            raise self._translate(exc, "batch write") from None
+
+    async def _apply(self, op: SchemaOp) -> bool:
+        assert op.cypher is not None
+        self.round_trips += 1
+        try:
+            _, summary, _ = await self._driver.execute_query(op.cypher, database_=self._database)
+        except neo4j_errors.ClientError as exc:
+            raise SchemaError(f"creating {op.description} failed on {self._where}: {exc.message}") from None
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
+            raise self._translate(exc, op.description) from None
+        counters = summary.counters
+        return bool(counters.constraints_added or counters.indexes_added)
+
+    async def clear(self) -> None:
+        # CALL ... IN TRANSACTIONS only runs in an auto-commit transaction, hence session.run.
+        self.round_trips += 1
+        try:
+            async with self._driver.session(database=self._database) as session:
+                result = await session.run(queries.DELETE_ALL_IN_BATCHES)
+                await result.consume()
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
+            raise self._translate(exc, "deleting every node") from None
+
+    async def close(self) -> None:
+        await self._driver.close()

@@ -1,0 +1,78 @@
+"""The store port: the one narrow interface every backend adapter implements.
+
+Everything above the graph (loaders, matching, the API) talks to a ``GraphStore`` and to the
+query constants of ``queries.py``; nothing above it knows which engine answers.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graph_schema.dialect import Dialect, SchemaOp
+from graph_schema.schema import SCHEMA_VERSION
+
+Row = dict[str, Any]
+Params = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Statement:
+    query: str
+    params: Params
+
+
+class GraphStore(ABC):
+    """A graph database behind one method that runs Cypher.
+
+    ``round_trips`` counts requests sent to the server, so tests and benchmarks can prove a
+    query plan costs a fixed number of them.
+    """
+
+    dialect: Dialect
+    round_trips: int = 0
+
+    @abstractmethod
+    async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
+        """Run one statement; return its rows as dicts keyed by column name."""
+
+    @abstractmethod
+    async def run_batch(self, statements: Sequence[Statement]) -> None:
+        """Run several write statements as one unit (one transaction where the engine has them)."""
+
+    @abstractmethod
+    async def _apply(self, op: SchemaOp) -> bool:
+        """Apply one schema operation; True if it created something."""
+
+    @abstractmethod
+    async def clear(self) -> None:
+        """Delete every node and relationship of this graph (tests, ``hub db reset``)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections."""
+
+    @property
+    @abstractmethod
+    def graph_name(self) -> str:
+        """The graph (FalkorDB) or database (Neo4j) this store talks to."""
+
+    async def ping(self) -> None:
+        """Raise ``GraphUnreachable``/``GraphAuthError`` unless the server answers."""
+        from graph_schema import queries
+
+        await self.run(queries.PING)
+
+    async def ensure_schema(self, applied_at: str) -> list[str]:
+        """Create every constraint and index (idempotent) and record the schema version.
+
+        Returns the descriptions of what was newly created.
+        """
+        created = [op.description for op in self.dialect.schema_ops(self.graph_name) if await self._apply(op)]
+        from graph_schema import queries
+
+        await self.run(queries.RECORD_SCHEMA_VERSION, {"version": SCHEMA_VERSION, "applied_at": applied_at},
+                       write=True)
+        return created

@@ -1,0 +1,214 @@
+"""All Cypher of the hub, as constants named for what they return or do.
+
+Written in the dialect FalkorDB and Neo4j share; ``%%TOKEN%%`` marks the few spots each
+adapter fills in from its dialect table (``dialect.py``). Values are always ``$parameters``.
+
+Upserts take ``$rows``, a list of maps, and are idempotent (MERGE on the node key, or on
+the relationship's identity properties) because a retried transaction or a re-run load
+must not duplicate anything. Row shapes:
+
+* node upserts: ``{<key properties>..., props: {...}}``
+* relationship upserts: ``{start: {<start key>}, end: {<end key>}, props: {...}}``
+"""
+
+from __future__ import annotations
+
+from graph_schema.model import NODES, REFERRED_TO_PROGRAM, RELATIONSHIPS, Label, RelSpec, RelType
+
+
+def _key_pattern(label: Label, source: str) -> str:
+    keys = ", ".join(f"{k}: {source}.{k}" for k in NODES[label].key)
+    return f"{{{keys}}}"
+
+
+def merge_nodes(label: Label) -> str:
+    """UNWIND-batched MERGE on the node key; ``props`` are set on create and on match."""
+    return (
+        f"UNWIND $rows AS row MERGE (n:{label} {_key_pattern(label, 'row')}) "
+        "SET n += row.props RETURN count(n) AS written"
+    )
+
+
+def merge_relationships(spec: RelSpec) -> str:
+    """UNWIND-batched MERGE of one relationship type between two existing nodes."""
+    identity = ", ".join(f"{p}: row.props.{p}" for p in spec.identity)
+    identity = f" {{{identity}}}" if identity else ""
+    return (
+        f"UNWIND $rows AS row "
+        f"MATCH (a:{spec.start} {_key_pattern(spec.start, 'row.start')}) "
+        f"MATCH (b:{spec.end} {_key_pattern(spec.end, 'row.end')}) "
+        f"MERGE (a)-[r:{spec.rel_type}{identity}]->(b) SET r += row.props RETURN count(r) AS written"
+    )
+
+
+# --- node upserts -------------------------------------------------------------------------
+UPSERT_PERSONS = merge_nodes(Label.PERSON)
+UPSERT_SOURCE_RECORDS = merge_nodes(Label.SOURCE_RECORD)
+UPSERT_HOUSEHOLDS = merge_nodes(Label.HOUSEHOLD)
+UPSERT_REGIONS = merge_nodes(Label.REGION)
+UPSERT_PROGRAMS = merge_nodes(Label.PROGRAM)
+UPSERT_PPKS_CATEGORIES = merge_nodes(Label.PPKS_CATEGORY)
+UPSERT_PANTI = merge_nodes(Label.PANTI)
+UPSERT_PSKS_ACTORS = merge_nodes(Label.PSKS_ACTOR)
+UPSERT_AGENCIES = merge_nodes(Label.AGENCY)
+UPSERT_SERVICE_EVENTS = merge_nodes(Label.SERVICE_EVENT)
+UPSERT_MATCH_CANDIDATES = merge_nodes(Label.MATCH_CANDIDATE)
+
+# --- relationship upserts -----------------------------------------------------------------
+LINK_RECORDS_TO_PERSONS = merge_relationships(RELATIONSHIPS[RelType.RESOLVES_TO])
+LINK_HOUSEHOLD_MEMBERS = merge_relationships(RELATIONSHIPS[RelType.MEMBER_OF])
+LINK_ENROLMENTS = merge_relationships(RELATIONSHIPS[RelType.ENROLLED_IN])
+LINK_CONDITIONS = merge_relationships(RELATIONSHIPS[RelType.HAS_CONDITION])
+LINK_PANTI_STAYS = merge_relationships(RELATIONSHIPS[RelType.RESIDENT_OF])
+LINK_EVENT_SUBJECTS = merge_relationships(RELATIONSHIPS[RelType.ABOUT])
+LINK_REFERRALS_TO_AGENCIES = merge_relationships(RELATIONSHIPS[RelType.REFERRED_TO])
+LINK_REFERRALS_TO_PROGRAMS = merge_relationships(REFERRED_TO_PROGRAM)
+LINK_EVENT_HANDLERS = merge_relationships(RELATIONSHIPS[RelType.HANDLED])
+LINK_HOUSEHOLD_REGIONS = merge_relationships(RELATIONSHIPS[RelType.LOCATED_IN])
+LINK_REGION_PARENTS = merge_relationships(RELATIONSHIPS[RelType.PART_OF])
+LINK_EVENT_RECORDS = merge_relationships(RELATIONSHIPS[RelType.RECORDED_IN])
+LINK_CANDIDATE_RECORDS = merge_relationships(RELATIONSHIPS[RelType.COMPARES])
+
+# The upsert for each node label and relationship type, for generic writers and tests.
+NODE_UPSERTS: dict[Label, str] = {
+    Label.PERSON: UPSERT_PERSONS,
+    Label.SOURCE_RECORD: UPSERT_SOURCE_RECORDS,
+    Label.HOUSEHOLD: UPSERT_HOUSEHOLDS,
+    Label.REGION: UPSERT_REGIONS,
+    Label.PROGRAM: UPSERT_PROGRAMS,
+    Label.PPKS_CATEGORY: UPSERT_PPKS_CATEGORIES,
+    Label.PANTI: UPSERT_PANTI,
+    Label.PSKS_ACTOR: UPSERT_PSKS_ACTORS,
+    Label.AGENCY: UPSERT_AGENCIES,
+    Label.SERVICE_EVENT: UPSERT_SERVICE_EVENTS,
+    Label.MATCH_CANDIDATE: UPSERT_MATCH_CANDIDATES,
+}
+RELATIONSHIP_UPSERTS: dict[tuple[RelType, Label], str] = {
+    (RelType.RESOLVES_TO, Label.PERSON): LINK_RECORDS_TO_PERSONS,
+    (RelType.MEMBER_OF, Label.HOUSEHOLD): LINK_HOUSEHOLD_MEMBERS,
+    (RelType.ENROLLED_IN, Label.PROGRAM): LINK_ENROLMENTS,
+    (RelType.HAS_CONDITION, Label.PPKS_CATEGORY): LINK_CONDITIONS,
+    (RelType.RESIDENT_OF, Label.PANTI): LINK_PANTI_STAYS,
+    (RelType.ABOUT, Label.PERSON): LINK_EVENT_SUBJECTS,
+    (RelType.REFERRED_TO, Label.AGENCY): LINK_REFERRALS_TO_AGENCIES,
+    (RelType.REFERRED_TO, Label.PROGRAM): LINK_REFERRALS_TO_PROGRAMS,
+    (RelType.HANDLED, Label.SERVICE_EVENT): LINK_EVENT_HANDLERS,
+    (RelType.LOCATED_IN, Label.REGION): LINK_HOUSEHOLD_REGIONS,
+    (RelType.PART_OF, Label.REGION): LINK_REGION_PARENTS,
+    (RelType.RECORDED_IN, Label.SOURCE_RECORD): LINK_EVENT_RECORDS,
+    (RelType.COMPARES, Label.SOURCE_RECORD): LINK_CANDIDATE_RECORDS,
+}
+
+# --- lookups ------------------------------------------------------------------------------
+PERSON_BY_ID = f"MATCH (p:{Label.PERSON} {{person_id: $person_id}}) RETURN p {{.*}} AS person"
+
+PERSONS_BY_NIK = (
+    f"MATCH (p:{Label.PERSON} {{nik: $nik}}) RETURN p {{.*}} AS person ORDER BY p.person_id"
+)
+
+PERSONS_BY_NAME = (
+    "%%FULLTEXT_PERSON_NAMES%% YIELD node, score "
+    "RETURN node {.*} AS person, score ORDER BY score DESC, node.person_id LIMIT $limit"
+)
+
+PERSON_SOURCE_RECORDS = (
+    f"MATCH (s:{Label.SOURCE_RECORD})-[r:{RelType.RESOLVES_TO}]->(p:{Label.PERSON} {{person_id: $person_id}}) "
+    "RETURN s {.*} AS record, r.method AS method, r.probability AS probability "
+    "ORDER BY s.source, s.source_key"
+)
+
+SOURCE_RECORD_BY_KEY = (
+    f"MATCH (s:{Label.SOURCE_RECORD} {{source: $source, source_key: $source_key}}) "
+    f"OPTIONAL MATCH (s)-[r:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) "
+    "RETURN s {.*} AS record, p.person_id AS person_id"
+)
+
+SOURCE_RECORDS_BY_NIK = (
+    f"MATCH (s:{Label.SOURCE_RECORD} {{nik: $nik}}) RETURN s {{.*}} AS record ORDER BY s.source, s.source_key"
+)
+
+SOURCE_RECORDS_BY_KK = (
+    f"MATCH (s:{Label.SOURCE_RECORD} {{kk: $kk}}) RETURN s {{.*}} AS record ORDER BY s.source, s.source_key"
+)
+
+HOUSEHOLD_BY_KK = (
+    f"MATCH (h:{Label.HOUSEHOLD} {{kk: $kk}}) "
+    f"OPTIONAL MATCH (h)-[:{RelType.LOCATED_IN}]->(r:{Label.REGION}) "
+    "RETURN h {.*} AS household, r.code AS region_code, "
+    f"[(p:{Label.PERSON})-[m:{RelType.MEMBER_OF}]->(h) | "
+    "{person_id: p.person_id, name: p.name, relation: m.relation}] AS members"
+)
+
+REGION_BY_CODE = (
+    f"MATCH (r:{Label.REGION} {{code: $code}}) "
+    f"OPTIONAL MATCH (r)-[:{RelType.PART_OF}]->(parent:{Label.REGION}) "
+    "RETURN r {.*} AS region, parent.code AS parent_code"
+)
+
+PROGRAM_BY_CODE = f"MATCH (n:{Label.PROGRAM} {{code: $code}}) RETURN n {{.*}} AS program"
+PPKS_CATEGORY_BY_CODE = f"MATCH (n:{Label.PPKS_CATEGORY} {{code: $code}}) RETURN n {{.*}} AS category"
+PANTI_BY_ID = f"MATCH (n:{Label.PANTI} {{panti_id: $panti_id}}) RETURN n {{.*}} AS panti"
+PSKS_ACTOR_BY_ID = f"MATCH (n:{Label.PSKS_ACTOR} {{actor_id: $actor_id}}) RETURN n {{.*}} AS actor"
+AGENCY_BY_ID = f"MATCH (n:{Label.AGENCY} {{agency_id: $agency_id}}) RETURN n {{.*}} AS agency"
+
+SERVICE_EVENT_BY_ID = (
+    f"MATCH (e:{Label.SERVICE_EVENT} {{event_id: $event_id}}) "
+    "RETURN e {.*} AS event, "
+    f"[(e)-[:{RelType.ABOUT}]->(p:{Label.PERSON}) | p.person_id] AS person_ids, "
+    f"[(a:{Label.PSKS_ACTOR})-[:{RelType.HANDLED}]->(e) | a.actor_id] AS handler_ids, "
+    f"[(e)-[x:{RelType.REFERRED_TO}]->(t) | {{target: coalesce(t.agency_id, t.code), status: x.status}}] AS referrals"
+)
+
+MATCH_CANDIDATE_BY_ID = (
+    f"MATCH (c:{Label.MATCH_CANDIDATE} {{candidate_id: $candidate_id}}) "
+    "RETURN c {.*} AS candidate, "
+    f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | {{side: x.side, record: s {{.*}}}}] AS sides"
+)
+
+PERSON_ENROLMENTS = (
+    f"MATCH (p:{Label.PERSON} {{person_id: $person_id}})-[e:{RelType.ENROLLED_IN}]->(g:{Label.PROGRAM}) "
+    "RETURN g.code AS program, e.from AS from, e.to AS to, e.status AS status, e.source AS source "
+    "ORDER BY program, from"
+)
+
+PERSON_CONDITIONS = (
+    f"MATCH (p:{Label.PERSON} {{person_id: $person_id}})-[h:{RelType.HAS_CONDITION}]->(c:{Label.PPKS_CATEGORY}) "
+    "RETURN c.code AS code, c.name AS name, h.recorded_on AS recorded_on, h.source AS source ORDER BY code"
+)
+
+PERSON_PANTI_STAYS = (
+    f"MATCH (p:{Label.PERSON} {{person_id: $person_id}})-[s:{RelType.RESIDENT_OF}]->(t:{Label.PANTI}) "
+    "RETURN t.panti_id AS panti_id, t.name AS name, s.from AS from, s.to AS to ORDER BY from"
+)
+
+# The hub's own node ids, for clients that address nodes (network views): elementId on Neo4j.
+NODE_IDS_OF_PERSON_HOUSEHOLDS = (
+    f"MATCH (p:{Label.PERSON} {{person_id: $person_id}})-[:{RelType.MEMBER_OF}]->(h:{Label.HOUSEHOLD}) "
+    "RETURN toString(%%NODE_ID%%(h)) AS node_id, h.kk AS kk ORDER BY kk"
+)
+
+# --- housekeeping -------------------------------------------------------------------------
+PING = "RETURN 1 AS ok"
+NODE_COUNTS = "MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS count ORDER BY label"
+RELATIONSHIP_COUNTS = "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS count ORDER BY type"
+
+SCHEMA_VERSION = f"MATCH (m:{Label.HUB_META} {{key: 'schema'}}) RETURN m.version AS version, m.applied_at AS applied_at"
+RECORD_SCHEMA_VERSION = (
+    f"MERGE (m:{Label.HUB_META} {{key: 'schema'}}) SET m.version = $version, m.applied_at = $applied_at "
+    "RETURN m.version AS version"
+)
+
+DELETE_ALL = "MATCH (n) DETACH DELETE n"
+# Neo4j only (FalkorDB drops a whole graph with GRAPH.DELETE): bounded transactions for big graphs.
+DELETE_ALL_IN_BATCHES = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+NEO4J_ONLY = frozenset({"DELETE_ALL_IN_BATCHES"})
+
+
+def all_statements() -> dict[str, str]:
+    """Every constant of this module, by name: what the contract tests and the Neo4j lint walk."""
+    return {name: value for name, value in globals().items() if name.isupper() and isinstance(value, str)}
+
+
+def shared_statements() -> dict[str, str]:
+    """The statements both backends run (all but the Neo4j-only ones)."""
+    return {name: q for name, q in all_statements().items() if name not in NEO4J_ONLY}

@@ -1,0 +1,157 @@
+"""The ``hub`` command line.
+
+Every command reports a failure as one line (what failed, what to do) and a non-zero exit
+code; a traceback reaches the user only when HUB_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+
+from hub.errors import HubError
+from hub.settings import load_settings
+from hub.store import embedded_server, open_store
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Kesos Hub: one NIK, one history.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="The graph database: the embedded FalkorDB server and the schema.",
+                     no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def run_async(make: Callable[[], Awaitable[T]]) -> T:
+    async def runner() -> T:
+        return await make()
+
+    return asyncio.run(runner())
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded FalkorDB server (no-op when it already runs)."""
+    settings = load_settings()
+    if not settings.embedded:
+        console.print(f"HUB_GRAPH_URI is set ({settings.backend}); nothing to start here.")
+        return
+    status = embedded_server(settings).start()
+    console.print(status.describe())
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded FalkorDB server, flushing its append-only file."""
+    settings = load_settings()
+    stopped = embedded_server(settings).stop()
+    console.print("embedded graph: stopped" if stopped else "embedded graph: was not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say whether the graph answers, where, and which schema version it holds."""
+    settings = load_settings()
+    if settings.embedded:
+        status = embedded_server(settings).status()
+        console.print(status.describe())
+        if not status.running:
+            raise typer.Exit(3)
+
+    async def schema_version() -> str:
+        from graph_schema import queries
+
+        store = await open_store(settings, autostart=False)
+        try:
+            rows = await store.run(queries.SCHEMA_VERSION)
+        finally:
+            await store.close()
+        return f"schema version {rows[0]['version']}" if rows else "schema not initialised (run `hub db init`)"
+
+    console.print(f"graph {settings.graph_name!r} on {settings.backend}: {run_async(schema_version)}")
+
+
+@db_app.command("init")
+def db_init() -> None:
+    """Create every constraint and index (idempotent) and record the schema version."""
+    settings = load_settings()
+
+    async def init() -> list[str]:
+        store = await open_store(settings)
+        try:
+            return await store.ensure_schema(now_iso())
+        finally:
+            await store.close()
+
+    created = run_async(init)
+    from graph_schema.schema import SCHEMA_VERSION
+
+    what = ", ".join(created) if created else "nothing new"
+    console.print(f"schema version {SCHEMA_VERSION} on {settings.backend} graph {settings.graph_name!r}: created {what}")
+
+
+@db_app.command("counts")
+def db_counts() -> None:
+    """Count nodes per label and relationships per type."""
+    settings = load_settings()
+
+    async def counts() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        from graph_schema import queries
+
+        store = await open_store(settings)
+        try:
+            return await store.run(queries.NODE_COUNTS), await store.run(queries.RELATIONSHIP_COUNTS)
+        finally:
+            await store.close()
+
+    nodes, rels = run_async(counts)
+    from rich.table import Table
+
+    table = Table("kind", "name", "count")
+    for row in nodes:
+        table.add_row("node", str(row["label"]), str(row["count"]))
+    for row in rels:
+        table.add_row("relationship", str(row["type"]), str(row["count"]))
+    console.print(table)
+
+
+@app.command("demo")
+def demo() -> None:
+    """Run the demo end to end with what has landed: graph up, schema in place."""
+    settings = load_settings()
+    if settings.embedded:
+        console.print(embedded_server(settings).start().describe())
+    db_init()
+    console.print("[bold]demo:[/] the graph is up with the hub schema. Stop it with `.venv/bin/hub db stop`.")
+
+
+def main() -> None:
+    """Entry point of the ``hub`` console script."""
+    try:
+        app()
+    except HubError as exc:
+        if os.environ.get("HUB_DEBUG") == "1":
+            raise
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

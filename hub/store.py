@@ -1,0 +1,50 @@
+"""Opening the configured graph store: Neo4j, an external FalkorDB, or the embedded one."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlparse
+
+from graph_schema.port import GraphStore
+from hub.embedded_db import HOST, EmbeddedServer
+from hub.settings import Settings
+
+
+def embedded_server(settings: Settings) -> EmbeddedServer:
+    return EmbeddedServer(settings.data_dir, settings.db_port)
+
+
+async def open_store(settings: Settings, *, autostart: bool = True) -> GraphStore:
+    """The store the settings name, checked to answer.
+
+    With no ``HUB_GRAPH_URI`` this is the embedded FalkorDB, started first when ``autostart``.
+
+    Raises:
+        GraphUnreachable, GraphAuthError, EmbeddedServerError: with a one-line reason.
+    """
+    store: GraphStore
+    if settings.embedded:
+        if autostart:
+            embedded_server(settings).start()
+        from graph_schema.falkordb_store import FalkorDBStore
+
+        store = FalkorDBStore(HOST, settings.db_port, settings.graph_name)
+    elif settings.backend == "neo4j":
+        from graph_schema.neo4j_store import Neo4jStore
+
+        store = Neo4jStore(settings.graph_uri, settings.graph_user, settings.graph_password,
+                           database=settings.neo4j_database or None)
+    else:
+        from graph_schema.falkordb_store import FalkorDBStore
+
+        uri = urlparse(settings.graph_uri)
+        store = FalkorDBStore(
+            uri.hostname or HOST, uri.port or 6379, settings.graph_name,
+            username=unquote(uri.username) if uri.username else settings.graph_user or None,
+            password=unquote(uri.password) if uri.password else settings.graph_password or None,
+        )
+    try:
+        await store.ping()
+    except BaseException:
+        await store.close()
+        raise
+    return store

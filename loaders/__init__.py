@@ -1,0 +1,1 @@
+"""Source loaders: mapping files, validation, rejects, provenance."""

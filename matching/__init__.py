@@ -1,0 +1,1 @@
+"""Identity resolution: deterministic NIK links and Splink for the rest."""

@@ -1,0 +1,1 @@
+"""GraphQL resolvers and DataLoaders."""

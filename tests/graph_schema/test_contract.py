@@ -1,0 +1,204 @@
+"""The store contract: every upsert and lookup, on every backend (FalkorDB always, Neo4j with NEO4J_URI)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from graph_schema import queries
+from graph_schema.port import GraphStore, Statement
+from graph_schema.schema import SCHEMA_VERSION
+from hub.errors import GraphQueryError
+from tests.graph_schema.world import (
+    EXPECTED_NODES,
+    EXPECTED_RELATIONSHIPS,
+    KK,
+    NIK1,
+    P1,
+    P2,
+    REC_DTKS,
+    REC_OUTREACH,
+    WORLD,
+)
+
+Rows = list[dict[str, Any]]
+
+
+async def write_world(store: GraphStore) -> None:
+    for name, rows in WORLD:
+        written = await store.run(getattr(queries, name), {"rows": rows}, write=True)
+        assert written == [{"written": len(rows)}], f"{name} wrote {written}, expected {len(rows)}"
+
+
+async def counts(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
+    nodes = {r["label"]: r["count"] for r in await store.run(queries.NODE_COUNTS)}
+    rels = {r["type"]: r["count"] for r in await store.run(queries.RELATIONSHIP_COUNTS)}
+    return nodes, rels
+
+
+def _person(rows: Rows) -> None:
+    assert rows[0]["person"]["nik"] == NIK1 and rows[0]["person"]["name"] == "SITI AMINAH"
+
+
+def _records_of_person(rows: Rows) -> None:
+    assert [(r["record"]["source"], r["method"]) for r in rows] == [
+        ("dtks", "nik"), ("outreach", "splink"), ("ppks", "nik")]
+    assert rows[1]["probability"] == pytest.approx(0.97)
+
+
+def _household(rows: Rows) -> None:
+    (row,) = rows
+    assert row["household"]["decile"] == 2 and row["region_code"] == "33.74.01.1001"
+    assert sorted((m["person_id"], m["relation"]) for m in row["members"]) == [
+        (P1, "ISTRI"), (P2, "KEPALA KELUARGA")]
+
+
+def _event(rows: Rows) -> None:
+    (row,) = rows
+    assert row["event"]["status"] == "DIRUJUK"
+    assert row["person_ids"] == [P1] and row["handler_ids"] == ["TKSK-33.74.01"]
+    assert sorted(r["target"] for r in row["referrals"]) == ["DINKES-3374", "KIS-PBI-APBD"]
+
+
+def _candidate(rows: Rows) -> None:
+    (row,) = rows
+    assert row["candidate"]["probability"] == pytest.approx(0.81)
+    sides = {s["side"]: s["record"]["source_key"] for s in row["sides"]}
+    assert sides == {"left": "PPKS-9", "right": "OUT-3"}
+
+
+def _single(key: str, field: str, value: Any) -> Callable[[Rows], None]:
+    def check(rows: Rows) -> None:
+        assert len(rows) == 1 and rows[0][key][field] == value, rows
+    return check
+
+
+def _equals(extract: Callable[[Rows], Any], expected: Any) -> Callable[[Rows], None]:
+    def check(rows: Rows) -> None:
+        assert extract(rows) == expected, rows
+    return check
+
+
+LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
+    ("PERSON_BY_ID", {"person_id": P1}, _person),
+    ("PERSONS_BY_NIK", {"nik": NIK1}, _person),
+    ("PERSONS_BY_NAME", {"query": None, "limit": 5}, _person),
+    ("PERSON_SOURCE_RECORDS", {"person_id": P1}, _records_of_person),
+    ("SOURCE_RECORD_BY_KEY", REC_OUTREACH, _equals(lambda rows: [r["person_id"] for r in rows], [P1])),
+    ("SOURCE_RECORDS_BY_NIK", {"nik": NIK1}, _equals(lambda rows: [r["record"]["source"] for r in rows], ["dtks", "ppks"])),
+    ("SOURCE_RECORDS_BY_KK", {"kk": KK}, _single("record", "source_key", REC_DTKS["source_key"])),
+    ("HOUSEHOLD_BY_KK", {"kk": KK}, _household),
+    ("REGION_BY_CODE", {"code": "33.74.01"},
+     _equals(lambda rows: [(r["region"]["name"], r["parent_code"]) for r in rows], [("Semarang Tengah", "33.74")])),
+    ("PROGRAM_BY_CODE", {"code": "PKH"}, _single("program", "funding", "APBN")),
+    ("PPKS_CATEGORY_BY_CODE", {"code": "PPKS-05"}, _single("category", "name", "Penyandang Disabilitas")),
+    ("PANTI_BY_ID", {"panti_id": "PANTI-7"}, _single("panti", "kind", "lansia")),
+    ("PSKS_ACTOR_BY_ID", {"actor_id": "TKSK-33.74.01"}, _single("actor", "kind", "TKSK")),
+    ("AGENCY_BY_ID", {"agency_id": "DINKES-3374"}, _single("agency", "name", "Dinas Kesehatan Kota Semarang")),
+    ("SERVICE_EVENT_BY_ID", {"event_id": "SLRT-1"}, _event),
+    ("MATCH_CANDIDATE_BY_ID", {"candidate_id": "MC-1"}, _candidate),
+    ("PERSON_ENROLMENTS", {"person_id": P1},
+     _equals(lambda rows: [(r["program"], r["from"], r["source"]) for r in rows],
+             [("PKH", "2024-01-01", "pkh"), ("PKH", "2025-01-01", "pkh")])),
+    ("PERSON_CONDITIONS", {"person_id": P1},
+     _equals(lambda rows: [(r["code"], r["recorded_on"]) for r in rows], [("PPKS-05", "2025-02-01")])),
+    ("PERSON_PANTI_STAYS", {"person_id": P1},
+     _equals(lambda rows: [(r["panti_id"], r["from"], r["to"]) for r in rows], [("PANTI-7", "2025-03-01", None)])),
+    ("NODE_IDS_OF_PERSON_HOUSEHOLDS", {"person_id": P1},
+     _equals(lambda rows: [(r["kk"], isinstance(r["node_id"], str) and r["node_id"] != "") for r in rows], [(KK, True)])),
+]
+
+HOUSEKEEPING = {"PING", "NODE_COUNTS", "RELATIONSHIP_COUNTS", "SCHEMA_VERSION", "RECORD_SCHEMA_VERSION", "DELETE_ALL"}
+
+
+async def test_world_writes_every_label_and_type(store: GraphStore) -> None:
+    await write_world(store)
+    assert await counts(store) == (EXPECTED_NODES, EXPECTED_RELATIONSHIPS)
+
+
+async def test_upserts_are_idempotent(store: GraphStore) -> None:
+    await write_world(store)
+    first = await counts(store)
+    await write_world(store)
+    assert await counts(store) == first
+
+
+async def test_upsert_updates_properties_in_place(store: GraphStore) -> None:
+    await write_world(store)
+    await store.run(queries.UPSERT_PERSONS, {"rows": [{"person_id": P1, "props": {"name": "SITI AMINAH S."}}]},
+                    write=True)
+    (row,) = await store.run(queries.PERSON_BY_ID, {"person_id": P1})
+    assert row["person"]["name"] == "SITI AMINAH S." and row["person"]["nik"] == NIK1
+    assert (await counts(store))[0]["Person"] == 2
+
+
+@pytest.mark.parametrize(("name", "params", "check"), LOOKUPS, ids=[case[0] for case in LOOKUPS])
+async def test_lookup(store: GraphStore, name: str, params: dict[str, Any], check: Callable[[Rows], None]) -> None:
+    await write_world(store)
+    if name == "PERSONS_BY_NAME":
+        params = {**params, "query": store.dialect.fulltext_query("siti aminha")}  # one typo
+    rows = await store.run(getattr(queries, name), params)
+    check(rows)
+
+
+async def test_lookups_of_missing_keys_return_nothing(store: GraphStore) -> None:
+    await write_world(store)
+    assert await store.run(queries.PERSON_BY_ID, {"person_id": "nope"}) == []
+    assert await store.run(queries.HOUSEHOLD_BY_KK, {"kk": "0"}) == []
+
+
+async def test_unique_person_id_is_enforced(store: GraphStore) -> None:
+    await write_world(store)
+    with pytest.raises(GraphQueryError):
+        await store.run(f"CREATE (:Person {{person_id: '{P1}'}})", write=True)
+
+
+async def test_source_record_key_is_unique_as_a_pair(store: GraphStore) -> None:
+    await write_world(store)
+    # Same source_key in another source is a different record ...
+    await store.run(queries.UPSERT_SOURCE_RECORDS,
+                    {"rows": [{"source": "pkh", "source_key": "DTKS-1", "props": {}}]}, write=True)
+    assert (await counts(store))[0]["SourceRecord"] == 4
+    # ... but the same pair twice is refused.
+    with pytest.raises(GraphQueryError):
+        await store.run("CREATE (:SourceRecord {source: 'dtks', source_key: 'DTKS-1'})", write=True)
+
+
+async def test_schema_init_is_idempotent_and_versioned(store: GraphStore) -> None:
+    assert await store.ensure_schema("2026-02-02T00:00:00+00:00") == []
+    assert await store.run(queries.SCHEMA_VERSION) == [
+        {"version": SCHEMA_VERSION, "applied_at": "2026-02-02T00:00:00+00:00"}]
+
+
+async def test_batch_writes_all_statements(store: GraphStore) -> None:
+    await store.run_batch([
+        Statement(queries.UPSERT_PROGRAMS, {"rows": [{"code": "BLT", "props": {"name": "BLT"}}]}),
+        Statement(queries.UPSERT_PERSONS, {"rows": [{"person_id": "P-9", "props": {}}]}),
+        Statement(queries.LINK_ENROLMENTS, {"rows": [{"start": {"person_id": "P-9"}, "end": {"code": "BLT"},
+                                                      "props": {"source": "blt", "source_key": "1"}}]}),
+    ])
+    nodes, rels = await counts(store)
+    assert (nodes["Program"], nodes["Person"], rels["ENROLLED_IN"]) == (1, 1, 1)
+
+
+async def test_delete_all_empties_the_graph(store: GraphStore) -> None:
+    await write_world(store)
+    await store.run(queries.DELETE_ALL, write=True)
+    assert await counts(store) == ({}, {})
+
+
+async def test_ping_statement_answers(store: GraphStore) -> None:
+    assert await store.run(queries.PING) == [{"ok": 1}]
+
+
+async def test_round_trips_are_counted(store: GraphStore) -> None:
+    before = store.round_trips
+    await store.run(queries.PERSON_BY_ID, {"person_id": P1})
+    assert store.round_trips == before + 1
+
+
+def test_every_shared_statement_has_a_contract_case() -> None:
+    covered = {name for name, _ in WORLD} | {name for name, _, _ in LOOKUPS} | HOUSEKEEPING
+    assert covered == set(queries.shared_statements())
