@@ -16,6 +16,7 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
+from hub import synth_cli
 from hub.errors import HubError
 from hub.settings import load_settings
 from hub.store import embedded_server, open_store
@@ -27,6 +28,10 @@ app = typer.Typer(help="Kesos Hub: one NIK, one history.", no_args_is_help=True,
 db_app = typer.Typer(help="The graph database: the embedded FalkorDB server and the schema.",
                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
+bench_app = typer.Typer(help="Benchmarks: each prints one JSON object of figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+app.command("synth")(synth_cli.synth)
+bench_app.command("synth")(synth_cli.bench_synth)
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -130,13 +135,26 @@ def db_counts() -> None:
 
 
 @app.command("demo")
-def demo() -> None:
-    """Run the demo end to end with what has landed: graph up, schema in place."""
+def demo(
+    persons: int = typer.Option(20_000, help="Size of the demo population."),
+    seed: int = typer.Option(42, help="Seed of the demo population."),
+) -> None:
+    """Run the demo end to end with what has landed: graph up, schema, a synthetic population."""
+    import json
+
     settings = load_settings()
     if settings.embedded:
         console.print(embedded_server(settings).start().describe())
     db_init()
-    console.print("[bold]demo:[/] the graph is up with the hub schema. Stop it with `.venv/bin/hub db stop`.")
+    out = settings.home / "demo"
+    manifest = out / "manifest.json"
+    existing = json.loads(manifest.read_text()) if manifest.exists() else {}
+    if existing.get("persons") == persons and existing.get("seed") == seed:
+        console.print(f"demo population: reusing {out} ({existing['records']:,} records)")
+    else:
+        synth_cli.synth(persons=persons, out=out, seed=seed, xlsx=synth_cli.XlsxMode.AUTO, dirt_scale=1.0, workers=None)
+    console.print(f"[bold]demo:[/] the graph is up with the hub schema and the source files are in {out}. "
+                  "Loading, linking and the API arrive with the next issues. Stop the graph with `.venv/bin/hub db stop`.")
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Synthetic Central Java welfare data with ground truth (``hub synth``)."""
