@@ -23,6 +23,7 @@ class Label(StrEnum):
     AGENCY = "Agency"
     SERVICE_EVENT = "ServiceEvent"
     MATCH_CANDIDATE = "MatchCandidate"
+    LOAD_BATCH = "LoadBatch"
     HUB_META = "HubMeta"
 
 
@@ -39,6 +40,14 @@ class RelType(StrEnum):
     PART_OF = "PART_OF"
     RECORDED_IN = "RECORDED_IN"
     COMPARES = "COMPARES"
+    # Record-level facts, as the loader finds them; matching projects them onto persons.
+    IN_HOUSEHOLD = "IN_HOUSEHOLD"
+    LISTS_ENROLMENT = "LISTS_ENROLMENT"
+    LISTS_CONDITION = "LISTS_CONDITION"
+    LISTS_STAY = "LISTS_STAY"
+    ASSIGNED_TO = "ASSIGNED_TO"
+    REFERS_TO = "REFERS_TO"
+    FOLLOWS_UP = "FOLLOWS_UP"
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,10 @@ NODES: dict[Label, NodeSpec] = {
             "probability": float, "match_weight": float, "match_weights": str, "status": str,
             "decision": str, "decided_by": str, "decided_at": str, "reason": str, "created_at": str,
         }),
+        NodeSpec(Label.LOAD_BATCH, ("batch_id",), {
+            "source": str, "file_name": str, "file_hash": str, "started_at": str, "finished_at": str, "status": str,
+            "rows_read": int, "loaded": int, "rejected": int, "unchanged": int,
+        }),
         NodeSpec(Label.HUB_META, ("key",), {"version": int, "applied_at": str}),
     )
 }
@@ -123,8 +136,17 @@ RELATIONSHIPS: dict[RelType, RelSpec] = {
         RelSpec(RelType.PART_OF, Label.REGION, Label.REGION, {}),
         RelSpec(RelType.RECORDED_IN, Label.SERVICE_EVENT, Label.SOURCE_RECORD, {}),
         RelSpec(RelType.COMPARES, Label.MATCH_CANDIDATE, Label.SOURCE_RECORD, {"side": str}),
+        RelSpec(RelType.IN_HOUSEHOLD, Label.SOURCE_RECORD, Label.HOUSEHOLD, {"relation": str}),
+        RelSpec(RelType.LISTS_ENROLMENT, Label.SOURCE_RECORD, Label.PROGRAM, {"from": str, "to": str, "status": str}),
+        RelSpec(RelType.LISTS_CONDITION, Label.SOURCE_RECORD, Label.PPKS_CATEGORY, {"recorded_on": str}),
+        RelSpec(RelType.LISTS_STAY, Label.SOURCE_RECORD, Label.PANTI, {"from": str, "to": str, "reason": str}),
+        RelSpec(RelType.ASSIGNED_TO, Label.PSKS_ACTOR, Label.REGION, {}),
+        RelSpec(RelType.REFERS_TO, Label.SOURCE_RECORD, Label.SOURCE_RECORD, {"via": str}),
+        RelSpec(RelType.FOLLOWS_UP, Label.SERVICE_EVENT, Label.SERVICE_EVENT, {}),
     )
 }
 
 # REFERRED_TO may also end at a Program (a referral to a program rather than an agency).
 REFERRED_TO_PROGRAM = RelSpec(RelType.REFERRED_TO, Label.SERVICE_EVENT, Label.PROGRAM, {"status": str, "date": str})
+# A PSKS actor is described by its register row, as an event is by its own.
+ACTOR_RECORDED_IN = RelSpec(RelType.RECORDED_IN, Label.PSKS_ACTOR, Label.SOURCE_RECORD, {})

@@ -13,7 +13,7 @@ must not duplicate anything. Row shapes:
 
 from __future__ import annotations
 
-from graph_schema.model import NODES, REFERRED_TO_PROGRAM, RELATIONSHIPS, Label, RelSpec, RelType
+from graph_schema.model import ACTOR_RECORDED_IN, NODES, REFERRED_TO_PROGRAM, RELATIONSHIPS, Label, RelSpec, RelType
 
 
 def _key_pattern(label: Label, source: str) -> str:
@@ -53,6 +53,7 @@ UPSERT_PSKS_ACTORS = merge_nodes(Label.PSKS_ACTOR)
 UPSERT_AGENCIES = merge_nodes(Label.AGENCY)
 UPSERT_SERVICE_EVENTS = merge_nodes(Label.SERVICE_EVENT)
 UPSERT_MATCH_CANDIDATES = merge_nodes(Label.MATCH_CANDIDATE)
+UPSERT_LOAD_BATCHES = merge_nodes(Label.LOAD_BATCH)
 
 # --- relationship upserts -----------------------------------------------------------------
 LINK_RECORDS_TO_PERSONS = merge_relationships(RELATIONSHIPS[RelType.RESOLVES_TO])
@@ -68,6 +69,14 @@ LINK_HOUSEHOLD_REGIONS = merge_relationships(RELATIONSHIPS[RelType.LOCATED_IN])
 LINK_REGION_PARENTS = merge_relationships(RELATIONSHIPS[RelType.PART_OF])
 LINK_EVENT_RECORDS = merge_relationships(RELATIONSHIPS[RelType.RECORDED_IN])
 LINK_CANDIDATE_RECORDS = merge_relationships(RELATIONSHIPS[RelType.COMPARES])
+LINK_RECORD_HOUSEHOLDS = merge_relationships(RELATIONSHIPS[RelType.IN_HOUSEHOLD])
+LINK_RECORD_ENROLMENTS = merge_relationships(RELATIONSHIPS[RelType.LISTS_ENROLMENT])
+LINK_RECORD_CONDITIONS = merge_relationships(RELATIONSHIPS[RelType.LISTS_CONDITION])
+LINK_RECORD_STAYS = merge_relationships(RELATIONSHIPS[RelType.LISTS_STAY])
+LINK_ACTOR_REGIONS = merge_relationships(RELATIONSHIPS[RelType.ASSIGNED_TO])
+LINK_RECORD_REFERENCES = merge_relationships(RELATIONSHIPS[RelType.REFERS_TO])
+LINK_EVENT_FOLLOW_UPS = merge_relationships(RELATIONSHIPS[RelType.FOLLOWS_UP])
+LINK_ACTOR_RECORDS = merge_relationships(ACTOR_RECORDED_IN)
 
 # The upsert for each node label and relationship type, for generic writers and tests.
 NODE_UPSERTS: dict[Label, str] = {
@@ -82,6 +91,7 @@ NODE_UPSERTS: dict[Label, str] = {
     Label.AGENCY: UPSERT_AGENCIES,
     Label.SERVICE_EVENT: UPSERT_SERVICE_EVENTS,
     Label.MATCH_CANDIDATE: UPSERT_MATCH_CANDIDATES,
+    Label.LOAD_BATCH: UPSERT_LOAD_BATCHES,
 }
 RELATIONSHIP_UPSERTS: dict[tuple[RelType, Label], str] = {
     (RelType.RESOLVES_TO, Label.PERSON): LINK_RECORDS_TO_PERSONS,
@@ -97,6 +107,13 @@ RELATIONSHIP_UPSERTS: dict[tuple[RelType, Label], str] = {
     (RelType.PART_OF, Label.REGION): LINK_REGION_PARENTS,
     (RelType.RECORDED_IN, Label.SOURCE_RECORD): LINK_EVENT_RECORDS,
     (RelType.COMPARES, Label.SOURCE_RECORD): LINK_CANDIDATE_RECORDS,
+    (RelType.IN_HOUSEHOLD, Label.HOUSEHOLD): LINK_RECORD_HOUSEHOLDS,
+    (RelType.LISTS_ENROLMENT, Label.PROGRAM): LINK_RECORD_ENROLMENTS,
+    (RelType.LISTS_CONDITION, Label.PPKS_CATEGORY): LINK_RECORD_CONDITIONS,
+    (RelType.LISTS_STAY, Label.PANTI): LINK_RECORD_STAYS,
+    (RelType.ASSIGNED_TO, Label.REGION): LINK_ACTOR_REGIONS,
+    (RelType.REFERS_TO, Label.SOURCE_RECORD): LINK_RECORD_REFERENCES,
+    (RelType.FOLLOWS_UP, Label.SERVICE_EVENT): LINK_EVENT_FOLLOW_UPS,
 }
 
 # --- lookups ------------------------------------------------------------------------------
@@ -185,6 +202,48 @@ PERSON_PANTI_STAYS = (
 NODE_IDS_OF_PERSON_HOUSEHOLDS = (
     f"MATCH (p:{Label.PERSON} {{person_id: $person_id}})-[:{RelType.MEMBER_OF}]->(h:{Label.HOUSEHOLD}) "
     "RETURN toString(%%NODE_ID%%(h)) AS node_id, h.kk AS kk ORDER BY kk"
+)
+
+# --- loading --------------------------------------------------------------------------------
+LOAD_BATCH_BY_ID = f"MATCH (b:{Label.LOAD_BATCH} {{batch_id: $batch_id}}) RETURN b {{.*}} AS batch"
+
+# What is stored for each key of one source, to tell new, changed and unchanged rows apart.
+SOURCE_RECORD_VERSIONS = (
+    f"UNWIND $keys AS key MATCH (s:{Label.SOURCE_RECORD} {{source: $source, source_key: key}}) "
+    "RETURN key, s.content_hash AS content_hash, s.raw AS raw, s.batch_id AS batch_id, s.loaded_at AS loaded_at, "
+    "s.previous AS previous"
+)
+
+# The last write of a batch: a record's version (raw row, hash, batch, history) lands only once
+# all its links are in, so a crash before it leaves the record looking unloaded, and a re-run
+# writes it again instead of skipping it as unchanged.
+COMMIT_SOURCE_RECORDS = (
+    f"UNWIND $rows AS row MATCH (s:{Label.SOURCE_RECORD} {{source: row.source, source_key: row.source_key}}) "
+    "SET s += row.props RETURN count(s) AS written"
+)
+
+SOURCE_RECORDS_PRESENT = (
+    f"UNWIND $keys AS k MATCH (s:{Label.SOURCE_RECORD} {{source: k.source, source_key: k.key}}) "
+    "RETURN k.source AS source, k.key AS key"
+)
+
+# A changed record's facts are restated from its new row: its old fact links go first.
+DELETE_RECORD_FACTS = (
+    f"UNWIND $rows AS row MATCH (s:{Label.SOURCE_RECORD} {{source: row.source, source_key: row.source_key}})"
+    f"-[r:{RelType.IN_HOUSEHOLD}|{RelType.LISTS_ENROLMENT}|{RelType.LISTS_CONDITION}"
+    f"|{RelType.LISTS_STAY}|{RelType.REFERS_TO}]->() DELETE r RETURN count(r) AS deleted"
+)
+DELETE_EVENT_LINKS = (
+    f"UNWIND $rows AS row MATCH (e:{Label.SERVICE_EVENT} {{event_id: row.event_id}})-[r:{RelType.REFERRED_TO}]->() "
+    "DELETE r RETURN count(r) AS deleted"
+)
+DELETE_EVENT_HANDLERS = (
+    f"UNWIND $rows AS row MATCH (:{Label.PSKS_ACTOR})-[r:{RelType.HANDLED}]->(e:{Label.SERVICE_EVENT} "
+    "{event_id: row.event_id}) DELETE r RETURN count(r) AS deleted"
+)
+
+SOURCE_RECORD_COUNTS = (
+    f"MATCH (s:{Label.SOURCE_RECORD}) RETURN s.source AS source, count(*) AS records ORDER BY source"
 )
 
 # --- housekeeping -------------------------------------------------------------------------

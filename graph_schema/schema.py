@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from graph_schema.model import NODES, Label
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)

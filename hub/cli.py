@@ -16,8 +16,8 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
-from hub import synth_cli
-from hub.errors import HubError
+from hub import load_cli, synth_cli
+from hub.errors import HubError, InputError
 from hub.settings import load_settings
 from hub.store import embedded_server, open_store
 
@@ -32,6 +32,9 @@ bench_app = typer.Typer(help="Benchmarks: each prints one JSON object of figures
 app.add_typer(bench_app, name="bench")
 app.command("synth")(synth_cli.synth)
 bench_app.command("synth")(synth_cli.bench_synth)
+app.command("load")(load_cli.load)
+app.command("load-dir")(load_cli.load_dir)
+bench_app.command("load")(load_cli.bench_load)
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -107,6 +110,24 @@ def db_init() -> None:
 
     what = ", ".join(created) if created else "nothing new"
     console.print(f"schema version {SCHEMA_VERSION} on {settings.backend} graph {settings.graph_name!r}: created {what}")
+
+
+@db_app.command("reset")
+def db_reset(yes: bool = typer.Option(False, "--yes", help="Confirm: delete every node of the configured graph.")) -> None:
+    """Delete everything in the configured graph (then run `hub db init`)."""
+    settings = load_settings()
+    if not yes:
+        raise InputError(f"this deletes every node of graph {settings.graph_name!r} on {settings.backend}: add --yes")
+
+    async def reset() -> None:
+        store = await open_store(settings)
+        try:
+            await store.clear()
+        finally:
+            await store.close()
+
+    run_async(reset)
+    console.print(f"graph {settings.graph_name!r} on {settings.backend}: emptied")
 
 
 @db_app.command("counts")

@@ -106,11 +106,34 @@ LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
      _equals(lambda rows: [(r["code"], r["recorded_on"]) for r in rows], [("PPKS-05", "2025-02-01")])),
     ("PERSON_PANTI_STAYS", {"person_id": P1},
      _equals(lambda rows: [(r["panti_id"], r["from"], r["to"]) for r in rows], [("PANTI-7", "2025-03-01", None)])),
+    ("LOAD_BATCH_BY_ID", {"batch_id": "dtks-abc"}, _single("batch", "status", "complete")),
+    ("SOURCE_RECORD_VERSIONS", {"source": "dtks", "keys": ["DTKS-1", "missing"]},
+     _equals(lambda rows: [(r["key"], r["content_hash"], r["batch_id"]) for r in rows], [("DTKS-1", "h1", "dtks-abc")])),
+    ("SOURCE_RECORDS_PRESENT", {"keys": [{"source": "ppks", "key": "PPKS-9"}, {"source": "ppks", "key": "nope"}]},
+     _equals(lambda rows: rows, [{"source": "ppks", "key": "PPKS-9"}])),
+    ("SOURCE_RECORD_COUNTS", {},
+     _equals(lambda rows: rows, [{"source": "dtks", "records": 1}, {"source": "outreach", "records": 1},
+                                 {"source": "ppks", "records": 1}])),
     ("NODE_IDS_OF_PERSON_HOUSEHOLDS", {"person_id": P1},
      _equals(lambda rows: [(r["kk"], isinstance(r["node_id"], str) and r["node_id"] != "") for r in rows], [(KK, True)])),
 ]
 
-HOUSEKEEPING = {"PING", "NODE_COUNTS", "RELATIONSHIP_COUNTS", "SCHEMA_VERSION", "RECORD_SCHEMA_VERSION", "DELETE_ALL"}
+async def _delete_and_count(store: GraphStore, statement: str, rows: list[dict[str, Any]], rel: str) -> int:
+    await store.run(statement, {"rows": rows}, write=True)
+    return (await counts(store))[1].get(rel, 0)
+
+
+async def test_deleting_a_changed_records_facts(store: GraphStore) -> None:
+    await write_world(store)
+    assert await _delete_and_count(store, queries.DELETE_RECORD_FACTS, [REC_DTKS], "IN_HOUSEHOLD") == 0
+    rels = (await counts(store))[1]
+    assert "LISTS_ENROLMENT" not in rels and rels["REFERS_TO"] == 1  # only the changed record's own facts go
+    assert await _delete_and_count(store, queries.DELETE_EVENT_LINKS, [{"event_id": "SLRT-1"}], "REFERRED_TO") == 0
+    assert await _delete_and_count(store, queries.DELETE_EVENT_HANDLERS, [{"event_id": "SLRT-1"}], "HANDLED") == 0
+
+
+HOUSEKEEPING = {"PING", "NODE_COUNTS", "RELATIONSHIP_COUNTS", "SCHEMA_VERSION", "RECORD_SCHEMA_VERSION", "DELETE_ALL",
+                "DELETE_RECORD_FACTS", "DELETE_EVENT_LINKS", "DELETE_EVENT_HANDLERS"}
 
 
 async def test_world_writes_every_label_and_type(store: GraphStore) -> None:

@@ -100,6 +100,19 @@ WORLD: list[tuple[str, list[dict[str, Any]]]] = [
         {"candidate_id": "MC-1", "props": {"probability": 0.81, "status": "open",
                                            "match_weights": '{"name": 3.2, "birth_date": -1.1}'}},
     ]),
+    ("UPSERT_LOAD_BATCHES", [{"batch_id": "dtks-abc", "props": {"source": "dtks", "status": "complete", "rows_read": 1}}]),
+    ("LINK_RECORD_HOUSEHOLDS", [{"start": REC_DTKS, "end": {"kk": KK}, "props": {"relation": "spouse"}}]),
+    ("LINK_RECORD_ENROLMENTS", [
+        {"start": REC_DTKS, "end": {"code": "PKH"}, "props": {"from": "2024-01-01", "status": "active"}},
+    ]),
+    ("LINK_RECORD_CONDITIONS", [{"start": REC_PPKS, "end": {"code": "PPKS-05"}, "props": {"recorded_on": "2025-02-01"}}]),
+    ("LINK_RECORD_STAYS", [{"start": REC_PPKS, "end": {"panti_id": "PANTI-7"}, "props": {"from": "2025-03-01"}}]),
+    ("LINK_ACTOR_REGIONS", [{"start": {"actor_id": "TKSK-33.74.01"}, "end": {"code": "33.74.01"}, "props": {}}]),
+    ("LINK_ACTOR_RECORDS", [{"start": {"actor_id": "TKSK-33.74.01"}, "end": REC_OUTREACH, "props": {}}]),
+    ("LINK_RECORD_REFERENCES", [{"start": REC_OUTREACH, "end": REC_PPKS, "props": {"via": "ID_PPKS"}}]),
+    ("UPSERT_SERVICE_EVENTS", [{"event_id": "SLRT-0", "props": {"kind": "complaint"}}]),
+    ("LINK_EVENT_FOLLOW_UPS", [{"start": {"event_id": "SLRT-1"}, "end": {"event_id": "SLRT-0"}, "props": {}}]),
+    ("COMMIT_SOURCE_RECORDS", [{**REC_DTKS, "props": {"content_hash": "h1", "batch_id": "dtks-abc"}}]),
     ("LINK_CANDIDATE_RECORDS", [
         {"start": {"candidate_id": "MC-1"}, "end": REC_PPKS, "props": {"side": "left"}},
         {"start": {"candidate_id": "MC-1"}, "end": REC_OUTREACH, "props": {"side": "right"}},
@@ -107,7 +120,9 @@ WORLD: list[tuple[str, list[dict[str, Any]]]] = [
 ]
 
 EXPECTED_NODES = {"Region": 4, "Person": 2, "SourceRecord": 3, "Household": 1, "Program": 2, "PpksCategory": 1,
-                  "Panti": 1, "PsksActor": 1, "Agency": 1, "ServiceEvent": 1, "MatchCandidate": 1, "HubMeta": 1}
+                  "Panti": 1, "PsksActor": 1, "Agency": 1, "ServiceEvent": 2, "MatchCandidate": 1, "HubMeta": 1,
+                  "LoadBatch": 1}
 EXPECTED_RELATIONSHIPS = {"PART_OF": 3, "RESOLVES_TO": 3, "LOCATED_IN": 1, "MEMBER_OF": 2, "ENROLLED_IN": 2,
                           "HAS_CONDITION": 1, "RESIDENT_OF": 1, "ABOUT": 1, "HANDLED": 1, "REFERRED_TO": 2,
-                          "RECORDED_IN": 1, "COMPARES": 2}
+                          "RECORDED_IN": 2, "COMPARES": 2, "IN_HOUSEHOLD": 1, "LISTS_ENROLMENT": 1,
+                          "LISTS_CONDITION": 1, "LISTS_STAY": 1, "ASSIGNED_TO": 1, "REFERS_TO": 1, "FOLLOWS_UP": 1}

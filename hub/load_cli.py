@@ -1,0 +1,175 @@
+"""``hub load``, ``hub load-dir`` and ``hub bench load``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from graph_schema.port import GraphStore
+from hub.errors import InputError
+from hub.settings import Settings, load_settings
+from hub.store import open_store
+from loaders.mapping import Mapping, mapping_for, shipped_sources
+from loaders.run import DEFAULT_BATCH, LoadReport, load_file
+
+console = Console(soft_wrap=True)
+
+
+def _count_rows(path: Path) -> int | None:
+    if path.suffix.lower() != ".csv":
+        return None
+    with open(path, "rb") as handle:
+        return max(sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) - 1, 0)
+
+
+async def _load_one(store: GraphStore, mapping: Mapping, path: Path, report_dir: Path, batch_size: int,
+                    quiet: bool = False) -> LoadReport:
+    total = _count_rows(path)
+    columns = [TextColumn(f"[bold]{mapping.source}"), BarColumn(), TextColumn("{task.completed:,} rows"),
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn()]
+    with Progress(*columns, console=console, disable=quiet) as progress:
+        task = progress.add_task(mapping.source, total=total, rate="")
+        started = time.perf_counter()
+
+        def update(report: LoadReport) -> None:
+            elapsed = time.perf_counter() - started
+            progress.update(task, completed=report.rows_read,
+                            rate=f"{report.rows_read / elapsed:,.0f} rows/s" if elapsed else "")
+
+        return await load_file(store, mapping, path, report_dir, batch_size, update)
+
+
+def _report_table(reports: list[LoadReport]) -> Table:
+    table = Table("source", "read", "new", "updated", "unchanged", "rejected", "warnings", "rows/s")
+    for r in reports:
+        rate = f"{r.rows_read / r.seconds:,.0f}" if r.seconds else ""
+        table.add_row(r.source, f"{r.rows_read:,}", f"{r.new:,}", f"{r.updated:,}", f"{r.unchanged:,}",
+                      f"{r.rejected:,}", f"{r.warnings:,}", rate)
+    return table
+
+
+def _source_files(directory: Path) -> list[tuple[str, Path]]:
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no such directory")
+    manifest = directory / "manifest.json"
+    order = json.loads(manifest.read_text())["sources"] if manifest.exists() else shipped_sources()
+    found = []
+    for source in order:
+        for suffix in (".csv", ".xlsx"):
+            path = directory / f"{source}{suffix}"
+            if path.exists():
+                found.append((source, path))
+                break
+    if not found:
+        raise InputError(f"{directory}: no source files (expected e.g. dtks.csv); known sources: "
+                         f"{', '.join(shipped_sources())}")
+    return found
+
+
+def _report_dir(settings: Settings, given: Path | None) -> Path:
+    return given if given is not None else settings.home / "loads"
+
+
+def load(
+    source: Annotated[str, typer.Argument(help="Source type, e.g. dtks, ppks, program_pkh (see loaders/mappings).")],
+    path: Annotated[Path, typer.Argument(help="The export: .csv (UTF-8 or cp1252; , ; or tab) or .xlsx.")],
+    mapping: Annotated[Path | None, typer.Option(help="A mapping file for an export with other headers.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = DEFAULT_BATCH,
+    report_dir: Annotated[Path | None, typer.Option(help="Where reports and rejects go (default .hub/loads).")] = None,
+) -> None:
+    """Load one export into the graph: every row is loaded or in the rejects file, with its reason."""
+    settings = load_settings()
+    chosen = mapping_for(source, mapping)
+
+    async def run() -> LoadReport:
+        store = await open_store(settings)
+        try:
+            return await _load_one(store, chosen, path, _report_dir(settings, report_dir), batch_size)
+        finally:
+            await store.close()
+
+    report = asyncio.run(run())
+    console.print(_report_table([report]))
+    console.print(f"report {report.report_file}; rejects {report.rejects_file}; warnings {report.warnings_file}")
+
+
+def load_dir(
+    directory: Annotated[Path, typer.Argument(help="A `hub synth` output, or any folder of <source>.csv files.")],
+    batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = DEFAULT_BATCH,
+    report_dir: Annotated[Path | None, typer.Option(help="Where reports and rejects go (default .hub/loads).")] = None,
+) -> None:
+    """Load every source file of a folder, in dependency order (actors and registers first)."""
+    settings = load_settings()
+    files = _source_files(directory)
+    reports = asyncio.run(_load_all(settings, files, _report_dir(settings, report_dir), batch_size))
+    console.print(_report_table(reports))
+    console.print(f"reports, rejects and warnings in {_report_dir(settings, report_dir)}")
+
+
+async def _load_all(settings: Settings, files: list[tuple[str, Path]], report_dir: Path, batch_size: int,
+                    quiet: bool = False) -> list[LoadReport]:
+    store = await open_store(settings)
+    try:
+        return [await _load_one(store, mapping_for(source), path, report_dir, batch_size, quiet)
+                for source, path in files]
+    finally:
+        await store.close()
+
+
+def bench_load(
+    persons: Annotated[int, typer.Option(help="Population size to synthesise and load.")] = 20_000,
+    seed: Annotated[int, typer.Option()] = 42,
+    batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = DEFAULT_BATCH,
+) -> None:
+    """Synthesise a population, load every source into a fresh graph, print one JSON object."""
+    from dataclasses import replace
+
+    from hub.synth.config import SynthConfig
+    from hub.synth.run import synthesize
+    from hub.synth_cli import peak_rss_mb
+
+    settings = load_settings()
+    if settings.embedded:
+        settings = replace(settings, graph_name=f"bench_load_{int(time.time())}")
+    work = Path(tempfile.mkdtemp(prefix="hub-bench-load-"))
+    try:
+        synthesize(SynthConfig(persons=persons, seed=seed, xlsx=False), work / "data")
+
+        async def run() -> list[LoadReport]:
+            store = await open_store(settings)
+            try:
+                await store.ensure_schema("bench")
+                reports = []
+                for source, path in _source_files(work / "data"):
+                    reports.append(await _load_one(store, mapping_for(source), path, work / "reports", batch_size,
+                                                   quiet=True))
+                return reports
+            finally:
+                if settings.embedded:
+                    await store.clear()
+                await store.close()
+
+        reports = asyncio.run(run())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    seconds = sum(r.seconds for r in reports)
+    records = sum(r.rows_read for r in reports)
+    dtks = next(r for r in reports if r.source == "dtks")
+    print(json.dumps({
+        "benchmark": "load", "persons": persons, "records": records,
+        "records_per_s": round(records / seconds) if seconds else 0, "seconds": round(seconds, 2),
+        "dtks_records": dtks.rows_read, "dtks_records_per_s": round(dtks.rows_read / dtks.seconds) if dtks.seconds else 0,
+        "loaded": sum(r.loaded for r in reports), "rejected": sum(r.rejected for r in reports),
+        "warnings": sum(r.warnings for r in reports), "reconciled": all(r.reconciled for r in reports),
+        "peak_rss_mb": round(peak_rss_mb(), 1), "batch_size": batch_size, "backend": settings.backend,
+    }))

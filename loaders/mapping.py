@@ -1,0 +1,147 @@
+"""Declarative source mappings: how one export's columns become hub fields and graph facts.
+
+A mapping is a TOML file (``loaders/mappings/<source>.toml`` ships one per known source; an
+office whose export has other headers writes its own and passes ``--mapping``). It names the
+key column, each field's column, type and checks, and the facts each row states. Pydantic
+validates it at the edge, so a broken mapping fails with the file and the setting that is wrong.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from hub.errors import InputError
+
+MAPPINGS_DIR = Path(__file__).parent / "mappings"
+
+# Fields with these names are identity attributes of the SourceRecord (what matching compares).
+IDENTITY_FIELDS = frozenset({"nik", "kk", "name", "birth_date", "age", "sex", "mother_name", "birth_place", "region",
+                             "address"})
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    NAME = "name"
+    NIK = "nik"
+    KK = "kk"
+    DATE = "date"
+    BIRTH_DATE = "birth_date"  # a date, or only a year
+    INT = "int"
+    FLOAT = "float"
+    CODE = "code"
+    REGION = "region"
+
+
+class FieldSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    column: str
+    type: FieldType = FieldType.TEXT
+    required: bool = False
+    # What to do with a value that is present but unusable: reject the row, or load it without the value.
+    on_invalid: Literal["reject", "warn"] | None = None
+    formats: list[str] = Field(default_factory=list)  # dates: strptime formats tried first
+    codes: dict[str, str] = Field(default_factory=dict)  # code lists: value as exported -> hub code
+    pattern: str | None = None  # code lists: a regex whose first group is the code
+    min: float | None = None
+    max: float | None = None
+
+    @property
+    def reject_invalid(self) -> bool:
+        return self.on_invalid == "reject" if self.on_invalid else self.required
+
+
+class FactType(StrEnum):
+    HOUSEHOLD = "household"
+    ENROLMENT = "enrolment"
+    CONDITION = "condition"
+    PANTI_STAY = "panti_stay"
+    PSKS_ACTOR = "psks_actor"
+    EVENT = "event"
+    REFERRAL = "referral"
+    REFERS_TO = "refers_to"
+
+
+class FactSpec(BaseModel):
+    """A fact the row states. Values are literals, or ``$field`` to take a mapped field's value."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: FactType
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, v in (self.model_extra or {}).items()}
+
+
+class ReadOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    encoding: str | None = None  # default: UTF-8, falling back to cp1252
+    delimiter: str | None = None  # default: sniffed among , ; and tab
+    sheet: str | int | None = None  # XLSX: a sheet name, or index; default the first
+
+
+class Mapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str = ""
+    key: str  # the column that identifies a row within this source
+    read: ReadOptions = Field(default_factory=ReadOptions)
+    fields: dict[str, FieldSpec]
+    facts: list[FactSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Mapping:
+        for fact in self.facts:
+            for name, value in fact.values().items():
+                if isinstance(value, str) and value.startswith("$") and value != "$key" and value[1:] not in self.fields:
+                    raise ValueError(f"fact {fact.type}: {name} = {value!r} names no field of this mapping")
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.key, *(spec.column for spec in self.fields.values())]
+
+
+def load_mapping(path: Path) -> Mapping:
+    """Read and check one mapping file.
+
+    Raises:
+        InputError: naming the file and what is wrong in it.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"mapping {path}: cannot read it ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"mapping {path}: not valid TOML ({exc})") from None
+    try:
+        return Mapping.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InputError(f"mapping {path}: {where}: {first['msg']}") from None
+
+
+def shipped_sources() -> list[str]:
+    return sorted(p.stem for p in MAPPINGS_DIR.glob("*.toml"))
+
+
+def mapping_for(source: str, override: Path | None = None) -> Mapping:
+    """The mapping given with --mapping, else the one shipped for ``source``."""
+    if override is not None:
+        mapping = load_mapping(override)
+        if mapping.source != source:
+            raise InputError(f"mapping {override} is for source {mapping.source!r}, not {source!r}")
+        return mapping
+    path = MAPPINGS_DIR / f"{source}.toml"
+    if not path.exists():
+        known = ", ".join(shipped_sources())
+        raise InputError(f"no mapping for source {source!r}: pass --mapping FILE, or use one of: {known}")
+    return load_mapping(path)
