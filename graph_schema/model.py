@@ -111,7 +111,7 @@ NODES: dict[Label, NodeSpec] = {
         }),
         NodeSpec(Label.LOAD_BATCH, ("batch_id",), {
             "source": str, "file_name": str, "file_hash": str, "started_at": str, "finished_at": str, "status": str,
-            "rows_read": int, "loaded": int, "rejected": int, "unchanged": int,
+            "rows_read": int, "records": int, "rejected": int,
         }),
         NodeSpec(Label.HUB_META, ("key",), {"version": int, "applied_at": str}),
     )

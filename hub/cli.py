@@ -190,6 +190,12 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for HUB_DEBUG=1
+        if os.environ.get("HUB_DEBUG") == "1":
+            raise
+        err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
+                          "(this is a bug; run again with HUB_DEBUG=1 for the details)", highlight=False, soft_wrap=True)
+        sys.exit(70)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ console = Console(soft_wrap=True)
 
 
 def _count_rows(path: Path) -> int | None:
-    if path.suffix.lower() != ".csv":
+    if path.suffix.lower() != ".csv" or not path.is_file():
         return None
     with open(path, "rb") as handle:
         return max(sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) - 1, 0)

@@ -19,6 +19,7 @@ from typing import Any
 
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
+from hub.errors import InputError
 from loaders.facts import BatchGraph, add_record, event_id, missing_references
 from loaders.mapping import FactType, Mapping
 from loaders.reading import file_hash, read_rows
@@ -112,6 +113,8 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
                     today: dt.date | None = None) -> LoadReport:
     """Load one export into the graph. See the module docstring for the guarantees."""
     started = time.perf_counter()
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
     digest = file_hash(path)
     batch_id = f"{mapping.source}-{digest[:16]}"
     report = LoadReport(batch_id, mapping.source, str(path), digest)
@@ -174,8 +177,9 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
     if batch is None or report.resumed:
         await store.run(queries.UPSERT_LOAD_BATCHES, {"rows": [{"batch_id": batch_id, "props": {
             "status": "complete", "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "rows_read": report.rows_read, "loaded": report.loaded, "rejected": report.rejected,
-            "unchanged": report.unchanged}}]}, write=True)
+            # What the file holds, not what this run did: a resumed load must end identical.
+            "rows_read": report.rows_read, "records": report.rows_read - report.rejected,
+            "rejected": report.rejected}}]}, write=True)
     report.seconds = time.perf_counter() - started
     report_path = report_dir / f"{batch_id}.report.json"
     report.report_file = str(report_path)
