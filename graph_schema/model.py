@@ -88,8 +88,8 @@ NODES: dict[Label, NodeSpec] = {
             "nik": str, "name": str, "birth_date": str, "sex": str, "mother_name": str,
             "kk": str, "region_code": str, "created_at": str, "updated_at": str,
         }),
-        NodeSpec(Label.SOURCE_RECORD, ("source", "source_key"), {
-            "record_id": str, "nik": str, "nik_raw": str, "nik_status": str, "kk": str, "name": str,
+        NodeSpec(Label.SOURCE_RECORD, ("record_id",), {
+            "source": str, "source_key": str, "nik": str, "nik_raw": str, "nik_status": str, "kk": str, "name": str,
             "birth_date": str, "birth_year": int, "sex": str, "mother_name": str, "region_code": str,
             "raw": str, "content_hash": str, "batch_id": str, "file_hash": str, "row_number": int,
             "loaded_at": str, "previous": str,

@@ -209,8 +209,8 @@ LOAD_BATCH_BY_ID = f"MATCH (b:{Label.LOAD_BATCH} {{batch_id: $batch_id}}) RETURN
 
 # What is stored for each key of one source, to tell new, changed and unchanged rows apart.
 SOURCE_RECORD_VERSIONS = (
-    f"UNWIND $keys AS key MATCH (s:{Label.SOURCE_RECORD} {{source: $source, source_key: key}}) "
-    "RETURN key, s.content_hash AS content_hash, s.raw AS raw, s.batch_id AS batch_id, s.loaded_at AS loaded_at, "
+    f"UNWIND $ids AS id MATCH (s:{Label.SOURCE_RECORD} {{record_id: id}}) "
+    "RETURN id, s.content_hash AS content_hash, s.raw AS raw, s.batch_id AS batch_id, s.loaded_at AS loaded_at, "
     "s.previous AS previous"
 )
 
@@ -218,18 +218,17 @@ SOURCE_RECORD_VERSIONS = (
 # all its links are in, so a crash before it leaves the record looking unloaded, and a re-run
 # writes it again instead of skipping it as unchanged.
 COMMIT_SOURCE_RECORDS = (
-    f"UNWIND $rows AS row MATCH (s:{Label.SOURCE_RECORD} {{source: row.source, source_key: row.source_key}}) "
+    f"UNWIND $rows AS row MATCH (s:{Label.SOURCE_RECORD} {{record_id: row.record_id}}) "
     "SET s += row.props RETURN count(s) AS written"
 )
 
 SOURCE_RECORDS_PRESENT = (
-    f"UNWIND $keys AS k MATCH (s:{Label.SOURCE_RECORD} {{source: k.source, source_key: k.key}}) "
-    "RETURN k.source AS source, k.key AS key"
+    f"UNWIND $ids AS id MATCH (s:{Label.SOURCE_RECORD} {{record_id: id}}) RETURN id"
 )
 
 # A changed record's facts are restated from its new row: its old fact links go first.
 DELETE_RECORD_FACTS = (
-    f"UNWIND $rows AS row MATCH (s:{Label.SOURCE_RECORD} {{source: row.source, source_key: row.source_key}})"
+    f"UNWIND $rows AS row MATCH (s:{Label.SOURCE_RECORD} {{record_id: row.record_id}})"
     f"-[r:{RelType.IN_HOUSEHOLD}|{RelType.LISTS_ENROLMENT}|{RelType.LISTS_CONDITION}"
     f"|{RelType.LISTS_STAY}|{RelType.REFERS_TO}]->() DELETE r RETURN count(r) AS deleted"
 )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from graph_schema.model import NODES, Label
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -20,14 +20,17 @@ class FulltextIndex:
 
 
 # Every node key is unique: (SourceRecord.source, SourceRecord.source_key) included.
-UNIQUE_KEYS: list[tuple[Label, tuple[str, ...]]] = [(spec.label, spec.key) for spec in NODES.values()]
+# SourceRecord is keyed by record_id ("<source>:<source_key>", one index lookup per write), and
+# the (source, source_key) pair it is made of is unique as well.
+UNIQUE_KEYS: list[tuple[Label, tuple[str, ...]]] = [(spec.label, spec.key) for spec in NODES.values()] + [
+    (Label.SOURCE_RECORD, ("source", "source_key")),
+]
 
 LOOKUP_INDEXES: list[tuple[Label, str]] = [
     (Label.PERSON, "nik"),
     (Label.PERSON, "kk"),
     (Label.SOURCE_RECORD, "nik"),
     (Label.SOURCE_RECORD, "kk"),
-    (Label.SOURCE_RECORD, "record_id"),
     (Label.SOURCE_RECORD, "batch_id"),
     (Label.MATCH_CANDIDATE, "status"),
     (Label.SERVICE_EVENT, "kind"),

@@ -38,7 +38,7 @@ class BatchGraph:
     """Rows for each upsert statement of one batch, in the order they must run."""
 
     nodes: dict[str, dict[tuple[Any, ...], Row]] = field(default_factory=lambda: defaultdict(dict))
-    links: dict[str, list[Row]] = field(default_factory=lambda: defaultdict(list))
+    links: dict[str, dict[str, Row]] = field(default_factory=lambda: defaultdict(dict))
     regions: set[str] = field(default_factory=set)
     commits: list[Row] = field(default_factory=list)
 
@@ -50,12 +50,17 @@ class BatchGraph:
             existing["props"].update({k: v for k, v in row["props"].items() if v is not None})
 
     def link(self, statement: str, start: Row, end: Row, props: Row | None = None) -> None:
-        self.links[statement].append({"start": start, "end": end, "props": _clean(props or {})})
+        row = {"start": start, "end": end, "props": _clean(props or {})}
+        # The same fact stated by several rows (a household's village) is one link per batch.
+        self.links[statement].setdefault(repr(row), row)
 
-    def statements(self, batch_size: int) -> list[Statement]:
+    def statements(self, batch_size: int, known_regions: set[str] | None = None) -> list[Statement]:
+        """The batch's statements; regions in ``known_regions`` (written earlier in this load) are skipped."""
         out: list[Statement] = []
-        if self.regions:
-            codes = sorted({c for code in self.regions for c in region_chain(code)})
+        known = known_regions if known_regions is not None else set()
+        codes = sorted({c for code in self.regions for c in region_chain(code)} - known)
+        known.update(codes)
+        if codes:
             rows = [{"code": c, "props": {"name": wilayah_name(c), "level": c.count(".") + 1,
                                           "type": REGION_TYPES[c.count(".") + 1]}} for c in codes]
             out += _chunked(queries.UPSERT_REGIONS, rows, batch_size)
@@ -65,7 +70,7 @@ class BatchGraph:
             rows = list(self.nodes.get(statement, {}).values())
             out += _chunked(statement, rows, batch_size)
         for statement in LINK_ORDER:
-            out += _chunked(statement, self.links.get(statement, []), batch_size)
+            out += _chunked(statement, list(self.links.get(statement, {}).values()), batch_size)
         out += _chunked(queries.COMMIT_SOURCE_RECORDS, self.commits, batch_size)
         return out
 
@@ -103,9 +108,9 @@ def _resolve(fact: FactSpec, record: Prepared) -> Row:
 def add_record(graph: BatchGraph, mapping: Mapping, record: Prepared, batch_props: Row) -> None:
     """The record, its region, and every fact its mapping says the row states."""
     source = mapping.source
-    me = {"source": source, "source_key": record.key}
+    me = {"record_id": record.props["record_id"]}
     version = {**{k: v for k, v in record.props.items() if k in VERSION_PROPS}, **batch_props}
-    graph.node(queries.UPSERT_SOURCE_RECORDS, (source, record.key),
+    graph.node(queries.UPSERT_SOURCE_RECORDS, (me["record_id"],),
                {**me, "props": {k: v for k, v in record.props.items() if k not in VERSION_PROPS}})
     graph.commits.append({**me, "props": version})
     for fact in mapping.facts:
@@ -162,6 +167,10 @@ def _psks_actor(graph: BatchGraph, source: str, record: Prepared, me: Row, v: Ro
         graph.link(queries.LINK_ACTOR_REGIONS, {"actor_id": actor_id}, {"code": v["region"]})
 
 
+def record_id(source: str, key: str) -> str:
+    return f"{source}:{key}"
+
+
 def event_id(source: str, key: str) -> str:
     return f"{source}:{key}"
 
@@ -198,7 +207,7 @@ def _referral(graph: BatchGraph, source: str, record: Prepared, me: Row, v: Row)
 
 def _refers_to(graph: BatchGraph, source: str, record: Prepared, me: Row, v: Row) -> None:
     if v.get("key"):
-        graph.link(queries.LINK_RECORD_REFERENCES, me, {"source": v["source"], "source_key": v["key"]},
+        graph.link(queries.LINK_RECORD_REFERENCES, me, {"record_id": record_id(v["source"], v["key"])},
                    {"via": v.get("via")})
 
 
@@ -215,7 +224,7 @@ FACT_WRITERS = {
 
 
 def missing_references(records: Iterable[Prepared], mapping: Mapping) -> list[tuple[Prepared, str, str]]:
-    """(record, target source, target key) for every refers_to fact, to check before writing."""
+    """(record, target source, target key) of every refers_to fact, to check before writing."""
     out = []
     for record in records:
         for fact in mapping.facts:

@@ -8,6 +8,8 @@ validates it at the edge, so a broken mapping fails with the file and the settin
 
 from __future__ import annotations
 
+import functools
+import re
 import tomllib
 from enum import StrEnum
 from pathlib import Path
@@ -38,7 +40,7 @@ class FieldType(StrEnum):
 
 
 class FieldSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", ignored_types=(functools.cached_property,))
 
     column: str
     type: FieldType = FieldType.TEXT
@@ -50,6 +52,14 @@ class FieldSpec(BaseModel):
     pattern: str | None = None  # code lists: a regex whose first group is the code
     min: float | None = None
     max: float | None = None
+
+    @functools.cached_property
+    def codes_upper(self) -> dict[str, str]:
+        return {k.upper(): v for k, v in self.codes.items()}
+
+    @functools.cached_property
+    def compiled_pattern(self) -> re.Pattern[str] | None:
+        return re.compile(self.pattern) if self.pattern else None
 
     @property
     def reject_invalid(self) -> bool:

@@ -75,6 +75,10 @@ def parse_nik_cell(text: str, reference: dt.date) -> tuple[dict[str, Any], str |
     }, None
 
 
+# Formats the two patterns below read exactly as strptime would (day first, or year first).
+FAST_FORMATS = frozenset({"%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d"})
+_DAY_FIRST = re.compile(r"^(?P<d>\d{1,2})([-/.])(?P<m>\d{1,2})\2(?P<y>\d{4})$")
+_YEAR_FIRST = re.compile(r"^(?P<y>\d{4})([-/])(?P<m>\d{1,2})\2(?P<d>\d{1,2})$")
 _DATE_SHAPE = re.compile(r"^(\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})$")
 
 
@@ -90,6 +94,13 @@ def parse_date(text: str, formats: list[str], year_only: bool = False) -> Parsed
         if 1 <= serial <= 80_000:  # an Excel day number (1900-01-01 .. 2118)
             return EXCEL_EPOCH + dt.timedelta(days=serial), None
     cell = cell.split(" ")[0].split("T")[0]  # "2024-05-01 00:00:00" from a spreadsheet
+    fast = _DAY_FIRST.match(cell) or _YEAR_FIRST.match(cell)
+    if fast and FAST_FORMATS.issuperset(formats):  # the common shapes, without strptime's cost
+        day, month, year = (fast["d"], fast["m"], fast["y"])
+        try:
+            return dt.date(int(year), int(month), int(day)), None
+        except ValueError:
+            return None, f"{cell} is not a date that exists"
     for fmt in [*formats, *DEFAULT_DATE_FORMATS]:
         try:
             return dt.datetime.strptime(cell, fmt).date(), None
@@ -138,15 +149,15 @@ def parse_cell(text: str, spec: FieldSpec, reference: dt.date) -> Parsed:
         return amount, None
     if kind is FieldType.CODE:
         candidate = cell
-        if spec.pattern:
-            match = re.match(spec.pattern, cell)
+        pattern = spec.compiled_pattern
+        if pattern is not None:
+            match = pattern.match(cell)
             if not match:
                 return None, f"{cell} does not look like {spec.pattern}"
             candidate = match.group(1)
         if not spec.codes:
             return candidate, None
-        by_upper = {k.upper(): v for k, v in spec.codes.items()}
-        code = by_upper.get(candidate.upper())
+        code = spec.codes_upper.get(candidate.upper())
         if code is None:
             return None, f"{cell} is not one of {', '.join(sorted(set(spec.codes)))}"
         return code, None

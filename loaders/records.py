@@ -82,6 +82,8 @@ def prepare(raw: RawRow, mapping: Mapping, reference: dt.date) -> Prepared | Pro
     props["raw"] = raw_json
     props["content_hash"] = hashlib.sha256(raw_json.encode()).hexdigest()[:32]
     props["record_id"] = f"{mapping.source}:{key}"
+    props["source"] = mapping.source
+    props["source_key"] = key
     props["row_number"] = raw.number
     return Prepared(raw.number, key, {k: _plain(v) for k, v in fields.items()}, props, warnings)
 

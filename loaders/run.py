@@ -20,7 +20,7 @@ from typing import Any
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
 from hub.errors import InputError
-from loaders.facts import BatchGraph, add_record, event_id, missing_references
+from loaders.facts import BatchGraph, add_record, event_id, missing_references, record_id
 from loaders.mapping import FactType, Mapping
 from loaders.reading import file_hash, read_rows
 from loaders.records import Prepared, Problem, prepare
@@ -84,19 +84,19 @@ def _write_problems(path: Path, problems: list[Problem]) -> None:
         writer.writerows([p.row, p.field, p.column, p.value, p.reason] for p in problems)
 
 
-async def _stored_versions(store: GraphStore, source: str, keys: list[str]) -> dict[str, dict[str, Any]]:
-    rows = await store.run(queries.SOURCE_RECORD_VERSIONS, {"source": source, "keys": keys})
-    return {str(r["key"]): r for r in rows}
+async def _stored_versions(store: GraphStore, ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = await store.run(queries.SOURCE_RECORD_VERSIONS, {"ids": ids})
+    return {str(r["id"]): r for r in rows}
 
 
 async def _check_references(store: GraphStore, mapping: Mapping, records: list[Prepared], problems: _Problems) -> None:
     wanted = missing_references(records, mapping)
     if not wanted:
         return
-    keys = [{"source": s, "key": k} for _, s, k in wanted]
-    found = {(r["source"], r["key"]) for r in await store.run(queries.SOURCE_RECORDS_PRESENT, {"keys": keys})}
+    ids = sorted({record_id(s, k) for _, s, k in wanted})
+    found = {r["id"] for r in await store.run(queries.SOURCE_RECORDS_PRESENT, {"ids": ids})}
     for record, source, key in wanted:
-        if (source, key) not in found:
+        if record_id(source, key) not in found:
             problems.warnings.append(Problem(record.row, "refers_to", "", key,
                                              f"refers to {source} {key}, which is not loaded: load {source} first"))
 
@@ -148,6 +148,7 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
             ready.append(result)
         return ready
 
+    known_regions: set[str] = set()
     writing: asyncio.Task[None] | None = None
     try:
         for raw_rows in _batches(read_rows(path, mapping), batch_size):
@@ -155,7 +156,8 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
             if writing is not None:
                 await writing
             report.rows_read += len(raw_rows)
-            statements = await _plan_batch(store, mapping, ready, batch_props, batch_size, report, problems)
+            statements = await _plan_batch(store, mapping, ready, batch_props, batch_size, report, problems,
+                                           known_regions)
             writing = asyncio.create_task(store.run_batch(statements)) if statements else None
             if on_progress:
                 on_progress(report)
@@ -188,15 +190,16 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
 
 
 async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared], batch_props: dict[str, Any],
-                      batch_size: int, report: LoadReport, problems: _Problems) -> list[Statement]:
+                      batch_size: int, report: LoadReport, problems: _Problems,
+                      known_regions: set[str]) -> list[Statement]:
     """Compare with what is stored and return the statements that write the new and changed rows."""
     if not ready:
         return []
-    stored = await _stored_versions(store, mapping.source, [r.key for r in ready])
+    stored = await _stored_versions(store, [r.props["record_id"] for r in ready])
     to_write: list[Prepared] = []
     changed: list[Prepared] = []
     for record in ready:
-        before = stored.get(record.key)
+        before = stored.get(record.props["record_id"])
         if before is None or before["content_hash"] is None:  # absent, or cut short by a crash
             report.new += 1
             to_write.append(record)
@@ -215,11 +218,11 @@ async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared]
         add_record(graph, mapping, record, batch_props)
     statements: list[Statement] = []
     if changed:  # restate the facts of changed rows from scratch
-        keys = [{"source": mapping.source, "source_key": r.key} for r in changed]
+        keys = [{"record_id": r.props["record_id"]} for r in changed]
         statements.append(Statement(queries.DELETE_RECORD_FACTS, {"rows": keys}))
         if any(f.type is FactType.EVENT for f in mapping.facts):
             events = [{"event_id": event_id(mapping.source, r.key)} for r in changed]
             statements += [Statement(queries.DELETE_EVENT_LINKS, {"rows": events}),
                            Statement(queries.DELETE_EVENT_HANDLERS, {"rows": events})]
-    statements += graph.statements(batch_size)
+    statements += graph.statements(batch_size, known_regions)
     return statements

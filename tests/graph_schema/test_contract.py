@@ -14,12 +14,13 @@ from hub.errors import GraphQueryError
 from tests.graph_schema.world import (
     EXPECTED_NODES,
     EXPECTED_RELATIONSHIPS,
+    KEY_DTKS,
+    KEY_OUTREACH,
     KK,
     NIK1,
     P1,
     P2,
     REC_DTKS,
-    REC_OUTREACH,
     WORLD,
 )
 
@@ -86,9 +87,9 @@ LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
     ("PERSONS_BY_NIK", {"nik": NIK1}, _person),
     ("PERSONS_BY_NAME", {"query": None, "limit": 5}, _person),
     ("PERSON_SOURCE_RECORDS", {"person_id": P1}, _records_of_person),
-    ("SOURCE_RECORD_BY_KEY", REC_OUTREACH, _equals(lambda rows: [r["person_id"] for r in rows], [P1])),
+    ("SOURCE_RECORD_BY_KEY", KEY_OUTREACH, _equals(lambda rows: [r["person_id"] for r in rows], [P1])),
     ("SOURCE_RECORDS_BY_NIK", {"nik": NIK1}, _equals(lambda rows: [r["record"]["source"] for r in rows], ["dtks", "ppks"])),
-    ("SOURCE_RECORDS_BY_KK", {"kk": KK}, _single("record", "source_key", REC_DTKS["source_key"])),
+    ("SOURCE_RECORDS_BY_KK", {"kk": KK}, _single("record", "source_key", KEY_DTKS["source_key"])),
     ("HOUSEHOLD_BY_KK", {"kk": KK}, _household),
     ("REGION_BY_CODE", {"code": "33.74.01"},
      _equals(lambda rows: [(r["region"]["name"], r["parent_code"]) for r in rows], [("Semarang Tengah", "33.74")])),
@@ -107,10 +108,9 @@ LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
     ("PERSON_PANTI_STAYS", {"person_id": P1},
      _equals(lambda rows: [(r["panti_id"], r["from"], r["to"]) for r in rows], [("PANTI-7", "2025-03-01", None)])),
     ("LOAD_BATCH_BY_ID", {"batch_id": "dtks-abc"}, _single("batch", "status", "complete")),
-    ("SOURCE_RECORD_VERSIONS", {"source": "dtks", "keys": ["DTKS-1", "missing"]},
-     _equals(lambda rows: [(r["key"], r["content_hash"], r["batch_id"]) for r in rows], [("DTKS-1", "h1", "dtks-abc")])),
-    ("SOURCE_RECORDS_PRESENT", {"keys": [{"source": "ppks", "key": "PPKS-9"}, {"source": "ppks", "key": "nope"}]},
-     _equals(lambda rows: rows, [{"source": "ppks", "key": "PPKS-9"}])),
+    ("SOURCE_RECORD_VERSIONS", {"ids": ["dtks:DTKS-1", "dtks:missing"]},
+     _equals(lambda rows: [(r["id"], r["content_hash"], r["batch_id"]) for r in rows], [("dtks:DTKS-1", "h1", "dtks-abc")])),
+    ("SOURCE_RECORDS_PRESENT", {"ids": ["ppks:PPKS-9", "ppks:nope"]}, _equals(lambda rows: rows, [{"id": "ppks:PPKS-9"}])),
     ("SOURCE_RECORD_COUNTS", {},
      _equals(lambda rows: rows, [{"source": "dtks", "records": 1}, {"source": "outreach", "records": 1},
                                  {"source": "ppks", "records": 1}])),
@@ -182,11 +182,14 @@ async def test_source_record_key_is_unique_as_a_pair(store: GraphStore) -> None:
     await write_world(store)
     # Same source_key in another source is a different record ...
     await store.run(queries.UPSERT_SOURCE_RECORDS,
-                    {"rows": [{"source": "pkh", "source_key": "DTKS-1", "props": {}}]}, write=True)
+                    {"rows": [{"record_id": "pkh:DTKS-1", "props": {"source": "pkh", "source_key": "DTKS-1"}}]},
+                    write=True)
     assert (await counts(store))[0]["SourceRecord"] == 4
     # ... but the same pair twice is refused.
     with pytest.raises(GraphQueryError):
-        await store.run("CREATE (:SourceRecord {source: 'dtks', source_key: 'DTKS-1'})", write=True)
+        await store.run("CREATE (:SourceRecord {record_id: 'x', source: 'dtks', source_key: 'DTKS-1'})", write=True)
+    with pytest.raises(GraphQueryError):
+        await store.run("CREATE (:SourceRecord {record_id: 'dtks:DTKS-1'})", write=True)
 
 
 async def test_schema_init_is_idempotent_and_versioned(store: GraphStore) -> None:

@@ -11,9 +11,11 @@ from typing import Any
 P1, P2 = "P-0001", "P-0002"
 NIK1, NIK2 = "3374014506880003", "3374011203850001"
 KK = "3374010101100001"
-REC_DTKS = {"source": "dtks", "source_key": "DTKS-1"}
-REC_PPKS = {"source": "ppks", "source_key": "PPKS-9"}
-REC_OUTREACH = {"source": "outreach", "source_key": "OUT-3"}
+REC_DTKS = {"record_id": "dtks:DTKS-1"}
+REC_PPKS = {"record_id": "ppks:PPKS-9"}
+REC_OUTREACH = {"record_id": "outreach:OUT-3"}
+KEY_DTKS = {"source": "dtks", "source_key": "DTKS-1"}
+KEY_OUTREACH = {"source": "outreach", "source_key": "OUT-3"}
 
 
 def _prov(**extra: Any) -> dict[str, Any]:
@@ -39,11 +41,11 @@ WORLD: list[tuple[str, list[dict[str, Any]]]] = [
                                     "kk": KK}},
     ]),
     ("UPSERT_SOURCE_RECORDS", [
-        {**REC_DTKS, "props": {"record_id": "dtks:DTKS-1", "nik": NIK1, "kk": KK, "name": "SITI AMINAH",
+        {**REC_DTKS, "props": {**KEY_DTKS, "nik": NIK1, "kk": KK, "name": "SITI AMINAH",
                                "raw": '{"NIK": "3374014506880003"}', "batch_id": "b1", "row_number": 2}},
-        {**REC_PPKS, "props": {"record_id": "ppks:PPKS-9", "nik": NIK1, "name": "SITI AMINAH", "batch_id": "b2",
-                               "row_number": 10}},
-        {**REC_OUTREACH, "props": {"record_id": "outreach:OUT-3", "name": "SITI", "batch_id": "b3",
+        {**REC_PPKS, "props": {"source": "ppks", "source_key": "PPKS-9", "nik": NIK1, "name": "SITI AMINAH",
+                               "batch_id": "b2", "row_number": 10}},
+        {**REC_OUTREACH, "props": {**KEY_OUTREACH, "name": "SITI", "batch_id": "b3",
                                    "row_number": 4}},
     ]),
     ("LINK_RECORDS_TO_PERSONS", [

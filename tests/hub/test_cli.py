@@ -45,7 +45,9 @@ def test_db_init_autostarts_and_is_idempotent(env: dict[str, str]) -> None:
     second = hub(env, "db", "init")
     assert second.returncode == 0 and "created nothing new" in second.stdout
     status = hub(env, "db", "status")
-    assert "schema version 1" in status.stdout
+    from graph_schema.schema import SCHEMA_VERSION
+
+    assert f"schema version {SCHEMA_VERSION}" in status.stdout
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
