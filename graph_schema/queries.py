@@ -214,14 +214,6 @@ SOURCE_RECORD_VERSIONS = (
     "s.previous AS previous"
 )
 
-# The last write of a batch: a record's version (raw row, hash, batch, history) lands only once
-# all its links are in, so a crash before it leaves the record looking unloaded, and a re-run
-# writes it again instead of skipping it as unchanged.
-COMMIT_SOURCE_RECORDS = (
-    f"UNWIND $rows AS row MATCH (s:{Label.SOURCE_RECORD} {{record_id: row.record_id}}) "
-    "SET s += row.props RETURN count(s) AS written"
-)
-
 SOURCE_RECORDS_PRESENT = (
     f"UNWIND $ids AS id MATCH (s:{Label.SOURCE_RECORD} {{record_id: id}}) RETURN id"
 )

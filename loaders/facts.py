@@ -27,9 +27,6 @@ def region_chain(code: str) -> list[str]:
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-# Written last, by COMMIT_SOURCE_RECORDS: what says "this row, as of this batch, is fully loaded".
-VERSION_PROPS = frozenset({"raw", "content_hash", "previous", "row_number"})
-
 REGION_TYPES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kelurahan"}
 
 
@@ -40,7 +37,6 @@ class BatchGraph:
     nodes: dict[str, dict[tuple[Any, ...], Row]] = field(default_factory=lambda: defaultdict(dict))
     links: dict[str, dict[str, Row]] = field(default_factory=lambda: defaultdict(dict))
     regions: set[str] = field(default_factory=set)
-    commits: list[Row] = field(default_factory=list)
 
     def node(self, statement: str, key: tuple[Any, ...], row: Row) -> None:
         existing = self.nodes[statement].get(key)
@@ -71,7 +67,6 @@ class BatchGraph:
             out += _chunked(statement, rows, batch_size)
         for statement in LINK_ORDER:
             out += _chunked(statement, list(self.links.get(statement, {}).values()), batch_size)
-        out += _chunked(queries.COMMIT_SOURCE_RECORDS, self.commits, batch_size)
         return out
 
 
@@ -109,10 +104,7 @@ def add_record(graph: BatchGraph, mapping: Mapping, record: Prepared, batch_prop
     """The record, its region, and every fact its mapping says the row states."""
     source = mapping.source
     me = {"record_id": record.props["record_id"]}
-    version = {**{k: v for k, v in record.props.items() if k in VERSION_PROPS}, **batch_props}
-    graph.node(queries.UPSERT_SOURCE_RECORDS, (me["record_id"],),
-               {**me, "props": {k: v for k, v in record.props.items() if k not in VERSION_PROPS}})
-    graph.commits.append({**me, "props": version})
+    graph.node(queries.UPSERT_SOURCE_RECORDS, (me["record_id"],), {**me, "props": {**record.props, **batch_props}})
     for fact in mapping.facts:
         FACT_WRITERS[fact.type](graph, source, record, me, _resolve(fact, record))
 

@@ -2,7 +2,9 @@
 
 Counts always reconcile: rows read = loaded (new + updated) + rejected + unchanged. The batch id
 is derived from the file's content, so loading the same file again, or again after a crash,
-resumes the same batch (same load time) and converges on the graph an uninterrupted load leaves.
+resumes the same batch (same load time) and converges on the graph an uninterrupted load leaves:
+a resumed batch rewrites every record it had already written (a crash may have cut its links
+short), and a record's history is only extended when its content changes.
 """
 
 from __future__ import annotations
@@ -200,11 +202,17 @@ async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared]
     changed: list[Prepared] = []
     for record in ready:
         before = stored.get(record.props["record_id"])
-        if before is None or before["content_hash"] is None:  # absent, or cut short by a crash
+        if before is None:
             report.new += 1
             to_write.append(record)
         elif before["content_hash"] == record.content_hash:
             report.unchanged += 1
+            if report.resumed and before["batch_id"] == batch_props["batch_id"]:
+                # Written by this batch before a crash, perhaps without all its links: write it
+                # again (idempotent), keeping the history it already has.
+                if before.get("previous"):
+                    record.props["previous"] = before["previous"]
+                to_write.append(record)
         else:
             report.updated += 1
             record.props["previous"] = _previous(before)

@@ -114,7 +114,7 @@ WORLD: list[tuple[str, list[dict[str, Any]]]] = [
     ("LINK_RECORD_REFERENCES", [{"start": REC_OUTREACH, "end": REC_PPKS, "props": {"via": "ID_PPKS"}}]),
     ("UPSERT_SERVICE_EVENTS", [{"event_id": "SLRT-0", "props": {"kind": "complaint"}}]),
     ("LINK_EVENT_FOLLOW_UPS", [{"start": {"event_id": "SLRT-1"}, "end": {"event_id": "SLRT-0"}, "props": {}}]),
-    ("COMMIT_SOURCE_RECORDS", [{**REC_DTKS, "props": {"content_hash": "h1", "batch_id": "dtks-abc"}}]),
+    ("UPSERT_SOURCE_RECORDS", [{**REC_DTKS, "props": {"content_hash": "h1", "batch_id": "dtks-abc"}}]),
     ("LINK_CANDIDATE_RECORDS", [
         {"start": {"candidate_id": "MC-1"}, "end": REC_PPKS, "props": {"side": "left"}},
         {"start": {"candidate_id": "MC-1"}, "end": REC_OUTREACH, "props": {"side": "right"}},

@@ -193,3 +193,13 @@ async def test_references_to_unloaded_records_are_warned(store: GraphStore, smal
     report = await load_file(store, mapping_for("panti_absensi"), small_synth / "panti_absensi.csv", tmp_path)
     assert report.warnings == report.loaded > 0
     assert all("load panti_penghuni first" in w["reason"] for w in read_problems(report.warnings_file))
+
+
+async def test_a_named_sheet_is_read_and_a_wrong_one_named(store: GraphStore, small_synth: Path, tmp_path: Path) -> None:
+    mapping = mapping_for("psks").model_copy(deep=True)
+    mapping.read.sheet = "PSKS"
+    report = await load_file(store, mapping, small_synth / "psks.xlsx", tmp_path)
+    assert report.new > 0 and report.reconciled
+    mapping.read.sheet = "Lembar2"
+    with pytest.raises(InputError, match="sheet 'Lembar2' not found"):
+        await load_file(store, mapping, small_synth / "psks.xlsx", tmp_path)
