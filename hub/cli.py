@@ -20,6 +20,7 @@ from hub import load_cli, synth_cli
 from hub.errors import HubError, InputError
 from hub.settings import load_settings
 from hub.store import embedded_server, open_store
+from loaders.run import DEFAULT_BATCH
 
 T = TypeVar("T")
 
@@ -175,7 +176,7 @@ def demo(
     else:
         synth_cli.synth(persons=persons, out=out, seed=seed, xlsx=synth_cli.XlsxMode.AUTO, dirt_scale=1.0, workers=None)
     # Loading again is cheap: unchanged rows are recognised and skipped.
-    load_cli.load_dir(out, batch_size=load_cli.DEFAULT_BATCH, report_dir=None)
+    load_cli.load_dir(out, batch_size=DEFAULT_BATCH, report_dir=None)
     console.print(f"[bold]demo:[/] every source of {out} is in the graph ({settings.backend} graph "
                   f"{settings.graph_name!r}); see `.venv/bin/hub db counts`. Linking and the GraphQL API arrive with "
                   "the next issues. Stop the graph with `.venv/bin/hub db stop`.")
