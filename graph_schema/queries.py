@@ -237,6 +237,35 @@ SOURCE_RECORD_COUNTS = (
     f"MATCH (s:{Label.SOURCE_RECORD}) RETURN s.source AS source, count(*) AS records ORDER BY source"
 )
 
+# --- matching ------------------------------------------------------------------------------
+# The identity of every record of one source, for the linker (paged by record_id).
+RECORDS_FOR_MATCHING = (
+    f"MATCH (s:{Label.SOURCE_RECORD}) WHERE s.source = $source AND s.record_id > $after "
+    "RETURN s.record_id AS record_id, s.source AS source, s.nik AS nik, s.nik_birth_date AS nik_birth_date, "
+    "s.nik_sex AS nik_sex, s.kk AS kk, s.name AS name, s.birth_date AS birth_date, s.birth_year AS birth_year, "
+    "s.age AS age, s.sex AS sex, s.mother_name AS mother_name, s.region_code AS region_code "
+    "ORDER BY record_id LIMIT $limit"
+)
+SOURCES_LOADED = f"MATCH (s:{Label.SOURCE_RECORD}) RETURN DISTINCT s.source AS source ORDER BY source"
+RECORD_REFERENCES = (
+    f"MATCH (a:{Label.SOURCE_RECORD})-[:{RelType.REFERS_TO}]->(b:{Label.SOURCE_RECORD}) "
+    "RETURN a.record_id AS record_id, b.record_id AS target"
+)
+CURRENT_RESOLUTIONS = (
+    f"MATCH (s:{Label.SOURCE_RECORD})-[:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) "
+    "RETURN s.record_id AS record_id, p.person_id AS person_id"
+)
+# A record that now belongs to another person loses its old link first.
+UNLINK_RECORDS = (
+    f"UNWIND $rows AS row MATCH (s:{Label.SOURCE_RECORD} {{record_id: row.record_id}})-[r:{RelType.RESOLVES_TO}]->() "
+    "DELETE r RETURN count(r) AS deleted"
+)
+
+# Persons that no record resolves to any more (merged into another) are removed.
+DELETE_ORPHAN_PERSONS = (
+    f"MATCH (p:{Label.PERSON}) WHERE NOT ()-[:{RelType.RESOLVES_TO}]->(p) DETACH DELETE p RETURN count(p) AS deleted"
+)
+
 # --- housekeeping -------------------------------------------------------------------------
 PING = "RETURN 1 AS ok"
 NODE_COUNTS = "MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS count ORDER BY label"

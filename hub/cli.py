@@ -16,7 +16,7 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
-from hub import load_cli, synth_cli
+from hub import load_cli, match_cli, synth_cli
 from hub.errors import HubError, InputError
 from hub.settings import load_settings
 from hub.store import embedded_server, open_store
@@ -36,6 +36,8 @@ bench_app.command("synth")(synth_cli.bench_synth)
 app.command("load")(load_cli.load)
 app.command("load-dir")(load_cli.load_dir)
 bench_app.command("load")(load_cli.bench_load)
+app.command("match")(match_cli.match)
+bench_app.command("match")(match_cli.bench_match)
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)

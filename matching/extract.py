@@ -1,0 +1,41 @@
+"""Reading what the linker needs out of the graph: every record's identity, and the references
+between records (an attendance row points at its resident row)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from graph_schema import queries
+from graph_schema.port import GraphStore
+
+PAGE = 50_000
+COLUMNS = ["record_id", "source", "nik", "nik_birth_date", "nik_sex", "kk", "name", "birth_date", "birth_year", "age",
+           "sex", "mother_name", "region_code"]
+
+
+async def load_records(store: GraphStore) -> pd.DataFrame:
+    """One row per SourceRecord, identity columns only."""
+    frames = []
+    for row in await store.run(queries.SOURCES_LOADED):
+        after = ""
+        while True:
+            page = await store.run(queries.RECORDS_FOR_MATCHING,
+                                   {"source": row["source"], "after": after, "limit": PAGE})
+            if not page:
+                break
+            frames.append(pd.DataFrame(page, columns=COLUMNS))
+            after = page[-1]["record_id"]
+            if len(page) < PAGE:
+                break
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+async def load_references(store: GraphStore) -> pd.DataFrame:
+    rows = await store.run(queries.RECORD_REFERENCES)
+    return pd.DataFrame(rows, columns=["record_id", "target"])
+
+
+async def load_resolutions(store: GraphStore) -> dict[str, str]:
+    return {r["record_id"]: r["person_id"] for r in await store.run(queries.CURRENT_RESOLUTIONS)}

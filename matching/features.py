@@ -1,0 +1,68 @@
+"""The columns Splink compares, derived once per record from its identity.
+
+Dates: the record's birth date, the same date with day and month swapped (a common slip),
+and a birth year that is known exactly (from a date, or a year-only cell) or estimated from
+an age. Regions: village, district and regency codes from the one stored code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from matching.names import first_token, fold_name, last_token, sorted_tokens
+
+FEATURES = ["unique_id", "source", "nik", "kk", "name_folded", "name_sorted", "name_first", "name_last",
+            "birth_date", "birth_date_swapped", "birth_year", "year_estimated", "sex", "mother_folded",
+            "village", "district", "regency", "nik_trusted"]
+
+
+def _swap(date: str | None) -> str | None:
+    if not isinstance(date, str) or len(date) != 10:
+        return None
+    year, month, day = date[:4], date[5:7], date[8:10]
+    if int(day) > 12 or day == month:
+        return None
+    return f"{year}-{day}-{month}"
+
+
+def features(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:
+    """One row per record with a name; records without one are linked through references only."""
+    year_now = (as_of or dt.date.today()).year
+    named = records[records["name"].notna()].copy()
+    folded = [fold_name(n) for n in named["name"]]
+    out = pd.DataFrame({
+        "unique_id": named["record_id"].to_numpy(),
+        "source": named["source"].to_numpy(),
+        "nik": named["nik"].to_numpy(),
+        "kk": named["kk"].to_numpy(),
+        "name_folded": folded,
+        "name_sorted": [sorted_tokens(f) for f in folded],
+        "name_first": [first_token(f) for f in folded],
+        "name_last": [last_token(f) for f in folded],
+        "birth_date": named["birth_date"].to_numpy(),
+        "birth_date_swapped": [_swap(d) for d in named["birth_date"]],
+        "sex": named["sex"].to_numpy(),
+        "mother_folded": [fold_name(n) for n in named["mother_name"]],
+    }, dtype=object)
+    year = pd.to_numeric(named["birth_year"], errors="coerce").to_numpy()
+    age = pd.to_numeric(named["age"], errors="coerce").to_numpy()
+    estimated = np.isnan(year) & ~np.isnan(age)
+    out["birth_year"] = pd.array(np.where(estimated, year_now - 1 - age, year), dtype="Int64")
+    out["year_estimated"] = estimated
+    region = named["region_code"].fillna("").astype(str).to_numpy()
+    out["village"] = [r if r.count(".") == 3 else None for r in region]
+    out["district"] = [".".join(r.split(".")[:3]) if r.count(".") >= 2 else None for r in region]
+    out["regency"] = [".".join(r.split(".")[:2]) if r.count(".") >= 1 else None for r in region]
+    # A NIK is trusted when what it encodes agrees with the record: the record states a birth
+    # date (or year) that the NIK repeats, and no sex that contradicts it.
+    nik_date = named["nik_birth_date"].to_numpy()
+    date = named["birth_date"].to_numpy()
+    nik_year = pd.to_numeric(pd.Series(nik_date).str[:4], errors="coerce").to_numpy()
+    agrees_date = np.where(pd.notna(date), nik_date == date, nik_year == year)
+    sex = named["sex"].to_numpy()
+    agrees_sex = pd.isna(sex) | (named["nik_sex"].to_numpy() == sex)
+    out["nik_trusted"] = pd.notna(named["nik"].to_numpy()) & agrees_date & agrees_sex
+    return out[FEATURES]

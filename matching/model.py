@@ -1,0 +1,201 @@
+"""The Splink model: comparisons made for Indonesian welfare records, blocking rules that keep
+recall while scaling, training (u by random sampling, m by EM) and the versioned model file.
+
+Built from Splink's library classes (``SettingsCreator``, the comparison and blocking-rule
+libraries); the only SQL written here is the few conditions Splink has no level for
+(a day/month swap, an age-estimated year, a regional hierarchy).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
+
+MODEL_VERSION = 3
+SOMEONE_ELSES_NIK = "equal, different names"
+logging.getLogger("splink").setLevel(logging.ERROR)
+
+
+def _name() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="name",
+        comparison_description="Folded name (old spelling, titles, bin/binti, Muhammad variants removed)",
+        comparison_levels=[
+            cll.NullLevel("name_folded"),
+            cll.ExactMatchLevel("name_folded", term_frequency_adjustments=True),
+            cll.CustomLevel("name_sorted_l = name_sorted_r", "same tokens, other order"),
+            cll.JaroWinklerLevel("name_folded", 0.92),
+            cll.CustomLevel("name_first_l = name_first_r", "same first name"),
+            cll.JaroWinklerLevel("name_folded", 0.80),
+            # A call name, as street outreach writes it: the first name alone, or its end ("MET" for SLAMET).
+            cll.CustomLevel(
+                "name_folded_l = name_first_r OR name_folded_r = name_first_l "
+                "OR (length(name_folded_l) >= 3 AND suffix(name_first_r, name_folded_l)) "
+                "OR (length(name_folded_r) >= 3 AND suffix(name_first_l, name_folded_r))",
+                "a call name of the other",
+            ),
+            cll.CustomLevel(
+                "name_last_l = name_last_r OR name_first_l = name_last_r OR name_last_l = name_first_r",
+                "a shared name token",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _birth() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="birth",
+        comparison_description="Birth date: exact, day/month swapped, same year, near year from an age",
+        comparison_levels=[
+            cll.CustomLevel("birth_year_l IS NULL OR birth_year_r IS NULL", "unknown").configure(is_null_level=True),
+            cll.ExactMatchLevel("birth_date"),
+            cll.CustomLevel("birth_date_l = birth_date_swapped_r", "day and month swapped"),
+            cll.CustomLevel("birth_year_l = birth_year_r AND NOT (year_estimated_l OR year_estimated_r)",
+                            "same year"),
+            cll.CustomLevel("abs(birth_year_l - birth_year_r) <= 2 AND (year_estimated_l OR year_estimated_r)",
+                            "year within 2 of an age"),
+            # An age guessed by sight, as street outreach records it, is often years off.
+            cll.CustomLevel("abs(birth_year_l - birth_year_r) <= 6 AND (year_estimated_l OR year_estimated_r)",
+                            "year within 6 of an age"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _household_place() -> cl.CustomComparison:
+    """KK and region in one comparison: a shared KK implies a shared village, so scoring them
+    apart would count the same evidence twice (and merge household members)."""
+    return cl.CustomComparison(
+        output_column_name="household_place",
+        comparison_description="Same KK and village, same KK, same village, district, regency",
+        comparison_levels=[
+            cll.CustomLevel("(kk_l IS NULL OR kk_r IS NULL) AND (regency_l IS NULL OR regency_r IS NULL)",
+                            "unknown").configure(is_null_level=True),
+            cll.CustomLevel("kk_l = kk_r AND village_l = village_r", "same KK, same village"),
+            cll.CustomLevel("kk_l = kk_r", "same KK"),
+            cll.ExactMatchLevel("village"),
+            cll.ExactMatchLevel("district"),
+            cll.ExactMatchLevel("regency"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _nik() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="nik",
+        comparison_description="NIK: equal and trusted on both sides, equal, one typo or transposition",
+        comparison_levels=[
+            cll.NullLevel("nik"),
+            # Trusted: what the NIK encodes (birth date, sex) agrees with the record it is on.
+            cll.CustomLevel("nik_l = nik_r AND nik_trusted_l AND nik_trusted_r", "equal, both trusted"),
+            cll.CustomLevel("nik_l = nik_r AND (jaro_winkler_similarity(name_folded_l, name_folded_r) >= 0.8 "
+                            "OR name_first_l = name_first_r)", "equal, similar names"),
+            # Equal NIK on two different names: typically a household member's NIK typed in.
+            cll.CustomLevel("nik_l = nik_r", SOMEONE_ELSES_NIK),
+            cll.DamerauLevenshteinLevel("nik", 1),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def settings() -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            _name(),
+            _birth(),
+            cl.ExactMatch("sex"),
+            cl.JaroWinklerAtThresholds("mother_folded", [0.92, 0.8]),
+            _household_place(),
+            _nik(),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("nik"),
+            block_on("kk"),
+            block_on("name_folded", "birth_year"),
+            block_on("name_first", "birth_date"),
+            block_on("name_sorted", "district"),
+            block_on("name_first", "regency"),
+            block_on("birth_date", "village"),
+            # Street outreach: a call name and an age guessed by sight, met somewhere in the regency.
+            CustomRule("l.regency = r.regency AND l.sex = r.sex AND (l.year_estimated OR r.year_estimated) "
+                       "AND abs(l.birth_year - r.birth_year) <= 6"),
+            CustomRule("l.name_first = r.name_first AND l.sex = r.sex AND (l.year_estimated OR r.year_estimated) "
+                       "AND abs(l.birth_year - r.birth_year) <= 6"),
+        ],
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=["source"],
+    )
+
+
+def new_linker(frame: pd.DataFrame, model: SettingsCreator | dict[str, Any]) -> Linker:
+    db = DuckDBAPI()
+    return Linker(db.register(frame), model, log_level=None)
+
+
+def train(frame: pd.DataFrame, seed: int = 42) -> Linker:
+    """A linker with parameters estimated on ``frame``: λ from trusted NIKs, u by sampling, m by EM."""
+    linker = new_linker(frame, settings())
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("nik")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    proportion = min(1.0, max(0.05, 200_000 / max(len(frame), 1)))
+    for rule in (block_on("nik"), block_on("birth_date"), block_on("name_folded")):
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, record_sample_proportion=proportion)
+    return linker
+
+
+M_FLOOR = 0.001
+
+
+def trained_model(linker: Linker) -> dict[str, Any]:
+    """The trained parameters, with every m probability floored.
+
+    A level never seen among matches in training (a person's KK that differs, say) would get
+    m = 0, a weight of minus infinity: one differing field could then veto any match. Real
+    exports have what the training sample lacked, so no level may be impossible.
+    """
+    model: dict[str, Any] = linker.misc.save_model_to_json(out_path=None)
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level") and level.get("m_probability") is not None:
+                level["m_probability"] = max(level["m_probability"], M_FLOOR)
+            # Random pairs almost never share a NIK, so sampling makes a shared NIK look like
+            # proof; but two different names on one NIK is a relative's NIK typed in, which
+            # says nothing about whether the two records are one person.
+            if level.get("label_for_charts") == SOMEONE_ELSES_NIK and level.get("u_probability"):
+                level["m_probability"] = level["u_probability"]
+    return model
+
+
+def prior_weight(model: dict[str, Any]) -> float:
+    """log2 of the prior odds that two random records match: what evidence must overcome."""
+    lam = float(model["probability_two_random_records_match"])
+    return math.log2(lam / (1 - lam))
+
+
+def save(model: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**model, "hub_model_version": MODEL_VERSION}, indent=1))
+
+
+def load(path: Path) -> dict[str, Any] | None:
+    """The saved model, or None when there is none (or an older version) and training is due."""
+    if not path.exists():
+        return None
+    model: dict[str, Any] = json.loads(path.read_text())
+    if model.pop("hub_model_version", None) != MODEL_VERSION:
+        return None
+    return model
