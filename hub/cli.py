@@ -179,9 +179,10 @@ def demo(
         synth_cli.synth(persons=persons, out=out, seed=seed, xlsx=synth_cli.XlsxMode.AUTO, dirt_scale=1.0, workers=None)
     # Loading again is cheap: unchanged rows are recognised and skipped.
     load_cli.load_dir(out, batch_size=DEFAULT_BATCH, report_dir=None)
-    console.print(f"[bold]demo:[/] every source of {out} is in the graph ({settings.backend} graph "
-                  f"{settings.graph_name!r}); see `.venv/bin/hub db counts`. Linking and the GraphQL API arrive with "
-                  "the next issues. Stop the graph with `.venv/bin/hub db stop`.")
+    match_cli.match(retrain=False)
+    console.print(f"[bold]demo:[/] every source of {out} is loaded and linked to persons ({settings.backend} graph "
+                  f"{settings.graph_name!r}); see `.venv/bin/hub db counts`. The GraphQL API arrives with a later "
+                  "issue. Stop the graph with `.venv/bin/hub db stop`.")
 
 
 def main() -> None:

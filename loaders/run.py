@@ -27,7 +27,7 @@ from loaders.mapping import FactType, Mapping
 from loaders.reading import file_hash, read_rows
 from loaders.records import Prepared, Problem, prepare
 
-DEFAULT_BATCH = 2_000
+DEFAULT_BATCH = 5_000
 PROBLEM_COLUMNS = ["row", "field", "column", "value", "reason"]
 
 
