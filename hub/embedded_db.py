@@ -20,6 +20,7 @@ from pathlib import Path
 import redis
 
 from hub.errors import EmbeddedServerError
+from hub.paths import unwritable_reason
 
 HOST = "127.0.0.1"
 PID_FILE = "falkordb.pid"
@@ -119,16 +120,11 @@ class EmbeddedServer:
         return ServerStatus(True, pid, self.port, self.data_dir, graphs)
 
     def _ensure_writable_dir(self) -> None:
-        try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            probe = self.data_dir / ".write-test"
-            probe.write_text("ok")
-            probe.unlink()
-        except OSError as exc:
+        reason = unwritable_reason(self.data_dir)
+        if reason:
             raise EmbeddedServerError(
-                f"data directory {self.data_dir} is not writable ({exc.strerror}): "
-                "set HUB_DATA_DIR to a directory you can write"
-            ) from None
+                f"data directory {self.data_dir} is not writable ({reason}): set HUB_DATA_DIR to a directory you can write"
+            )
 
     def start(self) -> ServerStatus:
         """Start the server unless it already runs; return once it answers PING."""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -117,12 +116,15 @@ def load_dir(
 
 
 async def _load_all(settings: Settings, files: list[tuple[str, Path]], report_dir: Path, batch_size: int,
-                    quiet: bool = False) -> list[LoadReport]:
+                    quiet: bool = False, empty_afterwards: bool = False) -> list[LoadReport]:
     store = await open_store(settings)
     try:
+        await store.ensure_schema(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
         return [await _load_one(store, mapping_for(source), path, report_dir, batch_size, quiet)
                 for source, path in files]
     finally:
+        if empty_afterwards:
+            await store.clear()
         await store.close()
 
 
@@ -132,36 +134,12 @@ def bench_load(
     batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = DEFAULT_BATCH,
 ) -> None:
     """Synthesise a population, load every source into a fresh graph, print one JSON object."""
-    from dataclasses import replace
-
-    from hub.synth.config import SynthConfig
-    from hub.synth.run import synthesize
+    from hub.bench_support import bench_workspace
     from hub.synth_cli import peak_rss_mb
 
-    settings = load_settings()
-    if settings.embedded:
-        settings = replace(settings, graph_name=f"bench_load_{int(time.time())}")
-    work = Path(tempfile.mkdtemp(prefix="hub-bench-load-"))
-    try:
-        synthesize(SynthConfig(persons=persons, seed=seed, xlsx=False), work / "data")
-
-        async def run() -> list[LoadReport]:
-            store = await open_store(settings)
-            try:
-                await store.ensure_schema("bench")
-                reports = []
-                for source, path in _source_files(work / "data"):
-                    reports.append(await _load_one(store, mapping_for(source), path, work / "reports", batch_size,
-                                                   quiet=True))
-                return reports
-            finally:
-                if settings.embedded:
-                    await store.clear()
-                await store.close()
-
-        reports = asyncio.run(run())
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with bench_workspace("load", persons, seed) as work:
+        reports = asyncio.run(_load_all(work.settings, _source_files(work.data), work.scratch / "reports", batch_size,
+                                        quiet=True, empty_afterwards=work.settings.embedded))
     seconds = sum(r.seconds for r in reports)
     records = sum(r.rows_read for r in reports)
     dtks = next(r for r in reports if r.source == "dtks")
@@ -171,5 +149,5 @@ def bench_load(
         "dtks_records": dtks.rows_read, "dtks_records_per_s": round(dtks.rows_read / dtks.seconds) if dtks.seconds else 0,
         "loaded": sum(r.loaded for r in reports), "rejected": sum(r.rejected for r in reports),
         "warnings": sum(r.warnings for r in reports), "reconciled": all(r.reconciled for r in reports),
-        "peak_rss_mb": round(peak_rss_mb(), 1), "batch_size": batch_size, "backend": settings.backend,
+        "peak_rss_mb": round(peak_rss_mb(), 1), "batch_size": batch_size, "backend": work.settings.backend,
     }))

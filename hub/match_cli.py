@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import tempfile
-import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -53,33 +49,25 @@ def bench_match(
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """Synth, load and match a population in a fresh graph; print precision, recall, F1 and speed as JSON."""
+    from hub.bench_support import bench_workspace
     from hub.load_cli import _load_all, _source_files
-    from hub.synth.config import SynthConfig
-    from hub.synth.run import synthesize
     from hub.synth_cli import peak_rss_mb
 
-    settings = load_settings()
-    if settings.embedded:
-        settings = replace(settings, graph_name=f"bench_match_{int(time.time())}")
-    work = Path(tempfile.mkdtemp(prefix="hub-bench-match-"))
-    try:
-        synthesize(SynthConfig(persons=persons, seed=seed, xlsx=False), work / "data")
-        asyncio.run(_load_all(settings, _source_files(work / "data"), work / "reports", 5000, quiet=True))
+    with bench_workspace("match", persons, seed) as work:
+        asyncio.run(_load_all(work.settings, _source_files(work.data), work.scratch / "reports", 5000, quiet=True))
 
         async def run() -> MatchReport:
-            store = await open_store(settings)
+            store = await open_store(work.settings)
             try:
-                return await run_match(store, work / "model.json", retrain=True)
+                return await run_match(store, work.scratch / "model.json", retrain=True)
             finally:
-                if settings.embedded:
+                if work.settings.embedded:
                     await store.clear()
                 await store.close()
 
         report = asyncio.run(run())
-        truth = pd.read_csv(work / "data" / "truth.csv", dtype=str, keep_default_na=False)
+        truth = pd.read_csv(work.data / "truth.csv", dtype=str, keep_default_na=False)
         scores = pairwise_scores(report.assigned[["record_id", "cluster"]], truth)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({
         "benchmark": "match", "persons": persons, **scores, "records": report.records,
         "records_per_s": round(report.records_per_s), "seconds": round(report.seconds, 2),

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hub.errors import InputError
+from hub.paths import unwritable_reason
 from hub.synth.config import DirtRates, SynthConfig
 from hub.synth.run import SynthReport, synthesize
 
@@ -39,13 +40,9 @@ def _config(persons: int, seed: int, xlsx: XlsxMode, dirt_scale: float) -> Synth
 
 
 def _writable(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        raise InputError(f"cannot write to {out} ({exc.strerror}): choose another --out") from None
+    reason = unwritable_reason(out)
+    if reason:
+        raise InputError(f"cannot write to {out} ({reason}): choose another --out")
 
 
 def run_with_progress(config: SynthConfig, out: Path, console: Console, workers: int | None) -> SynthReport:

@@ -114,6 +114,14 @@ LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
     ("SOURCE_RECORD_COUNTS", {},
      _equals(lambda rows: rows, [{"source": "dtks", "records": 1}, {"source": "outreach", "records": 1},
                                  {"source": "ppks", "records": 1}])),
+    ("SOURCES_LOADED", {}, _equals(lambda rows: [r["source"] for r in rows], ["dtks", "outreach", "ppks"])),
+    ("RECORDS_FOR_MATCHING", {"source": "dtks", "after": "", "limit": 10},
+     _equals(lambda rows: [(r["record_id"], r["nik"], r["name"], r["kk"]) for r in rows],
+             [("dtks:DTKS-1", NIK1, "SITI AMINAH", KK)])),
+    ("RECORD_REFERENCES", {}, _equals(lambda rows: rows, [{"record_id": "outreach:OUT-3", "target": "ppks:PPKS-9"}])),
+    ("CURRENT_RESOLUTIONS", {},
+     _equals(lambda rows: sorted((r["record_id"], r["person_id"]) for r in rows),
+             [("dtks:DTKS-1", P1), ("outreach:OUT-3", P1), ("ppks:PPKS-9", P1)])),
     ("NODE_IDS_OF_PERSON_HOUSEHOLDS", {"person_id": P1},
      _equals(lambda rows: [(r["kk"], isinstance(r["node_id"], str) and r["node_id"] != "") for r in rows], [(KK, True)])),
 ]
@@ -132,8 +140,20 @@ async def test_deleting_a_changed_records_facts(store: GraphStore) -> None:
     assert await _delete_and_count(store, queries.DELETE_EVENT_HANDLERS, [{"event_id": "SLRT-1"}], "HANDLED") == 0
 
 
+async def test_a_relinked_record_loses_its_old_person(store: GraphStore) -> None:
+    await write_world(store)
+    assert await _delete_and_count(store, queries.UNLINK_RECORDS, [{"record_id": "outreach:OUT-3"}], "RESOLVES_TO") == 2
+
+
+async def test_persons_no_record_resolves_to_are_deleted(store: GraphStore) -> None:
+    await write_world(store)
+    assert await store.run(queries.DELETE_ORPHAN_PERSONS, write=True) == [{"deleted": 1}]  # P2: no record of its own
+    assert (await counts(store))[0]["Person"] == 1
+
+
 HOUSEKEEPING = {"PING", "NODE_COUNTS", "RELATIONSHIP_COUNTS", "SCHEMA_VERSION", "RECORD_SCHEMA_VERSION", "DELETE_ALL",
-                "DELETE_RECORD_FACTS", "DELETE_EVENT_LINKS", "DELETE_EVENT_HANDLERS"}
+                "DELETE_RECORD_FACTS", "DELETE_EVENT_LINKS", "DELETE_EVENT_HANDLERS", "DELETE_ORPHAN_PERSONS",
+                "UNLINK_RECORDS"}
 
 
 async def test_world_writes_every_label_and_type(store: GraphStore) -> None:
