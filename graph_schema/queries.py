@@ -261,6 +261,46 @@ UNLINK_RECORDS = (
     "DELETE r RETURN count(r) AS deleted"
 )
 
+# Person-level facts, projected from what each record states (provenance kept on the link).
+_RESOLVED = f"(p:{Label.PERSON})<-[:{RelType.RESOLVES_TO}]-(s:{Label.SOURCE_RECORD})"
+PROJECT_ENROLMENTS = (
+    f"MATCH {_RESOLVED}-[l:{RelType.LISTS_ENROLMENT}]->(g:{Label.PROGRAM}) "
+    f"MERGE (p)-[e:{RelType.ENROLLED_IN} {{source: s.source, source_key: s.source_key}}]->(g) "
+    "SET e.from = l.from, e.to = l.to, e.status = l.status, e.batch_id = s.batch_id RETURN count(e) AS written"
+)
+PROJECT_CONDITIONS = (
+    f"MATCH {_RESOLVED}-[l:{RelType.LISTS_CONDITION}]->(c:{Label.PPKS_CATEGORY}) "
+    f"MERGE (p)-[h:{RelType.HAS_CONDITION} {{source: s.source, source_key: s.source_key}}]->(c) "
+    "SET h.recorded_on = l.recorded_on, h.batch_id = s.batch_id RETURN count(h) AS written"
+)
+PROJECT_PANTI_STAYS = (
+    f"MATCH {_RESOLVED}-[l:{RelType.LISTS_STAY}]->(t:{Label.PANTI}) "
+    f"MERGE (p)-[r:{RelType.RESIDENT_OF} {{source: s.source, source_key: s.source_key}}]->(t) "
+    "SET r.from = l.from, r.to = l.to, r.batch_id = s.batch_id RETURN count(r) AS written"
+)
+PROJECT_HOUSEHOLDS = (
+    f"MATCH {_RESOLVED}-[l:{RelType.IN_HOUSEHOLD}]->(h:{Label.HOUSEHOLD}) "
+    f"MERGE (p)-[m:{RelType.MEMBER_OF}]->(h) "
+    "SET m.relation = coalesce(l.relation, m.relation), m.source = s.source, m.source_key = s.source_key, "
+    "m.batch_id = s.batch_id RETURN count(m) AS written"
+)
+PROJECT_EVENT_SUBJECTS = (
+    f"MATCH {_RESOLVED}<-[:{RelType.RECORDED_IN}]-(e:{Label.SERVICE_EVENT}) "
+    f"MERGE (e)-[a:{RelType.ABOUT}]->(p) RETURN count(a) AS written"
+)
+PERSON_FACT_PROJECTIONS = [PROJECT_ENROLMENTS, PROJECT_CONDITIONS, PROJECT_PANTI_STAYS, PROJECT_HOUSEHOLDS,
+                           PROJECT_EVENT_SUBJECTS]
+# Before a record moves to another person, the facts it gave its old person go.
+DELETE_MOVED_FACTS = (
+    f"UNWIND $rows AS row MATCH (p:{Label.PERSON} {{person_id: row.person_id}})-[f]->() "
+    "WHERE f.source = row.source AND f.source_key = row.source_key DELETE f RETURN count(f) AS deleted"
+)
+DELETE_MOVED_SUBJECTS = (
+    f"UNWIND $rows AS row MATCH (e:{Label.SERVICE_EVENT})-[:{RelType.RECORDED_IN}]->"
+    f"(:{Label.SOURCE_RECORD} {{record_id: row.record_id}}) "
+    f"MATCH (e)-[a:{RelType.ABOUT}]->(:{Label.PERSON} {{person_id: row.person_id}}) DELETE a RETURN count(a) AS deleted"
+)
+
 # Persons that no record resolves to any more (merged into another) are removed.
 DELETE_ORPHAN_PERSONS = (
     f"MATCH (p:{Label.PERSON}) WHERE NOT ()-[:{RelType.RESOLVES_TO}]->(p) DETACH DELETE p RETURN count(p) AS deleted"
@@ -285,7 +325,8 @@ NEO4J_ONLY = frozenset({"DELETE_ALL_IN_BATCHES"})
 
 def all_statements() -> dict[str, str]:
     """Every constant of this module, by name: what the contract tests and the Neo4j lint walk."""
-    return {name: value for name, value in globals().items() if name.isupper() and isinstance(value, str)}
+    return {name: value for name, value in globals().items()
+            if name.isupper() and not name.startswith("_") and isinstance(value, str)}
 
 
 def shared_statements() -> dict[str, str]:

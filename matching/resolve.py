@@ -1,4 +1,5 @@
-"""The writer of links: persons with stable ids, and each record's RESOLVES_TO.
+"""The writer of links: persons with stable ids, each record's RESOLVES_TO, and the person-level
+facts (ENROLLED_IN, HAS_CONDITION, RESIDENT_OF, MEMBER_OF, ABOUT) projected from the records.
 
 Kept apart from the scorer (``model.py``): scoring reads, this module is the only one that
 changes who is who. A cluster keeps the person id most of its records already had, so ids
@@ -73,8 +74,8 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     for person_id, count in sizes.items():
         props = {k: v for k, v in best_by_person.get(person_id, {}).items() if isinstance(v, str)}
         persons.append({"person_id": person_id, "props": {**props, "updated_at": now, "record_count": int(count)}})
-    moved = [{"record_id": r} for r, p in zip(frame["record_id"], frame["person_id"], strict=True)
-             if r in previous and previous[r] != p]
+    moved = [{"record_id": r, "person_id": previous[r], "source": r.split(":", 1)[0], "source_key": r.split(":", 1)[1]}
+             for r, p in zip(frame["record_id"], frame["person_id"], strict=True) if r in previous and previous[r] != p]
     links = [{"start": {"record_id": r}, "end": {"person_id": p},
               "props": {"method": m, "probability": float(pr), "linked_at": now, "run_id": run_id}}
              for r, p, m, pr in zip(frame["record_id"], frame["person_id"], frame["method"], frame["probability"],
@@ -82,12 +83,16 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     for start in range(0, max(len(persons), len(links), len(moved)), batch_size):
         statements = []
         if moved[start:start + batch_size]:
-            statements.append(Statement(queries.UNLINK_RECORDS, {"rows": moved[start:start + batch_size]}))
+            rows = {"rows": moved[start:start + batch_size]}
+            statements += [Statement(queries.DELETE_MOVED_FACTS, rows), Statement(queries.DELETE_MOVED_SUBJECTS, rows),
+                           Statement(queries.UNLINK_RECORDS, rows)]
         if persons[start:start + batch_size]:
             statements.append(Statement(queries.UPSERT_PERSONS, {"rows": persons[start:start + batch_size]}))
         await store.run_batch(statements)
     for start in range(0, len(links), batch_size):
         await store.run_batch([Statement(queries.LINK_RECORDS_TO_PERSONS, {"rows": links[start:start + batch_size]})])
     await store.run(queries.DELETE_ORPHAN_PERSONS, write=True)
+    for projection in queries.PERSON_FACT_PROJECTIONS:
+        await store.run(projection, write=True)
     known = set(previous.values())
     return ResolveReport(len(persons), len(frame), len(moved), sum(1 for p in ids.values() if p not in known))

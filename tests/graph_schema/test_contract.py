@@ -140,6 +140,23 @@ async def test_deleting_a_changed_records_facts(store: GraphStore) -> None:
     assert await _delete_and_count(store, queries.DELETE_EVENT_HANDLERS, [{"event_id": "SLRT-1"}], "HANDLED") == 0
 
 
+async def test_person_facts_are_projected_from_their_records(store: GraphStore) -> None:
+    await write_world(store)
+    await store.run(queries.DELETE_ALL, write=True)
+    await write_world(store)
+    before = (await counts(store))[1]
+    written = [(await store.run(q, write=True))[0]["written"] for q in queries.PERSON_FACT_PROJECTIONS]
+    # DTKS-1 lists PKH; PPKS-9 a condition and a panti stay; DTKS-1 a household; SLRT-1 is recorded in PPKS-9.
+    assert written == [1, 1, 1, 1, 1]
+    after = (await counts(store))[1]
+    assert after["ENROLLED_IN"] == before["ENROLLED_IN"] + 1 and after["HAS_CONDITION"] == before["HAS_CONDITION"]
+    assert after["MEMBER_OF"] == before["MEMBER_OF"] and after["ABOUT"] == before["ABOUT"]
+    rows = [{"person_id": P1, "record_id": "dtks:DTKS-1", "source": "dtks", "source_key": "DTKS-1"}]
+    assert await store.run(queries.DELETE_MOVED_FACTS, {"rows": rows}, write=True) == [{"deleted": 2}]
+    rows = [{"person_id": P1, "record_id": "ppks:PPKS-9", "source": "ppks", "source_key": "PPKS-9"}]
+    assert await store.run(queries.DELETE_MOVED_SUBJECTS, {"rows": rows}, write=True) == [{"deleted": 1}]
+
+
 async def test_a_relinked_record_loses_its_old_person(store: GraphStore) -> None:
     await write_world(store)
     assert await _delete_and_count(store, queries.UNLINK_RECORDS, [{"record_id": "outreach:OUT-3"}], "RESOLVES_TO") == 2
@@ -153,7 +170,8 @@ async def test_persons_no_record_resolves_to_are_deleted(store: GraphStore) -> N
 
 HOUSEKEEPING = {"PING", "NODE_COUNTS", "RELATIONSHIP_COUNTS", "SCHEMA_VERSION", "RECORD_SCHEMA_VERSION", "DELETE_ALL",
                 "DELETE_RECORD_FACTS", "DELETE_EVENT_LINKS", "DELETE_EVENT_HANDLERS", "DELETE_ORPHAN_PERSONS",
-                "UNLINK_RECORDS"}
+                "UNLINK_RECORDS", "DELETE_MOVED_FACTS", "DELETE_MOVED_SUBJECTS", "PROJECT_ENROLMENTS",
+                "PROJECT_CONDITIONS", "PROJECT_PANTI_STAYS", "PROJECT_HOUSEHOLDS", "PROJECT_EVENT_SUBJECTS"}
 
 
 async def test_world_writes_every_label_and_type(store: GraphStore) -> None:

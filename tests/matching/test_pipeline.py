@@ -43,6 +43,10 @@ async def test_records_become_persons_as_the_truth_says(store: GraphStore, popul
     assert len(resolved) == len(truth) == len({r["record_id"] for r in resolved})
     nodes = {r["label"]: r["count"] for r in await store.run(queries.NODE_COUNTS)}
     assert nodes["Person"] == report.persons
+    # Each record's facts reach its person.
+    rels = {r["type"]: r["count"] for r in await store.run(queries.RELATIONSHIP_COUNTS)}
+    assert rels["ENROLLED_IN"] == rels["LISTS_ENROLMENT"] and rels["HAS_CONDITION"] == rels["LISTS_CONDITION"]
+    assert rels["RESIDENT_OF"] == rels["LISTS_STAY"] and rels["ABOUT"] == nodes["ServiceEvent"]
 
     # A rerun keeps every person id.
     before = {r["record_id"]: r["person_id"] for r in resolved}
