@@ -107,8 +107,9 @@ NODES: dict[Label, NodeSpec] = {
             "region_code": str, "latitude": float, "longitude": float, "source": str, "source_key": str,
         }),
         NodeSpec(Label.MATCH_CANDIDATE, ("candidate_id",), {
-            "probability": float, "match_weight": float, "match_weights": str, "status": str,
-            "decision": str, "decided_by": str, "decided_at": str, "reason": str, "created_at": str,
+            "probability": float, "match_weight": float, "match_weights": str, "status": str, "priority": float,
+            "decision": str, "decided_by": str, "decided_at": str, "reason": str, "created_at": str, "run_id": str,
+            "history": str,
         }),
         NodeSpec(Label.LOAD_BATCH, ("batch_id",), {
             "source": str, "file_name": str, "file_hash": str, "started_at": str, "finished_at": str, "status": str,

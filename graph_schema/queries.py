@@ -301,6 +301,29 @@ DELETE_MOVED_SUBJECTS = (
     f"MATCH (e)-[a:{RelType.ABOUT}]->(:{Label.PERSON} {{person_id: row.person_id}}) DELETE a RETURN count(a) AS deleted"
 )
 
+# The review band: candidates with both sides, and stewards' verdicts on them.
+JUDGED_CANDIDATES = (
+    f"MATCH (c:{Label.MATCH_CANDIDATE}) WHERE c.decision IS NOT NULL "
+    f"RETURN c.candidate_id AS candidate_id, c.decision AS decision, "
+    f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | s.record_id] AS records"
+)
+OPEN_CANDIDATES = (
+    f"MATCH (c:{Label.MATCH_CANDIDATE} {{status: 'open'}}) "
+    "RETURN c {.*} AS candidate, "
+    f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | {{side: x.side, record: s {{.*}}}}] AS sides "
+    "ORDER BY c.priority DESC, c.candidate_id LIMIT $limit"
+)
+# Undecided candidates this run did not propose again are no longer a question.
+DELETE_STALE_CANDIDATES = (
+    f"MATCH (c:{Label.MATCH_CANDIDATE}) WHERE c.decision IS NULL AND c.run_id <> $run_id "
+    "DETACH DELETE c RETURN count(c) AS deleted"
+)
+JUDGE_CANDIDATE = (
+    f"MATCH (c:{Label.MATCH_CANDIDATE} {{candidate_id: $candidate_id}}) "
+    "SET c.history = coalesce(c.history, '') + $history_entry, c.decision = $decision, c.decided_by = $by, "
+    "c.decided_at = $at, c.reason = $reason, c.status = 'decided' RETURN c.candidate_id AS candidate_id"
+)
+
 # Persons that no record resolves to any more (merged into another) are removed.
 DELETE_ORPHAN_PERSONS = (
     f"MATCH (p:{Label.PERSON}) WHERE NOT ()-[:{RelType.RESOLVES_TO}]->(p) DETACH DELETE p RETURN count(p) AS deleted"

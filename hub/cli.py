@@ -38,6 +38,8 @@ app.command("load-dir")(load_cli.load_dir)
 bench_app.command("load")(load_cli.bench_load)
 app.command("match")(match_cli.match)
 bench_app.command("match")(match_cli.bench_match)
+app.command("review")(match_cli.review)
+app.command("judge")(match_cli.judge)
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)

@@ -14,6 +14,7 @@ from rich.console import Console
 from hub.settings import Settings, load_settings
 from hub.store import open_store
 from matching.evaluate import pairwise_scores
+from matching.judgement import Judgement
 from matching.pipeline import MatchReport, run_match
 
 console = Console(soft_wrap=True)
@@ -40,7 +41,8 @@ def match(
         report = asyncio.run(run())
     console.print(f"{report.records:,} records -> {report.persons:,} persons in {report.seconds:.1f}s "
                   f"({report.records_per_s:,.0f} records/s); {report.pairs_accepted:,} of {report.pairs_scored:,} "
-                  f"scored pairs accepted; {report.relinked:,} records moved to another person; model "
+                  f"scored pairs accepted; {report.review_candidates:,} candidates for review (`hub review`); "
+                  f"{report.relinked:,} records moved to another person; model "
                   f"{'trained and saved' if report.trained else 'reused'}: {model_path(settings)}")
 
 
@@ -72,5 +74,58 @@ def bench_match(
         "benchmark": "match", "persons": persons, **scores, "records": report.records,
         "records_per_s": round(report.records_per_s), "seconds": round(report.seconds, 2),
         "persons_found": report.persons, "pairs_scored": report.pairs_scored,
-        "review_candidates": None, "peak_rss_mb": round(peak_rss_mb(), 1),
+        "review_candidates": report.review_candidates, "peak_rss_mb": round(peak_rss_mb(), 1),
     }))
+
+
+def review(limit: Annotated[int, typer.Option(help="How many candidates to show, most consequential first.")] = 20) -> None:
+    """The stewards' queue: match candidates the model was unsure about, both records side by side."""
+    from rich.table import Table
+
+    from graph_schema import queries
+
+    settings = load_settings()
+
+    async def run() -> list[dict[str, object]]:
+        store = await open_store(settings)
+        try:
+            return await store.run(queries.OPEN_CANDIDATES, {"limit": limit})
+        finally:
+            await store.close()
+
+    table = Table("candidate", "evidence", "left", "right", "weights")
+    for row in asyncio.run(run()):
+        candidate = row["candidate"]
+        assert isinstance(candidate, dict) and isinstance(row["sides"], list)
+        sides = {s["side"]: s["record"] for s in row["sides"]}
+
+        def show(record: dict[str, object]) -> str:
+            return " | ".join(str(record.get(k, "")) for k in ("record_id", "name", "birth_date", "region_code"))
+
+        table.add_row(str(candidate["candidate_id"]), f"{candidate['match_weight']:.1f}", show(sides.get("left", {})),
+                      show(sides.get("right", {})), str(candidate["match_weights"]))
+    console.print(table)
+
+
+def judge(
+    candidate: Annotated[str, typer.Argument(help="A candidate id from `hub review`.")],
+    decision: Annotated[Judgement, typer.Argument(help="SAME, DIFFERENT or UNSURE.")],
+    by: Annotated[str, typer.Option(help="Who decides.")],
+    reason: Annotated[str, typer.Option(help="Why: kept with the verdict.")],
+) -> None:
+    """Record a steward's verdict; the next `hub match` joins or keeps apart accordingly."""
+    from hub.errors import InputError
+    from matching.review import judge as record_judgement
+
+    settings = load_settings()
+
+    async def run() -> bool:
+        store = await open_store(settings)
+        try:
+            return await record_judgement(store, candidate, decision, by, reason)
+        finally:
+            await store.close()
+
+    if not asyncio.run(run()):
+        raise InputError(f"no match candidate {candidate}: see `hub review`")
+    console.print(f"{candidate}: {decision} by {by}; run `hub match` to apply it")

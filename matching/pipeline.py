@@ -23,13 +23,14 @@ from matching.clusters import cluster
 from matching.extract import load_records, load_references, load_resolutions
 from matching.features import features
 from matching.resolve import write_persons
+from matching.review import judged_pairs, review_band, write_candidates
 
 # Evidence (the sum of the comparisons' match weights, in bits, before the prior) at which a
 # pair joins one person: a Bayes factor of 2^16. A threshold on evidence, unlike one on match
 # probability, does not move with the size of the population (the prior falls as it grows).
 ACCEPT = 16.0
-# Pairs below this are not even kept from prediction.
-KEEP = ACCEPT - 6.0
+# Pairs from here up to ACCEPT go to data stewards as MatchCandidates; below, they stay apart.
+REVIEW = ACCEPT - 6.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class MatchReport:
     pairs_scored: int
     pairs_accepted: int
     relinked: int
+    review_candidates: int
     trained: bool
     seconds: float
     assigned: pd.DataFrame
@@ -63,11 +65,14 @@ async def run_match(store: GraphStore, model_path: Path, retrain: bool = False, 
     if len(frame) > 1:
         linker = model.new_linker(frame, saved)
         prior = model.prior_weight(saved)
-        predicted = linker.inference.predict(threshold_match_weight=prior + KEEP)
+        predicted = linker.inference.predict(threshold_match_weight=prior + REVIEW)
         pairs = predicted.as_pandas_dataframe()  # type: ignore[no-untyped-call]
         pairs["evidence"] = pairs["match_weight"] - prior
     trusted = frame[frame["nik_trusted"].astype(bool)][["unique_id", "nik"]]
-    assigned = cluster(records["record_id"].tolist(), trusted, references, pairs, accept)
-    written = await write_persons(store, assigned, records, previous, run_id=uuid.uuid4().hex[:12])
+    same, different = await judged_pairs(store)
+    assigned, uf = cluster(records["record_id"].tolist(), trusted, references, pairs, accept, same, different)
+    run_id = uuid.uuid4().hex[:12]
+    written = await write_persons(store, assigned, records, previous, run_id=run_id)
+    candidates = await write_candidates(store, review_band(pairs, assigned, uf, REVIEW, accept), run_id)
     return MatchReport(len(records), written.persons, len(pairs), int((pairs["evidence"] >= accept).sum()),
-                       written.relinked, trained, time.perf_counter() - started, assigned)
+                       written.relinked, candidates, trained, time.perf_counter() - started, assigned)

@@ -14,7 +14,8 @@ def test_nik_references_and_accepted_pairs_join_records() -> None:
     refs = pd.DataFrame({"record_id": ["f"], "target": ["c"]})
     pairs = pd.DataFrame({"unique_id_l": ["b", "d"], "unique_id_r": ["c", "e"], "evidence": [20.0, 9.0],
                           "match_probability": [0.99, 0.4]})
-    out = cluster(ids, nik, refs, pairs, accept=16.0).set_index("record_id")
+    assigned, _ = cluster(ids, nik, refs, pairs, accept=16.0)
+    out = assigned.set_index("record_id")
     group = dict(zip(out.index, out["cluster"].tolist(), strict=True))
     assert len({group[r] for r in "abcf"}) == 1  # NIK a-b, Splink b-c, reference f->c
     assert group["d"] != group["e"]  # below the threshold: kept apart
@@ -28,3 +29,33 @@ def test_pairwise_scores() -> None:
     scores = pairwise_scores(assigned, truth)
     # predicted pairs 1-2, 1-3, 2-3 (one right), true pairs 1-2, 3-4
     assert (scores["precision"], scores["recall"]) == (round(1 / 3, 4), 0.5)
+
+
+def test_steward_verdicts_override_and_different_holds_through_chains() -> None:
+    ids = ["a", "b", "c", "d"]
+    no_nik = pd.DataFrame(columns=["unique_id", "nik"])
+    no_refs = pd.DataFrame(columns=["record_id", "target"])
+    # Strong pairs a-b, b-c; a steward says a and c are different people.
+    pairs = pd.DataFrame({"unique_id_l": ["a", "b"], "unique_id_r": ["b", "c"], "evidence": [30.0, 20.0],
+                          "match_probability": [1.0, 0.99]})
+    assigned, uf = cluster(ids, no_nik, no_refs, pairs, 16.0, same=[("c", "d")], different=[("a", "c")])
+    group = dict(zip(assigned["record_id"], assigned["cluster"].tolist(), strict=True))
+    assert group["a"] == group["b"] != group["c"]  # the weaker b-c link gives way
+    assert group["c"] == group["d"]  # SAME joins what the model had no pair for
+    assert uf.kept_apart("b", "d")  # b is with a, d with c: settled, not a question
+
+
+def test_review_band_skips_what_verdicts_already_settle() -> None:
+    from matching.review import review_band
+
+    ids = ["a", "b", "c", "d", "e"]
+    no_nik = pd.DataFrame(columns=["unique_id", "nik"])
+    no_refs = pd.DataFrame(columns=["record_id", "target"])
+    pairs = pd.DataFrame({
+        "unique_id_l": ["a", "b", "a", "d"], "unique_id_r": ["b", "c", "c", "e"],
+        "evidence": [20.0, 12.0, 12.0, 11.0], "match_probability": [0.999, 0.6, 0.55, 0.5]})
+    assigned, uf = cluster(ids, no_nik, no_refs, pairs, 16.0, different=[("b", "c")])
+    band = review_band(pairs, assigned, uf, low=10.0, accept=16.0)
+    # b-c judged different, so a-c (a is with b) is settled too; d-e is a real question.
+    assert band[["unique_id_l", "unique_id_r"]].values.tolist() == [["d", "e"]]
+    assert band["priority"].iloc[0] > 0

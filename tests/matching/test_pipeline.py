@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,9 @@ from hub.synth.run import SOURCE_ORDER, synthesize
 from loaders.mapping import mapping_for
 from loaders.run import load_file
 from matching.evaluate import pairwise_scores
+from matching.judgement import Judgement
 from matching.pipeline import run_match
+from matching.review import judge
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +51,35 @@ async def test_records_become_persons_as_the_truth_says(store: GraphStore, popul
     assert rels["ENROLLED_IN"] == rels["LISTS_ENROLMENT"] and rels["HAS_CONDITION"] == rels["LISTS_CONDITION"]
     assert rels["RESIDENT_OF"] == rels["LISTS_STAY"] and rels["ABOUT"] == nodes["ServiceEvent"]
 
+    # The review band: open candidates with both sides and the weight of each comparison.
+    candidates = await store.run(queries.OPEN_CANDIDATES, {"limit": 1000})
+    assert len(candidates) == report.review_candidates > 0
+    top = candidates[0]
+    assert {s["side"] for s in top["sides"]} == {"left", "right"}
+    assert set(json.loads(top["candidate"]["match_weights"])) >= {"name", "birth", "nik"}
+    priorities = [c["candidate"]["priority"] for c in candidates]
+    assert priorities == sorted(priorities, reverse=True)
+
     # A rerun keeps every person id.
     before = {r["record_id"]: r["person_id"] for r in resolved}
     again = await run_match(store, tmp_path / "model.json")
     assert not again.trained and again.relinked == 0
     after = {r["record_id"]: r["person_id"] for r in await store.run(queries.CURRENT_RESOLUTIONS)}
     assert after == before
+
+    # A steward's SAME joins the two persons on the next run; the question is then closed.
+    left, right = (s["record"]["record_id"] for s in top["sides"])
+    assert await judge(store, top["candidate"]["candidate_id"], Judgement.SAME, "steward-1", "same mother, same KK")
+    third = await run_match(store, tmp_path / "model.json")
+    now = {r["record_id"]: r["person_id"] for r in await store.run(queries.CURRENT_RESOLUTIONS)}
+    assert now[left] == now[right] and third.relinked > 0
+    open_ids = {c["candidate"]["candidate_id"] for c in await store.run(queries.OPEN_CANDIDATES, {"limit": 1000})}
+    assert top["candidate"]["candidate_id"] not in open_ids
+    # ... and DIFFERENT splits them again.
+    assert await judge(store, top["candidate"]["candidate_id"], Judgement.DIFFERENT, "steward-2", "other birth date")
+    await run_match(store, tmp_path / "model.json")
+    final = {r["record_id"]: r["person_id"] for r in await store.run(queries.CURRENT_RESOLUTIONS)}
+    assert final[left] != final[right]
+    (judged,) = [r for r in await store.run(queries.JUDGED_CANDIDATES)
+                 if r["candidate_id"] == top["candidate"]["candidate_id"]]
+    assert judged["decision"] == "DIFFERENT"

@@ -1,0 +1,91 @@
+"""The review band: pairs the model is unsure about become MatchCandidates for data stewards.
+
+A pair is asked about only when nothing settles it already: its records are not one person
+yet, and no DIFFERENT verdict keeps their persons apart (A != B and B = C settles A-C). The queue
+is ordered by how much a decision would change: the record pairs it would join (the product
+of the two persons' sizes) weighed by how undecided the model is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+import pandas as pd
+
+from graph_schema import queries
+from graph_schema.port import GraphStore, Statement
+from matching.clusters import UnionFind
+from matching.judgement import Judgement
+
+COMPARISONS = ["name", "birth", "sex", "mother_folded", "household_place", "nik"]
+
+
+def candidate_id(a: str, b: str) -> str:
+    left, right = sorted((a, b))
+    return "MC-" + hashlib.sha256(f"{left}|{right}".encode()).hexdigest()[:16].upper()
+
+
+async def judged_pairs(store: GraphStore) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(same, different) record pairs from the stewards' verdicts."""
+    same, different = [], []
+    for row in await store.run(queries.JUDGED_CANDIDATES):
+        records = row["records"]
+        if len(records) != 2:
+            continue
+        pair = (records[0], records[1])
+        if row["decision"] == Judgement.SAME:
+            same.append(pair)
+        elif row["decision"] == Judgement.DIFFERENT:
+            different.append(pair)
+    return same, different
+
+
+def review_band(pairs: pd.DataFrame, assigned: pd.DataFrame, uf: UnionFind, low: float, accept: float) -> pd.DataFrame:
+    """The band's pairs that are still a question, with their priority."""
+    band = pairs[(pairs["evidence"] >= low) & (pairs["evidence"] < accept)]
+    if band.empty:
+        return band.assign(priority=pd.Series(dtype=float))
+    cluster_of = dict(zip(assigned["record_id"], assigned["cluster"], strict=True))
+    size = assigned.groupby("cluster").size().to_dict()
+    open_rows = []
+    for left, right, probability in zip(band["unique_id_l"].astype(str), band["unique_id_r"].astype(str),
+                                        band["match_probability"].astype(float), strict=True):
+        if cluster_of[left] == cluster_of[right] or uf.kept_apart(left, right):
+            continue
+        undecided = 1.0 - abs(2 * probability - 1.0)
+        open_rows.append((left, right, size[cluster_of[left]] * size[cluster_of[right]] * (0.5 + undecided)))
+    keep = pd.DataFrame(open_rows, columns=["unique_id_l", "unique_id_r", "priority"])
+    return band.merge(keep, on=["unique_id_l", "unique_id_r"])
+
+
+async def write_candidates(store: GraphStore, band: pd.DataFrame, run_id: str, batch_size: int = 5000) -> int:
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    nodes: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    for row in band.to_dict("records"):
+        cid = candidate_id(row["unique_id_l"], row["unique_id_r"])
+        weights = {c: round(float(row[f"mw_{c}"]), 3) for c in COMPARISONS if f"mw_{c}" in row}
+        nodes.append({"candidate_id": cid, "props": {
+            "probability": float(row["match_probability"]), "match_weight": round(float(row["evidence"]), 3),
+            "match_weights": json.dumps(weights), "priority": float(row["priority"]), "status": "open",
+            "created_at": now, "run_id": run_id}})
+        for side, record in (("left", row["unique_id_l"]), ("right", row["unique_id_r"])):
+            links.append({"start": {"candidate_id": cid}, "end": {"record_id": record}, "props": {"side": side}})
+    for start in range(0, len(nodes), batch_size):
+        end = start + batch_size
+        await store.run_batch([Statement(queries.UPSERT_MATCH_CANDIDATES, {"rows": nodes[start:end]}),
+                               Statement(queries.LINK_CANDIDATE_RECORDS, {"rows": links[2 * start:2 * end]})])
+    await store.run(queries.DELETE_STALE_CANDIDATES, {"run_id": run_id}, write=True)
+    return len(nodes)
+
+
+async def judge(store: GraphStore, candidate: str, decision: Judgement, by: str, reason: str) -> bool:
+    """Record a verdict (earlier ones stay in ``history``); False when there is no such candidate."""
+    at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    entry = json.dumps({"decision": str(decision), "by": by, "at": at, "reason": reason}) + "\n"
+    rows = await store.run(queries.JUDGE_CANDIDATE, {"candidate_id": candidate, "decision": str(decision), "by": by,
+                                                      "at": at, "reason": reason, "history_entry": entry}, write=True)
+    return bool(rows)

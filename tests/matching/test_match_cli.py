@@ -1,0 +1,35 @@
+"""``hub match``, ``hub review`` and ``hub judge`` as a steward runs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from hub.embedded_db import EmbeddedServer
+
+HUB = [sys.executable, "-m", "hub.cli"]
+
+
+def test_match_review_judge_from_the_command_line(hub_env: dict[str, str], falkordb_server: EmbeddedServer,
+                                                   tmp_path: Path) -> None:
+    env = {**hub_env, "HUB_DB_PORT": str(falkordb_server.port), "HUB_DATA_DIR": str(falkordb_server.data_dir),
+           "HUB_GRAPH_NAME": f"cli_{uuid.uuid4().hex[:10]}"}
+
+    def hub(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*HUB, *args], env=env, capture_output=True, text=True, timeout=600, check=False)
+
+    assert hub("synth", "--persons", "2000", "--out", str(tmp_path / "d"), "--xlsx", "never").returncode == 0
+    assert hub("load-dir", str(tmp_path / "d")).returncode == 0
+    matched = hub("match")
+    assert matched.returncode == 0, matched.stderr
+    assert "persons" in matched.stdout and "model trained and saved" in matched.stdout
+    again = hub("match")
+    assert "model reused" in again.stdout and "0 records moved" in again.stdout
+    listed = hub("review", "--limit", "5")
+    assert listed.returncode == 0 and "candidate" in listed.stdout
+    missing = hub("judge", "MC-NOPE", "SAME", "--by", "steward", "--reason", "test")
+    assert missing.returncode == 65 and "no match candidate MC-NOPE" in missing.stderr
+    wrong = hub("judge", "MC-NOPE", "MAYBE", "--by", "steward", "--reason", "test")
+    assert wrong.returncode != 0 and "Traceback" not in wrong.stderr
