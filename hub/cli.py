@@ -40,6 +40,8 @@ app.command("match")(match_cli.match)
 bench_app.command("match")(match_cli.bench_match)
 app.command("review")(match_cli.review)
 app.command("judge")(match_cli.judge)
+app.command("find")(match_cli.find)
+bench_app.command("find")(match_cli.bench_find)
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +17,7 @@ from hub.settings import Settings, load_settings
 from hub.store import open_store
 from matching.evaluate import pairwise_scores
 from matching.judgement import Judgement
+from matching.one_record import KnownRecords
 from matching.pipeline import MatchReport, run_match
 
 console = Console(soft_wrap=True)
@@ -129,3 +132,78 @@ def judge(
     if not asyncio.run(run()):
         raise InputError(f"no match candidate {candidate}: see `hub review`")
     console.print(f"{candidate}: {decision} by {by}; run `hub match` to apply it")
+
+
+def _known(settings: Settings) -> KnownRecords:
+    from hub.errors import InputError
+    from matching import model
+
+    saved = model.load(model_path(settings))
+    if saved is None:
+        raise InputError(f"no trained model at {model_path(settings)}: run `hub match` first")
+
+    async def build() -> KnownRecords:
+        store = await open_store(settings)
+        try:
+            return await KnownRecords.from_graph(store, saved)
+        finally:
+            await store.close()
+
+    return asyncio.run(build())
+
+
+def find(
+    name: Annotated[str, typer.Option(help="Name or call name, as given.")],
+    birth_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD, if known.")] = None,
+    age: Annotated[int | None, typer.Option(help="Age, when the birth date is not known.")] = None,
+    sex: Annotated[str | None, typer.Option(help="L or P.")] = None,
+    nik: Annotated[str | None, typer.Option(help="NIK, if given.")] = None,
+    region: Annotated[str | None, typer.Option(help="Kemendagri code where the person lives or was met.")] = None,
+    limit: Annotated[int, typer.Option(help="How many persons to show.")] = 5,
+) -> None:
+    """Have we met this person before? One record against everyone known, best candidates first."""
+    from rich.table import Table
+
+    from loaders.normalise import parse_nik_cell
+
+    settings = load_settings()
+    known = _known(settings)
+    record: dict[str, object] = {"name": name, "birth_date": birth_date, "age": age, "sex": sex,
+                                 "region_code": region, "birth_year": int(birth_date[:4]) if birth_date else None}
+    if nik:
+        record.update(parse_nik_cell(nik, dt.date.today())[0])
+    table = Table("person", "probability", "evidence (bits)", "closest record", "name")
+    for candidate in known.candidates(record, limit=limit):
+        table.add_row(candidate.person_id or "-", f"{candidate.probability:.3f}", f"{candidate.evidence:.1f}",
+                      candidate.record_id, candidate.name or "")
+    console.print(table)
+
+
+def bench_find(
+    queries: Annotated[int, typer.Option(help="How many single-record searches to time.")] = 200,
+    seed: Annotated[int, typer.Option()] = 42,
+) -> None:
+    """Time single-record matching against the configured, already matched graph; print one JSON object."""
+    import random
+
+    from matching.one_record import percentile
+
+    settings = load_settings()
+    started = time.perf_counter()
+    known = _known(settings)
+    build_s = time.perf_counter() - started
+    frame = known.sample(queries, seed)
+    rng = random.Random(seed)
+    latencies = []
+    for row in frame:
+        if rng.random() < 0.5:  # half of the searches as street outreach asks: a call name and a guessed age
+            row = {"name": str(row["name"]).split(" ")[0], "age": row["age"], "sex": row["sex"],
+                   "region_code": row["region_code"]}
+        t = time.perf_counter()
+        known.candidates(row)
+        latencies.append((time.perf_counter() - t) * 1000)
+    print(json.dumps({
+        "benchmark": "find", "known_records": known.size, "queries": len(latencies),
+        "p50_ms": round(percentile(latencies, 0.5), 1), "p95_ms": round(percentile(latencies, 0.95), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1), "build_s": round(build_s, 1),
+    }))

@@ -157,6 +157,25 @@ async def test_person_facts_are_projected_from_their_records(store: GraphStore) 
     assert await store.run(queries.DELETE_MOVED_SUBJECTS, {"rows": rows}, write=True) == [{"deleted": 1}]
 
 
+async def test_steward_review_statements(store: GraphStore) -> None:
+    await write_world(store)
+    (open_row,) = await store.run(queries.OPEN_CANDIDATES, {"limit": 10})
+    assert open_row["candidate"]["candidate_id"] == "MC-1" and len(open_row["sides"]) == 2
+    assert await store.run(queries.JUDGED_CANDIDATES) == []
+    judged = await store.run(queries.JUDGE_CANDIDATE, {
+        "candidate_id": "MC-1", "decision": "DIFFERENT", "by": "steward", "at": "2026-01-01T00:00:00+00:00",
+        "reason": "different mothers", "history_entry": "{}\n"}, write=True)
+    assert judged == [{"candidate_id": "MC-1"}]
+    (row,) = await store.run(queries.JUDGED_CANDIDATES)
+    assert row["decision"] == "DIFFERENT" and sorted(row["records"]) == ["outreach:OUT-3", "ppks:PPKS-9"]
+    assert await store.run(queries.OPEN_CANDIDATES, {"limit": 10}) == []
+    # Decided candidates survive a later run's clean-up; undecided ones of other runs do not.
+    await store.run(queries.UPSERT_MATCH_CANDIDATES, {"rows": [{"candidate_id": "MC-2", "props": {"run_id": "old"}}]},
+                    write=True)
+    assert await store.run(queries.DELETE_STALE_CANDIDATES, {"run_id": "new"}, write=True) == [{"deleted": 1}]
+    assert (await counts(store))[0]["MatchCandidate"] == 1
+
+
 async def test_a_relinked_record_loses_its_old_person(store: GraphStore) -> None:
     await write_world(store)
     assert await _delete_and_count(store, queries.UNLINK_RECORDS, [{"record_id": "outreach:OUT-3"}], "RESOLVES_TO") == 2
@@ -171,7 +190,8 @@ async def test_persons_no_record_resolves_to_are_deleted(store: GraphStore) -> N
 HOUSEKEEPING = {"PING", "NODE_COUNTS", "RELATIONSHIP_COUNTS", "SCHEMA_VERSION", "RECORD_SCHEMA_VERSION", "DELETE_ALL",
                 "DELETE_RECORD_FACTS", "DELETE_EVENT_LINKS", "DELETE_EVENT_HANDLERS", "DELETE_ORPHAN_PERSONS",
                 "UNLINK_RECORDS", "DELETE_MOVED_FACTS", "DELETE_MOVED_SUBJECTS", "PROJECT_ENROLMENTS",
-                "PROJECT_CONDITIONS", "PROJECT_PANTI_STAYS", "PROJECT_HOUSEHOLDS", "PROJECT_EVENT_SUBJECTS"}
+                "PROJECT_CONDITIONS", "PROJECT_PANTI_STAYS", "PROJECT_HOUSEHOLDS", "PROJECT_EVENT_SUBJECTS",
+                "JUDGED_CANDIDATES", "OPEN_CANDIDATES", "DELETE_STALE_CANDIDATES", "JUDGE_CANDIDATE"}
 
 
 async def test_world_writes_every_label_and_type(store: GraphStore) -> None:

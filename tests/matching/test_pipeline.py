@@ -83,3 +83,25 @@ async def test_records_become_persons_as_the_truth_says(store: GraphStore, popul
     (judged,) = [r for r in await store.run(queries.JUDGED_CANDIDATES)
                  if r["candidate_id"] == top["candidate"]["candidate_id"]]
     assert judged["decision"] == "DIFFERENT"
+
+
+async def test_one_new_record_finds_the_person_it_belongs_to(store: GraphStore, population: Path,
+                                                              tmp_path: Path) -> None:
+    from matching import model
+    from matching.one_record import KnownRecords
+
+    await load_all(store, population, tmp_path)
+    await run_match(store, tmp_path / "model.json")
+    saved = model.load(tmp_path / "model.json")
+    assert saved is not None
+    known = await KnownRecords.from_graph(store, saved)
+    resolved = {r["record_id"]: r["person_id"] for r in await store.run(queries.CURRENT_RESOLUTIONS)}
+    persons = pd.read_csv(population / "truth_persons.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(population / "truth.csv", dtype=str, keep_default_na=False)
+    dtks = truth[(truth["source"] == "dtks") & (truth["dirt"] == "")].merge(persons, on="person_id").iloc[0]
+    # An outreach officer types the name in a variant spelling, with the birth date and village.
+    found = known.candidates({"name": dtks["name"].title() + " bin Karto", "birth_date": dtks["birth_date"],
+                              "sex": dtks["sex"], "region_code": dtks["village_code"]})
+    assert found and found[0].person_id == resolved[f"dtks:{dtks['source_key']}"]
+    assert found[0].evidence > 10
+    assert known.candidates({"name": "ZZZYX QWERTY", "birth_date": "1901-01-01", "sex": "L"}) == []
