@@ -86,7 +86,7 @@ NODES: dict[Label, NodeSpec] = {
     for spec in (
         NodeSpec(Label.PERSON, ("person_id",), {
             "nik": str, "name": str, "birth_date": str, "sex": str, "mother_name": str,
-            "kk": str, "region_code": str, "created_at": str, "updated_at": str, "record_count": int,
+            "kk": str, "region_code": str, "created_at": str, "updated_at": str, "record_count": int, "history": str,
         }),
         NodeSpec(Label.SOURCE_RECORD, ("record_id",), {
             "source": str, "source_key": str, "nik": str, "nik_raw": str, "nik_status": str, "nik_birth_date": str,

@@ -324,6 +324,12 @@ JUDGE_CANDIDATE = (
     "c.decided_at = $at, c.reason = $reason, c.status = 'decided' RETURN c.candidate_id AS candidate_id"
 )
 
+# A person's merges and splits, one JSON line each, in the order they happened.
+APPEND_PERSON_HISTORY = (
+    f"UNWIND $rows AS row MATCH (p:{Label.PERSON} {{person_id: row.person_id}}) "
+    "SET p.history = coalesce(p.history, '') + row.entry RETURN count(p) AS written"
+)
+
 # Persons that no record resolves to any more (merged into another) are removed.
 DELETE_ORPHAN_PERSONS = (
     f"MATCH (p:{Label.PERSON}) WHERE NOT ()-[:{RelType.RESOLVES_TO}]->(p) DETACH DELETE p RETURN count(p) AS deleted"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ class ResolveReport:
     records: int
     relinked: int
     new_persons: int
+    changes: int
 
 
 def _new_id(record_ids: list[str]) -> str:
@@ -54,6 +56,35 @@ def person_ids(assigned: pd.DataFrame, previous: dict[str, str]) -> dict[int, st
         out[int(str(cluster_id))] = chosen or _new_id(records)
         taken.add(out[int(str(cluster_id))])
     return out
+
+
+def identity_changes(frame: pd.DataFrame, previous: dict[str, str], run_id: str, at: str) -> list[dict[str, str]]:
+    """History entries for persons that merged or split in this run, with what caused it.
+
+    A merge: one person now holds records of several earlier persons; the cause is how the
+    records of the absorbed persons are linked now (steward, NIK, Splink, reference). A split:
+    one earlier person's records now belong to several persons.
+    """
+    entries: list[dict[str, str]] = []
+    had = frame[frame["record_id"].isin(previous.keys())].assign(
+        before=lambda f: f["record_id"].map(previous))
+    for person_id, group in had.groupby("person_id"):
+        absorbed = sorted(set(group["before"]) - {person_id})
+        if absorbed:
+            moved = group[group["before"] != person_id]
+            cause = ", ".join(sorted(set(moved["method"])))
+            entries.append({"person_id": str(person_id), "entry": json.dumps({
+                "kind": "merge", "run_id": run_id, "at": at, "absorbed": absorbed,
+                "records": len(moved), "linked_by": cause}) + "\n"})
+    for before, group in had.groupby("before"):
+        parts = sorted(set(group["person_id"]))
+        if len(parts) > 1:
+            for part in parts:
+                entries.append({"person_id": str(part), "entry": json.dumps({
+                    "kind": "split", "run_id": run_id, "at": at, "from": before, "into": parts,
+                    "cause": "no longer linked to the rest (a steward's DIFFERENT, changed records or a retrained model)",
+                }) + "\n"})
+    return entries
 
 
 async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.DataFrame,
@@ -91,8 +122,12 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
         await store.run_batch(statements)
     for start in range(0, len(links), batch_size):
         await store.run_batch([Statement(queries.LINK_RECORDS_TO_PERSONS, {"rows": links[start:start + batch_size]})])
+    changes = identity_changes(frame, previous, run_id, now)
+    for start in range(0, len(changes), batch_size):
+        await store.run(queries.APPEND_PERSON_HISTORY, {"rows": changes[start:start + batch_size]}, write=True)
     await store.run(queries.DELETE_ORPHAN_PERSONS, write=True)
     for projection in queries.PERSON_FACT_PROJECTIONS:
         await store.run(projection, write=True)
     known = set(previous.values())
-    return ResolveReport(len(persons), len(frame), len(moved), sum(1 for p in ids.values() if p not in known))
+    return ResolveReport(len(persons), len(frame), len(moved), sum(1 for p in ids.values() if p not in known),
+                         len(changes))

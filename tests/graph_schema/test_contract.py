@@ -176,6 +176,14 @@ async def test_steward_review_statements(store: GraphStore) -> None:
     assert (await counts(store))[0]["MatchCandidate"] == 1
 
 
+async def test_person_history_is_appended(store: GraphStore) -> None:
+    await write_world(store)
+    for entry in ('{"kind": "merge"}\n', '{"kind": "split"}\n'):
+        await store.run(queries.APPEND_PERSON_HISTORY, {"rows": [{"person_id": P1, "entry": entry}]}, write=True)
+    (row,) = await store.run(queries.PERSON_BY_ID, {"person_id": P1})
+    assert row["person"]["history"] == '{"kind": "merge"}\n{"kind": "split"}\n'
+
+
 async def test_a_relinked_record_loses_its_old_person(store: GraphStore) -> None:
     await write_world(store)
     assert await _delete_and_count(store, queries.UNLINK_RECORDS, [{"record_id": "outreach:OUT-3"}], "RESOLVES_TO") == 2
@@ -191,7 +199,8 @@ HOUSEKEEPING = {"PING", "NODE_COUNTS", "RELATIONSHIP_COUNTS", "SCHEMA_VERSION", 
                 "DELETE_RECORD_FACTS", "DELETE_EVENT_LINKS", "DELETE_EVENT_HANDLERS", "DELETE_ORPHAN_PERSONS",
                 "UNLINK_RECORDS", "DELETE_MOVED_FACTS", "DELETE_MOVED_SUBJECTS", "PROJECT_ENROLMENTS",
                 "PROJECT_CONDITIONS", "PROJECT_PANTI_STAYS", "PROJECT_HOUSEHOLDS", "PROJECT_EVENT_SUBJECTS",
-                "JUDGED_CANDIDATES", "OPEN_CANDIDATES", "DELETE_STALE_CANDIDATES", "JUDGE_CANDIDATE"}
+                "JUDGED_CANDIDATES", "OPEN_CANDIDATES", "DELETE_STALE_CANDIDATES", "JUDGE_CANDIDATE",
+                "APPEND_PERSON_HISTORY"}
 
 
 async def test_world_writes_every_label_and_type(store: GraphStore) -> None:
