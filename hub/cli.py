@@ -41,6 +41,7 @@ bench_app.command("match")(match_cli.bench_match)
 app.command("review")(match_cli.review)
 app.command("judge")(match_cli.judge)
 app.command("find")(match_cli.find)
+app.command("explain")(match_cli.explain)
 bench_app.command("find")(match_cli.bench_find)
 
 console = Console(soft_wrap=True)

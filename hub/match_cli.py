@@ -207,3 +207,39 @@ def bench_find(
         "p50_ms": round(percentile(latencies, 0.5), 1), "p95_ms": round(percentile(latencies, 0.95), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1), "build_s": round(build_s, 1),
     }))
+
+
+def explain(
+    pairs: Annotated[list[str] | None, typer.Argument(help="Record-id pairs as LEFT,RIGHT (e.g. dtks:A,ppks:B).")] = None,
+    top: Annotated[int, typer.Option(help="Also explain the N first candidates of the review queue.")] = 0,
+    out: Annotated[Path, typer.Option(help="Where the HTML charts go.")] = Path(".hub/explain"),
+) -> None:
+    """Write Splink's waterfall (per-comparison weights of chosen pairs) and model charts as offline HTML."""
+    from graph_schema import queries
+    from hub.errors import InputError
+    from matching.explain import explain as write_charts
+
+    settings = load_settings()
+    chosen: list[tuple[str, str]] = []
+    for pair in pairs or []:
+        left, _, right = pair.partition(",")
+        if not left or not right:
+            raise InputError(f"{pair!r}: give a pair as LEFT,RIGHT record ids")
+        chosen.append((left, right))
+    if top:
+        async def queue() -> list[dict[str, object]]:
+            store = await open_store(settings)
+            try:
+                return await store.run(queries.OPEN_CANDIDATES, {"limit": top})
+            finally:
+                await store.close()
+
+        for row in asyncio.run(queue()):
+            sides = row["sides"]
+            assert isinstance(sides, list)
+            ids = {s["side"]: s["record"]["record_id"] for s in sides}
+            chosen.append((ids["left"], ids["right"]))
+    if not chosen:
+        raise InputError("name at least one pair (LEFT,RIGHT) or --top N")
+    for path in write_charts(_known(settings), chosen, out):
+        console.print(f"wrote {path}")

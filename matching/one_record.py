@@ -48,6 +48,12 @@ class KnownRecords:
     async def from_graph(cls, store: GraphStore, saved: dict[str, Any]) -> KnownRecords:
         return cls(await load_records(store), await load_resolutions(store), saved)
 
+    def features_by_id(self) -> dict[str, dict[str, Any]]:
+        """Each named record's features (with the name term frequency), as Splink scores them."""
+        frame = features(self.records)
+        return {str(row["unique_id"]): {str(k): (None if pd.isna(v) else v) for k, v in row.items()}
+                for row in frame.to_dict("records")}
+
     @property
     def size(self) -> int:
         return len(self.records)

@@ -110,3 +110,11 @@ async def test_one_new_record_finds_the_person_it_belongs_to(store: GraphStore, 
     assert found and found[0].person_id == resolved[f"dtks:{dtks['source_key']}"]
     assert found[0].evidence > 10
     assert known.candidates({"name": "ZZZYX QWERTY", "birth_date": "1901-01-01", "sex": "L"}) == []
+    from matching.explain import explain
+
+    other = f"dtks:{truth[truth['source'] == 'dtks'].iloc[1]['source_key']}"
+    files = explain(known, [(f"dtks:{dtks['source_key']}", other)], tmp_path / "explain")
+    assert sorted(f.name for f in files) == ["m_u_parameters.html", "match_weights.html", "waterfall.html"]
+    waterfall = (tmp_path / "explain" / "waterfall.html").read_text()
+    assert "<script src=" not in waterfall  # everything inlined: opens without a network
+    assert "household_place" in waterfall and str(dtks["birth_date"]) in waterfall
