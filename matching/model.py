@@ -34,7 +34,8 @@ def _name() -> cl.CustomComparison:
             cll.ExactMatchLevel("name_folded", term_frequency_adjustments=True),
             cll.CustomLevel("name_sorted_l = name_sorted_r", "same tokens, other order"),
             cll.JaroWinklerLevel("name_folded", 0.92),
-            cll.CustomLevel("name_first_l = name_first_r", "same first name"),
+            # Weighted by how rare the first name is: a shared SLAMET says less than a shared KHOLIL.
+            cll.ExactMatchLevel("name_first", term_frequency_adjustments=True),
             cll.JaroWinklerLevel("name_folded", 0.80),
             # A call name, as street outreach writes it: the first name alone, or its end ("MET" for SLAMET).
             cll.CustomLevel(
