@@ -181,6 +181,12 @@ def trained_model(linker: Linker) -> dict[str, Any]:
     return model
 
 
+def tf_columns(model: dict[str, Any]) -> list[str]:
+    """Columns whose term frequencies the model adjusts for (single-record scoring needs their tables)."""
+    return sorted({level["tf_adjustment_column"] for comparison in model["comparisons"]
+                   for level in comparison["comparison_levels"] if level.get("tf_adjustment_column")})
+
+
 def prior_weight(model: dict[str, Any]) -> float:
     """log2 of the prior odds that two random records match: what evidence must overcome."""
     lam = float(model["probability_two_random_records_match"])

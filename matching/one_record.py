@@ -40,7 +40,8 @@ class KnownRecords:
         self.db = DuckDBAPI()
         self.known = self.db.register(frame, table_name="known_records")
         self.linker = Linker(self.known, saved, log_level=None)
-        self.linker.table_management.compute_tf_table("name_folded")
+        for column in model.tf_columns(saved):
+            self.linker.table_management.compute_tf_table(column)
         self.names = dict(zip(frame["unique_id"], frame["name_folded"], strict=True))
         self._count = 0
 
