@@ -6,23 +6,19 @@ code; a traceback reaches the user only when HUB_DEBUG=1.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TypeVar
 
 import typer
 from rich.console import Console
 
+from graph_schema.port import GraphStore
 from hub import load_cli, match_cli, synth_cli
 from hub.errors import HubError, InputError
 from hub.settings import load_settings
-from hub.store import embedded_server, open_store
+from hub.store import embedded_server, run_with_store
 from loaders.run import DEFAULT_BATCH
-
-T = TypeVar("T")
 
 app = typer.Typer(help="Kesos Hub: one NIK, one history.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -50,13 +46,6 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def run_async(make: Callable[[], Awaitable[T]]) -> T:
-    async def runner() -> T:
-        return await make()
-
-    return asyncio.run(runner())
 
 
 @db_app.command("start")
@@ -88,17 +77,11 @@ def db_status() -> None:
         if not status.running:
             raise typer.Exit(3)
 
-    async def schema_version() -> str:
-        from graph_schema import queries
+    from graph_schema import queries
 
-        store = await open_store(settings, autostart=False)
-        try:
-            rows = await store.run(queries.SCHEMA_VERSION)
-        finally:
-            await store.close()
-        return f"schema version {rows[0]['version']}" if rows else "schema not initialised (run `hub db init`)"
-
-    console.print(f"graph {settings.graph_name!r} on {settings.backend}: {run_async(schema_version)}")
+    rows = run_with_store(settings, lambda store: store.run(queries.SCHEMA_VERSION), autostart=False)
+    version = f"schema version {rows[0]['version']}" if rows else "schema not initialised (run `hub db init`)"
+    console.print(f"graph {settings.graph_name!r} on {settings.backend}: {version}")
 
 
 @db_app.command("init")
@@ -106,14 +89,7 @@ def db_init() -> None:
     """Create every constraint and index (idempotent) and record the schema version."""
     settings = load_settings()
 
-    async def init() -> list[str]:
-        store = await open_store(settings)
-        try:
-            return await store.ensure_schema(now_iso())
-        finally:
-            await store.close()
-
-    created = run_async(init)
+    created = run_with_store(settings, lambda store: store.ensure_schema(now_iso()))
     from graph_schema.schema import SCHEMA_VERSION
 
     what = ", ".join(created) if created else "nothing new"
@@ -127,14 +103,7 @@ def db_reset(yes: bool = typer.Option(False, "--yes", help="Confirm: delete ever
     if not yes:
         raise InputError(f"this deletes every node of graph {settings.graph_name!r} on {settings.backend}: add --yes")
 
-    async def reset() -> None:
-        store = await open_store(settings)
-        try:
-            await store.clear()
-        finally:
-            await store.close()
-
-    run_async(reset)
+    run_with_store(settings, lambda store: store.clear())
     console.print(f"graph {settings.graph_name!r} on {settings.backend}: emptied")
 
 
@@ -143,16 +112,12 @@ def db_counts() -> None:
     """Count nodes per label and relationships per type."""
     settings = load_settings()
 
-    async def counts() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-        from graph_schema import queries
+    from graph_schema import queries
 
-        store = await open_store(settings)
-        try:
-            return await store.run(queries.NODE_COUNTS), await store.run(queries.RELATIONSHIP_COUNTS)
-        finally:
-            await store.close()
+    async def counts(store: GraphStore) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+        return await store.run(queries.NODE_COUNTS), await store.run(queries.RELATIONSHIP_COUNTS)
 
-    nodes, rels = run_async(counts)
+    nodes, rels = run_with_store(settings, counts)
     from rich.table import Table
 
     table = Table("kind", "name", "count")

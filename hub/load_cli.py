@@ -17,7 +17,7 @@ from rich.table import Table
 from graph_schema.port import GraphStore
 from hub.errors import InputError
 from hub.settings import Settings, load_settings
-from hub.store import open_store
+from hub.store import open_store, run_with_store
 from loaders.mapping import Mapping, mapping_for, shipped_sources
 from loaders.run import DEFAULT_BATCH, LoadReport, load_file
 
@@ -89,15 +89,8 @@ def load(
     """Load one export into the graph: every row is loaded or in the rejects file, with its reason."""
     settings = load_settings()
     chosen = mapping_for(source, mapping)
-
-    async def run() -> LoadReport:
-        store = await open_store(settings)
-        try:
-            return await _load_one(store, chosen, path, _report_dir(settings, report_dir), batch_size)
-        finally:
-            await store.close()
-
-    report = asyncio.run(run())
+    report = run_with_store(settings, lambda store: _load_one(store, chosen, path, _report_dir(settings, report_dir),
+                                                              batch_size))
     console.print(_report_table([report]))
     console.print(f"report {report.report_file}; rejects {report.rejects_file}; warnings {report.warnings_file}")
 

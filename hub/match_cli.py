@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from hub.settings import Settings, load_settings
-from hub.store import open_store
+from hub.store import open_store, run_with_store
 from matching.evaluate import pairwise_scores
 from matching.judgement import Judgement
 from matching.one_record import KnownRecords
@@ -32,16 +32,8 @@ def match(
 ) -> None:
     """Link every loaded record to a person: NIK first, then Splink for the rest."""
     settings = load_settings()
-
-    async def run() -> MatchReport:
-        store = await open_store(settings)
-        try:
-            return await run_match(store, model_path(settings), retrain=retrain)
-        finally:
-            await store.close()
-
     with console.status("linking records"):
-        report = asyncio.run(run())
+        report = run_with_store(settings, lambda store: run_match(store, model_path(settings), retrain=retrain))
     console.print(f"{report.records:,} records -> {report.persons:,} persons in {report.seconds:.1f}s "
                   f"({report.records_per_s:,.0f} records/s); {report.pairs_accepted:,} of {report.pairs_scored:,} "
                   f"scored pairs accepted; {report.review_candidates:,} candidates for review (`hub review`); "
@@ -88,16 +80,8 @@ def review(limit: Annotated[int, typer.Option(help="How many candidates to show,
     from graph_schema import queries
 
     settings = load_settings()
-
-    async def run() -> list[dict[str, object]]:
-        store = await open_store(settings)
-        try:
-            return await store.run(queries.OPEN_CANDIDATES, {"limit": limit})
-        finally:
-            await store.close()
-
     table = Table("candidate", "evidence", "left", "right", "weights")
-    for row in asyncio.run(run()):
+    for row in run_with_store(settings, lambda store: store.run(queries.OPEN_CANDIDATES, {"limit": limit})):
         candidate = row["candidate"]
         assert isinstance(candidate, dict) and isinstance(row["sides"], list)
         sides = {s["side"]: s["record"] for s in row["sides"]}
@@ -121,15 +105,7 @@ def judge(
     from matching.review import judge as record_judgement
 
     settings = load_settings()
-
-    async def run() -> bool:
-        store = await open_store(settings)
-        try:
-            return await record_judgement(store, candidate, decision, by, reason)
-        finally:
-            await store.close()
-
-    if not asyncio.run(run()):
+    if not run_with_store(settings, lambda store: record_judgement(store, candidate, decision, by, reason)):
         raise InputError(f"no match candidate {candidate}: see `hub review`")
     console.print(f"{candidate}: {decision} by {by}; run `hub match` to apply it")
 
@@ -142,14 +118,7 @@ def _known(settings: Settings) -> KnownRecords:
     if saved is None:
         raise InputError(f"no trained model at {model_path(settings)}: run `hub match` first")
 
-    async def build() -> KnownRecords:
-        store = await open_store(settings)
-        try:
-            return await KnownRecords.from_graph(store, saved)
-        finally:
-            await store.close()
-
-    return asyncio.run(build())
+    return run_with_store(settings, lambda store: KnownRecords.from_graph(store, saved))
 
 
 def find(
@@ -227,14 +196,7 @@ def explain(
             raise InputError(f"{pair!r}: give a pair as LEFT,RIGHT record ids")
         chosen.append((left, right))
     if top:
-        async def queue() -> list[dict[str, object]]:
-            store = await open_store(settings)
-            try:
-                return await store.run(queries.OPEN_CANDIDATES, {"limit": top})
-            finally:
-                await store.close()
-
-        for row in asyncio.run(queue()):
+        for row in run_with_store(settings, lambda store: store.run(queries.OPEN_CANDIDATES, {"limit": top})):
             sides = row["sides"]
             assert isinstance(sides, list)
             ids = {s["side"]: s["record"]["record_id"] for s in sides}

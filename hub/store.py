@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import unquote, urlparse
 
 from graph_schema.port import GraphStore
 from hub.embedded_db import HOST, EmbeddedServer
 from hub.settings import Settings
+
+T = TypeVar("T")
 
 
 def embedded_server(settings: Settings) -> EmbeddedServer:
@@ -48,3 +53,17 @@ async def open_store(settings: Settings, *, autostart: bool = True) -> GraphStor
         await store.close()
         raise
     return store
+
+
+async def using_store(settings: Settings, work: Callable[[GraphStore], Awaitable[T]], *, autostart: bool = True) -> T:
+    """Open the configured store, run ``work`` with it, close it whatever happens."""
+    store = await open_store(settings, autostart=autostart)
+    try:
+        return await work(store)
+    finally:
+        await store.close()
+
+
+def run_with_store(settings: Settings, work: Callable[[GraphStore], Awaitable[T]], *, autostart: bool = True) -> T:
+    """``using_store`` for synchronous callers (the CLI)."""
+    return asyncio.run(using_store(settings, work, autostart=autostart))

