@@ -214,8 +214,8 @@ RECORD_REFERENCES = (
     "RETURN a.record_id AS record_id, b.record_id AS target"
 )
 CURRENT_RESOLUTIONS = (
-    f"MATCH (s:{Label.SOURCE_RECORD})-[:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) "
-    "RETURN s.record_id AS record_id, p.person_id AS person_id"
+    f"MATCH (s:{Label.SOURCE_RECORD})-[r:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) "
+    "RETURN s.record_id AS record_id, p.person_id AS person_id, r.method AS method, r.probability AS probability"
 )
 # A record that now belongs to another person loses its old link first.
 UNLINK_RECORDS = (

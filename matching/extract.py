@@ -3,6 +3,8 @@ between records (an attendance row points at its resident row)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from graph_schema import queries
@@ -37,5 +39,15 @@ async def load_references(store: GraphStore) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["record_id", "target"])
 
 
-async def load_resolutions(store: GraphStore) -> dict[str, str]:
-    return {r["record_id"]: r["person_id"] for r in await store.run(queries.CURRENT_RESOLUTIONS)}
+@dataclass(frozen=True)
+class Resolutions:
+    """Who each record resolves to now, and how (to rewrite only the links that change)."""
+
+    person: dict[str, str]
+    how: dict[str, tuple[str, float]]
+
+
+async def load_resolutions(store: GraphStore) -> Resolutions:
+    rows = await store.run(queries.CURRENT_RESOLUTIONS)
+    return Resolutions({r["record_id"]: r["person_id"] for r in rows},
+                       {r["record_id"]: (r["method"], float(r["probability"] or 0.0)) for r in rows})

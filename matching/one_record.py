@@ -47,7 +47,7 @@ class KnownRecords:
 
     @classmethod
     async def from_graph(cls, store: GraphStore, saved: dict[str, Any]) -> KnownRecords:
-        return cls(await load_records(store), await load_resolutions(store), saved)
+        return cls(await load_records(store), (await load_resolutions(store)).person, saved)
 
     def features_by_id(self) -> dict[str, dict[str, Any]]:
         """Each named record's features (with the name term frequency), as Splink scores them."""

@@ -54,7 +54,7 @@ async def run_match(store: GraphStore, model_path: Path, retrain: bool = False, 
     started = time.perf_counter()
     records = await load_records(store)
     references = await load_references(store)
-    previous = await load_resolutions(store)
+    resolutions = await load_resolutions(store)
     frame = features(records)
     saved = None if retrain else model.load(model_path)
     trained = saved is None
@@ -72,7 +72,7 @@ async def run_match(store: GraphStore, model_path: Path, retrain: bool = False, 
     same, different = await judged_pairs(store)
     assigned, uf = cluster(records["record_id"].tolist(), trusted, references, pairs, accept, same, different)
     run_id = uuid.uuid4().hex[:12]
-    written = await write_persons(store, assigned, records, previous, run_id=run_id)
+    written = await write_persons(store, assigned, records, resolutions, run_id=run_id)
     candidates = await write_candidates(store, review_band(pairs, assigned, uf, REVIEW, accept), run_id)
     return MatchReport(len(records), written.persons, len(pairs), int((pairs["evidence"] >= accept).sum()),
                        written.relinked, candidates, trained, time.perf_counter() - started, assigned)

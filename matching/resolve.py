@@ -19,6 +19,7 @@ import pandas as pd
 
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
+from matching.extract import Resolutions
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ def identity_changes(frame: pd.DataFrame, previous: dict[str, str], run_id: str,
 
 
 async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.DataFrame,
-                        previous: dict[str, str], run_id: str, batch_size: int = 5000) -> ResolveReport:
+                        resolutions: Resolutions, run_id: str, batch_size: int = 5000) -> ResolveReport:
+    previous = resolutions.person
     ids = person_ids(assigned, previous)
     frame = assigned.merge(records, on="record_id", how="left")
     frame["person_id"] = frame["cluster"].map(ids)
@@ -107,10 +109,12 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
         persons.append({"person_id": person_id, "props": {**props, "updated_at": now, "record_count": int(count)}})
     moved = [{"record_id": r, "person_id": previous[r], "source": r.split(":", 1)[0], "source_key": r.split(":", 1)[1]}
              for r, p in zip(frame["record_id"], frame["person_id"], strict=True) if r in previous and previous[r] != p]
+    # Only links that are new or different are written: a rerun over unchanged data writes none.
     links = [{"start": {"record_id": r}, "end": {"person_id": p},
               "props": {"method": m, "probability": float(pr), "linked_at": now, "run_id": run_id}}
              for r, p, m, pr in zip(frame["record_id"], frame["person_id"], frame["method"], frame["probability"],
-                                    strict=True)]
+                                    strict=True)
+             if previous.get(r) != p or resolutions.how.get(r) != (m, float(pr))]
     for start in range(0, max(len(persons), len(links), len(moved)), batch_size):
         statements = []
         if moved[start:start + batch_size]:
