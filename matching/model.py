@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
@@ -136,9 +138,20 @@ def settings() -> SettingsCreator:
     )
 
 
+# DuckDB takes 80% of the machine's memory by default; the hub shares it with the graph server.
+DUCKDB_MEMORY_LIMIT = "6GB"
+
+
+def duckdb_api() -> DuckDBAPI:
+    """A DuckDB for Splink with bounded memory, spilling to a temporary directory beyond it."""
+    connection = duckdb.connect(":memory:", config={
+        "memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": tempfile.gettempdir(),
+        "preserve_insertion_order": False})
+    return DuckDBAPI(connection)
+
+
 def new_linker(frame: pd.DataFrame, model: SettingsCreator | dict[str, Any]) -> Linker:
-    db = DuckDBAPI()
-    return Linker(db.register(frame), model, log_level=None)
+    return Linker(duckdb_api().register(frame), model, log_level=None)
 
 
 def train(frame: pd.DataFrame, seed: int = 42) -> Linker:
@@ -175,6 +188,21 @@ def trained_model(linker: Linker) -> dict[str, Any]:
             if level.get("label_for_charts") == SOMEONE_ELSES_NIK and level.get("u_probability"):
                 level["m_probability"] = level["u_probability"]
     return model
+
+
+def scored_pairs(linker: Linker, threshold_weight: float) -> pd.DataFrame:
+    """Predicted pairs above ``threshold_weight`` with only the columns the hub keeps: ids, weights,
+    and each comparison's match weight (``mw_*``). Fetching Splink's full output (every compared
+    value of both sides) into pandas would cost gigabytes at a million records."""
+    predicted = linker.inference.predict(threshold_match_weight=threshold_weight)
+    query = linker.misc.query_sql  # untyped in Splink
+    columns = query(f"select * from {predicted.physical_name} limit 0", output_type="pandas").columns  # type: ignore[no-untyped-call]
+    keep = ["unique_id_l", "unique_id_r", "match_weight", "match_probability",
+            *[c for c in columns if c.startswith("mw_") and not c.startswith("mw_tf_")]]
+    frame: pd.DataFrame = query(  # type: ignore[no-untyped-call]
+        f"select {', '.join(keep)} from {predicted.physical_name}", output_type="pandas")
+    predicted.drop_table_from_database_and_remove_from_cache()
+    return frame
 
 
 def tf_columns(model: dict[str, Any]) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from splink import DuckDBAPI, Linker
+from splink import Linker
 
 from graph_schema.port import GraphStore
 from matching import model
@@ -37,7 +37,7 @@ class KnownRecords:
         frame = features(records)
         self.persons = persons
         self.prior = model.prior_weight(saved)
-        self.db = DuckDBAPI()
+        self.db = model.duckdb_api()
         self.known = self.db.register(frame, table_name="known_records")
         self.linker = Linker(self.known, saved, log_level=None)
         for column in model.tf_columns(saved):

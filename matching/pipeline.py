@@ -65,8 +65,7 @@ async def run_match(store: GraphStore, model_path: Path, retrain: bool = False, 
     if len(frame) > 1:
         linker = model.new_linker(frame, saved)
         prior = model.prior_weight(saved)
-        predicted = linker.inference.predict(threshold_match_weight=prior + REVIEW)
-        pairs = predicted.as_pandas_dataframe()  # type: ignore[no-untyped-call]
+        pairs = model.scored_pairs(linker, prior + REVIEW)
         pairs["evidence"] = pairs["match_weight"] - prior
     trusted = frame[frame["nik_trusted"].astype(bool)][["unique_id", "nik"]]
     same, different = await judged_pairs(store)
