@@ -34,7 +34,7 @@ class Candidate:
 class KnownRecords:
     def __init__(self, records: pd.DataFrame, persons: dict[str, str], saved: dict[str, Any]) -> None:
         self.records = records
-        frame = features(records)
+        self.frame = frame = features(records)
         self.persons = persons
         self.prior = model.prior_weight(saved)
         self.db = model.duckdb_api()
@@ -51,9 +51,8 @@ class KnownRecords:
 
     def features_by_id(self) -> dict[str, dict[str, Any]]:
         """Each named record's features (with the name term frequency), as Splink scores them."""
-        frame = features(self.records)
         return {str(row["unique_id"]): {str(k): (None if pd.isna(v) else v) for k, v in row.items()}
-                for row in frame.to_dict("records")}
+                for row in self.frame.to_dict("records")}
 
     @property
     def size(self) -> int:
