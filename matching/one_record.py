@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from splink import Linker
+from splink import Linker, block_on
 
 from graph_schema.port import GraphStore
 from matching import model
@@ -43,6 +43,9 @@ class KnownRecords:
         for column in model.tf_columns(saved):
             self.linker.table_management.compute_tf_table(column)
         self.names = dict(zip(frame["unique_id"], frame["name_folded"], strict=True))
+        # One record can afford wider blocks than a whole population: everyone sharing its first
+        # name or its NIK is scored, so a call name and a guessed age still find their person.
+        self.rules = [*saved["blocking_rules_to_generate_predictions"], block_on("name_first"), block_on("nik")]
         self._count = 0
 
     @classmethod
@@ -74,7 +77,8 @@ class KnownRecords:
         new = self.db.register(features(pd.DataFrame([row]), dt.date.today()), table_name=f"new_record_{self._count}")
         try:
             scored = self.linker.inference.predict_between(
-                self.known, new, link_type="link_only", threshold_match_weight=self.prior + low)
+                self.known, new, link_type="link_only", threshold_match_weight=self.prior + low,
+                blocking_rules_to_generate_predictions=self.rules)
             pairs = scored.as_pandas_dataframe()  # type: ignore[no-untyped-call]
             scored.drop_table_from_database_and_remove_from_cache()
         finally:
