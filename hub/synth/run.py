@@ -25,7 +25,7 @@ from hub.synth.context import ChunkContext, SourceChunk
 from hub.synth.population import generate_chunk
 from hub.synth.regions import jawa_tengah
 from hub.synth.selection import select
-from hub.synth.writer import PERSON_COLUMNS, SourceWriter, csv_text
+from hub.synth.writer import PERSON_COLUMNS, SourceWriter, csv_text, quoted_csv_text
 
 # The order a loader should take the files in: actors and registers before what refers to them.
 SOURCE_ORDER = ["psks", "dtks", "ppks", "program_sembako", "program_pkh", "program_kis_pbi_apbn",
@@ -88,8 +88,8 @@ def render_chunk(config: SynthConfig, chunk_no: int, chunks: int) -> RenderedChu
         sources={c.source: (csv_text(c.frame), len(c.frame)) for c in produced},
         headers={c.source: list(c.frame.columns) for c in produced},
         frames={c.source: c.frame for c in produced} if config.xlsx else None,
-        truth="".join(csv_text(c.truth[["source", "source_key", "person_id", "dirt"]]) for c in produced),
-        people=csv_text(_people_frame(people, regions.village_codes)),
+        truth="".join(quoted_csv_text(c.truth[["source", "source_key", "person_id", "dirt"]]) for c in produced),
+        people=quoted_csv_text(_people_frame(people, regions.village_codes)),
     )
 
 

