@@ -7,18 +7,20 @@ import datetime as dt
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
 from hub.settings import Settings, load_settings
 from hub.store import open_store, run_with_store
-from matching.evaluate import pairwise_scores
 from matching.judgement import Judgement
-from matching.one_record import KnownRecords
-from matching.pipeline import MatchReport, run_match
+
+# Splink and DuckDB load only when a matching command runs: every `hub` start (and every
+# worker process `hub synth` spawns, which re-imports the entry point) would pay for them.
+if TYPE_CHECKING:
+    from matching.one_record import KnownRecords
+    from matching.pipeline import MatchReport
 
 console = Console(soft_wrap=True)
 
@@ -31,6 +33,8 @@ def match(
     retrain: Annotated[bool, typer.Option(help="Estimate the model again instead of reusing the saved one.")] = False,
 ) -> None:
     """Link every loaded record to a person: NIK first, then Splink for the rest."""
+    from matching.pipeline import run_match
+
     settings = load_settings()
     with console.status("linking records"):
         report = run_with_store(settings, lambda store: run_match(store, model_path(settings), retrain=retrain))
@@ -46,9 +50,13 @@ def bench_match(
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """Synth, load and match a population in a fresh graph; print precision, recall, F1 and speed as JSON."""
+    import pandas as pd
+
     from hub.bench_support import bench_workspace
     from hub.load_cli import _load_all, _source_files
     from hub.synth_cli import peak_rss_mb
+    from matching.evaluate import pairwise_scores
+    from matching.pipeline import run_match
 
     with bench_workspace("match", persons, seed) as work:
         asyncio.run(_load_all(work.settings, _source_files(work.data), work.scratch / "reports", 5000, quiet=True))
@@ -113,6 +121,7 @@ def judge(
 def _known(settings: Settings) -> KnownRecords:
     from hub.errors import InputError
     from matching import model
+    from matching.one_record import KnownRecords
 
     saved = model.load(model_path(settings))
     if saved is None:

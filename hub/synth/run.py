@@ -10,9 +10,11 @@ import json
 import math
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -93,6 +95,20 @@ def render_chunk(config: SynthConfig, chunk_no: int, chunks: int) -> RenderedChu
     )
 
 
+@contextmanager
+def _workers_skip_main() -> Iterator[None]:
+    """Spawned workers first re-run the parent's ``__main__`` (the ``hub`` command and all it
+    imports, most of a second each); they need none of it, so it is hidden while they start."""
+    main = sys.modules["__main__"]
+    saved = dict(main.__dict__)
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None  # multiprocessing reads it: None means "nothing to import"
+    try:
+        yield
+    finally:
+        main.__dict__.update({k: saved[k] for k in ("__file__", "__spec__") if k in saved})
+
+
 def _in_order(config: SynthConfig, chunks: int, workers: int) -> Iterator[RenderedChunk]:
     """Chunks in order, at most ``2 * workers`` in flight (memory stays bounded)."""
     if workers <= 1 or chunks == 1:
@@ -100,7 +116,7 @@ def _in_order(config: SynthConfig, chunks: int, workers: int) -> Iterator[Render
             yield render_chunk(config, chunk_no, chunks)
         return
     context = multiprocessing.get_context("spawn")  # no forked copies of a caller's threads or sockets
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with _workers_skip_main(), ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: list[Future[RenderedChunk]] = []
         next_chunk = 0
         while next_chunk < chunks or pending:
