@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from graph_schema import queries
 from graph_schema.dialect import Dialect, SchemaOp
 from graph_schema.schema import SCHEMA_VERSION
 
@@ -61,8 +62,6 @@ class GraphStore(ABC):
 
     async def ping(self) -> None:
         """Raise ``GraphUnreachable``/``GraphAuthError`` unless the server answers."""
-        from graph_schema import queries
-
         await self.run(queries.PING)
 
     async def ensure_schema(self, applied_at: str) -> list[str]:
@@ -71,8 +70,6 @@ class GraphStore(ABC):
         Returns the descriptions of what was newly created.
         """
         created = [op.description for op in self.dialect.schema_ops(self.graph_name) if await self._apply(op)]
-        from graph_schema import queries
-
         await self.run(queries.RECORD_SCHEMA_VERSION, {"version": SCHEMA_VERSION, "applied_at": applied_at},
                        write=True)
         return created

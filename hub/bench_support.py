@@ -4,6 +4,7 @@ the data of the configured graph."""
 
 from __future__ import annotations
 
+import resource
 import shutil
 import tempfile
 import time
@@ -36,3 +37,10 @@ def bench_workspace(kind: str, persons: int, seed: int) -> Iterator[BenchWorkspa
         yield BenchWorkspace(settings, work / "data", work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process or any finished child, whichever is larger, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024

@@ -127,8 +127,7 @@ def bench_load(
     batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = DEFAULT_BATCH,
 ) -> None:
     """Synthesise a population, load every source into a fresh graph, print one JSON object."""
-    from hub.bench_support import bench_workspace
-    from hub.synth_cli import peak_rss_mb
+    from hub.bench_support import bench_workspace, peak_rss_mb
 
     with bench_workspace("load", persons, seed) as work:
         reports = asyncio.run(_load_all(work.settings, _source_files(work.data), work.scratch / "reports", batch_size,

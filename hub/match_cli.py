@@ -52,9 +52,8 @@ def bench_match(
     """Synth, load and match a population in a fresh graph; print precision, recall, F1 and speed as JSON."""
     import pandas as pd
 
-    from hub.bench_support import bench_workspace
+    from hub.bench_support import bench_workspace, peak_rss_mb
     from hub.load_cli import _load_all, _source_files
-    from hub.synth_cli import peak_rss_mb
     from matching.evaluate import pairwise_scores
     from matching.pipeline import run_match
 

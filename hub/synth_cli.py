@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import resource
 import shutil
 import tempfile
 from enum import StrEnum
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from hub.bench_support import peak_rss_mb
 from hub.errors import InputError
 from hub.paths import unwritable_reason
 from hub.synth.config import DirtRates, SynthConfig
@@ -78,13 +78,6 @@ def synth(
     console.print(table)
     console.print(f"{report.records:,} records in {report.seconds:.1f}s ({report.records_per_s:,.0f}/s); "
                   f"truth in {out / 'truth.csv'}")
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process or any finished child, whichever is larger, in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024
 
 
 def bench_synth(

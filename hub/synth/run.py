@@ -27,7 +27,7 @@ from hub.synth.context import ChunkContext, SourceChunk
 from hub.synth.population import generate_chunk
 from hub.synth.regions import jawa_tengah
 from hub.synth.selection import select
-from hub.synth.writer import PERSON_COLUMNS, SourceWriter, csv_text, quoted_csv_text
+from hub.synth.writer import PERSON_COLUMNS, TRUTH_COLUMNS, SourceWriter, csv_text, quoted_csv_text
 
 # The order a loader should take the files in: actors and registers before what refers to them.
 SOURCE_ORDER = ["psks", "dtks", "ppks", "program_sembako", "program_pkh", "program_kis_pbi_apbn",
@@ -90,7 +90,7 @@ def render_chunk(config: SynthConfig, chunk_no: int, chunks: int) -> RenderedChu
         sources={c.source: (csv_text(c.frame), len(c.frame)) for c in produced},
         headers={c.source: list(c.frame.columns) for c in produced},
         frames={c.source: c.frame for c in produced} if config.xlsx else None,
-        truth="".join(quoted_csv_text(c.truth[["source", "source_key", "person_id", "dirt"]]) for c in produced),
+        truth="".join(quoted_csv_text(c.truth[TRUTH_COLUMNS]) for c in produced),
         people=quoted_csv_text(_people_frame(people, regions.village_codes)),
     )
 
@@ -100,13 +100,13 @@ def _workers_skip_main() -> Iterator[None]:
     """Spawned workers first re-run the parent's ``__main__`` (the ``hub`` command and all it
     imports, most of a second each); they need none of it, so it is hidden while they start."""
     main = sys.modules["__main__"]
-    saved = dict(main.__dict__)
+    saved: dict[str, object] = {name: main.__dict__[name] for name in ("__file__", "__spec__") if name in main.__dict__}
     main.__dict__.pop("__file__", None)
     main.__spec__ = None  # multiprocessing reads it: None means "nothing to import"
     try:
         yield
     finally:
-        main.__dict__.update({k: saved[k] for k in ("__file__", "__spec__") if k in saved})
+        main.__dict__.update(saved)
 
 
 def _in_order(config: SynthConfig, chunks: int, workers: int) -> Iterator[RenderedChunk]:

@@ -26,12 +26,10 @@ PERSON_COLUMNS = ["person_id", "nik", "kk", "name", "sex", "birth_date", "birth_
                   "role", "decile", "in_dtks"]
 
 
-def csv_text(frame: pd.DataFrame, header: bool = False) -> str:
-    """The frame as CSV text (comma, minimal quoting, "\\n" line ends)."""
+def csv_text(frame: pd.DataFrame) -> str:
+    """The frame's rows as CSV text, no header (comma, minimal quoting, "\\n" line ends)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    if header:
-        writer.writerow(frame.columns)
     writer.writerows(zip(*(frame[c].to_numpy() for c in frame.columns), strict=True))
     return buffer.getvalue()
 
