@@ -252,6 +252,22 @@ PROJECT_EVENT_SUBJECTS = (
 )
 PERSON_FACT_PROJECTIONS = [PROJECT_ENROLMENTS, PROJECT_CONDITIONS, PROJECT_PANTI_STAYS, PROJECT_HOUSEHOLDS,
                            PROJECT_EVENT_SUBJECTS]
+
+
+def _for_persons(projection: str) -> str:
+    """The projection limited to the persons in ``$person_ids`` (a steward's verdict moves few)."""
+    scoped = _RESOLVED.replace(f"(p:{Label.PERSON})", f"(p:{Label.PERSON} {{person_id: pid}})", 1)
+    return projection.replace(f"MATCH {_RESOLVED}", f"UNWIND $person_ids AS pid MATCH {scoped}", 1)
+
+
+PROJECT_ENROLMENTS_FOR_PERSONS = _for_persons(PROJECT_ENROLMENTS)
+PROJECT_CONDITIONS_FOR_PERSONS = _for_persons(PROJECT_CONDITIONS)
+PROJECT_PANTI_STAYS_FOR_PERSONS = _for_persons(PROJECT_PANTI_STAYS)
+PROJECT_HOUSEHOLDS_FOR_PERSONS = _for_persons(PROJECT_HOUSEHOLDS)
+PROJECT_EVENT_SUBJECTS_FOR_PERSONS = _for_persons(PROJECT_EVENT_SUBJECTS)
+PERSON_FACT_PROJECTIONS_FOR_PERSONS = [PROJECT_ENROLMENTS_FOR_PERSONS, PROJECT_CONDITIONS_FOR_PERSONS,
+                                       PROJECT_PANTI_STAYS_FOR_PERSONS, PROJECT_HOUSEHOLDS_FOR_PERSONS,
+                                       PROJECT_EVENT_SUBJECTS_FOR_PERSONS]
 # Before a record moves to another person, the facts it gave its old person go.
 DELETE_MOVED_FACTS = (
     f"UNWIND $rows AS row MATCH (p:{Label.PERSON} {{person_id: row.person_id}})-[f]->() "
@@ -316,7 +332,9 @@ NEO4J_ONLY = frozenset({"DELETE_ALL_IN_BATCHES"})
 
 def all_statements() -> dict[str, str]:
     """Every constant of this module, by name: what the contract tests and the Neo4j lint walk."""
-    return {name: value for name, value in globals().items()
+    from graph_schema import api_queries
+
+    return {name: value for module in (globals(), vars(api_queries)) for name, value in module.items()
             if name.isupper() and not name.startswith("_") and isinstance(value, str)}
 
 

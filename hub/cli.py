@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from graph_schema.port import GraphStore
-from hub import load_cli, match_cli, synth_cli
+from hub import api_cli, load_cli, match_cli, synth_cli
 from hub.errors import HubError, InputError
 from hub.settings import load_settings
 from hub.store import embedded_server, run_with_store
@@ -39,6 +39,9 @@ app.command("judge")(match_cli.judge)
 app.command("find")(match_cli.find)
 app.command("explain")(match_cli.explain)
 bench_app.command("find")(match_cli.bench_find)
+app.command("serve")(api_cli.serve)
+app.add_typer(api_cli.keys_app, name="keys")
+app.command("audit")(api_cli.audit)
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -132,11 +135,18 @@ def db_counts() -> None:
 def demo(
     persons: int = typer.Option(20_000, help="Size of the demo population."),
     seed: int = typer.Option(42, help="Seed of the demo population."),
+    port: int = typer.Option(8000, help="Where the API listens."),
+    serve: bool = typer.Option(True, help="Serve the API at the end (--no-serve: prepare and exit)."),
 ) -> None:
-    """Run the demo end to end with what has landed: graph up, schema, a synthetic population."""
+    """The demo end to end: graph up, a synthetic population loaded and linked, a key, the API served."""
     import json
 
+    from graph_schema import api_queries
+    from hub.api.example import FULL_HISTORY
+
     settings = load_settings()
+    if serve:
+        api_cli.check_port_free("127.0.0.1", port)
     if settings.embedded:
         console.print(embedded_server(settings).start().describe())
     db_init()
@@ -150,9 +160,20 @@ def demo(
     # Loading again is cheap: unchanged rows are recognised and skipped.
     load_cli.load_dir(out, batch_size=DEFAULT_BATCH, report_dir=None)
     match_cli.match(retrain=False)
-    console.print(f"[bold]demo:[/] every source of {out} is loaded and linked to persons ({settings.backend} graph "
-                  f"{settings.graph_name!r}); see `.venv/bin/hub db counts`. The GraphQL API arrives with a later "
-                  "issue. Stop the graph with `.venv/bin/hub db stop`.")
+    key = api_cli.demo_key(settings, settings.home / "demo-api-key")
+    showcase = run_with_store(settings, lambda store: store.run(api_queries.SHOWCASE_PERSON))
+    nik = showcase[0]["nik"] if showcase else "3374010101800001"
+    body = json.dumps({"query": FULL_HISTORY, "variables": {"nik": nik}})
+    console.print(f"[bold]demo:[/] every source of {out} is loaded and linked ({settings.backend} graph "
+                  f"{settings.graph_name!r}).")
+    console.print(f"API key (role admin, saved in {settings.home / 'demo-api-key'}):", highlight=False)
+    print(key)
+    console.print(f"One person's whole history ({showcase[0]['name'] if showcase else 'example'}, records from "
+                  f"{showcase[0]['sources'] if showcase else '?'} sources) in one call:", highlight=False)
+    print(f"curl -s http://127.0.0.1:{port}/graphql -H 'Authorization: Bearer {key}' "
+          f"-H 'Content-Type: application/json' -d '{body}'")
+    if serve:
+        api_cli.serve(host="127.0.0.1", port=port)
 
 
 def main() -> None:

@@ -107,14 +107,16 @@ def judge(
     by: Annotated[str, typer.Option(help="Who decides.")],
     reason: Annotated[str, typer.Option(help="Why: kept with the verdict.")],
 ) -> None:
-    """Record a steward's verdict; the next `hub match` joins or keeps apart accordingly."""
+    """Record a steward's verdict and apply it at once (join or part the persons); later runs keep to it."""
     from hub.errors import InputError
-    from matching.review import judge as record_judgement
+    from matching.steward import apply_judgement
 
     settings = load_settings()
-    if not run_with_store(settings, lambda store: record_judgement(store, candidate, decision, by, reason)):
+    verdict = run_with_store(settings, lambda store: apply_judgement(store, candidate, decision, by, reason))
+    if not verdict.found:
         raise InputError(f"no match candidate {candidate}: see `hub review`")
-    console.print(f"{candidate}: {decision} by {by}; run `hub match` to apply it")
+    console.print(f"{candidate}: {decision} by {by}; persons {', '.join(verdict.persons_before) or '-'} -> "
+                  f"{', '.join(verdict.persons_after) or '-'} ({verdict.records_moved} records moved)")
 
 
 def _known(settings: Settings) -> KnownRecords:

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import unquote, urlparse
 
+from redis.asyncio import Redis
+
 from graph_schema.port import GraphStore
 from hub.embedded_db import HOST, EmbeddedServer
 from hub.settings import Settings
@@ -67,3 +69,46 @@ async def using_store(settings: Settings, work: Callable[[GraphStore], Awaitable
 def run_with_store(settings: Settings, work: Callable[[GraphStore], Awaitable[T]], *, autostart: bool = True) -> T:
     """``using_store`` for synchronous callers (the CLI)."""
     return asyncio.run(using_store(settings, work, autostart=autostart))
+
+
+def redis_url(settings: Settings) -> str:
+    """Where API keys and the audit log live: HUB_REDIS_URL, else the graph's own Redis server.
+
+    Raises:
+        ConfigError: with Neo4j and no HUB_REDIS_URL (Neo4j is not a Redis server).
+    """
+    if settings.redis_url:
+        return settings.redis_url
+    if settings.embedded:
+        return f"redis://{HOST}:{settings.db_port}/0"
+    if settings.backend == "falkordb":
+        uri = urlparse(settings.graph_uri)
+        return uri._replace(scheme="rediss" if uri.scheme == "rediss" else "redis").geturl()
+    from hub.errors import ConfigError
+
+    raise ConfigError("HUB_REDIS_URL is not set: with Neo4j as the graph, API keys and the audit log need a Redis "
+                      "server (redis://host:6379/0)")
+
+
+async def open_redis(settings: Settings) -> Redis:
+    """A Redis client for keys and audit, checked to answer.
+
+    Raises:
+        GraphUnreachable: naming the URL when the server does not answer.
+    """
+    from redis.exceptions import RedisError
+
+    from hub.errors import GraphUnreachable
+
+    url = redis_url(settings)
+    if settings.embedded:
+        embedded_server(settings).start()
+    client = Redis.from_url(url, decode_responses=True)
+    try:
+        await client.ping()
+    except RedisError as exc:
+        await client.aclose()
+        where = urlparse(url)
+        raise GraphUnreachable(f"Redis at {where.hostname}:{where.port or 6379} does not answer ({exc}); "
+                               "check HUB_REDIS_URL") from None
+    return client

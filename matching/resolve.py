@@ -89,7 +89,13 @@ def identity_changes(frame: pd.DataFrame, previous: dict[str, str], run_id: str,
 
 
 async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.DataFrame,
-                        resolutions: Resolutions, run_id: str, batch_size: int = 5000) -> ResolveReport:
+                        resolutions: Resolutions, run_id: str, batch_size: int = 5000,
+                        only_persons: list[str] | None = None) -> ResolveReport:
+    """Write persons, links, history and projected facts for ``assigned``.
+
+    ``only_persons``: the persons ``assigned`` covers when it is not every record (a steward's
+    verdict); facts are then projected for them alone.
+    """
     previous = resolutions.person
     ids = person_ids(assigned, previous)
     frame = assigned.merge(records, on="record_id", how="left")
@@ -130,8 +136,13 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     for start in range(0, len(changes), batch_size):
         await store.run(queries.APPEND_PERSON_HISTORY, {"rows": changes[start:start + batch_size]}, write=True)
     await store.run(queries.DELETE_ORPHAN_PERSONS, write=True)
-    for projection in queries.PERSON_FACT_PROJECTIONS:
-        await store.run(projection, write=True)
+    if only_persons is None:
+        for projection in queries.PERSON_FACT_PROJECTIONS:
+            await store.run(projection, write=True)
+    else:
+        scope = {"person_ids": sorted(set(only_persons) | set(ids.values()))}
+        for projection in queries.PERSON_FACT_PROJECTIONS_FOR_PERSONS:
+            await store.run(projection, scope, write=True)
     known = set(previous.values())
     return ResolveReport(len(persons), len(frame), len(moved), sum(1 for p in ids.values() if p not in known),
                          len(changes))

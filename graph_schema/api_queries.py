@@ -1,0 +1,163 @@
+"""The API's reads: a person's history, households, networks, aggregates and the review queue.
+
+Each history query takes a list of keys (``UNWIND``) so one DataLoader batch is one round
+trip, and returns flat lists of maps: nested pattern comprehensions do not behave alike on
+both engines (FalkorDB yields null for the inner one), so events and their handlers or
+referrals come back as separate lists and are joined in Python.
+"""
+
+from __future__ import annotations
+
+from graph_schema.model import Label, RelType
+
+# What a person is made of, for the history: node, region, linked records, facts, households.
+_PERSON_CORE = (
+    f"OPTIONAL MATCH (pr:{Label.REGION} {{code: p.region_code}}) "
+    "RETURN key, p {.*} AS person, pr {.*} AS region, "
+    f"[(pr)-[:{RelType.PART_OF}*1..3]->(up:{Label.REGION}) | up {{.*}}] AS region_above, "
+    f"[(s:{Label.SOURCE_RECORD})-[r:{RelType.RESOLVES_TO}]->(p) | "
+    "{record: s {.*}, method: r.method, probability: r.probability, linked_at: r.linked_at}] AS records, "
+    f"[(p)-[e:{RelType.ENROLLED_IN}]->(g:{Label.PROGRAM}) | {{program: g.code, name: g.name, funding: g.funding, "
+    "from: e.from, to: e.to, status: e.status, source: e.source, source_key: e.source_key}] AS enrolments, "
+    f"[(p)-[hc:{RelType.HAS_CONDITION}]->(c:{Label.PPKS_CATEGORY}) | {{code: c.code, name: c.name, "
+    "recorded_on: hc.recorded_on, source: hc.source, source_key: hc.source_key}] AS conditions, "
+    f"[(p)-[t:{RelType.RESIDENT_OF}]->(n:{Label.PANTI}) | {{panti_id: n.panti_id, name: n.name, kind: n.kind, "
+    "from: t.from, to: t.to, source: t.source, source_key: t.source_key}] AS stays, "
+    f"[(p)-[m:{RelType.MEMBER_OF}]->(h:{Label.HOUSEHOLD}) | {{kk: h.kk, relation: m.relation}}] AS households"
+)
+
+PERSON_CORE_BY_IDS = f"UNWIND $keys AS key MATCH (p:{Label.PERSON} {{person_id: key}}) {_PERSON_CORE}"
+
+# A NIK names the person whose best NIK it is; failing that, the person most of the records
+# bearing it resolve to (a NIK a record gives need not be its person's best one).
+PERSON_CORE_BY_NIKS = (
+    f"UNWIND $keys AS key MATCH (ns:{Label.SOURCE_RECORD} {{nik: key}})-[:{RelType.RESOLVES_TO}]->(q:{Label.PERSON}) "
+    "WITH key, q, count(ns) AS stated, CASE WHEN q.nik = key THEN 1 ELSE 0 END AS own "
+    "ORDER BY own DESC, stated DESC, q.person_id "
+    f"WITH key, collect(q.person_id)[0] AS chosen MATCH (p:{Label.PERSON} {{person_id: chosen}}) {_PERSON_CORE}"
+)
+
+EVENTS_BY_PERSONS = (
+    f"UNWIND $keys AS key MATCH (p:{Label.PERSON} {{person_id: key}}) RETURN key, "
+    f"[(e:{Label.SERVICE_EVENT})-[:{RelType.ABOUT}]->(p) WHERE e.kind <> 'attendance' | e {{.*}}] AS events, "
+    f"[(a:{Label.PSKS_ACTOR})-[h:{RelType.HANDLED}]->(he:{Label.SERVICE_EVENT})-[:{RelType.ABOUT}]->(p) | "
+    "{event_id: he.event_id, actor_id: a.actor_id, name: a.name, kind: a.kind, role: h.role}] AS handlers, "
+    f"[(p)<-[:{RelType.ABOUT}]-(re:{Label.SERVICE_EVENT})-[x:{RelType.REFERRED_TO}]->(t) | "
+    "{event_id: re.event_id, target: coalesce(t.agency_id, t.code), name: t.name, status: x.status, date: x.date}] "
+    "AS referrals, "
+    f"[(p)<-[:{RelType.ABOUT}]-(fe:{Label.SERVICE_EVENT})-[:{RelType.FOLLOWS_UP}]->(o:{Label.SERVICE_EVENT}) | "
+    "{event_id: fe.event_id, follows: o.event_id}] AS follow_ups, "
+    f"[(ae:{Label.SERVICE_EVENT})-[:{RelType.ABOUT}]->(p) WHERE ae.kind = 'attendance' | "
+    "{panti_id: ae.summary, date: ae.date, status: ae.status}] AS attendance"
+)
+# Aliases are unique across the comprehensions of one statement: FalkorDB mixes up a name
+# reused in two of them (the second comes back empty).
+
+HOUSEHOLDS_BY_KKS = (
+    f"UNWIND $keys AS key MATCH (h:{Label.HOUSEHOLD} {{kk: key}}) "
+    f"OPTIONAL MATCH (hr:{Label.REGION} {{code: h.region_code}}) RETURN key, h {{.*}} AS household, "
+    f"hr {{.*}} AS region, [(hr)-[:{RelType.PART_OF}*1..3]->(up:{Label.REGION}) | up {{.*}}] AS region_above, "
+    f"[(h)-[:{RelType.LOCATED_IN}]->(r:{Label.REGION}) | r.code] AS located_in, "
+    f"[(m:{Label.PERSON})-[x:{RelType.MEMBER_OF}]->(h) | {{person_id: m.person_id, name: m.name, nik: m.nik, "
+    "sex: m.sex, birth_date: m.birth_date, relation: x.relation}] AS members, "
+    f"[(g:{Label.PROGRAM})<-[:{RelType.ENROLLED_IN}]-(pm:{Label.PERSON})-[:{RelType.MEMBER_OF}]->(h) | "
+    "{person_id: pm.person_id, program: g.code}] AS member_programs"
+)
+
+# A region and the regions above it (village -> district -> regency -> province).
+REGIONS_BY_CODES = (
+    f"UNWIND $keys AS key MATCH (r:{Label.REGION} {{code: key}}) RETURN key, r {{.*}} AS region, "
+    f"[(r)-[:{RelType.PART_OF}*1..3]->(up:{Label.REGION}) | up {{.*}}] AS above"
+)
+
+# --- analysts -------------------------------------------------------------------------------
+# Full-text on the person's best name (fuzzy), filtered by birth date and region prefix.
+PERSON_SEARCH_BY_NAME = (
+    "%%FULLTEXT_PERSON_NAMES%% YIELD node, score "
+    "WITH node, score WHERE ($birth_date IS NULL OR node.birth_date = $birth_date) "
+    "AND ($region IS NULL OR node.region_code STARTS WITH $region) "
+    "RETURN node {.*} AS person, score ORDER BY score DESC, node.person_id SKIP $skip LIMIT $limit"
+)
+PERSON_SEARCH_BY_FILTERS = (
+    f"MATCH (p:{Label.PERSON}) WHERE ($birth_date IS NULL OR p.birth_date = $birth_date) "
+    "AND ($region IS NULL OR p.region_code STARTS WITH $region) "
+    "RETURN p {.*} AS person, 1.0 AS score ORDER BY p.person_id SKIP $skip LIMIT $limit"
+)
+
+# One step of a household network walk, from persons to their households and back.
+HOUSEHOLDS_OF_PERSONS = (
+    f"UNWIND $keys AS key MATCH (p:{Label.PERSON} {{person_id: key}})-[m:{RelType.MEMBER_OF}]->(h:{Label.HOUSEHOLD}) "
+    "RETURN key AS person_id, p.name AS name, h.kk AS kk, h.decile AS decile, h.region_code AS region_code, "
+    "m.relation AS relation "
+    "ORDER BY person_id, kk"
+)
+MEMBERS_OF_HOUSEHOLDS = (
+    f"UNWIND $keys AS key MATCH (p:{Label.PERSON})-[m:{RelType.MEMBER_OF}]->(h:{Label.HOUSEHOLD} {{kk: key}}) "
+    "RETURN key AS kk, p.person_id AS person_id, p.name AS name, p.sex AS sex, p.birth_date AS birth_date, "
+    "m.relation AS relation ORDER BY kk, person_id"
+)
+PROGRAMS_OF_PERSONS = (
+    f"UNWIND $keys AS key MATCH (p:{Label.PERSON} {{person_id: key}})-[e:{RelType.ENROLLED_IN}]->(g:{Label.PROGRAM}) "
+    "RETURN DISTINCT key AS person_id, g.code AS program, g.name AS name ORDER BY person_id, program"
+)
+
+# Persons of a region per sub-region (the first $width characters of their village code).
+PROGRAM_COVERAGE = (
+    f"MATCH (p:{Label.PERSON}) WHERE p.region_code STARTS WITH $region "
+    "WITH left(p.region_code, $width) AS area, "
+    f"size([(p)-[:{RelType.ENROLLED_IN}]->(g:{Label.PROGRAM} {{code: $program}}) | 1]) > 0 AS enrolled, "
+    f"size([(p)<-[:{RelType.RESOLVES_TO}]-(s:{Label.SOURCE_RECORD} {{source: 'dtks'}}) | 1]) > 0 AS registered "
+    "WITH area, count(*) AS persons, sum(CASE WHEN registered THEN 1 ELSE 0 END) AS dtks_persons, "
+    "sum(CASE WHEN enrolled THEN 1 ELSE 0 END) AS enrolled, "
+    "sum(CASE WHEN enrolled AND registered THEN 1 ELSE 0 END) AS enrolled_in_dtks "
+    f"OPTIONAL MATCH (r:{Label.REGION} {{code: area}}) "
+    "RETURN area, r.name AS name, persons, dtks_persons, enrolled, enrolled_in_dtks ORDER BY area"
+)
+# The set of the asked programs each enrolled person of the region has (order within a set is
+# the engine's; the caller folds equal sets).
+PROGRAM_OVERLAP = (
+    f"MATCH (p:{Label.PERSON})-[:{RelType.ENROLLED_IN}]->(g:{Label.PROGRAM}) "
+    "WHERE g.code IN $programs AND p.region_code STARTS WITH $region "
+    "WITH p, collect(DISTINCT g.code) AS programs RETURN programs, count(*) AS persons"
+)
+
+# --- stewards -------------------------------------------------------------------------------
+MATCH_CANDIDATES_PAGE = (
+    f"MATCH (c:{Label.MATCH_CANDIDATE}) WHERE ($status IS NULL OR c.status = $status) "
+    f"WITH c, [(c)-[:{RelType.COMPARES}]->(rs:{Label.SOURCE_RECORD}) | rs.region_code] AS regions "
+    "WHERE $region IS NULL OR any(code IN regions WHERE code STARTS WITH $region) "
+    "RETURN c {.*} AS candidate, "
+    f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | {{side: x.side, record: s {{.*}}}}] AS sides, "
+    f"[(c)-[y:{RelType.COMPARES}]->(:{Label.SOURCE_RECORD})-[:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) | "
+    "{side: y.side, person_id: p.person_id}] AS persons "
+    "ORDER BY c.priority DESC, c.candidate_id SKIP $skip LIMIT $limit"
+)
+
+# Everything a verdict moves: both sides' persons and every record they hold, with identity.
+CANDIDATE_PERSON_RECORDS = (
+    f"MATCH (c:{Label.MATCH_CANDIDATE} {{candidate_id: $candidate_id}})-[x:{RelType.COMPARES}]->"
+    f"(:{Label.SOURCE_RECORD})-[:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) "
+    f"MATCH (p)<-[r:{RelType.RESOLVES_TO}]-(s:{Label.SOURCE_RECORD}) "
+    "RETURN DISTINCT x.side AS side, p.person_id AS person_id, s.record_id AS record_id, r.method AS method, "
+    "r.probability AS probability, s.source AS source, s.nik AS nik, s.nik_birth_date AS nik_birth_date, "
+    "s.nik_sex AS nik_sex, s.kk AS kk, s.name AS name, s.birth_date AS birth_date, s.birth_year AS birth_year, "
+    "s.age AS age, s.sex AS sex, s.mother_name AS mother_name, s.region_code AS region_code "
+    "ORDER BY side, record_id"
+)
+CANDIDATE_RECORD_SIDES = (
+    f"MATCH (c:{Label.MATCH_CANDIDATE} {{candidate_id: $candidate_id}})-[x:{RelType.COMPARES}]->"
+    f"(s:{Label.SOURCE_RECORD}) RETURN x.side AS side, s.record_id AS record_id ORDER BY side"
+)
+
+# --- demo -----------------------------------------------------------------------------------
+# A person worth showing: records from the most sources, with a household, programs and events.
+SHOWCASE_PERSON = (
+    f"MATCH (p:{Label.PERSON})<-[:{RelType.RESOLVES_TO}]-(s:{Label.SOURCE_RECORD}) WHERE p.nik IS NOT NULL "
+    "WITH p, count(DISTINCT s.source) AS sources "
+    f"WITH p, sources, size([(p)-[:{RelType.MEMBER_OF}]->(h:{Label.HOUSEHOLD}) | h]) AS households, "
+    f"size([(p)-[:{RelType.ENROLLED_IN}]->(g:{Label.PROGRAM}) | g]) AS programs, "
+    f"size([(e:{Label.SERVICE_EVENT})-[:{RelType.ABOUT}]->(p) | e]) AS events "
+    "WHERE households > 0 AND programs > 0 AND events > 0 "
+    "RETURN p.person_id AS person_id, p.nik AS nik, p.name AS name, sources "
+    "ORDER BY sources DESC, person_id LIMIT 1"
+)

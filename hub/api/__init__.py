@@ -1,0 +1,1 @@
+"""The GraphQL API's surroundings: app, API keys, roles, audit log."""

@@ -1,0 +1,116 @@
+"""The Starlette app: ``/graphql`` behind API keys, ``/healthz``, one table of error handlers.
+
+``create_app()`` opens the graph store and Redis in its lifespan and closes them after. A
+request without a valid key never reaches GraphQL: it gets a 401 with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from graph_schema.port import GraphStore
+from hub.api.access import Principal
+from hub.api.audit import AuditLog
+from hub.api.keys import ApiKeys
+from hub.errors import HubError
+from hub.settings import Settings
+from hub.store import open_redis, open_store
+from resolvers.context import Context
+from resolvers.dataloaders import DataLoaders
+from resolvers.schema import build_schema
+
+log = logging.getLogger("hub.api")
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message}]}, status_code=status)
+
+
+class HubGraphQL(GraphQL[Context, None]):
+    """strawberry's ASGI view with the hub's context: the caller the key middleware found."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(build_schema(settings.development), graphql_ide="graphiql" if settings.development else None,
+                         allow_queries_via_get=False)
+        self.settings = settings
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        state = request.app.state
+        return Context(store=state.store, principal=request.state.principal, audit=state.audit,
+                       loaders=DataLoaders.fresh(state.store), development=self.settings.development)
+
+
+class ApiKeyMiddleware(BaseHTTPMiddleware):
+    """Every /graphql request carries ``Authorization: Bearer <key>`` (or ``X-API-Key``)."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if request.url.path != "/graphql":
+            return await call_next(request)
+        if request.method == "GET" and request.app.state.settings.development:
+            return await call_next(request)  # the GraphiQL page itself holds no data
+        header = request.headers.get("authorization", "")
+        key = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
+        if not key:
+            return error(401, "missing API key: send 'Authorization: Bearer <key>' (an admin creates keys with "
+                              "`hub keys create`)")
+        principal: Principal | None = await request.app.state.keys.principal(key)
+        if principal is None:
+            return error(401, "unknown or revoked API key")
+        request.state.principal = principal
+        return await call_next(request)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    await request.app.state.store.ping()
+    return JSONResponse({"status": "ok", "graph": request.app.state.store.graph_name})
+
+
+async def hub_error(request: Request, exc: Exception) -> Response:
+    status = exc.http_status if isinstance(exc, HubError) else 500
+    return error(status, exc.message if isinstance(exc, HubError) else "internal error")
+
+
+def create_app(settings: Settings, store: GraphStore | None = None, redis: Redis | None = None) -> Starlette:
+    """The API. ``store``/``redis`` given: used as they are (and left open); else opened from ``settings``."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        own_store = store is None
+        app.state.store = store or await open_store(settings)
+        own_redis = redis is None
+        try:
+            app.state.redis = redis or await open_redis(settings)
+        except BaseException:
+            if own_store:
+                await app.state.store.close()
+            raise
+        app.state.keys = ApiKeys(app.state.redis, settings.graph_name)
+        app.state.audit = AuditLog(app.state.redis, settings.graph_name)
+        try:
+            yield
+        finally:
+            if own_redis:
+                await app.state.redis.aclose()
+            if own_store:
+                await app.state.store.close()
+
+    app = Starlette(
+        routes=[Route("/graphql", HubGraphQL(settings), methods=["GET", "POST"]), Route("/healthz", healthz)],
+        middleware=[Middleware(ApiKeyMiddleware)],
+        exception_handlers={HubError: hub_error, Exception: hub_error},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

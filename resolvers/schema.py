@@ -1,0 +1,209 @@
+"""The GraphQL schema: root fields for apps, analysts and stewards, and the request guards.
+
+Every root field checks the caller's role first and writes the audit log before it returns
+anyone's data; a failed audit write fails the request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from graph_schema import api_queries
+from hub.api.access import Permission
+from hub.errors import HubError, InputError
+from matching.judgement import Judgement
+from matching.steward import apply_judgement
+from resolvers.audit_fields import selected_fields
+from resolvers.context import Info
+from resolvers.types.aggregates import ProgramOverlap, RegionCoverage, coverage, overlap, region_prefix
+from resolvers.types.candidates import (
+    CandidateStatus,
+    Decision,
+    JudgeResult,
+    MatchCandidate,
+    MatchCandidateConnection,
+    MatchCandidateEdge,
+)
+from resolvers.types.household import Household
+from resolvers.types.network import Network, walk
+from resolvers.types.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from resolvers.types.person import Person
+
+log = logging.getLogger("hub.api")
+
+MAX_DEPTH = 12
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+
+
+@strawberry.type
+class PersonEdge:
+    cursor: str
+    score: float
+    node: Person
+
+
+@strawberry.type
+class PersonConnection:
+    edges: list[PersonEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One person's whole history, by NIK or by person id.")
+    async def person(self, info: Info, nik: str | None = None, person_id: strawberry.ID | None = None) -> Person | None:
+        ctx = info.context
+        ctx.principal.require(Permission.READ_PERSON)
+        if (nik is None) == (person_id is None):
+            raise InputError("person: give exactly one of nik or personId")
+        if nik is not None:
+            nik = nik.strip()
+            if not (nik.isdigit() and len(nik) == 16):
+                raise InputError(f"person: nik {nik!r} is not 16 digits")
+            core = await ctx.loaders.person_core_by_nik.load(nik)
+        else:
+            core = await ctx.loaders.person_core_by_id.load(str(person_id))
+        if core is None or core.get("person") is None:
+            return None
+        ctx.loaders.person_core_by_id.prime(core["person"]["person_id"], core)
+        await ctx.audit.record(ctx.principal, "person", [core["person"]["person_id"]], selected_fields(info))
+        return Person.of(core)
+
+    @strawberry.field(description="Persons by name (fuzzy), birth date and region; best matches first.")
+    async def search_persons(self, info: Info, name: str | None = None, birth_date: str | None = None,
+                             region: str | None = None, first: int = 20, after: str | None = None) -> PersonConnection:
+        ctx = info.context
+        ctx.principal.require(Permission.SEARCH)
+        size, skip = page_size(first), decode_cursor(after)
+        params = {"birth_date": birth_date, "region": region_prefix(region) or None, "skip": skip, "limit": size + 1}
+        if name and name.strip():
+            query = ctx.store.dialect.fulltext_query(name)
+            if not query:
+                raise InputError(f"name: {name!r} has no searchable letters")
+            rows = await ctx.store.run(api_queries.PERSON_SEARCH_BY_NAME, {**params, "query": query})
+        elif birth_date or region:
+            rows = await ctx.store.run(api_queries.PERSON_SEARCH_BY_FILTERS, params)
+        else:
+            raise InputError("searchPersons: give a name, a birth date or a region")
+        page = rows[:size]
+        cores = await ctx.loaders.person_core_by_id.load_many([r["person"]["person_id"] for r in page])
+        edges = [PersonEdge(cursor=encode_cursor(skip + i), score=float(r["score"]), node=Person.of(core))
+                 for i, (r, core) in enumerate(zip(page, cores, strict=True)) if core is not None]
+        await ctx.audit.record(ctx.principal, "searchPersons", [str(e.node.person_id) for e in edges],
+                               selected_fields(info, "edges", "node"))
+        return PersonConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > size,
+                                                                 end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description="A household by KK number, with its members.")
+    async def household(self, info: Info, kk: str) -> Household | None:
+        ctx = info.context
+        ctx.principal.require(Permission.HOUSEHOLD)
+        row = await ctx.loaders.household_by_kk.load(kk.strip())
+        if row is None:
+            return None
+        household = Household.of(row, ctx.principal)
+        await ctx.audit.record(ctx.principal, "household", household.member_ids(), selected_fields(info))
+        return household
+
+    @strawberry.field(description="Persons and households linked through shared households, up to depth hops.")
+    async def household_network(self, info: Info, person_id: strawberry.ID | None = None, kk: str | None = None,
+                                depth: int = 2, with_programs: bool = False) -> Network:
+        ctx = info.context
+        ctx.principal.require(Permission.HOUSEHOLD)
+        network = await walk(ctx.store, ctx.principal, str(person_id) if person_id else None,
+                             kk.strip() if kk else None, depth, with_programs)
+        await ctx.audit.record(ctx.principal, "householdNetwork", network.person_ids(), ["network"])
+        return network
+
+    @strawberry.field(description="How many persons of each sub-region a program reaches (counts only).")
+    async def program_coverage(self, info: Info, program: str, region: str | None = None,
+                               level: int | None = None) -> list[RegionCoverage]:
+        info.context.principal.require(Permission.AGGREGATES)
+        return await coverage(info.context.store, program, region, level)
+
+    @strawberry.field(description="How the persons of a region overlap across programs (counts only).")
+    async def program_overlap(self, info: Info, programs: list[str], region: str | None = None) -> ProgramOverlap:
+        info.context.principal.require(Permission.AGGREGATES)
+        return await overlap(info.context.store, programs, region)
+
+    @strawberry.field(description="The review queue: uncertain pairs, most consequential first.")
+    async def match_candidates(self, info: Info, status: CandidateStatus | None = CandidateStatus.OPEN,
+                               region: str | None = None, first: int = 20,
+                               after: str | None = None) -> MatchCandidateConnection:
+        ctx = info.context
+        ctx.principal.require(Permission.REVIEW)
+        size, skip = page_size(first), decode_cursor(after)
+        rows = await ctx.store.run(api_queries.MATCH_CANDIDATES_PAGE, {
+            "status": status.value if status else None, "region": region_prefix(region) or None,
+            "skip": skip, "limit": size + 1})
+        nodes = [MatchCandidate.of(r, ctx.principal) for r in rows[:size]]
+        await ctx.audit.record(ctx.principal, "matchCandidates", sorted({p for n in nodes for p in n.person_ids()}),
+                               selected_fields(info, "edges", "node"))
+        edges = [MatchCandidateEdge(cursor=encode_cursor(skip + i), node=n) for i, n in enumerate(nodes)]
+        return MatchCandidateConnection(edges=edges, page_info=PageInfo(
+            has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="A steward's verdict on a candidate, applied to the graph at once.")
+    async def judge_match(self, info: Info, candidate_id: strawberry.ID, decision: Decision,
+                          reason: str) -> JudgeResult:
+        ctx = info.context
+        ctx.principal.require(Permission.JUDGE)
+        if not reason.strip():
+            raise InputError("judgeMatch: reason must say why (it is kept with the verdict)")
+        by = f"{ctx.principal.name} (key {ctx.principal.key_id})"
+        verdict = await apply_judgement(ctx.store, str(candidate_id), Judgement(decision.value), by, reason.strip())
+        if not verdict.found:
+            return JudgeResult(ok=False, message=f"no match candidate {candidate_id}", candidate_id=candidate_id,
+                               decision=decision, persons_before=[], persons_after=[], records_moved=0)
+        await ctx.audit.record(ctx.principal, "judgeMatch", list(verdict.persons_before), ["judgement"])
+        changed = verdict.persons_before != verdict.persons_after
+        message = {Judgement.SAME: "joined into one person" if changed else "already one person",
+                   Judgement.DIFFERENT: "parted into two persons" if changed else "kept apart",
+                   Judgement.UNSURE: "recorded; the scores decide"}[verdict.decision]
+        return JudgeResult(ok=True, message=message, candidate_id=candidate_id, decision=decision,
+                           persons_before=[strawberry.ID(p) for p in verdict.persons_before],
+                           persons_after=[strawberry.ID(p) for p in verdict.persons_after],
+                           records_moved=verdict.records_moved)
+
+
+def is_internal(error: GraphQLError) -> bool:
+    """Mask everything but user mistakes: GraphQL's own errors and HubErrors meant for the caller."""
+    original = error.original_error
+    if original is None or isinstance(original, HubError):
+        return False
+    log.error("internal error in %s", error.path, exc_info=original)
+    return True
+
+
+def build_schema(development: bool) -> strawberry.Schema:
+    # Factories, not instances: strawberry builds each extension anew for every operation.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(QueryDepthLimiter, max_depth=MAX_DEPTH), partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS), partial(ParserCache, maxsize=256),
+        partial(ValidationCache, maxsize=256)]
+    if not development:
+        extensions += [DisableIntrospection, partial(MaskErrors, should_mask_error=is_internal,
+                                                     error_message="internal error; the hub's log has the details")]
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+SCHEMA = build_schema(development=True)  # the committed schema.graphql is printed from this

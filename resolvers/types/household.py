@@ -1,0 +1,55 @@
+"""A household (KK) with its members, their relations and the programs that reach them."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph_schema.port import Row
+from hub.api.access import Personal, Principal, mask
+from resolvers.types.region import Region
+
+
+@strawberry.type(description="A member of a household, as the registers relate them.")
+class HouseholdMember:
+    person_id: strawberry.ID
+    name: str | None
+    nik: str | None
+    sex: str | None
+    birth_date: str | None
+    relation: str | None = strawberry.field(description="head, spouse, child, parent, grandchild or other.")
+    programs: list[str]
+
+
+@strawberry.type(description="A household (Kartu Keluarga).")
+class Household:
+    kk: str | None
+    decile: int | None = strawberry.field(description="DTKS welfare decile (1 = poorest).")
+    address: str | None
+    region: Region | None
+    located_in: list[str] = strawberry.field(description="Every village code a source placed the household in.")
+    members: list[HouseholdMember]
+    programs: list[str] = strawberry.field(description="Programs any member is enrolled in.")
+
+    @classmethod
+    def of(cls, row: Row, principal: Principal) -> Household:
+        programs: dict[str, set[str]] = {}
+        for entry in row["member_programs"] or []:
+            programs.setdefault(entry["person_id"], set()).add(entry["program"])
+        order = {"head": 0, "spouse": 1, "child": 2, "parent": 3, "grandchild": 4}
+        members = sorted(row["members"] or [], key=lambda m: (order.get(m.get("relation") or "", 9),
+                                                              m.get("birth_date") or "", m["person_id"]))
+        h = row["household"]
+        return cls(
+            kk=mask(h.get("kk"), Personal.NIK, principal), decile=h.get("decile"),
+            address=mask(h.get("address"), Personal.ADDRESS, principal),
+            region=Region.of(row.get("region"), row.get("region_above")),
+            located_in=sorted(row["located_in"] or []),
+            members=[HouseholdMember(person_id=strawberry.ID(m["person_id"]), name=m.get("name"),
+                                     nik=mask(m.get("nik"), Personal.NIK, principal), sex=m.get("sex"),
+                                     birth_date=m.get("birth_date"), relation=m.get("relation"),
+                                     programs=sorted(programs.get(m["person_id"], set())))
+                     for m in members],
+            programs=sorted(set().union(*programs.values())) if programs else [])
+
+    def member_ids(self) -> list[str]:
+        return [str(m.person_id) for m in self.members]

@@ -1,0 +1,52 @@
+"""The source rows behind a person, with how each was linked."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph_schema.port import Row
+from hub.api.access import Personal, Principal, mask
+from resolvers.masking import raw_cells
+
+
+@strawberry.type(description="One cell of the row as the office exported it.")
+class RawCell:
+    column: str
+    value: str | None
+
+
+@strawberry.type(description="A source row linked to the person, with how it was linked and where it came from.")
+class LinkedRecord:
+    record_id: str
+    source: str
+    source_key: str
+    method: str | None = strawberry.field(description="nik, splink, reference, steward or single.")
+    probability: float | None
+    linked_at: str | None
+    batch_id: str | None
+    file_hash: str | None
+    row_number: int | None
+    loaded_at: str | None
+    name: str | None
+    nik: str | None
+    nik_status: str | None
+    kk: str | None
+    birth_date: str | None
+    sex: str | None
+    mother_name: str | None
+    address: str | None
+    region_code: str | None
+    raw: list[RawCell]
+
+    @classmethod
+    def of(cls, link: Row, principal: Principal) -> LinkedRecord:
+        s = link["record"]
+        return cls(
+            record_id=s["record_id"], source=s["source"], source_key=s["source_key"], method=link.get("method"),
+            probability=link.get("probability"), linked_at=link.get("linked_at"), batch_id=s.get("batch_id"),
+            file_hash=s.get("file_hash"), row_number=s.get("row_number"), loaded_at=s.get("loaded_at"),
+            name=s.get("name"), nik=mask(s.get("nik"), Personal.NIK, principal), nik_status=s.get("nik_status"),
+            kk=mask(s.get("kk"), Personal.NIK, principal), birth_date=s.get("birth_date"), sex=s.get("sex"),
+            mother_name=mask(s.get("mother_name"), Personal.MOTHER_NAME, principal),
+            address=mask(s.get("address"), Personal.ADDRESS, principal), region_code=s.get("region_code"),
+            raw=[RawCell(column=c, value=v) for c, v in raw_cells(s, principal)])
