@@ -161,3 +161,6 @@ SHOWCASE_PERSON = (
     "RETURN p.person_id AS person_id, p.nik AS nik, p.name AS name, sources "
     "ORDER BY sources DESC, person_id LIMIT 1"
 )
+
+# --- benchmarks -----------------------------------------------------------------------------
+PERSON_KEYS = f"MATCH (p:{Label.PERSON}) RETURN p.person_id AS person_id, p.kk AS kk ORDER BY person_id"

@@ -131,7 +131,8 @@ class Query:
         await ctx.audit.record(ctx.principal, "householdNetwork", network.person_ids(), ["network"])
         return network
 
-    @strawberry.field(description="How many persons of each sub-region a program reaches (counts only).")
+    @strawberry.field(description="How many persons of each sub-region a program reaches (counts only): per regency "
+                      "without a region, else per region one level below it, or at `level` (1-4).")
     async def program_coverage(self, info: Info, program: str, region: str | None = None,
                                level: int | None = None) -> list[RegionCoverage]:
         info.context.principal.require(Permission.AGGREGATES)

@@ -59,7 +59,8 @@ class ApiKeyMiddleware(BaseHTTPMiddleware):
         if request.url.path != "/graphql":
             return await call_next(request)
         if request.method == "GET" and request.app.state.settings.development:
-            return await call_next(request)  # the GraphiQL page itself holds no data
+            view: HubGraphQL = request.app.state.graphql_view
+            return await view.render_graphql_ide(request)  # the page holds no data; its queries carry a key
         header = request.headers.get("authorization", "")
         key = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
         if not key:
@@ -106,11 +107,13 @@ def create_app(settings: Settings, store: GraphStore | None = None, redis: Redis
             if own_store:
                 await app.state.store.close()
 
+    view = HubGraphQL(settings)
     app = Starlette(
-        routes=[Route("/graphql", HubGraphQL(settings), methods=["GET", "POST"]), Route("/healthz", healthz)],
+        routes=[Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz)],
         middleware=[Middleware(ApiKeyMiddleware)],
         exception_handlers={HubError: hub_error, Exception: hub_error},
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.graphql_view = view
     return app

@@ -15,7 +15,8 @@ from resolvers.types.region import RegionRef
 
 REGION_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 # Code length of a region -> length of the codes one level below it (Kemendagri: 33, 33.74, 33.74.01, 33.74.01.1001).
-CHILD_WIDTH = {0: 2, 2: 5, 5: 8, 8: 13, 13: 13}
+# No region: the regencies (an office's province is the whole graph).
+CHILD_WIDTH = {0: 5, 2: 5, 5: 8, 8: 13, 13: 13}
 LEVEL_WIDTH = {1: 2, 2: 5, 3: 8, 4: 13}
 LEVEL_OF_WIDTH = {width: level for level, width in LEVEL_WIDTH.items()}
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 
 from graph_schema.port import Row
 from hub.api.access import Personal, Principal, mask
+from resolvers.context import Info
 from resolvers.types.region import Region
+
+if TYPE_CHECKING:
+    from resolvers.types.person import Person
 
 
 @strawberry.type(description="A member of a household, as the registers relate them.")
@@ -18,6 +24,18 @@ class HouseholdMember:
     birth_date: str | None
     relation: str | None = strawberry.field(description="head, spouse, child, parent, grandchild or other.")
     programs: list[str]
+
+    @strawberry.field(description="The member's own history (one more batched query for all members asked).")
+    async def person(self, info: Info) -> Annotated[Person, strawberry.lazy("resolvers.types.person")] | None:
+        from resolvers.audit_fields import selected_fields
+        from resolvers.types.person import Person
+
+        core = await info.context.loaders.person_core_by_id.load(str(self.person_id))
+        if core is None:
+            return None
+        await info.context.audit.record(info.context.principal, "household.member", [str(self.person_id)],
+                                        selected_fields(info))
+        return Person.of(core)
 
 
 @strawberry.type(description="A household (Kartu Keluarga).")

@@ -293,5 +293,8 @@ async def test_round_trips_are_counted(store: GraphStore) -> None:
 
 
 def test_every_shared_statement_has_a_contract_case() -> None:
+    from tests.graph_schema.test_api_contract import API_LOOKUPS, SCOPED_PROJECTIONS
+
     covered = {name for name, _ in WORLD} | {name for name, _, _ in LOOKUPS} | HOUSEKEEPING
+    covered |= {name for name, _, _ in API_LOOKUPS} | SCOPED_PROJECTIONS
     assert covered == set(queries.shared_statements())

@@ -1,0 +1,170 @@
+"""``hub bench api``: the full-history query over HTTP against the bare Cypher floor.
+
+The API runs as its own process (``hub serve``), as in production, so the load generator
+does not share its interpreter. The floor is the same three batched queries the API sends
+(``PERSON_CORE_BY_IDS``, ``EVENTS_BY_PERSONS``, ``HOUSEHOLDS_BY_KKS``), run bare from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from typing import Annotated
+
+import httpx
+import typer
+
+from graph_schema import api_queries
+from hub.api.access import Role
+from hub.api.example import FULL_HISTORY
+from hub.api.keys import ApiKeys
+from hub.api_cli import check_port_free
+from hub.settings import Settings
+from hub.store import open_redis, open_store
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+async def _sample(settings: Settings, count: int, seed: int) -> list[tuple[str, str | None]]:
+    store = await open_store(settings)
+    try:
+        rows = await store.run(api_queries.PERSON_KEYS)
+    finally:
+        await store.close()
+    chosen = random.Random(seed).sample(rows, min(count, len(rows)))
+    return [(r["person_id"], r["kk"]) for r in chosen]
+
+
+async def _raw(settings: Settings, people: list[tuple[str, str | None]]) -> list[float]:
+    store = await open_store(settings)
+    latencies = []
+    try:
+        for person_id, _ in people:
+            t = time.perf_counter()
+            (core,) = await store.run(api_queries.PERSON_CORE_BY_IDS, {"keys": [person_id]})
+            kks = [h["kk"] for h in core["households"] or []][:1]
+            await asyncio.gather(store.run(api_queries.EVENTS_BY_PERSONS, {"keys": [person_id]}),
+                                 store.run(api_queries.HOUSEHOLDS_BY_KKS, {"keys": kks}))
+            latencies.append((time.perf_counter() - t) * 1000)
+    finally:
+        await store.close()
+    return latencies
+
+
+async def _drive(url: str, key: str, people: list[tuple[str, str | None]], concurrency: int) -> tuple[list[float], float]:
+    queue = list(people)
+    latencies: list[float] = []
+    headers = {"Authorization": f"Bearer {key}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while queue:
+            person_id, _ = queue.pop()
+            t = time.perf_counter()
+            response = await client.post(url, json={"query": FULL_HISTORY, "variables": {"personId": person_id}},
+                                         headers=headers)
+            latencies.append((time.perf_counter() - t) * 1000)
+            body = response.json()
+            if response.status_code != 200 or "errors" in body:
+                raise RuntimeError(f"the API answered {response.status_code}: {str(body)[:300]}")
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    return latencies, time.perf_counter() - started
+
+
+async def _key(settings: Settings) -> str:
+    redis = await open_redis(settings)
+    try:
+        return (await ApiKeys(redis, settings.graph_name).create(Role.APP, "hub bench api"))[1]
+    finally:
+        await redis.aclose()
+
+
+def _start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "HUB_GRAPH_NAME": settings.graph_name, "HUB_ENV": "production",
+           "HUB_DB_PORT": str(settings.db_port), "HUB_HOME": str(settings.home), "HUB_DATA_DIR": str(settings.data_dir)}
+    server = subprocess.Popen([sys.executable, "-m", "hub.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"hub serve exited: {server.stderr.read().decode()[-500:] if server.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("hub serve did not answer within 60 s")
+
+
+def bench_api(
+    persons: Annotated[int, typer.Option(help="Population size to synthesise, load and link.")] = 20_000,
+    requests: Annotated[int, typer.Option(help="Full-history requests to time.")] = 2000,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 4,
+    port: Annotated[int, typer.Option(help="Where the benchmark's API listens.")] = 8765,
+    seed: Annotated[int, typer.Option()] = 42,
+) -> None:
+    """Synth, load and link a population, serve it, drive the full-history query; print figures as JSON."""
+    from hub.bench_support import bench_workspace, peak_rss_mb
+    from hub.load_cli import _load_all, _source_files
+    from matching.pipeline import run_match
+
+    check_port_free("127.0.0.1", port)
+    with bench_workspace("api", persons, seed) as work:
+        settings = replace(work.settings, home=work.scratch / "hub")
+        asyncio.run(_load_all(settings, _source_files(work.data), work.scratch / "reports", 5000, quiet=True))
+
+        async def link() -> int:
+            store = await open_store(settings)
+            try:
+                return (await run_match(store, work.scratch / "model.json")).records
+            finally:
+                await store.close()
+
+        records = asyncio.run(link())
+        people = asyncio.run(_sample(settings, requests, seed))
+        key = asyncio.run(_key(settings))
+        raw = asyncio.run(_raw(settings, people[: min(len(people), 500)]))
+        server = _start_server(settings, port)
+        url = f"http://127.0.0.1:{port}/graphql"
+        try:
+            asyncio.run(_drive(url, key, people[:50], 1))  # warm-up: parser and validation caches, connections
+            sequential, _ = asyncio.run(_drive(url, key, people[: min(len(people), 500)], 1))
+            latencies, seconds = asyncio.run(_drive(url, key, people, concurrency))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+            async def clear() -> None:
+                store = await open_store(settings)
+                try:
+                    await store.clear()
+                finally:
+                    await store.close()
+
+            if settings.embedded:
+                asyncio.run(clear())
+    raw_p50 = percentile(raw, 0.5)
+    print(json.dumps({
+        "benchmark": "api", "persons": persons, "records": records, "requests": len(latencies),
+        "concurrency": concurrency, "p50_ms": round(percentile(latencies, 0.5), 2),
+        "p95_ms": round(percentile(latencies, 0.95), 2), "p99_ms": round(percentile(latencies, 0.99), 2),
+        "requests_per_s": round(len(latencies) / seconds, 1),
+        "sequential_p50_ms": round(percentile(sequential, 0.5), 2),
+        "sequential_p99_ms": round(percentile(sequential, 0.99), 2),
+        "raw_p50_ms": round(raw_p50, 2), "raw_p99_ms": round(percentile(raw, 0.99), 2),
+        "overhead_x_sequential_p50": round(percentile(sequential, 0.5) / raw_p50, 2) if raw_p50 else None,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }))

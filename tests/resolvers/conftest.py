@@ -1,0 +1,126 @@
+"""A running API over real HTTP: a linked synthetic population on the embedded FalkorDB,
+uvicorn serving ``create_app()`` in a thread, and one API key per role."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+
+from graph_schema import api_queries
+from hub.api.access import Role
+from hub.api.app import create_app
+from hub.api.keys import ApiKeys
+from hub.embedded_db import EmbeddedServer
+from hub.settings import Settings, load_settings
+from hub.store import open_redis, open_store
+from hub.synth.config import SynthConfig
+from hub.synth.run import SOURCE_ORDER, synthesize
+from loaders.mapping import mapping_for
+from loaders.run import load_file
+from matching.pipeline import run_match
+from tests.conftest import free_port
+
+
+@dataclass
+class Api:
+    url: str
+    app: Starlette
+    settings: Settings
+    keys: dict[Role, str]
+    showcase: dict[str, Any]
+    data: Path
+
+    def post(self, query: str, variables: dict[str, Any] | None = None, *, role: Role | None = Role.ADMIN,
+             key: str | None = None) -> httpx.Response:
+        headers = {}
+        if key is not None or role is not None:
+            headers["Authorization"] = f"Bearer {key if key is not None else self.keys[role]}"  # type: ignore[index]
+        return httpx.post(self.url, json={"query": query, "variables": variables or {}}, headers=headers, timeout=60)
+
+    def data_of(self, query: str, variables: dict[str, Any] | None = None, role: Role = Role.ADMIN) -> Any:
+        body = self.post(query, variables, role=role).json()
+        assert "errors" not in body, body
+        return body["data"]
+
+    @property
+    def round_trips(self) -> int:
+        trips: int = self.app.state.store.round_trips
+        return trips
+
+    async def cypher(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        store = await open_store(self.settings, autostart=False)
+        try:
+            return await store.run(query, params)
+        finally:
+            await store.close()
+
+
+def settings_for(server: EmbeddedServer, home: Path, graph: str, env: str) -> Settings:
+    return load_settings({"HUB_HOME": str(home), "HUB_DB_PORT": str(server.port), "HUB_DATA_DIR": str(server.data_dir),
+                          "HUB_GRAPH_NAME": graph, "HUB_ENV": env})
+
+
+@dataclass
+class Served:
+    url: str
+    app: Starlette
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def serve(settings: Settings) -> Served:
+    port = free_port()
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the API did not start")
+        time.sleep(0.05)
+    return Served(f"http://127.0.0.1:{port}/graphql", app, server, thread)
+
+
+async def build_world(settings: Settings, data: Path, work: Path) -> tuple[dict[Role, str], dict[str, Any]]:
+    store = await open_store(settings, autostart=False)
+    try:
+        await store.ensure_schema("2026-01-01T00:00:00+00:00")
+        for source in SOURCE_ORDER:
+            await load_file(store, mapping_for(source), data / f"{source}.csv", work)
+        await run_match(store, work / "model.json")
+        (showcase,) = await store.run(api_queries.SHOWCASE_PERSON)
+    finally:
+        await store.close()
+    redis = await open_redis(settings)
+    try:
+        keys = {role: (await ApiKeys(redis, settings.graph_name).create(role, f"test {role}"))[1] for role in Role}
+    finally:
+        await redis.aclose()
+    return keys, showcase
+
+
+@pytest.fixture(scope="package")
+def api(falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    work = tmp_path_factory.mktemp("api")
+    synthesize(SynthConfig(persons=1500, seed=5, xlsx=False), work / "data", workers=1)
+    settings = settings_for(falkordb_server, work / "hub", f"api_{uuid.uuid4().hex[:10]}", "production")
+    keys, showcase = asyncio.run(build_world(settings, work / "data", work))
+    served = serve(settings)
+    yield Api(served.url, served.app, settings, keys, showcase, work / "data")
+    served.stop()

@@ -1,0 +1,140 @@
+"""API keys, roles, masking, audit and the query guards, over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from hub.api.access import Role
+from hub.api.audit import AuditLog
+from hub.api.keys import ApiKeys
+from hub.store import open_redis
+from tests.resolvers.conftest import Api, serve
+
+IDENTITY = """query($nik: String) { person(nik: $nik) {
+  personId identity { nik { best values { value } } motherName { best } address { best } }
+  household { kk address members { nik } }
+  records { nik kk motherName address raw { column value } } } }"""
+
+
+def test_requests_without_a_valid_key_are_refused(api: Api) -> None:
+    missing = api.post("{ person(personId: \"x\") { personId } }", role=None)
+    assert missing.status_code == 401 and "missing API key" in missing.json()["errors"][0]["message"]
+    wrong = api.post("{ person(personId: \"x\") { personId } }", key="khub_nope_nope")
+    assert wrong.status_code == 401 and wrong.json()["errors"][0]["message"] == "unknown or revoked API key"
+
+
+def test_a_revoked_key_stops_working_at_once(api: Api) -> None:
+    async def create() -> tuple[str, str]:
+        redis = await open_redis(api.settings)
+        try:
+            info, key = await ApiKeys(redis, api.settings.graph_name).create(Role.APP, "short-lived")
+            return info.key_id, key
+        finally:
+            await redis.aclose()
+
+    async def revoke(key_id: str) -> bool:
+        redis = await open_redis(api.settings)
+        try:
+            return await ApiKeys(redis, api.settings.graph_name).revoke(key_id)
+        finally:
+            await redis.aclose()
+
+    key_id, key = asyncio.run(create())
+    assert api.post("{ person(personId: \"x\") { personId } }", key=key).status_code == 200
+    assert asyncio.run(revoke(key_id))
+    assert api.post("{ person(personId: \"x\") { personId } }", key=key).status_code == 401
+
+
+def test_keys_are_stored_only_as_digests(api: Api) -> None:
+    async def stored() -> dict[str, str]:
+        redis = await open_redis(api.settings)
+        try:
+            values = await redis.hgetall(f"{api.settings.graph_name}:api_keys")
+            return {str(k): str(v) for k, v in values.items()}
+        finally:
+            await redis.aclose()
+
+    dump = str(asyncio.run(stored()))
+    assert all(key not in dump for key in api.keys.values())
+
+
+def test_each_role_sees_only_what_it_is_cleared_for(api: Api) -> None:
+    nik = api.showcase["nik"]
+    clear = api.data_of(IDENTITY, {"nik": nik}, role=Role.STEWARD)["person"]
+    assert clear["identity"]["nik"]["best"] == nik
+    analyst = api.data_of(IDENTITY, {"nik": nik}, role=Role.ANALYST)["person"]
+    assert analyst["identity"]["nik"]["best"] == nik[:6] + "*" * 10
+    assert all(v["value"].endswith("*" * 10) for v in analyst["identity"]["nik"]["values"])
+    assert analyst["identity"]["motherName"]["best"] in {"***", None}
+    assert analyst["household"]["kk"].endswith("*" * 10) and analyst["household"]["address"] in {"***", None}
+    assert all(m["nik"] is None or m["nik"].endswith("*" * 10) for m in analyst["household"]["members"])
+    for record in analyst["records"]:
+        assert record["nik"] is None or record["nik"].endswith("*" * 10)
+        assert record["motherName"] in {None, "***"} and record["address"] in {None, "***"}
+        # The office's raw row is there, with the personal cells masked too.
+        assert nik not in str(record["raw"])
+    assert any(r["raw"] for r in analyst["records"])
+    # An app sees NIK and address (it serves the person at a desk), not the mother's name.
+    app = api.data_of(IDENTITY, {"nik": nik}, role=Role.APP)["person"]
+    assert app["identity"]["nik"]["best"] == nik
+    assert app["identity"]["motherName"]["best"] in {"***", None}
+    assert clear["identity"]["motherName"]["best"] not in {"***", None}
+
+
+def test_roles_may_only_ask_what_they_are_for(api: Api) -> None:
+    search = api.post("{ searchPersons(name: \"siti\") { edges { node { personId } } } }", role=Role.APP).json()
+    assert search["errors"][0]["message"].startswith("the app role may not search")
+    judge = api.post("mutation { judgeMatch(candidateId: \"MC-X\", decision: SAME, reason: \"r\") { ok } }",
+                     role=Role.ANALYST).json()
+    assert judge["errors"][0]["message"].startswith("the analyst role may not judge")
+    coverage = api.post("{ programCoverage(program: \"PKH\") { enrolled } }", role=Role.STEWARD).json()
+    assert "may not aggregates" in coverage["errors"][0]["message"]
+
+
+def test_every_read_of_a_person_is_audited(api: Api) -> None:
+    person_id = api.showcase["person_id"]
+    api.data_of("query($p: ID) { person(personId: $p) { identity { nik { best } } enrolments { program } } }",
+                {"p": person_id}, role=Role.APP)
+
+    async def latest() -> list[object]:
+        redis = await open_redis(api.settings)
+        try:
+            return list(await AuditLog(redis, api.settings.graph_name).latest(5, person_id))
+        finally:
+            await redis.aclose()
+
+    entries = asyncio.run(latest())
+    newest = entries[0]
+    assert newest.role == "app" and newest.operation == "person" and newest.person_id == person_id  # type: ignore[attr-defined]
+    assert newest.fields == "enrolments.program,identity.nik"  # type: ignore[attr-defined]
+    assert newest.key_name == "test app"  # type: ignore[attr-defined]
+
+
+def test_over_deep_wide_or_long_queries_are_refused(api: Api) -> None:
+    levels = "household { members { person { " * 4
+    deep = "{ person(personId: \"x\") { " + levels + "personId" + " } } }" * 4 + " } }"
+    body = api.post(deep).json()
+    assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+    aliases = "{ " + " ".join(f"a{i}: person(personId: \"x\") {{ personId }}" for i in range(20)) + " }"
+    assert "aliases found" in api.post(aliases).json()["errors"][0]["message"]
+    long = "{ person(personId: \"x\") { " + "personId " * 2500 + "} }"
+    assert "more than 2000 tokens" in api.post(long).json()["errors"][0]["message"]
+
+
+def test_introspection_and_graphiql_only_in_development(api: Api) -> None:
+    introspect = "{ __schema { queryType { name } } }"
+    assert "introspection has been disabled" in api.post(introspect).json()["errors"][0]["message"].lower()
+    assert httpx.get(api.url, headers={"Accept": "text/html"}).status_code in {401, 404, 405}
+    from dataclasses import replace
+
+    dev = serve(replace(api.settings, env="development"))
+    try:
+        page = httpx.get(dev.url, headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "graphiql" in page.text.lower()
+        body = httpx.post(dev.url, json={"query": introspect},
+                          headers={"Authorization": f"Bearer {api.keys[Role.ADMIN]}"}).json()
+        assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+    finally:
+        dev.stop()

@@ -1,0 +1,89 @@
+"""Search, households, networks and program aggregates, as an analyst asks for them."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hub.api.access import Role
+from tests.resolvers.conftest import Api
+
+SEARCH = """query($name: String, $birthDate: String, $region: String, $after: String) {
+  searchPersons(name: $name, birthDate: $birthDate, region: $region, first: 5, after: $after) {
+    edges { cursor score node { personId identity { name { best } birthDate { best } } region { code } } }
+    pageInfo { hasNextPage endCursor } } }"""
+
+
+def test_search_is_fuzzy_filtered_and_paginated(api: Api) -> None:
+    name = api.showcase["name"]
+    typo = name[:-1] + ("A" if name[-1] != "A" else "E")
+    found = api.data_of(SEARCH, {"name": typo}, role=Role.ANALYST)["searchPersons"]
+    assert api.showcase["person_id"] in [e["node"]["personId"] for e in found["edges"]]
+    person = api.data_of("query($p: ID) { person(personId: $p) { identity { birthDate { best } } region { code } } }",
+                         {"p": api.showcase["person_id"]})["person"]
+    born = person["identity"]["birthDate"]["best"]
+    narrowed = api.data_of(SEARCH, {"name": name, "birthDate": born}, role=Role.ANALYST)["searchPersons"]
+    assert narrowed["edges"] and all(e["node"]["identity"]["birthDate"]["best"] == born for e in narrowed["edges"])
+    regency = person["region"]["code"][:5]
+    page1 = api.data_of(SEARCH, {"region": regency}, role=Role.ANALYST)["searchPersons"]
+    assert page1["pageInfo"]["hasNextPage"] and len(page1["edges"]) == 5
+    assert all(e["node"]["region"]["code"].startswith(regency) for e in page1["edges"])
+    page2 = api.data_of(SEARCH, {"region": regency, "after": page1["pageInfo"]["endCursor"]},
+                        role=Role.ANALYST)["searchPersons"]
+    first_ids = {e["node"]["personId"] for e in page1["edges"]}
+    assert page2["edges"] and not first_ids & {e["node"]["personId"] for e in page2["edges"]}
+    bad = api.post(SEARCH, {"region": "Semarang"}, role=Role.ANALYST).json()
+    assert "is not a Kemendagri code" in bad["errors"][0]["message"]
+    cursor = api.post(SEARCH, {"name": "siti", "after": "garbage"}, role=Role.ANALYST).json()
+    assert "not a cursor this API gave out" in cursor["errors"][0]["message"]
+
+
+def test_household_and_its_network(api: Api) -> None:
+    (row,) = asyncio.run(api.cypher(
+        "MATCH (p:Person)-[m:MEMBER_OF]->(h:Household) WITH h, count(p) AS n, collect(m.relation) AS relations "
+        "WHERE n >= 3 AND 'head' IN relations "
+        "RETURN h.kk AS kk, n ORDER BY n DESC, kk LIMIT 1"))
+    household = api.data_of("query($kk: String!) { household(kk: $kk) { decile region { name } "
+                            "members { personId name relation programs } programs } }", {"kk": row["kk"]},
+                            role=Role.ANALYST)["household"]
+    assert len(household["members"]) == row["n"]
+    relations = [m["relation"] for m in household["members"]]
+    assert "head" in relations and relations[0] == "head"  # the head first, then spouse, children ...
+    assert set(household["programs"]) == {p for m in household["members"] for p in m["programs"]}
+    network = api.data_of("query($kk: String) { householdNetwork(kk: $kk, depth: 3, withPrograms: true) { "
+                          "nodes { id kind label depth } edges { source target kind relation } truncated } }",
+                          {"kk": row["kk"]}, role=Role.ANALYST)["householdNetwork"]
+    kinds = {n["kind"] for n in network["nodes"]}
+    assert {"person", "household"} <= kinds
+    ids = {n["id"] for n in network["nodes"]}
+    assert all(e["source"] in ids and e["target"] in ids for e in network["edges"])
+    members = [e for e in network["edges"] if e["kind"] == "MEMBER_OF"]
+    assert len({e["source"] for e in members}) >= row["n"]
+    # Households are addressed by a digest: the KK number is personal data.
+    assert row["kk"] not in str(network)
+    deep = api.post("{ householdNetwork(kk: \"1\", depth: 9) { truncated } }", role=Role.ANALYST).json()
+    assert "depth 9 must be between 1 and 6" in deep["errors"][0]["message"]
+
+
+def test_program_coverage_and_overlap_add_up(api: Api) -> None:
+    coverage = api.data_of("{ programCoverage(program: \"PKH\") { region { code name level } persons dtksPersons "
+                           "enrolled enrolledInDtks coverage } }", role=Role.ANALYST)["programCoverage"]
+    assert coverage and all(r["region"]["level"] == 2 and r["region"]["name"] for r in coverage)
+    (total,) = asyncio.run(api.cypher(
+        "MATCH (p:Person)-[:ENROLLED_IN]->(:Program {code: 'PKH'}) RETURN count(DISTINCT p) AS n"))
+    assert sum(r["enrolled"] for r in coverage) == total["n"]
+    assert all(r["enrolledInDtks"] <= r["dtksPersons"] <= r["persons"] for r in coverage)
+    regency = coverage[0]["region"]["code"]
+    districts = api.data_of("query($r: String) { programCoverage(program: \"PKH\", region: $r) { region { level } "
+                            "enrolled } }", {"r": regency}, role=Role.ANALYST)["programCoverage"]
+    assert {r["region"]["level"] for r in districts} == {3}
+    assert sum(r["enrolled"] for r in districts) == coverage[0]["enrolled"]
+    overlap = api.data_of("{ programOverlap(programs: [\"PKH\", \"SEMBAKO\", \"P3KE\"]) { totals { program persons } "
+                          "pairs { a b persons jaccard } combinations { programs persons } } }",
+                          role=Role.ANALYST)["programOverlap"]
+    totals = {t["program"]: t["persons"] for t in overlap["totals"]}
+    assert totals["PKH"] == total["n"]
+    for pair in overlap["pairs"]:
+        assert pair["persons"] <= min(totals[pair["a"]], totals[pair["b"]])
+    assert sum(c["persons"] for c in overlap["combinations"] if "PKH" in c["programs"]) == totals["PKH"]
+    unknown = api.post("{ programCoverage(program: \"NOPE\") { enrolled } }", role=Role.ANALYST).json()
+    assert "not a known program code" in unknown["errors"][0]["message"]
