@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install clean schema
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: $(STAMP)
 ## The whole test suite, on a real embedded FalkorDB (and Neo4j too when NEO4J_URI is set).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## The committed GraphQL schema (a test fails when it drifts from the code).
+schema: $(STAMP)
+	$(BIN)/python -c "from resolvers.schema import SCHEMA; print(SCHEMA.as_str())" > schema.graphql
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

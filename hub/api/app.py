@@ -14,10 +14,10 @@ from typing import Any
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from graph_schema.port import GraphStore
@@ -52,25 +52,36 @@ class HubGraphQL(GraphQL[Context, None]):
                        loaders=DataLoaders.fresh(state.store), development=self.settings.development)
 
 
-class ApiKeyMiddleware(BaseHTTPMiddleware):
-    """Every /graphql request carries ``Authorization: Bearer <key>`` (or ``X-API-Key``)."""
+class ApiKeyMiddleware:
+    """Every /graphql request carries ``Authorization: Bearer <key>`` (or ``X-API-Key``).
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if request.url.path != "/graphql":
-            return await call_next(request)
+    Plain ASGI rather than ``BaseHTTPMiddleware``: it sits on every request, and the latter
+    costs a task and a stream copy per request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         if request.method == "GET" and request.app.state.settings.development:
             view: HubGraphQL = request.app.state.graphql_view
-            return await view.render_graphql_ide(request)  # the page holds no data; its queries carry a key
+            # The page holds no data; the queries it sends carry a key.
+            await (await view.render_graphql_ide(request))(scope, receive, send)
+            return
         header = request.headers.get("authorization", "")
         key = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
-        if not key:
-            return error(401, "missing API key: send 'Authorization: Bearer <key>' (an admin creates keys with "
-                              "`hub keys create`)")
-        principal: Principal | None = await request.app.state.keys.principal(key)
+        principal: Principal | None = await request.app.state.keys.principal(key) if key else None
         if principal is None:
-            return error(401, "unknown or revoked API key")
-        request.state.principal = principal
-        return await call_next(request)
+            message = ("unknown or revoked API key" if key else "missing API key: send 'Authorization: Bearer <key>' "
+                       "(an admin creates keys with `hub keys create`)")
+            await error(401, message)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
 
 
 async def healthz(request: Request) -> JSONResponse:
