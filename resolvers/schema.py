@@ -12,16 +12,7 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
 
 from graph_schema import api_queries
 from hub.api.access import Permission
@@ -43,6 +34,7 @@ from resolvers.types.household import Household
 from resolvers.types.network import Network, walk
 from resolvers.types.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from resolvers.types.person import Person
+from resolvers.validation import LimitRules, ValidateWithLimits
 
 log = logging.getLogger("hub.api")
 
@@ -197,13 +189,13 @@ def is_internal(error: GraphQLError) -> bool:
 
 def build_schema(development: bool) -> strawberry.Schema:
     # Factories, not instances: strawberry builds each extension anew for every operation.
+    limits = LimitRules(MAX_DEPTH, MAX_ALIASES, introspection=development)
     extensions: list[Callable[[], SchemaExtension]] = [
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH), partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS), partial(ParserCache, maxsize=256),
-        partial(ValidationCache, maxsize=256)]
+        partial(ValidateWithLimits, limits)]
     if not development:
-        extensions += [DisableIntrospection, partial(MaskErrors, should_mask_error=is_internal,
-                                                     error_message="internal error; the hub's log has the details")]
+        extensions.append(partial(MaskErrors, should_mask_error=is_internal,
+                                  error_message="internal error; the hub's log has the details"))
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 
