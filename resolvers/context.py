@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from strawberry.types import Info as StrawberryInfo
 
 from graph_schema.port import GraphStore
-from hub.api.access import Personal, Principal, mask
+from hub.api.access import Principal
 from hub.api.audit import AuditLog
 from resolvers.dataloaders import DataLoaders
 
@@ -18,11 +18,6 @@ class Context:
     principal: Principal
     audit: AuditLog
     loaders: DataLoaders
-    development: bool = False
-
-    def shown(self, value: str | None, field: Personal) -> str | None:
-        """``value`` as this caller may see it."""
-        return mask(value, field, self.principal)
 
 
 Info = StrawberryInfo[Context, None]

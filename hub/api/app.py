@@ -49,7 +49,7 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(store=state.store, principal=request.state.principal, audit=state.audit,
-                       loaders=DataLoaders.fresh(state.store), development=self.settings.development)
+                       loaders=DataLoaders.fresh(state.store))
 
 
 class ApiKeyMiddleware:
