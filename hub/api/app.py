@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -20,7 +19,6 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from graph_schema.port import GraphStore
 from hub.api.access import Principal
 from hub.api.audit import AuditLog
 from hub.api.keys import ApiKeys
@@ -44,7 +42,6 @@ class HubGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__(build_schema(settings.development), graphql_ide="graphiql" if settings.development else None,
                          allow_queries_via_get=False)
-        self.settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
@@ -94,29 +91,24 @@ async def hub_error(request: Request, exc: Exception) -> Response:
     return error(status, exc.message if isinstance(exc, HubError) else "internal error")
 
 
-def create_app(settings: Settings, store: GraphStore | None = None, redis: Redis | None = None) -> Starlette:
-    """The API. ``store``/``redis`` given: used as they are (and left open); else opened from ``settings``."""
+def create_app(settings: Settings) -> Starlette:
+    """The API over the store and Redis that ``settings`` name (opened at start-up, closed at shutdown)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        own_store = store is None
-        app.state.store = store or await open_store(settings)
-        own_redis = redis is None
+        app.state.store = await open_store(settings)
         try:
-            app.state.redis = redis or await open_redis(settings)
+            app.state.redis = await open_redis(settings)
         except BaseException:
-            if own_store:
-                await app.state.store.close()
+            await app.state.store.close()
             raise
         app.state.keys = ApiKeys(app.state.redis, settings.graph_name)
         app.state.audit = AuditLog(app.state.redis, settings.graph_name)
         try:
             yield
         finally:
-            if own_redis:
-                await app.state.redis.aclose()
-            if own_store:
-                await app.state.store.close()
+            await app.state.redis.aclose()
+            await app.state.store.close()
 
     view = HubGraphQL(settings)
     app = Starlette(
