@@ -21,46 +21,28 @@ import httpx
 import typer
 
 from graph_schema import api_queries
+from graph_schema.port import GraphStore
 from hub.api.access import Role
 from hub.api.example import FULL_HISTORY
 from hub.api.keys import ApiKeys
-from hub.api_cli import check_port_free
+from hub.api_cli import check_port_free, with_redis
 from hub.settings import Settings
-from hub.store import open_redis, open_store
+from hub.store import run_with_store
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
-async def _sample(settings: Settings, count: int, seed: int) -> list[tuple[str, str | None]]:
-    store = await open_store(settings)
-    try:
-        rows = await store.run(api_queries.PERSON_KEYS)
-    finally:
-        await store.close()
-    chosen = random.Random(seed).sample(rows, min(count, len(rows)))
-    return [(r["person_id"], r["kk"]) for r in chosen]
-
-
-async def _raw(settings: Settings, people: list[tuple[str, str | None]]) -> list[float]:
-    store = await open_store(settings)
+async def _raw(store: GraphStore, people: list[str]) -> list[float]:
     latencies = []
-    try:
-        for person_id, _ in people:
-            t = time.perf_counter()
-            (core,) = await store.run(api_queries.PERSON_CORE_BY_IDS, {"keys": [person_id]})
-            kks = [h["kk"] for h in core["households"] or []][:1]
-            await asyncio.gather(store.run(api_queries.EVENTS_BY_PERSONS, {"keys": [person_id]}),
-                                 store.run(api_queries.HOUSEHOLDS_BY_KKS, {"keys": kks}))
-            latencies.append((time.perf_counter() - t) * 1000)
-    finally:
-        await store.close()
+    for person_id in people:
+        t = time.perf_counter()
+        (core,) = await store.run(api_queries.PERSON_CORE_BY_IDS, {"keys": [person_id]})
+        kks = [h["kk"] for h in core["households"] or []][:1]
+        await asyncio.gather(store.run(api_queries.EVENTS_BY_PERSONS, {"keys": [person_id]}),
+                             store.run(api_queries.HOUSEHOLDS_BY_KKS, {"keys": kks}))
+        latencies.append((time.perf_counter() - t) * 1000)
     return latencies
 
 
-async def _drive(url: str, key: str, people: list[tuple[str, str | None]], concurrency: int) -> tuple[list[float], float]:
+async def _drive(url: str, key: str, people: list[str], concurrency: int) -> tuple[list[float], float]:
     queue = list(people)
     latencies: list[float] = []
     headers = {"Authorization": f"Bearer {key}"}
@@ -68,7 +50,7 @@ async def _drive(url: str, key: str, people: list[tuple[str, str | None]], concu
 
     async def worker(client: httpx.AsyncClient) -> None:
         while queue:
-            person_id, _ = queue.pop()
+            person_id = queue.pop()
             t = time.perf_counter()
             response = await client.post(url, json={"query": FULL_HISTORY, "variables": {"personId": person_id}},
                                          headers=headers)
@@ -81,14 +63,6 @@ async def _drive(url: str, key: str, people: list[tuple[str, str | None]], concu
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
     return latencies, time.perf_counter() - started
-
-
-async def _key(settings: Settings) -> str:
-    redis = await open_redis(settings)
-    try:
-        return (await ApiKeys(redis, settings.graph_name).create(Role.APP, "hub bench api"))[1]
-    finally:
-        await redis.aclose()
 
 
 def _start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
@@ -117,7 +91,7 @@ def bench_api(
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """Synth, load and link a population, serve it, drive the full-history query; print figures as JSON."""
-    from hub.bench_support import bench_workspace, peak_rss_mb
+    from hub.bench_support import bench_workspace, peak_rss_mb, percentile
     from hub.load_cli import _load_all, _source_files
     from matching.pipeline import run_match
 
@@ -126,36 +100,22 @@ def bench_api(
         settings = replace(work.settings, home=work.scratch / "hub")
         asyncio.run(_load_all(settings, _source_files(work.data), work.scratch / "reports", 5000, quiet=True))
 
-        async def link() -> int:
-            store = await open_store(settings)
-            try:
-                return (await run_match(store, work.scratch / "model.json")).records
-            finally:
-                await store.close()
-
-        records = asyncio.run(link())
-        people = asyncio.run(_sample(settings, requests, seed))
-        key = asyncio.run(_key(settings))
-        raw = asyncio.run(_raw(settings, people[: min(len(people), 500)]))
+        records = run_with_store(settings, lambda store: run_match(store, work.scratch / "model.json")).records
+        rows = run_with_store(settings, lambda store: store.run(api_queries.PERSON_KEYS))
+        people = [r["person_id"] for r in random.Random(seed).sample(rows, min(requests, len(rows)))]
+        _, key = with_redis(settings, lambda r: ApiKeys(r, settings.graph_name).create(Role.APP, "hub bench api"))
+        raw = run_with_store(settings, lambda store: _raw(store, people[:500]))
         server = _start_server(settings, port)
         url = f"http://127.0.0.1:{port}/graphql"
         try:
             asyncio.run(_drive(url, key, people[:50], 1))  # warm-up: parser and validation caches, connections
-            sequential, _ = asyncio.run(_drive(url, key, people[: min(len(people), 500)], 1))
+            sequential, _ = asyncio.run(_drive(url, key, people[:500], 1))
             latencies, seconds = asyncio.run(_drive(url, key, people, concurrency))
         finally:
             server.terminate()
             server.wait(timeout=30)
-
-            async def clear() -> None:
-                store = await open_store(settings)
-                try:
-                    await store.clear()
-                finally:
-                    await store.close()
-
             if settings.embedded:
-                asyncio.run(clear())
+                run_with_store(settings, lambda store: store.clear())
     raw_p50 = percentile(raw, 0.5)
     print(json.dumps({
         "benchmark": "api", "persons": persons, "records": records, "requests": len(latencies),

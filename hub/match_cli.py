@@ -165,7 +165,7 @@ def bench_find(
     """Time single-record matching against the configured, already matched graph; print one JSON object."""
     import random
 
-    from matching.one_record import percentile
+    from hub.bench_support import percentile
 
     settings = load_settings()
     started = time.perf_counter()

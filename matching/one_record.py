@@ -9,7 +9,6 @@ records worth scoring) and ranks the persons by their best pair. Read-only: noth
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +92,3 @@ class KnownRecords:
                                          best["evidence"], strict=True)]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
