@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -18,6 +19,14 @@ class Context:
     principal: Principal
     audit: AuditLog
     loaders: DataLoaders
+    audit_writes: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def audit_read(self, operation: str, person_ids: list[str], fields: list[str]) -> None:
+        """Start writing the audit entries of a read; ``AuditBarrier`` holds the response until they are written.
+
+        Started, not awaited, so that the write overlaps the rest of the request's queries.
+        """
+        self.audit_writes.append(asyncio.ensure_future(self.audit.record(self.principal, operation, person_ids, fields)))
 
 
 Info = StrawberryInfo[Context, None]

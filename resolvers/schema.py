@@ -1,7 +1,8 @@
 """The GraphQL schema: root fields for apps, analysts and stewards, and the request guards.
 
-Every root field checks the caller's role first and writes the audit log before it returns
-anyone's data; a failed audit write fails the request.
+Every root field checks the caller's role first and starts the audit write of what it reads;
+``AuditBarrier`` holds the response until those writes are done, and a failed write fails the
+request.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from hub.api.access import Permission
 from hub.errors import HubError, InputError
 from matching.judgement import Judgement
 from matching.steward import apply_judgement
+from resolvers.audit_barrier import AuditBarrier
 from resolvers.audit_fields import selected_fields
 from resolvers.context import Info
 from resolvers.types.aggregates import ProgramOverlap, RegionCoverage, coverage, overlap, region_prefix
@@ -74,7 +76,7 @@ class Query:
         if core is None or core.get("person") is None:
             return None
         ctx.loaders.person_core_by_id.prime(core["person"]["person_id"], core)
-        await ctx.audit.record(ctx.principal, "person", [core["person"]["person_id"]], selected_fields(info))
+        ctx.audit_read("person", [core["person"]["person_id"]], selected_fields(info))
         return Person.of(core)
 
     @strawberry.field(description="Persons by name (fuzzy), birth date and region; best matches first.")
@@ -97,8 +99,7 @@ class Query:
         cores = await ctx.loaders.person_core_by_id.load_many([r["person"]["person_id"] for r in page])
         edges = [PersonEdge(cursor=encode_cursor(skip + i), score=float(r["score"]), node=Person.of(core))
                  for i, (r, core) in enumerate(zip(page, cores, strict=True)) if core is not None]
-        await ctx.audit.record(ctx.principal, "searchPersons", [str(e.node.person_id) for e in edges],
-                               selected_fields(info, "edges", "node"))
+        ctx.audit_read("searchPersons", [str(e.node.person_id) for e in edges], selected_fields(info, "edges", "node"))
         return PersonConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > size,
                                                                  end_cursor=edges[-1].cursor if edges else None))
 
@@ -110,7 +111,7 @@ class Query:
         if row is None:
             return None
         household = Household.of(row, ctx.principal)
-        await ctx.audit.record(ctx.principal, "household", household.member_ids(), selected_fields(info))
+        ctx.audit_read("household", household.member_ids(), selected_fields(info))
         return household
 
     @strawberry.field(description="Persons and households linked through shared households, up to depth hops.")
@@ -120,7 +121,7 @@ class Query:
         ctx.principal.require(Permission.HOUSEHOLD)
         network = await walk(ctx.store, ctx.principal, str(person_id) if person_id else None,
                              kk.strip() if kk else None, depth, with_programs)
-        await ctx.audit.record(ctx.principal, "householdNetwork", network.person_ids(), ["network"])
+        ctx.audit_read("householdNetwork", network.person_ids(), ["network"])
         return network
 
     @strawberry.field(description="How many persons of each sub-region a program reaches (counts only): per regency "
@@ -146,8 +147,8 @@ class Query:
             "status": status.value if status else None, "region": region_prefix(region) or None,
             "skip": skip, "limit": size + 1})
         nodes = [MatchCandidate.of(r, ctx.principal) for r in rows[:size]]
-        await ctx.audit.record(ctx.principal, "matchCandidates", sorted({p for n in nodes for p in n.person_ids()}),
-                               selected_fields(info, "edges", "node"))
+        ctx.audit_read("matchCandidates", sorted({p for n in nodes for p in n.person_ids()}),
+                       selected_fields(info, "edges", "node"))
         edges = [MatchCandidateEdge(cursor=encode_cursor(skip + i), node=n) for i, n in enumerate(nodes)]
         return MatchCandidateConnection(edges=edges, page_info=PageInfo(
             has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None))
@@ -167,7 +168,7 @@ class Mutation:
         if not verdict.found:
             return JudgeResult(ok=False, message=f"no match candidate {candidate_id}", candidate_id=candidate_id,
                                decision=decision, persons_before=[], persons_after=[], records_moved=0)
-        await ctx.audit.record(ctx.principal, "judgeMatch", list(verdict.persons_before), ["judgement"])
+        ctx.audit_read("judgeMatch", list(verdict.persons_before), ["judgement"])
         changed = verdict.persons_before != verdict.persons_after
         message = {Judgement.SAME: "joined into one person" if changed else "already one person",
                    Judgement.DIFFERENT: "parted into two persons" if changed else "kept apart",
@@ -192,7 +193,7 @@ def build_schema(development: bool) -> strawberry.Schema:
     limits = LimitRules(MAX_DEPTH, MAX_ALIASES, introspection=development)
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS), partial(ParserCache, maxsize=256),
-        partial(ValidateWithLimits, limits)]
+        partial(ValidateWithLimits, limits), AuditBarrier]
     if not development:
         extensions.append(partial(MaskErrors, should_mask_error=is_internal,
                                   error_message="internal error; the hub's log has the details"))

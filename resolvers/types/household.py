@@ -33,8 +33,7 @@ class HouseholdMember:
         core = await info.context.loaders.person_core_by_id.load(str(self.person_id))
         if core is None:
             return None
-        await info.context.audit.record(info.context.principal, "household.member", [str(self.person_id)],
-                                        selected_fields(info))
+        info.context.audit_read("household.member", [str(self.person_id)], selected_fields(info))
         return Person.of(core)
 
 

@@ -112,6 +112,40 @@ def test_every_read_of_a_person_is_audited(api: Api) -> None:
     assert newest.key_name == "test app"  # type: ignore[attr-defined]
 
 
+def test_no_data_leaves_when_the_audit_log_cannot_be_written(api: Api) -> None:
+    stream = f"{api.settings.graph_name}:audit"
+
+    async def break_the_log() -> None:  # a plain string where the stream was: XADD fails with WRONGTYPE
+        redis = await open_redis(api.settings)
+        try:
+            await redis.delete(f"{stream}:aside")
+            if await redis.exists(stream):
+                await redis.rename(stream, f"{stream}:aside")
+            await redis.set(stream, "not a stream")
+        finally:
+            await redis.aclose()
+
+    async def mend_the_log() -> None:
+        redis = await open_redis(api.settings)
+        try:
+            await redis.delete(stream)
+            if await redis.exists(f"{stream}:aside"):
+                await redis.rename(f"{stream}:aside", stream)
+        finally:
+            await redis.aclose()
+
+    asyncio.run(break_the_log())
+    try:
+        body = api.post("query($p: ID) { person(personId: $p) { personId identity { nik { best } } } }",
+                        {"p": api.showcase["person_id"]}, role=Role.APP).json()
+    finally:
+        asyncio.run(mend_the_log())
+    assert body["data"] is None
+    assert body["errors"][0]["message"].startswith("the audit log could not be written, so no data is returned")
+    again = api.data_of("query($p: ID) { person(personId: $p) { personId } }", {"p": api.showcase["person_id"]})
+    assert again["person"]["personId"] == api.showcase["person_id"]
+
+
 def test_over_deep_wide_or_long_queries_are_refused(api: Api) -> None:
     levels = "household { members { person { " * 4
     deep = "{ person(personId: \"x\") { " + levels + "personId" + " } } }" * 4 + " } }"
