@@ -1,40 +1,66 @@
-"""Which of a person's fields a request selected: what the audit log records."""
+"""Which of a person's fields a request selected: what the audit log records.
+
+Read from graphql-core's syntax tree rather than strawberry's ``info.selected_fields``, which
+converts the whole subtree into new objects on every call (a tenth of a full history's
+execution time). The answer depends only on the query text, and the parser cache hands out
+the same tree for the same text, so it is computed once per field node.
+"""
 
 from __future__ import annotations
 
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
+from collections import OrderedDict
+
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from resolvers.context import Info
 
+CACHE_SIZE = 1024
+Fragments = dict[str, FragmentDefinitionNode]
+# id(field node) -> (the node, so that a recycled id is noticed; under; the answer)
+_cache: OrderedDict[tuple[int, tuple[str, ...]], tuple[FieldNode, list[str]]] = OrderedDict()
 
-def _names(selections: list[Selection], path: str, out: list[str]) -> None:
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            if selection.name == "__typename":
-                continue
-            name = f"{path}.{selection.name}" if path else selection.name
-            if selection.selections and path == "":
-                # One level of detail: "identity.nik", "household.members".
-                for child in selection.selections:
-                    if isinstance(child, SelectedField) and child.name != "__typename":
-                        out.append(f"{name}.{child.name}")
-                    elif isinstance(child, FragmentSpread | InlineFragment):
-                        _names(child.selections, name, out)
-            else:
-                out.append(name)
-        elif isinstance(selection, FragmentSpread | InlineFragment):
-            _names(selection.selections, path, out)
+
+def _fields(selection_set: SelectionSetNode | None, fragments: Fragments) -> list[FieldNode]:
+    """The fields of a selection set, fragments spread (``__typename`` left out)."""
+    out: list[FieldNode] = []
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode):
+            if selection.name.value != "__typename":
+                out.append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            out.extend(_fields(selection.selection_set, fragments))
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+            out.extend(_fields(fragments[selection.name.value].selection_set, fragments))
+    return out
+
+
+def _names(node: FieldNode, under: tuple[str, ...], fragments: Fragments) -> list[str]:
+    level = _fields(node.selection_set, fragments)
+    for step in under:
+        level = [child for field in level if field.name.value == step
+                 for child in _fields(field.selection_set, fragments)]
+    out: set[str] = set()
+    for field in level:
+        children = _fields(field.selection_set, fragments)
+        # One level of detail: "identity.nik", "household.members".
+        if children:
+            out.update(f"{field.name.value}.{c.name.value}" for c in children)
+        else:
+            out.add(field.name.value)
+    return sorted(out)
 
 
 def selected_fields(info: Info, *under: str) -> list[str]:
     """Field names selected below the current field (optionally below ``under``, e.g. edges.node)."""
-    selections: list[Selection] = list(info.selected_fields[0].selections) if info.selected_fields else []
-    for step in under:
-        nxt: list[Selection] = []
-        for s in selections:
-            if isinstance(s, SelectedField) and s.name == step:
-                nxt.extend(s.selections)
-        selections = nxt
-    out: list[str] = []
-    _names(selections, "", out)
-    return sorted(set(out))
+    raw = info._raw_info  # graphql-core's info: strawberry exposes the tree only as converted copies
+    node = raw.field_nodes[0]
+    key = (id(node), under)
+    hit = _cache.get(key)
+    if hit is not None and hit[0] is node:
+        _cache.move_to_end(key)
+        return hit[1]
+    names = _names(node, under, raw.fragments)
+    _cache[key] = (node, names)
+    if len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return names
