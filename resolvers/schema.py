@@ -76,8 +76,11 @@ class Query:
         if core is None or core.get("person") is None:
             return None
         ctx.loaders.person_core_by_id.prime(core["person"]["person_id"], core)
-        ctx.audit_read("person", [core["person"]["person_id"]], selected_fields(info))
-        return Person.of(core)
+        fields = selected_fields(info)
+        ctx.audit_read("person", [core["person"]["person_id"]], fields)
+        person = Person.of(core)
+        await person.prefetch(info, fields)
+        return person
 
     @strawberry.field(description="Persons by name (fuzzy), birth date and region; best matches first.")
     async def search_persons(self, info: Info, name: str | None = None, birth_date: str | None = None,
