@@ -93,7 +93,7 @@ NODES: dict[Label, NodeSpec] = {
             "nik_sex": str, "kk": str, "name": str, "birth_date": str, "birth_year": int, "age": int, "sex": str,
             "mother_name": str, "birth_place": str, "address": str, "region_code": str,
             "raw": str, "content_hash": str, "batch_id": str, "file_hash": str, "row_number": int,
-            "loaded_at": str, "previous": str,
+            "loaded_at": str, "previous": str, "encounter": bool,
         }),
         NodeSpec(Label.HOUSEHOLD, ("kk",), {"region_code": str, "address": str, "decile": int}),
         NodeSpec(Label.REGION, ("code",), {"name": str, "level": int, "type": str}),

@@ -205,8 +205,8 @@ RECORDS_FOR_MATCHING = (
     f"MATCH (s:{Label.SOURCE_RECORD}) WHERE s.source = $source AND s.record_id > $after "
     "RETURN s.record_id AS record_id, s.source AS source, s.nik AS nik, s.nik_birth_date AS nik_birth_date, "
     "s.nik_sex AS nik_sex, s.kk AS kk, s.name AS name, s.birth_date AS birth_date, s.birth_year AS birth_year, "
-    "s.age AS age, s.sex AS sex, s.mother_name AS mother_name, s.region_code AS region_code "
-    "ORDER BY record_id LIMIT $limit"
+    "s.age AS age, s.sex AS sex, s.mother_name AS mother_name, s.region_code AS region_code, "
+    "s.encounter AS encounter ORDER BY record_id LIMIT $limit"
 )
 SOURCES_LOADED = f"MATCH (s:{Label.SOURCE_RECORD}) RETURN DISTINCT s.source AS source ORDER BY source"
 RECORD_REFERENCES = (

@@ -102,6 +102,10 @@ class Mapping(BaseModel):
     source: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str = ""
     key: str  # the column that identifies a row within this source
+    # "encounter": rows record a meeting, not a registration (street outreach): the name may be a
+    # call name, the age a guess by sight, and the region where the person was met. The linker
+    # weighs such records' identity fields for what they are.
+    recorded_as: Literal["register", "encounter"] = "register"
     read: ReadOptions = Field(default_factory=ReadOptions)
     fields: dict[str, FieldSpec]
     facts: list[FactSpec] = Field(default_factory=list)

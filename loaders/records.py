@@ -78,6 +78,8 @@ def prepare(raw: RawRow, mapping: Mapping, reference: dt.date) -> Prepared | Pro
             value = None
         fields[name] = value
     props.update(_identity(fields))
+    if mapping.recorded_as == "encounter":
+        props["encounter"] = True
     raw_json = json.dumps(raw.cells, ensure_ascii=False, sort_keys=True)
     props["raw"] = raw_json
     props["content_hash"] = hashlib.sha256(raw_json.encode()).hexdigest()[:32]
