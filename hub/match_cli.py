@@ -138,6 +138,8 @@ def find(
     sex: Annotated[str | None, typer.Option(help="L or P.")] = None,
     nik: Annotated[str | None, typer.Option(help="NIK, if given.")] = None,
     region: Annotated[str | None, typer.Option(help="Kemendagri code where the person lives or was met.")] = None,
+    street: Annotated[bool, typer.Option(help="Met on the street: the name may be a call name, the age a guess, "
+                                               "the region where they were met.")] = False,
     limit: Annotated[int, typer.Option(help="How many persons to show.")] = 5,
 ) -> None:
     """Have we met this person before? One record against everyone known, best candidates first."""
@@ -148,7 +150,8 @@ def find(
     settings = load_settings()
     known = _known(settings)
     record: dict[str, object] = {"name": name, "birth_date": birth_date, "age": age, "sex": sex,
-                                 "region_code": region, "birth_year": int(birth_date[:4]) if birth_date else None}
+                                 "region_code": region, "birth_year": int(birth_date[:4]) if birth_date else None,
+                                 "encounter": street}
     if nik:
         record.update(parse_nik_cell(nik, dt.date.today())[0])
     table = Table("person", "probability", "evidence (bits)", "closest record", "name")

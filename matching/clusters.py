@@ -3,7 +3,8 @@
 Links join records in this order: a steward's SAME, a trusted NIK (deterministic), a
 reference (an attendance row is about its resident), then Splink pairs from the strongest
 evidence down to the accept threshold. A steward's DIFFERENT is a cannot-link: no link of any
-kind may put its two records into one person, directly or through others.
+kind may put its two records into one person, directly or through others. An encounter record
+(street outreach) may join one registered person, never bridge two.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+
+# How far (in bits) an encounter's best registered person must lead the next one for it to join.
+ENCOUNTER_MARGIN = 3.0
 
 
 class UnionFind:
@@ -62,7 +66,7 @@ class UnionFind:
 
 def cluster(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.DataFrame, pairs: pd.DataFrame,
             accept: float, same: Iterable[tuple[str, str]] = (), different: Iterable[tuple[str, str]] = (),
-            ) -> tuple[pd.DataFrame, UnionFind]:
+            encounters: frozenset[str] = frozenset()) -> tuple[pd.DataFrame, UnionFind]:
     """``record_id -> cluster, method, probability`` for every record, and the union-find behind it.
 
     Args:
@@ -71,6 +75,9 @@ def cluster(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.Data
         pairs: Splink predictions (``unique_id_l, unique_id_r, evidence, match_probability``), evidence in bits.
         accept: the evidence at which a pair joins one person.
         same, different: record pairs a steward judged SAME or DIFFERENT.
+        encounters: ids of encounter records (street outreach). An encounter joins at most one
+            registered person, its best match: a call name, a guessed age and a regency fit many
+            people, so two registered persons an encounter both fits stay apart (and go to review).
     """
     uf = UnionFind(record_ids)
     for a, b in different:
@@ -90,14 +97,51 @@ def cluster(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.Data
         if uf.union(record_id, target) or method.get(record_id) == "single":
             method[record_id] = "reference"
     accepted = pairs[pairs["evidence"] >= accept].sort_values("evidence", ascending=False)
-    for left, right, p in zip(accepted["unique_id_l"], accepted["unique_id_r"], accepted["match_probability"],
-                              strict=True):
+    left_met = accepted["unique_id_l"].isin(encounters).to_numpy()
+    right_met = accepted["unique_id_r"].isin(encounters).to_numpy()
+
+    def join(left: str, right: str, p: float) -> bool:
         if not uf.union(left, right):
-            continue
+            return False
         for side in (left, right):
             if method[side] == "single":
                 method[side] = "splink"
                 probability[side] = float(p)
+        return True
+
+    def rows(mask: np.ndarray) -> zip[tuple[str, str, float, float]]:
+        chosen = accepted[mask]
+        return zip(chosen["unique_id_l"], chosen["unique_id_r"], chosen["evidence"], chosen["match_probability"],
+                   strict=True)
+
+    for left, right, _, p in rows(~left_met & ~right_met):
+        join(left, right, p)
+    # An encounter (a call name, a guessed age, a regency) fits many people: it joins the registered
+    # person it fits best, and only when that one is clearly ahead of the next; never two of them.
+    fits: dict[str, list[tuple[float, int, str, float]]] = {}
+    for left, right, evidence, p in rows(left_met != right_met):
+        met, other = (left, right) if left in encounters else (right, left)
+        root = uf.root(uf.index[other])
+        found = fits.setdefault(met, [])
+        if all(root != r for _, r, _, _ in found):  # the strongest pair per person: rows come strongest first
+            found.append((float(evidence), root, other, float(p)))
+    undecided = set()  # roots holding an encounter that fits several registered persons about equally
+    for met, found in fits.items():
+        if len(found) == 1 or found[0][0] - found[1][0] >= ENCOUNTER_MARGIN:
+            join(met, found[0][2], found[0][3])
+        else:
+            undecided.add(uf.root(uf.index[met]))
+    registered = {uf.root(i) for record_id, i in uf.index.items() if record_id not in encounters}
+    for left, right, _, p in rows(left_met & right_met):
+        ra, rb = uf.root(uf.index[left]), uf.root(uf.index[right])
+        if (ra in registered or ra in undecided) and (rb in registered or rb in undecided):
+            continue  # not for two encounters to merge registered persons, or settle an undecided one
+        if join(left, right, p):
+            root = uf.root(uf.index[left])
+            if ra in registered or rb in registered:
+                registered.add(root)
+            if ra in undecided or rb in undecided:
+                undecided.add(root)
     labels = uf.labels()
     assigned = pd.DataFrame({"record_id": record_ids, "cluster": [labels[r] for r in record_ids],
                              "method": [method[r] for r in record_ids],

@@ -2,7 +2,8 @@
 
 Dates: the record's birth date, the same date with day and month swapped (a common slip),
 and a birth year that is known exactly (from a date, or a year-only cell) or estimated from
-an age. Regions: village, district and regency codes from the one stored code.
+an age. Regions: village, district and regency codes from the one stored code. Encounter
+records (street outreach) are flagged: their age is a guess and their region where they were met.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from matching.names import first_token, fold_name, last_token, sorted_tokens
 
 FEATURES = ["unique_id", "source", "nik", "kk", "name_folded", "name_sorted", "name_first", "name_last",
             "birth_date", "birth_date_swapped", "birth_year", "year_estimated", "sex", "mother_folded",
-            "village", "district", "regency", "nik_trusted"]
+            "village", "district", "regency", "nik_trusted", "encounter", "age_guessed"]
 
 
 def _swap(date: str | None) -> str | None:
@@ -52,9 +53,16 @@ def features(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFram
     estimated = np.isnan(year) & ~np.isnan(age)
     out["birth_year"] = pd.array(np.where(estimated, year_now - 1 - age, year), dtype="Int64")
     out["year_estimated"] = estimated
+    # An encounter (street outreach) says where the person was met, not where they live: only
+    # its regency is evidence (they are mostly met in their own), its village and district none.
+    met = named["encounter"] if "encounter" in named else pd.Series(False, index=named.index)
+    encounter = met.fillna(False).astype(bool).to_numpy()
+    out["encounter"] = encounter
+    out["age_guessed"] = encounter & estimated
     region = named["region_code"].fillna("").astype(str).to_numpy()
-    out["village"] = [r if r.count(".") == 3 else None for r in region]
-    out["district"] = [".".join(r.split(".")[:3]) if r.count(".") >= 2 else None for r in region]
+    out["village"] = [r if r.count(".") == 3 and not e else None for r, e in zip(region, encounter, strict=True)]
+    out["district"] = [".".join(r.split(".")[:3]) if r.count(".") >= 2 and not e else None
+                       for r, e in zip(region, encounter, strict=True)]
     out["regency"] = [".".join(r.split(".")[:2]) if r.count(".") >= 1 else None for r in region]
     # A NIK is trusted when what it encodes agrees with the record: the record states a birth
     # date (or year) that the NIK repeats, and no sex that contradicts it.

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import tempfile
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,20 @@ import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.blocking import BlockingRule
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
-MODEL_VERSION = 4
+from hub.errors import ConfigError
+
+MODEL_VERSION = 5
 SOMEONE_ELSES_NIK = "equal, different names"
+# Levels that only an encounter record (street outreach) reaches; see ``encounter_priors``.
+CALL_FIRST_NAME = "a call name: the other's first name"
+CALL_NAME_END = "a call name: the end of the other's first name"
+GUESSED_AGE_NEAR = "year within 2 of a guessed age"
+GUESSED_AGE_FAR = "year within 6 of a guessed age"
+MET_IN_REGENCY = "met in the regency of the other"
+ENCOUNTER_PRIORS = Path(__file__).with_name("encounters.toml")
 logging.getLogger("splink").setLevel(logging.ERROR)
 
 
@@ -35,16 +47,20 @@ def _name() -> cl.CustomComparison:
             cll.ExactMatchLevel("name_folded", term_frequency_adjustments=True),
             cll.CustomLevel("name_sorted_l = name_sorted_r", "same tokens, other order"),
             cll.JaroWinklerLevel("name_folded", 0.92),
+            # Street outreach writes what people call themselves: their first name alone...
+            cll.CustomLevel(
+                "(encounter_l AND name_folded_l = name_first_r) OR (encounter_r AND name_folded_r = name_first_l)",
+                CALL_FIRST_NAME,
+            ).configure(tf_adjustment_column="name_first"),
+            # ... or its end ("MET" for SLAMET).
+            cll.CustomLevel(
+                "(encounter_l AND length(name_folded_l) >= 3 AND suffix(name_first_r, name_folded_l)) "
+                "OR (encounter_r AND length(name_folded_r) >= 3 AND suffix(name_first_l, name_folded_r))",
+                CALL_NAME_END,
+            ),
             # Weighted by how rare the first name is: a shared SLAMET says less than a shared KHOLIL.
             cll.ExactMatchLevel("name_first", term_frequency_adjustments=True),
             cll.JaroWinklerLevel("name_folded", 0.80),
-            # A call name, as street outreach writes it: the first name alone, or its end ("MET" for SLAMET).
-            cll.CustomLevel(
-                "name_folded_l = name_first_r OR name_folded_r = name_first_l "
-                "OR (length(name_folded_l) >= 3 AND suffix(name_first_r, name_folded_l)) "
-                "OR (length(name_folded_r) >= 3 AND suffix(name_first_l, name_folded_r))",
-                "a call name of the other",
-            ),
             cll.CustomLevel(
                 "name_last_l = name_last_r OR name_first_l = name_last_r OR name_last_l = name_first_r",
                 "a shared name token",
@@ -64,11 +80,13 @@ def _birth() -> cl.CustomComparison:
             cll.CustomLevel("birth_date_l = birth_date_swapped_r", "day and month swapped"),
             cll.CustomLevel("birth_year_l = birth_year_r AND NOT (year_estimated_l OR year_estimated_r)",
                             "same year"),
+            # An age guessed by sight, as street outreach records it, is often years off.
+            cll.CustomLevel("abs(birth_year_l - birth_year_r) <= 2 AND (age_guessed_l OR age_guessed_r)",
+                            GUESSED_AGE_NEAR),
+            cll.CustomLevel("abs(birth_year_l - birth_year_r) <= 6 AND (age_guessed_l OR age_guessed_r)",
+                            GUESSED_AGE_FAR),
             cll.CustomLevel("abs(birth_year_l - birth_year_r) <= 2 AND (year_estimated_l OR year_estimated_r)",
                             "year within 2 of an age"),
-            # An age guessed by sight, as street outreach records it, is often years off.
-            cll.CustomLevel("abs(birth_year_l - birth_year_r) <= 6 AND (year_estimated_l OR year_estimated_r)",
-                            "year within 6 of an age"),
             cll.ElseLevel(),
         ],
     )
@@ -87,6 +105,7 @@ def _household_place() -> cl.CustomComparison:
             cll.CustomLevel("kk_l = kk_r", "same KK"),
             cll.ExactMatchLevel("village"),
             cll.ExactMatchLevel("district"),
+            cll.CustomLevel("regency_l = regency_r AND (encounter_l OR encounter_r)", MET_IN_REGENCY),
             cll.ExactMatchLevel("regency"),
             cll.ElseLevel(),
         ],
@@ -138,6 +157,12 @@ def settings() -> SettingsCreator:
     )
 
 
+# Encounters (street outreach) rarely share a NIK, a KK, a birth date or a village with anyone:
+# each is compared with everyone of its first name in the regency where it was met. Asymmetric
+# (encounters against all), so it stays small at a million records, unlike the same rule for all.
+ENCOUNTER_BLOCKS: list[BlockingRuleCreator | BlockingRule | str | dict[str, Any]] = [
+    block_on("name_first", "regency")]
+
 # DuckDB takes 80% of the machine's memory by default; the hub shares it with the graph server.
 DUCKDB_MEMORY_LIMIT = "6GB"
 
@@ -170,31 +195,98 @@ def train(frame: pd.DataFrame, seed: int = 42) -> Linker:
 M_FLOOR = 0.001
 
 
-def trained_model(linker: Linker) -> dict[str, Any]:
-    """The trained parameters, with every m probability floored.
+def encounter_priors(path: Path = ENCOUNTER_PRIORS) -> dict[str, float]:
+    """Level label -> share of encounter matches in it (``matching/encounters.toml``).
+
+    Raises:
+        ConfigError: the file is malformed or names a level the model does not have.
+    """
+    try:
+        levels = tomllib.loads(path.read_text())["levels"]
+        priors = {str(label): float(share) for label, share in levels.items()}
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: {exc}; it needs a [levels] table of level = share") from None
+    known = {CALL_FIRST_NAME, CALL_NAME_END, GUESSED_AGE_NEAR, GUESSED_AGE_FAR, MET_IN_REGENCY}
+    for label, share in priors.items():
+        if label not in known or not 0 < share <= 1:
+            raise ConfigError(f"{path}: {label!r} = {share}: levels are {sorted(known)}, shares in (0, 1]")
+    return priors
+
+
+def encounter_share(frame: pd.DataFrame) -> float:
+    """The share of record pairs with an encounter on at least one side."""
+    rest = 1.0 - float(frame["encounter"].astype(bool).mean()) if len(frame) else 1.0
+    return 1.0 - rest * rest
+
+
+def trained_model(linker: Linker, share_of_encounter_pairs: float) -> dict[str, Any]:
+    """The trained parameters, with every m probability floored and the encounter levels' m set from priors.
 
     A level never seen among matches in training (a person's KK that differs, say) would get
     m = 0, a weight of minus infinity: one differing field could then veto any match. Real
     exports have what the training sample lacked, so no level may be impossible.
+
+    An encounter level's prior is a share among encounter matches; the level's u (by random
+    sampling) is a share among all pairs, so m is put on the same footing: the prior times the
+    share of pairs with an encounter side. Where the level is adjusted for term frequency, m is
+    set so that the pair's Bayes factor is the prior over the frequency of the shared name.
     """
     model: dict[str, Any] = linker.misc.save_model_to_json(out_path=None)
+    priors = encounter_priors()
     for comparison in model["comparisons"]:
+        exact_u = {level["tf_adjustment_column"]: level.get("u_probability")
+                   for level in comparison["comparison_levels"]
+                   if level.get("tf_adjustment_column") and str(level.get("label_for_charts", "")).startswith("Exact")}
         for level in comparison["comparison_levels"]:
+            label = level.get("label_for_charts")
             if not level.get("is_null_level") and level.get("m_probability") is not None:
                 level["m_probability"] = max(level["m_probability"], M_FLOOR)
+            if label in priors and level.get("u_probability"):
+                tf_column = level.get("tf_adjustment_column")
+                # Splink scores a term-frequency level as m/u * u_exact/tf(value), u_exact being the u of
+                # the exact match on that column: m = prior * u/u_exact leaves prior/tf(value).
+                scale = (level["u_probability"] / exact_u[tf_column] if tf_column and exact_u.get(tf_column)
+                         else share_of_encounter_pairs)
+                level["m_probability"] = max(priors[label] * scale, 1e-9)
             # Random pairs almost never share a NIK, so sampling makes a shared NIK look like
             # proof; but two different names on one NIK is a relative's NIK typed in, which
             # says nothing about whether the two records are one person.
-            if level.get("label_for_charts") == SOMEONE_ELSES_NIK and level.get("u_probability"):
+            if label == SOMEONE_ELSES_NIK and level.get("u_probability"):
                 level["m_probability"] = level["u_probability"]
     return model
 
 
-def scored_pairs(linker: Linker, threshold_weight: float) -> pd.DataFrame:
+def scored_pairs(linker: Linker, threshold_weight: float, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """Predicted pairs above ``threshold_weight`` with only the columns the hub keeps: ids, weights,
     and each comparison's match weight (``mw_*``). Fetching Splink's full output (every compared
-    value of both sides) into pandas would cost gigabytes at a million records."""
-    predicted = linker.inference.predict(threshold_match_weight=threshold_weight)
+    value of both sides) into pandas would cost gigabytes at a million records.
+
+    With ``frame`` (the linker's input), its encounter records are also compared with everyone
+    their ``ENCOUNTER_BLOCKS`` find.
+    """
+    pairs = _kept_columns(linker, linker.inference.predict(threshold_match_weight=threshold_weight))
+    encounters = frame[frame["encounter"].astype(bool)] if frame is not None else None
+    if frame is None or encounters is None or encounters.empty:
+        return pairs
+    for column in tf_columns(linker.misc.save_model_to_json(out_path=None)):
+        linker.table_management.compute_tf_table(column)
+    known = linker.table_management.register_table(frame, "known_records", overwrite=True)
+    met = linker.table_management.register_table(encounters, "encounter_records", overwrite=True)
+    try:
+        extra = _kept_columns(linker, linker.inference.predict_between(
+            known, met, link_type="link_only", blocking_rules_to_generate_predictions=list(ENCOUNTER_BLOCKS),
+            threshold_match_weight=threshold_weight))
+    finally:
+        for table in (known, met):
+            table.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+    extra = extra[extra["unique_id_l"] != extra["unique_id_r"]]
+    swap = extra["unique_id_l"] > extra["unique_id_r"]  # in the order predict() gives (the weights are symmetric)
+    extra.loc[swap, ["unique_id_l", "unique_id_r"]] = extra.loc[swap, ["unique_id_r", "unique_id_l"]].to_numpy()
+    both = pd.concat([pairs, extra], ignore_index=True)
+    return both.drop_duplicates(subset=["unique_id_l", "unique_id_r"], keep="first").reset_index(drop=True)
+
+
+def _kept_columns(linker: Linker, predicted: Any) -> pd.DataFrame:
     query = linker.misc.query_sql  # untyped in Splink
     columns = query(f"select * from {predicted.physical_name} limit 0", output_type="pandas").columns  # type: ignore[no-untyped-call]
     keep = ["unique_id_l", "unique_id_r", "match_weight", "match_probability",

@@ -59,19 +59,21 @@ async def run_match(store: GraphStore, model_path: Path, retrain: bool = False, 
     saved = None if retrain else model.load(model_path)
     trained = saved is None
     if saved is None:
-        saved = model.trained_model(model.train(frame))
+        saved = model.trained_model(model.train(frame), model.encounter_share(frame))
         model.save(saved, model_path)
     pairs = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability", "evidence"])
     if len(frame) > 1:
         linker = model.new_linker(frame, saved)
         prior = model.prior_weight(saved)
-        pairs = model.scored_pairs(linker, prior + REVIEW)
+        pairs = model.scored_pairs(linker, prior + REVIEW, frame)
         pairs["evidence"] = pairs["match_weight"] - prior
     trusted = frame[frame["nik_trusted"].astype(bool)][["unique_id", "nik"]]
     same, different = await judged_pairs(store)
-    assigned, uf = cluster(records["record_id"].tolist(), trusted, references, pairs, accept, same, different)
+    encounters = frozenset(frame.loc[frame["encounter"].astype(bool), "unique_id"])
+    assigned, uf = cluster(records["record_id"].tolist(), trusted, references, pairs, accept, same, different,
+                           encounters)
     run_id = uuid.uuid4().hex[:12]
     written = await write_persons(store, assigned, records, resolutions, run_id=run_id)
-    candidates = await write_candidates(store, review_band(pairs, assigned, uf, REVIEW, accept), run_id)
+    candidates = await write_candidates(store, review_band(pairs, assigned, uf, REVIEW), run_id)
     return MatchReport(len(records), written.persons, len(pairs), int((pairs["evidence"] >= accept).sum()),
                        written.relinked, candidates, trained, time.perf_counter() - started, assigned)

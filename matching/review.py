@@ -43,9 +43,11 @@ async def judged_pairs(store: GraphStore) -> tuple[list[tuple[str, str]], list[t
     return same, different
 
 
-def review_band(pairs: pd.DataFrame, assigned: pd.DataFrame, uf: UnionFind, low: float, accept: float) -> pd.DataFrame:
+def review_band(pairs: pd.DataFrame, assigned: pd.DataFrame, uf: UnionFind, low: float) -> pd.DataFrame:
     """The band's pairs that are still a question, with their priority."""
-    band = pairs[(pairs["evidence"] >= low) & (pairs["evidence"] < accept)]
+    # Pairs at or above ``accept`` that were not joined are a question too (an encounter that fits
+    # two registered persons); those kept apart by a verdict are skipped below.
+    band = pairs[pairs["evidence"] >= low]
     if band.empty:
         return band.assign(priority=pd.Series(dtype=float))
     cluster_of = dict(zip(assigned["record_id"], assigned["cluster"], strict=True))

@@ -55,7 +55,28 @@ def test_review_band_skips_what_verdicts_already_settle() -> None:
         "unique_id_l": ["a", "b", "a", "d"], "unique_id_r": ["b", "c", "c", "e"],
         "evidence": [20.0, 12.0, 12.0, 11.0], "match_probability": [0.999, 0.6, 0.55, 0.5]})
     assigned, uf = cluster(ids, no_nik, no_refs, pairs, 16.0, different=[("b", "c")])
-    band = review_band(pairs, assigned, uf, low=10.0, accept=16.0)
+    band = review_band(pairs, assigned, uf, low=10.0)
     # b-c judged different, so a-c (a is with b) is settled too; d-e is a real question.
     assert band[["unique_id_l", "unique_id_r"]].values.tolist() == [["d", "e"]]
     assert band["priority"].iloc[0] > 0
+
+
+def test_an_encounter_joins_one_registered_person_and_only_a_clear_best() -> None:
+    ids = ["reg_a", "reg_b", "reg_c", "met_1", "met_2", "met_3"]
+    no_nik = pd.DataFrame(columns=["unique_id", "nik"])
+    no_refs = pd.DataFrame(columns=["record_id", "target"])
+    pairs = pd.DataFrame({
+        "unique_id_l": ["met_1", "met_1", "met_2", "met_2", "met_3", "met_1"],
+        "unique_id_r": ["reg_a", "reg_b", "reg_b", "reg_c", "met_1", "met_2"],
+        "evidence": [24.0, 17.0, 18.0, 17.5, 20.0, 19.0],
+        "match_probability": [0.99] * 6})
+    encounters = frozenset({"met_1", "met_2", "met_3"})
+    assigned, _ = cluster(ids, no_nik, no_refs, pairs, 16.0, encounters=encounters)
+    person = dict(zip(assigned["record_id"], assigned["cluster"], strict=True))
+    # met_1 fits reg_a far better than reg_b: it joins reg_a, and met_3 (met_1's twin) with it.
+    assert person["met_1"] == person["reg_a"] == person["met_3"] != person["reg_b"]
+    # met_2 fits reg_b and reg_c about equally: it joins neither, and cannot bridge through met_1.
+    assert len({person["met_2"], person["reg_b"], person["reg_c"], person["reg_a"]}) == 4
+    # Without the encounter rule, the same pairs make one person of all three registered records.
+    merged, _ = cluster(ids, no_nik, no_refs, pairs, 16.0)
+    assert len(set(merged["cluster"])) == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graph_schema import queries
+from graph_schema import api_queries, queries
 from graph_schema.port import GraphStore
 from hub.synth.config import SynthConfig
 from hub.synth.run import SOURCE_ORDER, synthesize
@@ -126,3 +126,59 @@ async def test_one_new_record_finds_the_person_it_belongs_to(store: GraphStore, 
     waterfall = (tmp_path / "explain" / "waterfall.html").read_text()
     assert "<script src=" not in waterfall  # everything inlined: opens without a network
     assert "household_place" in waterfall and str(dtks["birth_date"]) in waterfall
+
+
+def _encounter(key: str, name: str, age: int, sex: str, village: str) -> dict[str, str]:
+    return {"ID_PENJANGKAUAN": key, "TGL_PENJANGKAUAN": "14-03-2025", "NAMA_ATAU_ALIAS": name,
+            "PERKIRAAN_UMUR": str(age), "JENIS_KELAMIN": "LAKI-LAKI" if sex == "L" else "PEREMPUAN", "NIK": "",
+            "KATEGORI": "PENGEMIS", "LOKASI": "PASAR", "KODE_WILAYAH": village.replace(".", ""), "LATITUDE": "",
+            "LONGITUDE": "", "TIM": "TIM REAKSI CEPAT"}
+
+
+async def test_street_encounters_without_nik_join_the_one_registered_person_they_fit(
+        store: GraphStore, population: Path, tmp_path: Path) -> None:
+    """Two outreach encounters give only a call name, a guessed age and where they were met: they join
+    the registered person they fit, and an encounter that fits two registered namesakes merges neither."""
+    import datetime as dt
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(population, data)
+    persons = pd.read_csv(population / "truth_persons.csv", dtype=str, keep_default_na=False)
+    truth = pd.read_csv(population / "truth.csv", dtype=str, keep_default_na=False)
+    sources = truth.groupby("person_id")["source"].agg(set)
+    persons["first"] = persons["name"].str.split(" ").str[0]
+    persons["regency"] = persons["village_code"].str[:5]
+    registered = persons["person_id"].map(lambda p: "dtks" in sources.get(p, set()))
+    on_roster = persons["person_id"].map(lambda p: any(s.startswith("program_") for s in sources.get(p, set())))
+    unique_first = persons["first"].map(persons["first"].value_counts()) == 1
+    target = persons[registered & on_roster & unique_first].iloc[0]
+    age = dt.date.today().year - 1 - int(target["birth_date"][:4])
+    # The rarest first name two registered persons of one regency share, of one sex, born within two years.
+    both = persons[registered].merge(persons[registered], on=["regency", "first", "sex"], suffixes=("", "_other"))
+    years = both["birth_date"].str[:4].astype(int), both["birth_date_other"].str[:4].astype(int)
+    both = both[(both["person_id"] < both["person_id_other"]) & ((years[0] - years[1]).abs() <= 2)]
+    decoy = both.assign(n=both["first"].map(persons["first"].value_counts())).sort_values(["n", "person_id"]).iloc[0]
+    decoy_age = dt.date.today().year - 1 - int(decoy["birth_date"][:4])
+    street = pd.read_csv(data / "penjangkauan.csv", dtype=str, keep_default_na=False)
+    extra = pd.DataFrame([
+        _encounter("JKN9000000001", str(target["first"]), age + 2, target["sex"], target["village_code"]),
+        _encounter("JKN9000000002", f"MBAH {target['first']}", age - 1, target["sex"], target["village_code"]),
+        _encounter("JKN9000000003", str(decoy["first"]), decoy_age, decoy["sex"], decoy["village_code"]),
+    ])
+    pd.concat([street, extra]).to_csv(data / "penjangkauan.csv", index=False)
+
+    await load_all(store, data, tmp_path / "reports")
+    await run_match(store, tmp_path / "model.json")
+    resolved = {r["record_id"]: r["person_id"] for r in await store.run(queries.CURRENT_RESOLUTIONS)}
+    theirs = truth[truth["person_id"] == target["person_id"]]
+    records = [f"{s}:{k}" for s, k in zip(theirs["source"], theirs["source_key"], strict=True)]
+    assert {resolved[r] for r in [*records, "penjangkauan:JKN9000000001", "penjangkauan:JKN9000000002"]} == {
+        resolved[records[0]]}
+    (shown,) = await store.run(api_queries.STREET_SHOWCASE_PERSON,
+                               {"registry": "dtks", "roster_prefix": "program_", "min_met": 2})
+    assert shown["met_without_nik"] >= 2
+    # The third encounter fits both registered namesakes: they stay two persons.
+    namesakes = [truth[(truth["person_id"] == pid) & (truth["source"] == "dtks")].iloc[0]
+                 for pid in (decoy["person_id"], decoy["person_id_other"])]
+    assert len({resolved[f"dtks:{row['source_key']}"] for row in namesakes}) == 2
