@@ -141,8 +141,8 @@ CANDIDATE_PERSON_RECORDS = (
     "RETURN DISTINCT x.side AS side, p.person_id AS person_id, s.record_id AS record_id, r.method AS method, "
     "r.probability AS probability, s.source AS source, s.nik AS nik, s.nik_birth_date AS nik_birth_date, "
     "s.nik_sex AS nik_sex, s.kk AS kk, s.name AS name, s.birth_date AS birth_date, s.birth_year AS birth_year, "
-    "s.age AS age, s.sex AS sex, s.mother_name AS mother_name, s.region_code AS region_code "
-    "ORDER BY side, record_id"
+    "s.age AS age, s.sex AS sex, s.mother_name AS mother_name, s.region_code AS region_code, "
+    "s.encounter AS encounter ORDER BY side, record_id"
 )
 CANDIDATE_RECORD_SIDES = (
     f"MATCH (c:{Label.MATCH_CANDIDATE} {{candidate_id: $candidate_id}})-[x:{RelType.COMPARES}]->"
@@ -160,6 +160,18 @@ SHOWCASE_PERSON = (
     "WHERE households > 0 AND programs > 0 AND events > 0 "
     "RETURN p.person_id AS person_id, p.nik AS nik, p.name AS name, sources "
     "ORDER BY sources DESC, person_id LIMIT 1"
+)
+
+# A person the registers know and street outreach met without a NIK, linked into one: what
+# `make demo` shows for "have we met this person before?".
+STREET_SHOWCASE_PERSON = (
+    f"MATCH (p:{Label.PERSON})<-[:{RelType.RESOLVES_TO}]-(s:{Label.SOURCE_RECORD}) "
+    "WITH p, collect(DISTINCT s.source) AS sources, "
+    "sum(CASE WHEN s.encounter = true AND s.nik IS NULL THEN 1 ELSE 0 END) AS met_without_nik "
+    "WHERE $registry IN sources AND any(x IN sources WHERE x STARTS WITH $roster_prefix) "
+    "AND met_without_nik >= $min_met "
+    "RETURN p.person_id AS person_id, p.name AS name, sources, met_without_nik "
+    "ORDER BY met_without_nik DESC, size(sources) DESC, person_id LIMIT 1"
 )
 
 # --- benchmarks -----------------------------------------------------------------------------

@@ -173,6 +173,14 @@ def demo(
                   f"{showcase[0]['sources'] if showcase else '?'} sources) in one call:", highlight=False)
     print(f"curl -s http://127.0.0.1:{port}/graphql -H 'Authorization: Bearer {key}' "
           f"-H 'Content-Type: application/json' -d '{body}'")
+    street = run_with_store(settings, lambda store: store.run(api_queries.STREET_SHOWCASE_PERSON, {
+        "registry": "dtks", "roster_prefix": "program_", "min_met": 2}))
+    if street:
+        met = street[0]
+        console.print(f"Met on the street without a NIK and recognised: {met['name']} ({met['person_id']}) is one person "
+                      f"with records from {', '.join(sorted(met['sources']))}, {int(met['met_without_nik'])} of them "
+                      f"outreach encounters without a NIK; ask for it with "
+                      f"\"variables\": {{\"personId\": \"{met['person_id']}\"}}.", highlight=False)
     if serve:
         api_cli.serve(host="127.0.0.1", port=port)
 

@@ -85,6 +85,11 @@ API_LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
                                  {"side": "right", "record_id": "outreach:OUT-3"}])),
     ("PERSON_KEYS", {}, _equals(lambda rows: [(r["person_id"], r["kk"]) for r in rows], [(P1, KK), (P2, KK)])),
     ("SHOWCASE_PERSON", {}, _equals(lambda rows: [(r["person_id"], r["sources"]) for r in rows], [(P1, 3)])),
+    ("STREET_SHOWCASE_PERSON", {"registry": "dtks", "roster_prefix": "pp", "min_met": 1},
+     _equals(lambda rows: [(r["person_id"], sorted(r["sources"]), r["met_without_nik"]) for r in rows],
+             [(P1, ["dtks", "outreach", "ppks"], 1)])),
+    ("STREET_SHOWCASE_PERSON", {"registry": "dtks", "roster_prefix": "pp", "min_met": 2},
+     _equals(lambda rows: rows, [])),
 ]
 SCOPED_PROJECTIONS = {"PROJECT_ENROLMENTS_FOR_PERSONS", "PROJECT_CONDITIONS_FOR_PERSONS",
                       "PROJECT_PANTI_STAYS_FOR_PERSONS", "PROJECT_HOUSEHOLDS_FOR_PERSONS",

@@ -45,7 +45,7 @@ WORLD: list[tuple[str, list[dict[str, Any]]]] = [
                                "raw": '{"NIK": "3374014506880003"}', "batch_id": "b1", "row_number": 2}},
         {**REC_PPKS, "props": {"source": "ppks", "source_key": "PPKS-9", "nik": NIK1, "name": "SITI AMINAH",
                                "batch_id": "b2", "row_number": 10}},
-        {**REC_OUTREACH, "props": {**KEY_OUTREACH, "name": "SITI", "batch_id": "b3",
+        {**REC_OUTREACH, "props": {**KEY_OUTREACH, "name": "SITI", "batch_id": "b3", "encounter": True,
                                    "row_number": 4}},
     ]),
     ("LINK_RECORDS_TO_PERSONS", [
