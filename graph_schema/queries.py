@@ -201,8 +201,11 @@ SOURCE_RECORD_COUNTS = (
 
 # --- matching ------------------------------------------------------------------------------
 # The identity of every record of one source, for the linker (paged by record_id).
+# One page of one source's records. record_id is "<source>:<key>", so the source is a range of
+# the record_id index, [$after, $before) with $before = "<source>;" (';' follows ':'): each page
+# reads that range only, not every record whose id sorts after it.
 RECORDS_FOR_MATCHING = (
-    f"MATCH (s:{Label.SOURCE_RECORD}) WHERE s.source = $source AND s.record_id > $after "
+    f"MATCH (s:{Label.SOURCE_RECORD}) WHERE s.record_id > $after AND s.record_id < $before "
     "RETURN s.record_id AS record_id, s.source AS source, s.nik AS nik, s.nik_birth_date AS nik_birth_date, "
     "s.nik_sex AS nik_sex, s.kk AS kk, s.name AS name, s.birth_date AS birth_date, s.birth_year AS birth_year, "
     "s.age AS age, s.sex AS sex, s.mother_name AS mother_name, s.region_code AS region_code, "

@@ -77,6 +77,7 @@ def bench_match(
         "records_per_s": round(report.records_per_s), "seconds": round(report.seconds, 2),
         "persons_found": report.persons, "pairs_scored": report.pairs_scored,
         "review_candidates": report.review_candidates, "peak_rss_mb": round(peak_rss_mb(), 1),
+        "accept_bits": round(report.accept_bits, 1), "stage_seconds": report.stages,
     }))
 
 

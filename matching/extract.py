@@ -19,10 +19,9 @@ async def load_records(store: GraphStore) -> pd.DataFrame:
     """One row per SourceRecord, identity columns only."""
     frames = []
     for row in await store.run(queries.SOURCES_LOADED):
-        after = ""
+        after, before = f"{row['source']}:", f"{row['source']};"
         while True:
-            page = await store.run(queries.RECORDS_FOR_MATCHING,
-                                   {"source": row["source"], "after": after, "limit": PAGE})
+            page = await store.run(queries.RECORDS_FOR_MATCHING, {"after": after, "before": before, "limit": PAGE})
             if not page:
                 break
             frames.append(pd.DataFrame(page, columns=COLUMNS))

@@ -26,11 +26,19 @@ from matching.resolve import write_persons
 from matching.review import judged_pairs, review_band, write_candidates
 
 # Evidence (the sum of the comparisons' match weights, in bits, before the prior) at which a
-# pair joins one person: a Bayes factor of 2^16. A threshold on evidence, unlike one on match
-# probability, does not move with the size of the population (the prior falls as it grows).
+# pair joins one person: a Bayes factor of at least 2^16, and never less than even odds once the
+# prior is counted. The prior falls as the population grows (a million records: about -19 bits),
+# so a fixed 16 bits would accept pairs that are more likely two namesakes than one person.
 ACCEPT = 16.0
-# Pairs from here up to ACCEPT go to data stewards as MatchCandidates; below, they stay apart.
-REVIEW = ACCEPT - 6.0
+# Pairs this many bits below the accept threshold and up go to data stewards as MatchCandidates;
+# below, they stay apart.
+REVIEW_BAND = 6.0
+
+
+def thresholds(prior: float, accept: float = ACCEPT) -> tuple[float, float]:
+    """(accept, review) evidence thresholds in bits for a model whose prior weight is ``prior``."""
+    joined = max(accept, -prior)
+    return joined, joined - REVIEW_BAND
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,8 @@ class MatchReport:
     trained: bool
     seconds: float
     assigned: pd.DataFrame
+    stages: dict[str, float]  # seconds per stage: read, features, train, predict, cluster, write_*
+    accept_bits: float  # the evidence at which pairs joined (see ``thresholds``)
 
     @property
     def records_per_s(self) -> float:
@@ -52,28 +62,42 @@ class MatchReport:
 
 async def run_match(store: GraphStore, model_path: Path, retrain: bool = False, accept: float = ACCEPT) -> MatchReport:
     started = time.perf_counter()
+    stages: dict[str, float] = {}
+
+    def lap(stage: str) -> None:
+        stages[stage] = round(time.perf_counter() - started - sum(stages.values()), 2)
+
     records = await load_records(store)
     references = await load_references(store)
     resolutions = await load_resolutions(store)
+    lap("read")
     frame = features(records)
+    lap("features")
     saved = None if retrain else model.load(model_path)
     trained = saved is None
     if saved is None:
         saved = model.trained_model(model.train(frame), model.encounter_share(frame))
         model.save(saved, model_path)
+    lap("train")
+    prior = model.prior_weight(saved)
+    accept, review = thresholds(prior, accept)
     pairs = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability", "evidence"])
     if len(frame) > 1:
         linker = model.new_linker(frame, saved)
-        prior = model.prior_weight(saved)
-        pairs = model.scored_pairs(linker, prior + REVIEW, frame)
+        pairs = model.scored_pairs(linker, prior + review, frame)
         pairs["evidence"] = pairs["match_weight"] - prior
+    lap("predict")
     trusted = frame[frame["nik_trusted"].astype(bool)][["unique_id", "nik"]]
     same, different = await judged_pairs(store)
     encounters = frozenset(frame.loc[frame["encounter"].astype(bool), "unique_id"])
     assigned, uf = cluster(records["record_id"].tolist(), trusted, references, pairs, accept, same, different,
                            encounters)
+    lap("cluster")
     run_id = uuid.uuid4().hex[:12]
     written = await write_persons(store, assigned, records, resolutions, run_id=run_id)
-    candidates = await write_candidates(store, review_band(pairs, assigned, uf, REVIEW), run_id)
+    lap("write_persons")
+    candidates = await write_candidates(store, review_band(pairs, assigned, uf, review), run_id)
+    lap("write_candidates")
     return MatchReport(len(records), written.persons, len(pairs), int((pairs["evidence"] >= accept).sum()),
-                       written.relinked, candidates, trained, time.perf_counter() - started, assigned)
+                       written.relinked, candidates, trained, time.perf_counter() - started, assigned, stages,
+                       accept)

@@ -115,7 +115,7 @@ LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
      _equals(lambda rows: rows, [{"source": "dtks", "records": 1}, {"source": "outreach", "records": 1},
                                  {"source": "ppks", "records": 1}])),
     ("SOURCES_LOADED", {}, _equals(lambda rows: [r["source"] for r in rows], ["dtks", "outreach", "ppks"])),
-    ("RECORDS_FOR_MATCHING", {"source": "dtks", "after": "", "limit": 10},
+    ("RECORDS_FOR_MATCHING", {"after": "dtks:", "before": "dtks;", "limit": 10},
      _equals(lambda rows: [(r["record_id"], r["nik"], r["name"], r["kk"]) for r in rows],
              [("dtks:DTKS-1", NIK1, "SITI AMINAH", KK)])),
     ("RECORD_REFERENCES", {}, _equals(lambda rows: rows, [{"record_id": "outreach:OUT-3", "target": "ppks:PPKS-9"}])),
