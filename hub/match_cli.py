@@ -180,8 +180,10 @@ def bench_find(
     latencies = []
     for row in frame:
         if rng.random() < 0.5:  # half of the searches as street outreach asks: a call name and a guessed age
-            row = {"name": str(row["name"]).split(" ")[0], "age": row["age"], "sex": row["sex"],
-                   "region_code": row["region_code"]}
+            year = row.get("birth_year") or (int(str(row["birth_date"])[:4]) if row.get("birth_date") else None)
+            age = row["age"] if row.get("age") is not None else (dt.date.today().year - 1 - int(year) if year else None)
+            row = {"name": str(row["name"]).split(" ")[0], "age": age, "sex": row["sex"],
+                   "region_code": row["region_code"], "encounter": True}
         t = time.perf_counter()
         known.candidates(row)
         latencies.append((time.perf_counter() - t) * 1000)

@@ -130,6 +130,19 @@ def _nik() -> cl.CustomComparison:
     )
 
 
+# Pairs worth scoring share one of these keys. Keys stay equalities on small groups: a rule on a
+# whole regency (or with an OR or a range, which DuckDB cannot use to join) compares hundreds of
+# millions of pairs at a million records.
+BLOCKING_KEYS: list[tuple[str, ...]] = [
+    ("nik",), ("kk",), ("name_folded", "birth_year"), ("name_first", "birth_date"), ("name_sorted", "district"),
+    ("name_first", "district"), ("birth_date", "village"),
+]
+# Encounters (street outreach) rarely share a NIK, a KK, a birth date or a village with anyone:
+# each is compared with everyone of its first name in the regency where it was met. Asymmetric
+# (encounters against all), so it stays small at a million records, unlike the same rule for all.
+ENCOUNTER_KEYS: list[tuple[str, ...]] = [("name_first", "regency")]
+
+
 def settings() -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
@@ -141,27 +154,14 @@ def settings() -> SettingsCreator:
             _household_place(),
             _nik(),
         ],
-        blocking_rules_to_generate_predictions=[
-            block_on("nik"),
-            block_on("kk"),
-            block_on("name_folded", "birth_year"),
-            block_on("name_first", "birth_date"),
-            block_on("name_sorted", "district"),
-            # Keys stay equalities on small groups: a rule on a whole regency (or with an OR or a range,
-            # which DuckDB cannot use to join) compares hundreds of millions of pairs at a million records.
-            block_on("name_first", "district"),
-            block_on("birth_date", "village"),
-        ],
+        blocking_rules_to_generate_predictions=[block_on(*key) for key in BLOCKING_KEYS],
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["source"],
     )
 
 
-# Encounters (street outreach) rarely share a NIK, a KK, a birth date or a village with anyone:
-# each is compared with everyone of its first name in the regency where it was met. Asymmetric
-# (encounters against all), so it stays small at a million records, unlike the same rule for all.
 ENCOUNTER_BLOCKS: list[BlockingRuleCreator | BlockingRule | str | dict[str, Any]] = [
-    block_on("name_first", "regency")]
+    block_on(*key) for key in ENCOUNTER_KEYS]
 
 # DuckDB takes 80% of the machine's memory by default; the hub shares it with the graph server.
 DUCKDB_MEMORY_LIMIT = "6GB"
