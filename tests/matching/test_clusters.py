@@ -80,3 +80,4 @@ def test_an_encounter_joins_one_registered_person_and_only_a_clear_best() -> Non
     # Without the encounter rule, the same pairs make one person of all three registered records.
     merged, _ = cluster(ids, no_nik, no_refs, pairs, 16.0)
     assert len(set(merged["cluster"])) == 1
+
