@@ -13,7 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from graph_schema.model import Label
-from graph_schema.schema import FULLTEXT_INDEXES, LOOKUP_INDEXES, UNIQUE_KEYS, FulltextIndex
+from graph_schema.schema import (
+    FULLTEXT_INDEXES,
+    LOOKUP_INDEXES,
+    RETIRED_LOOKUP_INDEXES,
+    RETIRED_UNIQUE_KEYS,
+    UNIQUE_KEYS,
+    FulltextIndex,
+)
 
 TOKEN = re.compile(r"%%([A-Z_]+)%%")
 _LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|])')
@@ -27,7 +34,8 @@ class SchemaOp:
     description: str
     cypher: str | None = None
     command: tuple[str, ...] | None = None
-    # Error texts that mean "already there", for engines without IF NOT EXISTS.
+    # Error texts that mean "already there" (or, for a drop, "already gone"), for engines
+    # without IF [NOT] EXISTS.
     already_exists: tuple[str, ...] = ()
 
 
@@ -72,6 +80,11 @@ def _neo4j_schema(_graph: str) -> list[SchemaOp]:
         fields = ", ".join(f"n.{p}" for p in ft.properties)
         ops.append(SchemaOp(f"full-text {ft.name}",
                             cypher=f"CREATE FULLTEXT INDEX {ft.name} IF NOT EXISTS FOR (n:{ft.label}) ON EACH [{fields}]"))
+    for label, props in RETIRED_UNIQUE_KEYS:
+        ops.append(SchemaOp(f"drop unique {label}({', '.join(props)})",
+                            cypher=f"DROP CONSTRAINT {_neo4j_name(label, *props, 'unique')} IF EXISTS"))
+    for label, prop in RETIRED_LOOKUP_INDEXES:
+        ops.append(SchemaOp(f"drop index {label}({prop})", cypher=f"DROP INDEX {_neo4j_name(label, prop)} IF EXISTS"))
     return ops
 
 
@@ -93,6 +106,14 @@ def _falkordb_schema(graph: str) -> list[SchemaOp]:
                             already_exists=("already exists",)))
     for ft in FULLTEXT_INDEXES:
         ops.append(_falkordb_fulltext(ft))
+    for label, props in RETIRED_UNIQUE_KEYS:  # the constraint first: it holds its indexes
+        ops.append(SchemaOp(f"drop unique {label}({', '.join(props)})",
+                            command=("GRAPH.CONSTRAINT", "DROP", graph, "UNIQUE", "NODE", label,
+                                     "PROPERTIES", str(len(props)), *props),
+                            already_exists=("no such constraint", "empty key")))
+    for label, prop in RETIRED_LOOKUP_INDEXES:
+        ops.append(SchemaOp(f"drop index {label}({prop})", cypher=f"DROP INDEX ON :{label}({prop})",
+                            already_exists=("no such index",)))
     return ops
 
 

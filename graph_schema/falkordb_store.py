@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import redis.exceptions as redis_errors
 from falkordb.asyncio import FalkorDB
 from falkordb.edge import Edge
@@ -17,7 +18,6 @@ from falkordb.node import Node
 from graph_schema.dialect import FALKORDB, SchemaOp
 from graph_schema.port import GraphStore, Params, Row, Statement
 from hub.errors import GraphAuthError, GraphQueryError, GraphUnreachable, SchemaError
-
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -32,6 +32,28 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+def _positional_header(params: Params) -> str | None:
+    """The ``CYPHER`` header of statements whose parameters are all rows of plain values
+    (``load_queries.py``), encoded by orjson; ``None`` where the client's own encoder must do it.
+
+    orjson's JSON is a Cypher literal for lists, strings, numbers, booleans and null, with one
+    exception: FalkorDB reads ``\\n \\t \\r \\b \\f`` but not ``\\u00XX``, which orjson writes for
+    the other control characters, so such a value goes the slow way, unchanged.
+    """
+    parts = ["CYPHER"]
+    for name, value in params.items():
+        if not (isinstance(value, list) and value and isinstance(value[0], list)):
+            return None
+        try:
+            encoded = orjson.dumps(value)
+        except TypeError:  # an int beyond 64 bits, say
+            return None
+        if b"\\u00" in encoded:
+            return None
+        parts.append(f"{name}={encoded.decode()}")
+    return " ".join(parts) + " "
 
 
 class FalkorDBStore(GraphStore):
@@ -66,11 +88,15 @@ class FalkorDBStore(GraphStore):
     async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
         text = self.dialect.render(query)
         self.round_trips += 1
+        header = _positional_header(params) if params else None
+        query_params: dict[str, Any] | None = dict(params or {})
+        if header is not None:
+            text, query_params = header + text, None
         try:
             if write:
-                result = await self._graph.query(text, dict(params or {}))
+                result = await self._graph.query(text, query_params)
             else:
-                result = await self._graph.ro_query(text, dict(params or {}))
+                result = await self._graph.ro_query(text, query_params)
         except redis_errors.ResponseError as exc:
             if not write and "empty key" in str(exc):
                 return []  # the graph does not exist yet: a read of it finds nothing
@@ -102,11 +128,11 @@ class FalkorDBStore(GraphStore):
         except GraphQueryError as exc:
             if any(marker in str(exc) for marker in op.already_exists):
                 return False
-            raise SchemaError(f"creating {op.description} failed on {self._where}: {exc}") from None
+            raise SchemaError(f"{op.description} failed on {self._where}: {exc}") from None
         except redis_errors.ResponseError as exc:
             if any(marker in str(exc) for marker in op.already_exists):
                 return False
-            raise SchemaError(f"creating {op.description} failed on {self._where}: {exc}") from None
+            raise SchemaError(f"{op.description} failed on {self._where}: {exc}") from None
         except (redis_errors.RedisError, OSError) as exc:
             raise self._translate(exc, op.description) from None
         return True

@@ -86,11 +86,12 @@ class Neo4jStore(GraphStore):
         try:
             _, summary, _ = await self._driver.execute_query(op.cypher, database_=self._database)
         except neo4j_errors.ClientError as exc:
-            raise SchemaError(f"creating {op.description} failed on {self._where}: {exc.message}") from None
+            raise SchemaError(f"{op.description} failed on {self._where}: {exc.message}") from None
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
             raise self._translate(exc, op.description) from None
         counters = summary.counters
-        return bool(counters.constraints_added or counters.indexes_added)
+        return bool(counters.constraints_added or counters.indexes_added or counters.constraints_removed
+                    or counters.indexes_removed)
 
     async def clear(self) -> None:
         # CALL ... IN TRANSACTIONS only runs in an auto-commit transaction, hence session.run.

@@ -9,11 +9,13 @@ must not duplicate anything. Row shapes:
 
 * node upserts: ``{<key properties>..., props: {...}}``
 * relationship upserts: ``{start: {<start key>}, end: {<end key>}, props: {...}}``
+
+The loader's writes are in ``load_queries.py``: their rows are lists, for speed.
 """
 
 from __future__ import annotations
 
-from graph_schema.model import ACTOR_RECORDED_IN, NODES, REFERRED_TO_PROGRAM, RELATIONSHIPS, Label, RelSpec, RelType
+from graph_schema.model import NODES, RELATIONSHIPS, Label, RelSpec, RelType
 
 
 def _key_pattern(label: Label, source: str) -> str:
@@ -43,15 +45,6 @@ def merge_relationships(spec: RelSpec) -> str:
 
 # --- node upserts -------------------------------------------------------------------------
 UPSERT_PERSONS = merge_nodes(Label.PERSON)
-UPSERT_SOURCE_RECORDS = merge_nodes(Label.SOURCE_RECORD)
-UPSERT_HOUSEHOLDS = merge_nodes(Label.HOUSEHOLD)
-UPSERT_REGIONS = merge_nodes(Label.REGION)
-UPSERT_PROGRAMS = merge_nodes(Label.PROGRAM)
-UPSERT_PPKS_CATEGORIES = merge_nodes(Label.PPKS_CATEGORY)
-UPSERT_PANTI = merge_nodes(Label.PANTI)
-UPSERT_PSKS_ACTORS = merge_nodes(Label.PSKS_ACTOR)
-UPSERT_AGENCIES = merge_nodes(Label.AGENCY)
-UPSERT_SERVICE_EVENTS = merge_nodes(Label.SERVICE_EVENT)
 UPSERT_MATCH_CANDIDATES = merge_nodes(Label.MATCH_CANDIDATE)
 UPSERT_LOAD_BATCHES = merge_nodes(Label.LOAD_BATCH)
 
@@ -62,21 +55,7 @@ LINK_ENROLMENTS = merge_relationships(RELATIONSHIPS[RelType.ENROLLED_IN])
 LINK_CONDITIONS = merge_relationships(RELATIONSHIPS[RelType.HAS_CONDITION])
 LINK_PANTI_STAYS = merge_relationships(RELATIONSHIPS[RelType.RESIDENT_OF])
 LINK_EVENT_SUBJECTS = merge_relationships(RELATIONSHIPS[RelType.ABOUT])
-LINK_REFERRALS_TO_AGENCIES = merge_relationships(RELATIONSHIPS[RelType.REFERRED_TO])
-LINK_REFERRALS_TO_PROGRAMS = merge_relationships(REFERRED_TO_PROGRAM)
-LINK_EVENT_HANDLERS = merge_relationships(RELATIONSHIPS[RelType.HANDLED])
-LINK_HOUSEHOLD_REGIONS = merge_relationships(RELATIONSHIPS[RelType.LOCATED_IN])
-LINK_REGION_PARENTS = merge_relationships(RELATIONSHIPS[RelType.PART_OF])
-LINK_EVENT_RECORDS = merge_relationships(RELATIONSHIPS[RelType.RECORDED_IN])
 LINK_CANDIDATE_RECORDS = merge_relationships(RELATIONSHIPS[RelType.COMPARES])
-LINK_RECORD_HOUSEHOLDS = merge_relationships(RELATIONSHIPS[RelType.IN_HOUSEHOLD])
-LINK_RECORD_ENROLMENTS = merge_relationships(RELATIONSHIPS[RelType.LISTS_ENROLMENT])
-LINK_RECORD_CONDITIONS = merge_relationships(RELATIONSHIPS[RelType.LISTS_CONDITION])
-LINK_RECORD_STAYS = merge_relationships(RELATIONSHIPS[RelType.LISTS_STAY])
-LINK_ACTOR_REGIONS = merge_relationships(RELATIONSHIPS[RelType.ASSIGNED_TO])
-LINK_RECORD_REFERENCES = merge_relationships(RELATIONSHIPS[RelType.REFERS_TO])
-LINK_EVENT_FOLLOW_UPS = merge_relationships(RELATIONSHIPS[RelType.FOLLOWS_UP])
-LINK_ACTOR_RECORDS = merge_relationships(ACTOR_RECORDED_IN)
 
 # --- lookups ------------------------------------------------------------------------------
 PERSON_BY_ID = f"MATCH (p:{Label.PERSON} {{person_id: $person_id}}) RETURN p {{.*}} AS person"
@@ -96,8 +75,9 @@ PERSON_SOURCE_RECORDS = (
     "ORDER BY s.source, s.source_key"
 )
 
+# record_id is "<source>:<source_key>", so the pair is one index lookup.
 SOURCE_RECORD_BY_KEY = (
-    f"MATCH (s:{Label.SOURCE_RECORD} {{source: $source, source_key: $source_key}}) "
+    f"MATCH (s:{Label.SOURCE_RECORD} {{record_id: $source + ':' + $source_key}}) "
     f"OPTIONAL MATCH (s)-[r:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) "
     "RETURN s {.*} AS record, p.person_id AS person_id"
 )
@@ -175,6 +155,9 @@ SOURCE_RECORD_VERSIONS = (
     "RETURN id, s.content_hash AS content_hash, s.raw AS raw, s.batch_id AS batch_id, s.loaded_at AS loaded_at, "
     "s.previous AS previous"
 )
+
+# Regions already in the graph: a load writes only the ones it is first to mention.
+REGION_CODES = f"MATCH (r:{Label.REGION}) RETURN r.code AS code"
 
 SOURCE_RECORDS_PRESENT = (
     f"UNWIND $ids AS id MATCH (s:{Label.SOURCE_RECORD} {{record_id: id}}) RETURN id"
@@ -335,9 +318,9 @@ NEO4J_ONLY = frozenset({"DELETE_ALL_IN_BATCHES"})
 
 def all_statements() -> dict[str, str]:
     """Every constant of this module, by name: what the contract tests and the Neo4j lint walk."""
-    from graph_schema import api_queries
+    from graph_schema import api_queries, load_queries
 
-    return {name: value for module in (globals(), vars(api_queries)) for name, value in module.items()
+    return {name: value for module in (globals(), vars(api_queries), vars(load_queries)) for name, value in module.items()
             if name.isupper() and not name.startswith("_") and isinstance(value, str)}
 
 

@@ -80,12 +80,25 @@ class FactType(StrEnum):
 class FactSpec(BaseModel):
     """A fact the row states. Values are literals, or ``$field`` to take a mapped field's value."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", ignored_types=(functools.cached_property,))
 
     type: FactType
 
     def values(self) -> dict[str, Any]:
         return {k: v for k, v in (self.model_extra or {}).items()}
+
+    @functools.cached_property
+    def sources(self) -> tuple[tuple[str, str, Any], ...]:
+        """(name, "key" | "field" | "literal", field name or literal) of each value; "" is no value."""
+        out = []
+        for name, value in self.values().items():
+            if value == "$key":
+                out.append((name, "key", None))
+            elif isinstance(value, str) and value.startswith("$"):
+                out.append((name, "field", value[1:]))
+            else:
+                out.append((name, "literal", None if value == "" else value))
+        return tuple(out)
 
 
 class ReadOptions(BaseModel):

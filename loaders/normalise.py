@@ -21,15 +21,20 @@ from loaders.mapping import FieldSpec, FieldType
 Parsed = tuple[Any, str | None]
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 DEFAULT_DATE_FORMATS = ["%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%y", "%d/%m/%y"]
-_SPACES = re.compile(r"\s+")
+_NON_DIGITS = re.compile(r"\D")
 _SCIENTIFIC = re.compile(r"^(\d)[.,](\d+)[eE]\+?(\d+)$")
 _NIK_NOISE = re.compile(r"[\s.\-']")
+_FLOAT_TEXT = re.compile(r"\d{16}[.,]0+")
+_YEAR = re.compile(r"(19|20)\d\d")
+_DAY_NUMBER = re.compile(r"\d{4,5}(\.0+)?")
 
 
 
 
 def repair_number(text: str) -> tuple[str | None, str | None, str]:
     """16 digits out of an Excel-mangled cell, or ``None`` with the reason; and how it was repaired."""
+    if len(text) == 16 and text.isascii() and text.isdigit():  # nearly every cell: nothing to repair
+        return text, None, ""
     cell = text.strip().lstrip("'").strip()
     how = "apostrophe" if text.strip().startswith("'") else ""
     match = _SCIENTIFIC.match(cell)
@@ -38,7 +43,7 @@ def repair_number(text: str) -> tuple[str | None, str | None, str]:
         if len(first + rest) < 16 or int(exponent) != 15:
             return None, f"Excel shortened it to {cell}: the last digits are lost", "scientific"
         return first + rest[:15], None, "scientific"
-    if re.fullmatch(r"\d{16}[.,]0+", cell):
+    if _FLOAT_TEXT.fullmatch(cell):
         return cell.split(".")[0].split(",")[0], None, "float text"
     digits = _NIK_NOISE.sub("", cell)
     if digits != cell.replace("'", "") and not how:
@@ -66,7 +71,7 @@ def parse_nik_cell(text: str, reference: dt.date) -> tuple[dict[str, Any], str |
     if not info.valid:
         reason = "; ".join(e.message for e in info.errors)
         return {"nik": None, "nik_status": f"invalid: {reason}"}, f"NIK is not a valid NIK ({reason})"
-    if any(w.code == "wilayah_unknown" for w in info.warnings):
+    if info.warnings and any(w.code == "wilayah_unknown" for w in info.warnings):
         reason = f"district {info.district_code} is not a Kemendagri district"
         return {"nik": None, "nik_status": f"invalid: {reason}"}, f"NIK {reason}"
     return {
@@ -87,9 +92,9 @@ def parse_date(text: str, formats: list[str], year_only: bool = False) -> Parsed
     cell = text.strip()
     if not cell:
         return None, None
-    if re.fullmatch(r"(19|20)\d\d", cell):
+    if _YEAR.fullmatch(cell):
         return ({"year": int(cell)}, None) if year_only else (None, f"{cell} is only a year, a full date is needed")
-    if re.fullmatch(r"\d{4,5}(\.0+)?", cell):
+    if _DAY_NUMBER.fullmatch(cell):
         serial = int(float(cell))
         if 1 <= serial <= 80_000:  # an Excel day number (1900-01-01 .. 2118)
             return EXCEL_EPOCH + dt.timedelta(days=serial), None
@@ -112,7 +117,7 @@ def parse_date(text: str, formats: list[str], year_only: bool = False) -> Parsed
 
 
 def normalise_name(text: str) -> str | None:
-    cleaned = _SPACES.sub(" ", text).strip().upper()
+    cleaned = " ".join(text.split()).upper()  # str.split() takes the same whitespace as \s
     return cleaned or None
 
 
@@ -162,7 +167,7 @@ def parse_cell(text: str, spec: FieldSpec, reference: dt.date) -> Parsed:
             return None, f"{cell} is not one of {', '.join(sorted(set(spec.codes)))}"
         return code, None
     if kind is FieldType.REGION:
-        digits = re.sub(r"\D", "", cell)
+        digits = _NON_DIGITS.sub("", cell)
         if len(digits) not in (2, 4, 6, 10):
             return None, f"{cell} is not a Kemendagri region code (2, 4, 6 or 10 digits)"
         code = normalize_wilayah_code(digits)

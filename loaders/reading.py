@@ -84,7 +84,7 @@ def read_csv(path: Path, mapping: Mapping) -> Iterator[RawRow]:
     wanted = [(i, name) for i, name in enumerate(header) if name in set(mapping.columns)]
     number = 1
     for number, cells in enumerate(reader, start=2):
-        if not cells or all(not c.strip() for c in cells):
+        if not cells or not "".join(cells).strip():
             yield RawRow(number, {}, "empty row")
         elif len(cells) != len(header):
             yield RawRow(number, dict(zip(header, cells, strict=False)),

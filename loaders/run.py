@@ -10,9 +10,13 @@ short), and a record's history is only extended when its content changes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import datetime as dt
+import gc
+import itertools
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -25,7 +29,7 @@ from hub.errors import InputError
 from loaders.facts import BatchGraph, add_record, event_id, missing_references, record_id
 from loaders.mapping import FactType, Mapping
 from loaders.reading import file_hash, read_rows
-from loaders.records import Prepared, Problem, prepare
+from loaders.records import Prepared, Problem, RowPreparer
 
 DEFAULT_BATCH = 5_000
 PROBLEM_COLUMNS = ["row", "field", "column", "value", "reason"]
@@ -68,22 +72,30 @@ class _Problems:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def _batches(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _write_problems(path: Path, problems: list[Problem]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(PROBLEM_COLUMNS)
         writer.writerows([p.row, p.field, p.column, p.value, p.reason] for p in problems)
+
+
+@contextlib.contextmanager
+def _tuned_for_loading() -> Iterator[None]:
+    """Two interpreter settings for the length of a load, restored after it.
+
+    * The writer needs the GIL for a moment after each statement to send the next one; behind
+      the checking thread it would wait the default 5 ms each time, with the graph server idle.
+    * A batch allocates some 200,000 short-lived objects; at the default thresholds the
+      collector ran full passes over every batch still alive, a sixth of the client's time.
+    """
+    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
+    sys.setswitchinterval(0.0005)
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*thresholds)
 
 
 async def _stored_versions(store: GraphStore, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -132,12 +144,13 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
     reference = today or dt.date.today()
     problems = _Problems()
     seen: dict[str, int] = {}
+    prepare = RowPreparer(mapping, reference)
 
     def check(raw_rows: list[Any]) -> list[Prepared]:
         """CPU work of one batch; runs in a thread while the previous batch is being written."""
         ready: list[Prepared] = []
         for raw in raw_rows:
-            result = prepare(raw, mapping, reference)
+            result = prepare(raw)
             if isinstance(result, Problem):
                 problems.rejects.append(result)
                 continue
@@ -150,24 +163,38 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
             ready.append(result)
         return ready
 
-    known_regions: set[str] = set()
+    rows = read_rows(path, mapping)
+
+    def next_batch() -> tuple[int, list[Prepared]] | None:
+        """Read and check the next rows; runs in a thread while the batch before is written."""
+        raw_rows = list(itertools.islice(rows, batch_size))
+        return (len(raw_rows), check(raw_rows)) if raw_rows else None
+
+    # A mapping whose rows refer to its own source must see the batch before written first.
+    refers_to_itself = any(fact.type is FactType.REFERS_TO and fact.values().get("source") == mapping.source
+                           for fact in mapping.facts)
+    known_regions = {str(r["code"]) for r in await store.run(queries.REGION_CODES)}
     writing: asyncio.Task[None] | None = None
-    try:
-        for raw_rows in _batches(read_rows(path, mapping), batch_size):
-            ready = await asyncio.to_thread(check, raw_rows)
+    with _tuned_for_loading():
+        try:
+            while (batch := await asyncio.to_thread(next_batch)) is not None:
+                count, ready = batch
+                if refers_to_itself and writing is not None:
+                    await writing
+                report.rows_read += count
+                # Planning reads only this batch's keys, which the batch being written does not hold.
+                statements = await _plan_batch(store, mapping, ready, batch_props, batch_size, report, problems,
+                                               known_regions)
+                if writing is not None:
+                    await writing
+                writing = asyncio.create_task(store.run_batch(statements)) if statements else None
+                if on_progress:
+                    on_progress(report)
             if writing is not None:
                 await writing
-            report.rows_read += len(raw_rows)
-            statements = await _plan_batch(store, mapping, ready, batch_props, batch_size, report, problems,
-                                           known_regions)
-            writing = asyncio.create_task(store.run_batch(statements)) if statements else None
-            if on_progress:
-                on_progress(report)
-        if writing is not None:
-            await writing
-    finally:
-        if writing is not None and not writing.done():
-            writing.cancel()
+        finally:
+            if writing is not None and not writing.done():
+                writing.cancel()
 
     report.rejected = len(problems.rejects)
     report.warnings = len(problems.warnings)
@@ -200,10 +227,12 @@ async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared]
     stored = await _stored_versions(store, [r.props["record_id"] for r in ready])
     to_write: list[Prepared] = []
     changed: list[Prepared] = []
+    fresh: set[str] = set()
     for record in ready:
         before = stored.get(record.props["record_id"])
         if before is None:
             report.new += 1
+            fresh.add(record.props["record_id"])
             to_write.append(record)
         elif before["content_hash"] == record.content_hash:
             report.unchanged += 1
@@ -221,7 +250,7 @@ async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared]
     if not to_write:
         return []
     await _check_references(store, mapping, to_write, problems)
-    graph = BatchGraph()
+    graph = BatchGraph(fresh)
     for record in to_write:
         add_record(graph, mapping, record, batch_props)
     statements: list[Statement] = []

@@ -27,7 +27,6 @@ from resolvers.types.identity import Identity
 from resolvers.types.records import LinkedRecord
 from resolvers.types.region import Region
 
-
 PREFETCH_TURNS = 2
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from graph_schema import queries
+from graph_schema import load_queries, queries
 from graph_schema.port import GraphStore, Statement
 from graph_schema.schema import SCHEMA_VERSION
 from hub.errors import GraphQueryError
@@ -22,6 +22,8 @@ from tests.graph_schema.world import (
     P2,
     REC_DTKS,
     WORLD,
+    positional,
+    statement,
 )
 
 Rows = list[dict[str, Any]]
@@ -29,7 +31,8 @@ Rows = list[dict[str, Any]]
 
 async def write_world(store: GraphStore) -> None:
     for name, rows in WORLD:
-        written = await store.run(getattr(queries, name), {"rows": rows}, write=True)
+        text, params = statement(name, rows)
+        written = await store.run(text, {"rows": params}, write=True)
         assert written == [{"written": len(rows)}], f"{name} wrote {written}, expected {len(rows)}"
 
 
@@ -91,6 +94,8 @@ LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
     ("SOURCE_RECORDS_BY_NIK", {"nik": NIK1}, _equals(lambda rows: [r["record"]["source"] for r in rows], ["dtks", "ppks"])),
     ("SOURCE_RECORDS_BY_KK", {"kk": KK}, _single("record", "source_key", KEY_DTKS["source_key"])),
     ("HOUSEHOLD_BY_KK", {"kk": KK}, _household),
+    ("REGION_CODES", {}, _equals(lambda rows: sorted(r["code"] for r in rows),
+                                 ["33", "33.74", "33.74.01", "33.74.01.1001"])),
     ("REGION_BY_CODE", {"code": "33.74.01"},
      _equals(lambda rows: [(r["region"]["name"], r["parent_code"]) for r in rows], [("Semarang Tengah", "33.74")])),
     ("PROGRAM_BY_CODE", {"code": "PKH"}, _single("program", "funding", "APBN")),
@@ -245,18 +250,56 @@ async def test_unique_person_id_is_enforced(store: GraphStore) -> None:
         await store.run(f"CREATE (:Person {{person_id: '{P1}'}})", write=True)
 
 
-async def test_source_record_key_is_unique_as_a_pair(store: GraphStore) -> None:
+async def test_source_record_id_is_unique(store: GraphStore) -> None:
     await write_world(store)
     # Same source_key in another source is a different record ...
-    await store.run(queries.UPSERT_SOURCE_RECORDS,
-                    {"rows": [{"record_id": "pkh:DTKS-1", "props": {"source": "pkh", "source_key": "DTKS-1"}}]},
-                    write=True)
+    await store.run(load_queries.UPSERT_SOURCE_RECORDS, {"rows": [positional(load_queries.UPSERT_SOURCE_RECORDS, {
+        "record_id": "pkh:DTKS-1", "props": {"source": "pkh", "source_key": "DTKS-1"}})]}, write=True)
     assert (await counts(store))[0]["SourceRecord"] == 4
-    # ... but the same pair twice is refused.
-    with pytest.raises(GraphQueryError):
-        await store.run("CREATE (:SourceRecord {record_id: 'x', source: 'dtks', source_key: 'DTKS-1'})", write=True)
+    # ... but the same record twice is refused, however it is written.
     with pytest.raises(GraphQueryError):
         await store.run("CREATE (:SourceRecord {record_id: 'dtks:DTKS-1'})", write=True)
+    with pytest.raises(GraphQueryError):
+        await store.run(load_queries.CREATE_SOURCE_RECORDS, {"rows": [positional(load_queries.CREATE_SOURCE_RECORDS, {
+            "record_id": "dtks:DTKS-1", "props": {"source": "dtks", "source_key": "DTKS-1"}})]}, write=True)
+    assert (await counts(store))[0]["SourceRecord"] == 4
+
+
+# A record created by a load, with one fact of each kind that starts or ends at it.
+NEW_RECORD = {"record_id": "dtks:DTKS-2", "props": {"source": "dtks", "source_key": "DTKS-2", "name": "BUDI"}}
+CREATED_FACTS = [
+    ("CREATE_RECORD_HOUSEHOLDS", {"start": {"record_id": "dtks:DTKS-2"}, "end": {"kk": KK},
+                                  "props": {"relation": "child"}}, "IN_HOUSEHOLD"),
+    ("CREATE_RECORD_ENROLMENTS", {"start": {"record_id": "dtks:DTKS-2"}, "end": {"code": "PKH"},
+                                  "props": {"from": "2025-01-01"}}, "LISTS_ENROLMENT"),
+    ("CREATE_RECORD_CONDITIONS", {"start": {"record_id": "dtks:DTKS-2"}, "end": {"code": "PPKS-05"}, "props": {}},
+     "LISTS_CONDITION"),
+    ("CREATE_RECORD_STAYS", {"start": {"record_id": "dtks:DTKS-2"}, "end": {"panti_id": "PANTI-7"}, "props": {}},
+     "LISTS_STAY"),
+    ("CREATE_RECORD_REFERENCES", {"start": {"record_id": "dtks:DTKS-2"}, "end": REC_DTKS, "props": {"via": "ID"}},
+     "REFERS_TO"),
+    ("CREATE_ACTOR_RECORDS", {"start": {"actor_id": "TKSK-33.74.01"}, "end": {"record_id": "dtks:DTKS-2"},
+                              "props": {}}, "RECORDED_IN"),
+    ("CREATE_EVENT_RECORDS", {"start": {"event_id": "SLRT-0"}, "end": {"record_id": "dtks:DTKS-2"}, "props": {}},
+     "RECORDED_IN"),
+]
+
+
+async def test_create_forms_write_a_new_record_and_its_facts(store: GraphStore) -> None:
+    await write_world(store)
+    nodes, rels = await counts(store)
+    text, rows = statement("CREATE_SOURCE_RECORDS", [NEW_RECORD])
+    assert await store.run(text, {"rows": rows}, write=True) == [{"written": 1}]
+    for name, row, _ in CREATED_FACTS:
+        text, rows = statement(name, [row])
+        assert await store.run(text, {"rows": rows}, write=True) == [{"written": 1}], name
+    after_nodes, after_rels = await counts(store)
+    assert after_nodes["SourceRecord"] == nodes["SourceRecord"] + 1
+    added = {t: after_rels[t] - rels.get(t, 0) for t in after_rels if after_rels[t] != rels.get(t, 0)}
+    assert added == {"IN_HOUSEHOLD": 1, "LISTS_ENROLMENT": 1, "LISTS_CONDITION": 1, "LISTS_STAY": 1, "REFERS_TO": 1,
+                     "RECORDED_IN": 2}
+    (row,) = await store.run(queries.SOURCE_RECORD_BY_KEY, {"source": "dtks", "source_key": "DTKS-2"})
+    assert row["record"]["name"] == "BUDI" and "nik" not in row["record"]
 
 
 async def test_schema_init_is_idempotent_and_versioned(store: GraphStore) -> None:
@@ -267,7 +310,7 @@ async def test_schema_init_is_idempotent_and_versioned(store: GraphStore) -> Non
 
 async def test_batch_writes_all_statements(store: GraphStore) -> None:
     await store.run_batch([
-        Statement(queries.UPSERT_PROGRAMS, {"rows": [{"code": "BLT", "props": {"name": "BLT"}}]}),
+        Statement(load_queries.UPSERT_PROGRAMS, {"rows": [["BLT", "BLT", None]]}),
         Statement(queries.UPSERT_PERSONS, {"rows": [{"person_id": "P-9", "props": {}}]}),
         Statement(queries.LINK_ENROLMENTS, {"rows": [{"start": {"person_id": "P-9"}, "end": {"code": "BLT"},
                                                       "props": {"source": "blt", "source_key": "1"}}]}),
@@ -296,5 +339,6 @@ def test_every_shared_statement_has_a_contract_case() -> None:
     from tests.graph_schema.test_api_contract import API_LOOKUPS, SCOPED_PROJECTIONS
 
     covered = {name for name, _ in WORLD} | {name for name, _, _ in LOOKUPS} | HOUSEKEEPING
+    covered |= {"CREATE_SOURCE_RECORDS"} | {name for name, _, _ in CREATED_FACTS}
     covered |= {name for name, _, _ in API_LOOKUPS} | SCOPED_PROJECTIONS
     assert covered == set(queries.shared_statements())

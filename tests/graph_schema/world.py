@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph_schema import load_queries, queries
+
 P1, P2 = "P-0001", "P-0002"
 NIK1, NIK2 = "3374014506880003", "3374011203850001"
 KK = "3374010101100001"
@@ -114,7 +116,10 @@ WORLD: list[tuple[str, list[dict[str, Any]]]] = [
     ("LINK_RECORD_REFERENCES", [{"start": REC_OUTREACH, "end": REC_PPKS, "props": {"via": "ID_PPKS"}}]),
     ("UPSERT_SERVICE_EVENTS", [{"event_id": "SLRT-0", "props": {"kind": "complaint"}}]),
     ("LINK_EVENT_FOLLOW_UPS", [{"start": {"event_id": "SLRT-1"}, "end": {"event_id": "SLRT-0"}, "props": {}}]),
-    ("UPSERT_SOURCE_RECORDS", [{**REC_DTKS, "props": {"content_hash": "h1", "batch_id": "dtks-abc"}}]),
+    ("UPSERT_SOURCE_RECORDS", [  # a newer row of the same record replaces it
+        {**REC_DTKS, "props": {**KEY_DTKS, "nik": NIK1, "kk": KK, "name": "SITI AMINAH", "content_hash": "h1",
+                               "raw": '{"NIK": "3374014506880003"}', "batch_id": "dtks-abc", "row_number": 2}},
+    ]),
     ("LINK_CANDIDATE_RECORDS", [
         {"start": {"candidate_id": "MC-1"}, "end": REC_PPKS, "props": {"side": "left"}},
         {"start": {"candidate_id": "MC-1"}, "end": REC_OUTREACH, "props": {"side": "right"}},
@@ -128,3 +133,21 @@ EXPECTED_RELATIONSHIPS = {"PART_OF": 3, "RESOLVES_TO": 3, "LOCATED_IN": 1, "MEMB
                           "HAS_CONDITION": 1, "RESIDENT_OF": 1, "ABOUT": 1, "HANDLED": 1, "REFERRED_TO": 2,
                           "RECORDED_IN": 2, "COMPARES": 2, "IN_HOUSEHOLD": 1, "LISTS_ENROLMENT": 1,
                           "LISTS_CONDITION": 1, "LISTS_STAY": 1, "ASSIGNED_TO": 1, "REFERS_TO": 1, "FOLLOWS_UP": 1}
+
+
+def statement(name: str, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
+    """The statement called ``name`` and its rows: the loader's take lists (``load_queries.py``),
+    made here from the readable maps above, in the statement's column order."""
+    if not hasattr(load_queries, name):
+        return getattr(queries, name), rows
+    text = getattr(load_queries, name)
+    return text, [positional(text, row) for row in rows]
+
+
+def positional(text: str, row: dict[str, Any]) -> list[Any]:
+    def value(column: str) -> Any:
+        end, _, key = column.partition(".")
+        if key:
+            return row[end][key]
+        return row[column] if column in row else row["props"].get(column)
+    return [value(c) for c in load_queries.COLUMNS[text]]
