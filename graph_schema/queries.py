@@ -156,8 +156,11 @@ SOURCE_RECORD_VERSIONS = (
     "s.previous AS previous"
 )
 
-# Regions already in the graph: a load writes only the ones it is first to mention.
-REGION_CODES = f"MATCH (r:{Label.REGION}) RETURN r.code AS code"
+# Regions already in the graph, whole (a province, or linked to its parent: a load cut short
+# between writing a region and its link must write both again): a load writes only the rest.
+REGION_CODES = (
+    f"MATCH (r:{Label.REGION}) WHERE r.level = 1 OR (r)-[:{RelType.PART_OF}]->() RETURN r.code AS code"
+)
 
 SOURCE_RECORDS_PRESENT = (
     f"UNWIND $ids AS id MATCH (s:{Label.SOURCE_RECORD} {{record_id: id}}) RETURN id"

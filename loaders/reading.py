@@ -13,9 +13,10 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import operator
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -25,8 +26,7 @@ from loaders.mapping import Mapping
 DELIMITERS = [",", ";", "\t"]
 
 
-@dataclass(frozen=True)
-class RawRow:
+class RawRow(NamedTuple):  # a tuple: one per row, so it is made as cheaply as Python can
     number: int
     cells: dict[str, str]
     problem: str | None = None
@@ -82,6 +82,8 @@ def read_csv(path: Path, mapping: Mapping) -> Iterator[RawRow]:
     except StopIteration:
         raise InputError(f"{path.name}: the file is empty") from None
     wanted = [(i, name) for i, name in enumerate(header) if name in set(mapping.columns)]
+    names = [name for _, name in wanted]
+    take = operator.itemgetter(*(i for i, _ in wanted))
     number = 1
     for number, cells in enumerate(reader, start=2):
         if not cells or not "".join(cells).strip():
@@ -90,7 +92,7 @@ def read_csv(path: Path, mapping: Mapping) -> Iterator[RawRow]:
             yield RawRow(number, dict(zip(header, cells, strict=False)),
                          f"row has {len(cells)} of {len(header)} columns (truncated or shifted line)")
         else:
-            yield RawRow(number, {name: cells[i] for i, name in wanted})
+            yield RawRow(number, dict(zip(names, take(cells), strict=True)) if len(names) > 1 else {names[0]: take(cells)})
 
 
 def _cell_text(value: object) -> str:

@@ -37,7 +37,7 @@ class Problem:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Prepared:
     row: int
     key: str
@@ -91,6 +91,7 @@ class RowPreparer:
         self._plain_columns = operator.itemgetter(*(f.column for f in self._plain)) if self._plain else None
         self._plain_names = [f.name for f in self._plain]
         self._lookups = [f.cache.get for f in self._plain]
+        self._identity = [(name, IDENTITY_PROPERTIES[name]) for name in mapping.fields if name in IDENTITY_PROPERTIES]
         self._constant = {"source": mapping.source, **({"encounter": True} if mapping.recorded_as == "encounter" else {})}
         self._raw_keys: tuple[str, ...] = ()
         self._raw_prefixes: list[str] = []
@@ -183,7 +184,13 @@ class RowPreparer:
 
     def _record(self, raw: RawRow, key: str, fields: dict[str, Any], props: dict[str, Any],
                 warnings: list[Problem]) -> Prepared:
-        props.update(_identity(fields))
+        for name, prop in self._identity:
+            value = fields[name]
+            if value is not None:
+                props[prop] = value
+        born = fields.get("birth_date")
+        if born is not None:
+            _add_birth(props, born)
         raw_json = self.raw_json(raw.cells)
         props["raw"] = raw_json
         props["content_hash"] = hashlib.sha256(raw_json.encode()).hexdigest()[:32]
@@ -203,18 +210,14 @@ def prepare(raw: RawRow, mapping: Mapping, reference: dt.date) -> Prepared | Pro
     return RowPreparer(mapping, reference)(raw)
 
 
-def _identity(fields: dict[str, Any]) -> dict[str, Any]:
-    """The SourceRecord's identity properties, named as the matcher reads them."""
-    out: dict[str, Any] = {}
-    born = fields.get("birth_date")
+# Fields that are identity properties of the SourceRecord, by the name the matcher reads.
+IDENTITY_PROPERTIES = {"kk": "kk", "name": "name", "sex": "sex", "mother_name": "mother_name",
+                       "birth_place": "birth_place", "address": "address", "age": "age", "region": "region_code"}
+
+
+def _add_birth(props: dict[str, Any], born: Any) -> None:
     if isinstance(born, dict):  # only the year was known
-        out["birth_year"] = born["year"]
-    elif born is not None:  # ISO text
-        out["birth_date"] = born
-        out["birth_year"] = int(born[:4])
-    for name in ("kk", "name", "sex", "mother_name", "birth_place", "address", "age"):
-        if fields.get(name) is not None:
-            out[name] = fields[name]
-    if fields.get("region") is not None:
-        out["region_code"] = fields["region"]
-    return out
+        props["birth_year"] = born["year"]
+    else:  # ISO text
+        props["birth_date"] = born
+        props["birth_year"] = int(born[:4])

@@ -285,6 +285,16 @@ CREATED_FACTS = [
 ]
 
 
+async def test_a_region_without_its_parent_link_is_not_known(store: GraphStore) -> None:
+    # A load cut short between writing a region and linking it to its parent: the next load
+    # must write both, so the region does not count as known.
+    await write_world(store)
+    text, rows = statement("UPSERT_REGIONS", [{"code": "33.99", "props": {"level": 2}}])
+    await store.run(text, {"rows": rows}, write=True)
+    codes = {r["code"] for r in await store.run(queries.REGION_CODES)}
+    assert "33.74" in codes and "33.99" not in codes
+
+
 async def test_create_forms_write_a_new_record_and_its_facts(store: GraphStore) -> None:
     await write_world(store)
     nodes, rels = await counts(store)
