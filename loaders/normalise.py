@@ -121,14 +121,20 @@ def normalise_name(text: str) -> str | None:
     return cleaned or None
 
 
+def plain_text(text: str) -> str | None:
+    return text.strip() or None
+
+
+# Field types whose cells are only cleaned, never refused: one function gives the value.
+CLEANERS = {FieldType.NAME: normalise_name, FieldType.TEXT: plain_text}
+
+
 def parse_cell(text: str, spec: FieldSpec, reference: dt.date) -> Parsed:
     """One cell by its field spec. (NIK cells go through ``parse_nik_cell``.)"""
-    cell = text.strip()
     kind = spec.type
-    if kind is FieldType.NAME:
-        return normalise_name(text), None
-    if kind is FieldType.TEXT:
-        return (cell or None), None
+    if kind in CLEANERS:
+        return CLEANERS[kind](text), None
+    cell = text.strip()
     if not cell:
         return None, None
     if kind in (FieldType.DATE, FieldType.BIRTH_DATE):

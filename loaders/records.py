@@ -1,7 +1,13 @@
-"""One raw row, checked and normalised against its mapping: a record ready to write, or a reject.
+"""Raw rows, checked and normalised against their mapping: records ready to write, or rejects.
 
 The raw cells are kept verbatim (``raw``, as JSON) and hashed (``content_hash``), so a newer
 export can be compared row by row and every normalised value traced back to what was typed.
+
+``RowPreparer.batch`` works a column at a time: a column's cells go through one ``map`` over
+the field's parser, and a cell text seen before is looked up, not parsed again (a parse
+depends on nothing else during a load). Only a row with something wrong in it is then taken
+field by field (``_checked``), so its first reject and its warnings are exactly those of the
+rule "check every field in mapping order".
 """
 
 from __future__ import annotations
@@ -10,20 +16,23 @@ import datetime as dt
 import hashlib
 import json
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from loaders.mapping import FieldSpec, FieldType, Mapping
-from loaders.normalise import parse_cell, parse_nik_cell
+from loaders.normalise import CLEANERS, parse_cell, parse_nik_cell
 from loaders.reading import RawRow
 
 # Cells seen per field whose parse is remembered: enough for every code, region, date and
-# place of an export, bounded for the columns (names) where nearly every cell is new.
+# place of an export, bounded for columns where nearly every cell is new.
 CELL_CACHE_SIZE = 50_000
-# The same encoder for every row: ``json.dumps`` with options builds a new one per call.
-_RAW_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 _encode_text: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+# Fields that are identity properties of the SourceRecord, by the name the matcher reads.
+IDENTITY_PROPERTIES = {"kk": "kk", "name": "name", "sex": "sex", "mother_name": "mother_name",
+                       "birth_place": "birth_place", "address": "address", "age": "age", "region": "region_code"}
 
 
 @dataclass(frozen=True)
@@ -50,21 +59,25 @@ class Prepared:
         return str(self.props["content_hash"])
 
 
-class _Field:
-    """One mapped field, with its spec read once and the parse of each cell text remembered
-    (``parse_cell`` depends on nothing else during a load). Dates are kept as ISO text.
+Parsed = tuple[Any, str | None, bool]  # value (dates as ISO text), problem, whether the row needs a closer look
+_VALUE = operator.itemgetter(0)
+_BAD = operator.itemgetter(2)
 
-    A remembered parse is ``(value, problem, bad)``; ``bad`` says the row needs a closer look:
-    a problem, or no value where one is required.
-    """
+
+class _Field:
+    """One mapped field: its spec read once, its parses remembered."""
 
     def __init__(self, name: str, spec: FieldSpec) -> None:
         self.name, self.spec, self.column = name, spec, spec.column
         self.nik = spec.type is FieldType.NIK
+        self.cleaner = CLEANERS.get(spec.type)
         self.required, self.reject_invalid = spec.required, spec.reject_invalid
-        self.cache: dict[str, tuple[Any, str | None, bool]] = {}
+        self.cache: dict[str, Parsed] = {}
 
-    def parse(self, cell: str, reference: dt.date) -> tuple[Any, str | None, bool]:
+    def parse(self, cell: str, reference: dt.date) -> Parsed:
+        known = self.cache.get(cell)
+        if known is not None:
+            return known
         value, problem = parse_cell(cell, self.spec, reference)
         if isinstance(value, dt.date):
             value = value.isoformat()
@@ -73,14 +86,22 @@ class _Field:
             self.cache[cell] = parsed
         return parsed
 
+    def parse_column(self, cells: list[str], reference: dt.date) -> tuple[list[Any], list[int]]:
+        """The values of a column, and the positions of the cells that need a closer look."""
+        if self.cleaner is not None:  # nothing to refuse; empty is all that can be wrong
+            values = list(map(self.cleaner, cells))
+            return values, ([i for i, v in enumerate(values) if v is None] if self.required else [])
+        parsed = list(map(self.cache.get, cells))
+        if None in parsed:
+            for i, known in enumerate(parsed):
+                if known is None:
+                    parsed[i] = self.parse(cells[i], reference)
+        bad = [i for i, p in enumerate(parsed) if p[2]] if any(map(_BAD, parsed)) else []
+        return list(map(_VALUE, parsed)), bad
+
 
 class RowPreparer:
-    """``prepare`` for every row of one load: the mapping read once, repeated cells parsed once.
-
-    A row whose every value is fine takes a fast path: its cells are looked up, not parsed, and
-    nothing is checked twice. Any other row goes through ``_checked``, field by field in mapping
-    order, so its first reject and its warnings are the same as if every row went that way.
-    """
+    """Rows to records for one load: the mapping read once, repeated cells parsed once."""
 
     def __init__(self, mapping: Mapping, reference: dt.date) -> None:
         self.mapping = mapping
@@ -88,74 +109,81 @@ class RowPreparer:
         self._fields = [_Field(name, spec) for name, spec in mapping.fields.items()]
         self._plain = [f for f in self._fields if not f.nik]
         self._niks = [f for f in self._fields if f.nik]
-        self._plain_columns = operator.itemgetter(*(f.column for f in self._plain)) if self._plain else None
-        self._plain_names = [f.name for f in self._plain]
-        self._lookups = [f.cache.get for f in self._plain]
         self._identity = [(name, IDENTITY_PROPERTIES[name]) for name in mapping.fields if name in IDENTITY_PROPERTIES]
         self._constant = {"source": mapping.source, **({"encounter": True} if mapping.recorded_as == "encounter" else {})}
-        self._raw_keys: tuple[str, ...] = ()
-        self._raw_prefixes: list[str] = []
-
-    def raw_json(self, cells: dict[str, str]) -> str:
-        """``json.dumps(cells, ensure_ascii=False, sort_keys=True)``, the same text in C calls only:
-        every row of a file has the same columns, so they are sorted and encoded once."""
-        try:
-            if len(cells) != len(self._raw_keys):
-                raise KeyError
-            values = list(map(cells.__getitem__, self._raw_keys))
-        except KeyError:  # the first row, or a row with other columns
-            self._raw_keys = tuple(sorted(cells))
-            self._raw_prefixes = [_encode_text(k) + ": " for k in self._raw_keys]
-            values = list(map(cells.__getitem__, self._raw_keys))
-        return "{" + ", ".join(map(operator.add, self._raw_prefixes, map(_encode_text, values))) + "}"
 
     def __call__(self, raw: RawRow) -> Prepared | Problem:
-        """The row as a record, or the first reason it cannot be loaded."""
+        """One row as a record, or the first reason it cannot be loaded."""
+        return self.batch([raw])[0]
+
+    def batch(self, raws: Sequence[RawRow]) -> list[Prepared | Problem]:
+        """Each row as a record, or the first reason it cannot be loaded; in order."""
+        results: list[Prepared | Problem | None] = [None] * len(raws)
+        todo: list[int] = []
+        keys: list[str] = []
+        for i, raw in enumerate(raws):
+            problem = self._row_problem(raw)
+            if problem is not None:
+                results[i] = problem
+                continue
+            todo.append(i)
+            keys.append(raw.cells.get(self.mapping.key, "").strip())
+        cells = [raws[i].cells for i in todo]
+        closer_look: set[int] = set()
+        columns = []
+        for plan in self._plain:
+            values, bad = plan.parse_column([c.get(plan.column, "") for c in cells], self.reference)
+            columns.append(values)
+            closer_look.update(bad)
+        niks = []
+        for plan in self._niks:
+            texts = [c.get(plan.column, "") for c in cells]
+            parsed = [parse_nik_cell(t, self.reference) for t in texts]
+            closer_look.update(i for i, (nik, problem) in enumerate(parsed)
+                               if problem is not None or (plan.required and nik["nik"] is None))
+            niks.append((plan, texts, parsed))
+        names = [plan.name for plan in self._plain]
+        raw_json = _raw_json(cells)
+        for j, (i, values) in enumerate(zip(todo, zip(*columns, strict=True) if columns else repeat(()), strict=False)):
+            raw = raws[i]
+            props: dict[str, Any] = {}
+            if j in closer_look:
+                checked = self._checked(raw, props)
+                if isinstance(checked, Problem):
+                    results[i] = checked
+                    continue
+                fields, warnings = checked
+            else:
+                fields, warnings = dict(zip(names, values, strict=True)), []
+                for plan, texts, parsed in niks:
+                    nik_props = parsed[j][0]
+                    if plan.name == "nik":
+                        props.update(nik_props)
+                        props["nik_raw"] = texts[j]
+                    fields[plan.name] = nik_props["nik"]
+            results[i] = self._record(raw, keys[j], fields, props, warnings, raw_json[j])
+        return results  # type: ignore[return-value]  # every slot is filled above
+
+    def one_by_one(self, raw: RawRow) -> Prepared | Problem:
+        """The rule ``batch`` follows, a row and a field at a time (what its tests compare with)."""
+        problem = self._row_problem(raw)
+        if problem is not None:
+            return problem
+        props: dict[str, Any] = {}
+        checked = self._checked(raw, props)
+        if isinstance(checked, Problem):
+            return checked
+        key = raw.cells.get(self.mapping.key, "").strip()
+        return self._record(raw, key, checked[0], props, checked[1], raw_json(raw.cells))
+
+    def _row_problem(self, raw: RawRow) -> Problem | None:
         if raw.problem:
             sample = ",".join(raw.cells.values())[:80]
             return Problem(raw.number, "(row)", "", sample, raw.problem)
-        cells = raw.cells
-        key = cells.get(self.mapping.key, "").strip()
-        if not key:
-            return Problem(raw.number, "key", self.mapping.key, "",
-                           f"{self.mapping.key} is empty: every row needs its own key")
-        props: dict[str, Any] = {}
-        fields = self._fast(cells, props)
-        if fields is None:
-            props = {}
-            checked = self._checked(raw, props)
-            if isinstance(checked, Problem):
-                return checked
-            fields, warnings = checked
-        else:
-            warnings = []
-        return self._record(raw, key, fields, props, warnings)
-
-    def _fast(self, cells: dict[str, str], props: dict[str, Any]) -> dict[str, Any] | None:
-        """The fields of a row with nothing wrong in it; ``None`` for any other row."""
-        fields: dict[str, Any] = {}
-        if self._plain_columns is not None:
-            texts = self._plain_columns(cells)
-            if len(self._plain) == 1:
-                texts = (texts,)
-            parsed = [lookup(text) for lookup, text in zip(self._lookups, texts, strict=True)]
-            if None in parsed:
-                for i, known in enumerate(parsed):
-                    if known is None:
-                        parsed[i] = self._plain[i].parse(texts[i], self.reference)
-            if any(map(_BAD, parsed)):
-                return None
-            fields = dict(zip(self._plain_names, map(_VALUE, parsed), strict=True))
-        for plan in self._niks:
-            cell = cells.get(plan.column, "")
-            nik_props, problem = parse_nik_cell(cell, self.reference)
-            if problem is not None or (plan.required and nik_props["nik"] is None):
-                return None
-            if plan.name == "nik":
-                props.update(nik_props)
-                props["nik_raw"] = cell
-            fields[plan.name] = nik_props["nik"]
-        return fields
+        key = self.mapping.key
+        if not raw.cells.get(key, "").strip():
+            return Problem(raw.number, "key", key, "", f"{key} is empty: every row needs its own key")
+        return None
 
     def _checked(self, raw: RawRow, props: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]] | Problem:
         """Every field in mapping order: the fields and warnings, or the first reject."""
@@ -170,7 +198,7 @@ class RowPreparer:
                     props["nik_raw"] = cell
                 value = nik_props["nik"]
             else:
-                value, problem, _ = plan.cache.get(cell) or plan.parse(cell, self.reference)
+                value, problem, _ = plan.parse(cell, self.reference)
             if problem is None and value is None and plan.required:
                 problem = f"{plan.column} is empty but required"
             if problem is not None:
@@ -183,15 +211,17 @@ class RowPreparer:
         return fields, warnings
 
     def _record(self, raw: RawRow, key: str, fields: dict[str, Any], props: dict[str, Any],
-                warnings: list[Problem]) -> Prepared:
+                warnings: list[Problem], raw_json: str) -> Prepared:
         for name, prop in self._identity:
             value = fields[name]
             if value is not None:
                 props[prop] = value
         born = fields.get("birth_date")
-        if born is not None:
-            _add_birth(props, born)
-        raw_json = self.raw_json(raw.cells)
+        if isinstance(born, dict):  # only the year was known
+            props["birth_year"] = born["year"]
+        elif born is not None:  # ISO text
+            props["birth_date"] = born
+            props["birth_year"] = int(born[:4])
         props["raw"] = raw_json
         props["content_hash"] = hashlib.sha256(raw_json.encode()).hexdigest()[:32]
         props["record_id"] = f"{self.mapping.source}:{key}"
@@ -201,23 +231,28 @@ class RowPreparer:
         return Prepared(raw.number, key, fields, props, warnings)
 
 
-_BAD = operator.itemgetter(2)
-_VALUE = operator.itemgetter(0)
+def raw_json(cells: dict[str, str]) -> str:
+    """The raw cells as stored: ``json.dumps(cells, ensure_ascii=False, sort_keys=True)``."""
+    return _raw_json([cells])[0]
+
+
+def _raw_json(rows: list[dict[str, str]]) -> list[str]:
+    """``raw_json`` of many rows in C calls only, a column at a time (every row of a file has
+    the same columns; any other list is done a row at a time)."""
+    if not rows:
+        return []
+    keys = sorted(rows[0])
+    if len(set(map(len, rows))) == 1:
+        try:
+            parts = [list(map(operator.add, repeat(_encode_text(k) + ": "),
+                              map(_encode_text, map(operator.itemgetter(k), rows)))) for k in keys]
+        except KeyError:
+            pass
+        else:
+            return ["{" + text + "}" for text in map(", ".join, zip(*parts, strict=True))] if parts else ["{}"] * len(rows)
+    return [json.dumps(row, ensure_ascii=False, sort_keys=True) for row in rows]
 
 
 def prepare(raw: RawRow, mapping: Mapping, reference: dt.date) -> Prepared | Problem:
     """One row as a record, or the first reason it cannot be loaded (``RowPreparer`` for many)."""
     return RowPreparer(mapping, reference)(raw)
-
-
-# Fields that are identity properties of the SourceRecord, by the name the matcher reads.
-IDENTITY_PROPERTIES = {"kk": "kk", "name": "name", "sex": "sex", "mother_name": "mother_name",
-                       "birth_place": "birth_place", "address": "address", "age": "age", "region": "region_code"}
-
-
-def _add_birth(props: dict[str, Any], born: Any) -> None:
-    if isinstance(born, dict):  # only the year was known
-        props["birth_year"] = born["year"]
-    else:  # ISO text
-        props["birth_date"] = born
-        props["birth_year"] = int(born[:4])

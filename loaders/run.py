@@ -149,8 +149,7 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
     def check(raw_rows: list[Any]) -> list[Prepared]:
         """CPU work of one batch; runs in a thread while the previous batch is being written."""
         ready: list[Prepared] = []
-        for raw in raw_rows:
-            result = prepare(raw)
+        for result in prepare.batch(raw_rows):
             if isinstance(result, Problem):
                 problems.rejects.append(result)
                 continue
