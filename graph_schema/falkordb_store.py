@@ -7,6 +7,7 @@ FalkorDB runs each query atomically, so a batch is a pipeline of atomic, idempot
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -35,16 +36,18 @@ def _plain(value: Any) -> Any:
 
 
 def _positional_header(params: Params) -> bytes | None:
-    """The ``CYPHER`` header of statements whose parameters are all rows of plain values
-    (``load_queries.py``), encoded by orjson; ``None`` where the client's own encoder must do it.
+    """The ``CYPHER`` header of statements that send rows of plain values (``load_queries.py``),
+    besides plain values only, encoded by orjson; ``None`` where the client's own encoder must do it.
 
     orjson's JSON is a Cypher literal for lists, strings, numbers, booleans and null, with one
     exception: FalkorDB reads ``\\n \\t \\r \\b \\f`` but not ``\\u00XX``, which orjson writes for
     the other control characters, so such a value goes the slow way, unchanged.
     """
     parts = [b"CYPHER"]
+    if not any(isinstance(value, list) and value and isinstance(value[0], list) for value in params.values()):
+        return None  # no rows: the client's encoder is fast enough
     for name, value in params.items():
-        if not (isinstance(value, list) and value and isinstance(value[0], list)):
+        if not (type(value) in _SCALARS or (isinstance(value, list) and value and isinstance(value[0], list))):
             return None
         try:
             encoded = orjson.dumps(value)
@@ -113,20 +116,28 @@ class FalkorDBStore(GraphStore):
         except (redis_errors.RedisError, OSError) as exc:
             raise self._translate(exc, "PING") from None
 
-    async def run_batch(self, statements: Sequence[Statement]) -> None:
+    def encode(self, statements: Sequence[Statement]) -> list[Statement]:
+        """Statements with rows (the loader's, megabytes a batch) carry their query as bytes."""
+        out = []
         for statement in statements:
             header = _positional_header(statement.params) if statement.params else None
-            if header is None:
+            if header is not None:
+                statement = replace(statement, encoded=header + self.dialect.render(statement.query).encode())
+            out.append(statement)
+        return out
+
+    async def run_batch(self, statements: Sequence[Statement]) -> None:
+        for given in statements:
+            (statement,) = self.encode([given]) if given.encoded is None else (given,)
+            if statement.encoded is None:
                 await self.run(statement.query, statement.params, write=True)
                 continue
-            # The loader's rows, megabytes a batch: sent as bytes, the reply (a count) not parsed.
-            text = self.dialect.render(statement.query)
-            self.round_trips += 1
+            self.round_trips += 1  # the reply, a count, is not parsed
             try:
-                await self._db.connection.execute_command("GRAPH.QUERY", self._graph_name,
-                                                          header + text.encode(), "--compact")
+                await self._db.connection.execute_command("GRAPH.QUERY", self._graph_name, statement.encoded,
+                                                          "--compact")
             except (redis_errors.RedisError, OSError) as exc:
-                raise self._translate(exc, _first_words(text)) from None
+                raise self._translate(exc, _first_words(statement.query)) from None
 
     async def _apply(self, op: SchemaOp) -> bool:
         try:

@@ -81,16 +81,20 @@ def create_links(spec: RelSpec) -> str:
     return _link(spec, create=True)
 
 
-_RECORD_COLUMNS = node_columns(Label.SOURCE_RECORD)
+# What every record of one load shares is a parameter of its own, not a column: sent once, not
+# once a row (a sixth of a DTKS row's bytes).
+BATCH_PARAMETERS = ("batch_id", "file_hash", "loaded_at")
+_RECORD_COLUMNS = tuple(c for c in node_columns(Label.SOURCE_RECORD) if c not in BATCH_PARAMETERS)
+_SET_BATCH = ", ".join(f"n.{p} = ${p}" for p in BATCH_PARAMETERS)
 
-# --- source records -----------------------------------------------------------------------
+# --- source records (parameters: $rows, $batch_id, $file_hash, $loaded_at) -----------------
 CREATE_SOURCE_RECORDS = (
-    f"UNWIND $rows AS row CREATE (n:{Label.SOURCE_RECORD}){_set('n', _RECORD_COLUMNS, 0, keep_stored=False)} "
-    "RETURN count(n) AS written"
+    f"UNWIND $rows AS row CREATE (n:{Label.SOURCE_RECORD}){_set('n', _RECORD_COLUMNS, 0, keep_stored=False)}, "
+    f"{_SET_BATCH} RETURN count(n) AS written"
 )
 UPSERT_SOURCE_RECORDS = (
     f"UNWIND $rows AS row MERGE (n:{Label.SOURCE_RECORD} {{record_id: row[0]}})"
-    f"{_set('n', _RECORD_COLUMNS[1:], 1, keep_stored=False)} RETURN count(n) AS written"
+    f"{_set('n', _RECORD_COLUMNS[1:], 1, keep_stored=False)}, {_SET_BATCH} RETURN count(n) AS written"
 )
 
 # --- entities the rows mention ------------------------------------------------------------
@@ -166,6 +170,7 @@ _NODE_LABELS: dict[str, Label] = {
 # The columns of every statement of this module, by statement text.
 COLUMNS: dict[str, Columns] = {
     **{statement: node_columns(label) for statement, label in _NODE_LABELS.items()},
+    CREATE_SOURCE_RECORDS: _RECORD_COLUMNS, UPSERT_SOURCE_RECORDS: _RECORD_COLUMNS,
     **{statement: link_columns(spec) for statement, spec in _LINK_SPECS.items()},
     **{CREATE_FORM[statement]: link_columns(_LINK_SPECS[statement]) for statement in CREATE_FORM},
 }

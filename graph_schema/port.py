@@ -23,6 +23,9 @@ Params = Mapping[str, Any]
 class Statement:
     query: str
     params: Params
+    # What the adapter sends, made ahead by ``GraphStore.encode`` (the FalkorDB adapter: the
+    # query with its parameter header, as bytes); ``None``: made when the statement runs.
+    encoded: bytes | None = None
 
 
 class GraphStore(ABC):
@@ -42,6 +45,12 @@ class GraphStore(ABC):
     @abstractmethod
     async def run_batch(self, statements: Sequence[Statement]) -> None:
         """Run several write statements as one unit (one transaction where the engine has them)."""
+
+    def encode(self, statements: Sequence[Statement]) -> list[Statement]:
+        """The statements with what will be sent made now, so that the work can be done while
+        the server is busy with something else (the loader encodes a batch while the one
+        before it is written). Adapters without such work return them unchanged."""
+        return list(statements)
 
     @abstractmethod
     async def _apply(self, op: SchemaOp) -> bool:

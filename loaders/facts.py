@@ -30,7 +30,6 @@ def region_chain(code: str) -> list[str]:
 
 REGION_TYPES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kelurahan"}
 _RECORD_COLUMNS = lq.COLUMNS[lq.CREATE_SOURCE_RECORDS]
-_RECORD_POSITION = {c: i for i, c in enumerate(_RECORD_COLUMNS)}
 
 
 @dataclass
@@ -42,6 +41,7 @@ class BatchGraph:
     """
 
     fresh: set[str] = field(default_factory=set)
+    batch: Row = field(default_factory=dict)  # batch_id, file_hash, loaded_at: what every record shares
     nodes: dict[str, dict[Any, list[Any]]] = field(default_factory=lambda: defaultdict(dict))
     links: dict[str, dict[tuple[Any, Any], list[Any]]] = field(default_factory=lambda: defaultdict(dict))
     regions: set[str] = field(default_factory=set)
@@ -54,11 +54,9 @@ class BatchGraph:
         else:  # a later mention fills in what an earlier stub lacked
             _fill(existing, row)
 
-    def record(self, record: Prepared, batch_props: Row) -> None:
+    def record(self, record: Prepared) -> None:
         rid = record.props["record_id"]
         row = list(map(record.props.get, _RECORD_COLUMNS))
-        for name, value in batch_props.items():
-            row[_RECORD_POSITION[name]] = value
         self.nodes[lq.CREATE_SOURCE_RECORDS if rid in self.fresh else lq.UPSERT_SOURCE_RECORDS][rid] = row
 
     def link(self, statement: str, start: Any, end: Any, props: Row | None = None) -> None:
@@ -87,7 +85,8 @@ class BatchGraph:
             parents = [[c, c.rsplit(".", 1)[0]] for c in codes if "." in c]
             out += _chunked(lq.LINK_REGION_PARENTS, parents, batch_size)
         for statement in NODE_ORDER:
-            out += _chunked(statement, list(self.nodes.get(statement, {}).values()), batch_size)
+            extra = self.batch if statement in (lq.CREATE_SOURCE_RECORDS, lq.UPSERT_SOURCE_RECORDS) else {}
+            out += _chunked(statement, list(self.nodes.get(statement, {}).values()), batch_size, extra)
         for statement in LINK_ORDER:
             out += _chunked(statement, list(self.links.get(statement, {}).values()), batch_size)
         return out
@@ -109,8 +108,8 @@ def _fill(existing: list[Any], row: list[Any]) -> None:
             existing[i] = value
 
 
-def _chunked(statement: str, rows: list[list[Any]], size: int) -> list[Statement]:
-    return [Statement(statement, {"rows": rows[i:i + size]}) for i in range(0, len(rows), size)]
+def _chunked(statement: str, rows: list[list[Any]], size: int, extra: Row | None = None) -> list[Statement]:
+    return [Statement(statement, {"rows": rows[i:i + size], **(extra or {})}) for i in range(0, len(rows), size)]
 
 
 def _resolve(fact: FactSpec, record: Prepared) -> Row:
@@ -120,9 +119,9 @@ def _resolve(fact: FactSpec, record: Prepared) -> Row:
             for name, kind, value in fact.sources}
 
 
-def add_record(graph: BatchGraph, mapping: Mapping, record: Prepared, batch_props: Row) -> None:
+def add_record(graph: BatchGraph, mapping: Mapping, record: Prepared) -> None:
     """The record, its region, and every fact its mapping says the row states."""
-    graph.record(record, batch_props)
+    graph.record(record)
     me = record.props["record_id"]
     for fact in mapping.facts:
         FACT_WRITERS[fact.type](graph, mapping.source, record, me, _resolve(fact, record))

@@ -28,10 +28,11 @@ from graph_schema.port import GraphStore, Statement
 from hub.errors import InputError
 from loaders.facts import BatchGraph, add_record, event_id, missing_references, record_id
 from loaders.mapping import FactType, Mapping
-from loaders.reading import file_hash, read_rows
+from loaders.reading import RawRow, file_hash, read_rows
 from loaders.records import Prepared, Problem, RowPreparer
 
 DEFAULT_BATCH = 5_000
+FIRST_BATCH = 1_000
 PROBLEM_COLUMNS = ["row", "field", "column", "value", "reason"]
 
 
@@ -164,10 +165,14 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
 
     rows = read_rows(path, mapping)
 
-    def next_batch() -> tuple[int, list[Prepared]] | None:
-        """Read and check the next rows; runs in a thread while the batch before is written."""
-        raw_rows = list(itertools.islice(rows, batch_size))
-        return (len(raw_rows), check(raw_rows)) if raw_rows else None
+    first = True
+
+    def read_batch() -> list[RawRow]:
+        """The next rows. The first batch is smaller: the graph server waits for it idle."""
+        nonlocal first
+        raw_rows = list(itertools.islice(rows, min(batch_size, FIRST_BATCH) if first else batch_size))
+        first = False
+        return raw_rows
 
     # A mapping whose rows refer to its own source must see the batch before written first.
     refers_to_itself = any(fact.type is FactType.REFERS_TO and fact.values().get("source") == mapping.source
@@ -176,14 +181,20 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
     writing: asyncio.Task[None] | None = None
     with _tuned_for_loading():
         try:
-            while (batch := await asyncio.to_thread(next_batch)) is not None:
-                count, ready = batch
+            while raw_rows := await asyncio.to_thread(read_batch):
                 if refers_to_itself and writing is not None:
                     await writing
-                report.rows_read += count
-                # Planning reads only this batch's keys, which the batch being written does not hold.
-                statements = await _plan_batch(store, mapping, ready, batch_props, batch_size, report, problems,
-                                               known_regions)
+                # What is stored under these keys is asked while the rows are checked. The batch
+                # being written holds other keys, so the answer does not depend on it.
+                ids = [record_id(mapping.source, r.cells.get(mapping.key, "").strip()) for r in raw_rows]
+                versions = asyncio.create_task(_stored_versions(store, ids))
+                try:
+                    ready = await asyncio.to_thread(check, raw_rows)
+                finally:
+                    stored = await versions
+                report.rows_read += len(raw_rows)
+                statements = await _plan_batch(store, mapping, ready, stored, batch_props, batch_size, report,
+                                               problems, known_regions)
                 if writing is not None:
                     await writing
                 writing = asyncio.create_task(store.run_batch(statements)) if statements else None
@@ -217,13 +228,12 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
     return report
 
 
-async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared], batch_props: dict[str, Any],
-                      batch_size: int, report: LoadReport, problems: _Problems,
+async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared], stored: dict[str, dict[str, Any]],
+                      batch_props: dict[str, Any], batch_size: int, report: LoadReport, problems: _Problems,
                       known_regions: set[str]) -> list[Statement]:
     """Compare with what is stored and return the statements that write the new and changed rows."""
     if not ready:
         return []
-    stored = await _stored_versions(store, [r.props["record_id"] for r in ready])
     to_write: list[Prepared] = []
     changed: list[Prepared] = []
     fresh: set[str] = set()
@@ -249,16 +259,21 @@ async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared]
     if not to_write:
         return []
     await _check_references(store, mapping, to_write, problems)
-    graph = BatchGraph(fresh)
-    for record in to_write:
-        add_record(graph, mapping, record, batch_props)
-    statements: list[Statement] = []
-    if changed:  # restate the facts of changed rows from scratch
-        keys = [{"record_id": r.props["record_id"]} for r in changed]
-        statements.append(Statement(queries.DELETE_RECORD_FACTS, {"rows": keys}))
-        if any(f.type is FactType.EVENT for f in mapping.facts):
-            events = [{"event_id": event_id(mapping.source, r.key)} for r in changed]
-            statements += [Statement(queries.DELETE_EVENT_LINKS, {"rows": events}),
-                           Statement(queries.DELETE_EVENT_HANDLERS, {"rows": events})]
-    statements += graph.statements(batch_size, known_regions)
-    return statements
+
+    def build() -> list[Statement]:
+        # In a thread: the event loop must stay free to send the batch being written.
+        graph = BatchGraph(fresh, batch_props)
+        for record in to_write:
+            add_record(graph, mapping, record)
+        statements: list[Statement] = []
+        if changed:  # restate the facts of changed rows from scratch
+            keys = [{"record_id": r.props["record_id"]} for r in changed]
+            statements.append(Statement(queries.DELETE_RECORD_FACTS, {"rows": keys}))
+            if any(f.type is FactType.EVENT for f in mapping.facts):
+                events = [{"event_id": event_id(mapping.source, r.key)} for r in changed]
+                statements += [Statement(queries.DELETE_EVENT_LINKS, {"rows": events}),
+                               Statement(queries.DELETE_EVENT_HANDLERS, {"rows": events})]
+        statements += graph.statements(batch_size, known_regions)
+        return store.encode(statements)
+
+    return await asyncio.to_thread(build)

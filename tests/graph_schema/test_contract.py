@@ -22,8 +22,7 @@ from tests.graph_schema.world import (
     P2,
     REC_DTKS,
     WORLD,
-    positional,
-    statement,
+    statements,
 )
 
 Rows = list[dict[str, Any]]
@@ -31,9 +30,11 @@ Rows = list[dict[str, Any]]
 
 async def write_world(store: GraphStore) -> None:
     for name, rows in WORLD:
-        text, params = statement(name, rows)
-        written = await store.run(text, {"rows": params}, write=True)
-        assert written == [{"written": len(rows)}], f"{name} wrote {written}, expected {len(rows)}"
+        written = 0
+        for text, params in statements(name, rows):
+            (result,) = await store.run(text, params, write=True)
+            written += result["written"]
+        assert written == len(rows), f"{name} wrote {written}, expected {len(rows)}"
 
 
 async def counts(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
@@ -253,20 +254,23 @@ async def test_unique_person_id_is_enforced(store: GraphStore) -> None:
 async def test_source_record_id_is_unique(store: GraphStore) -> None:
     await write_world(store)
     # Same source_key in another source is a different record ...
-    await store.run(load_queries.UPSERT_SOURCE_RECORDS, {"rows": [positional(load_queries.UPSERT_SOURCE_RECORDS, {
-        "record_id": "pkh:DTKS-1", "props": {"source": "pkh", "source_key": "DTKS-1"}})]}, write=True)
+    ((text, params),) = statements("UPSERT_SOURCE_RECORDS", [
+        {"record_id": "pkh:DTKS-1", "props": {"source": "pkh", "source_key": "DTKS-1", "batch_id": "b9"}}])
+    await store.run(text, params, write=True)
     assert (await counts(store))[0]["SourceRecord"] == 4
     # ... but the same record twice is refused, however it is written.
     with pytest.raises(GraphQueryError):
         await store.run("CREATE (:SourceRecord {record_id: 'dtks:DTKS-1'})", write=True)
+    ((text, params),) = statements("CREATE_SOURCE_RECORDS", [
+        {"record_id": "dtks:DTKS-1", "props": {"source": "dtks", "source_key": "DTKS-1"}}])
     with pytest.raises(GraphQueryError):
-        await store.run(load_queries.CREATE_SOURCE_RECORDS, {"rows": [positional(load_queries.CREATE_SOURCE_RECORDS, {
-            "record_id": "dtks:DTKS-1", "props": {"source": "dtks", "source_key": "DTKS-1"}})]}, write=True)
+        await store.run(text, params, write=True)
     assert (await counts(store))[0]["SourceRecord"] == 4
 
 
 # A record created by a load, with one fact of each kind that starts or ends at it.
-NEW_RECORD = {"record_id": "dtks:DTKS-2", "props": {"source": "dtks", "source_key": "DTKS-2", "name": "BUDI"}}
+NEW_RECORD = {"record_id": "dtks:DTKS-2", "props": {"source": "dtks", "source_key": "DTKS-2", "name": "BUDI",
+                                                     "batch_id": "b7", "file_hash": "f7", "loaded_at": "2026-02-02"}}
 CREATED_FACTS = [
     ("CREATE_RECORD_HOUSEHOLDS", {"start": {"record_id": "dtks:DTKS-2"}, "end": {"kk": KK},
                                   "props": {"relation": "child"}}, "IN_HOUSEHOLD"),
@@ -289,8 +293,8 @@ async def test_a_region_without_its_parent_link_is_not_known(store: GraphStore) 
     # A load cut short between writing a region and linking it to its parent: the next load
     # must write both, so the region does not count as known.
     await write_world(store)
-    text, rows = statement("UPSERT_REGIONS", [{"code": "33.99", "props": {"level": 2}}])
-    await store.run(text, {"rows": rows}, write=True)
+    ((text, params),) = statements("UPSERT_REGIONS", [{"code": "33.99", "props": {"level": 2}}])
+    await store.run(text, params, write=True)
     codes = {r["code"] for r in await store.run(queries.REGION_CODES)}
     assert "33.74" in codes and "33.99" not in codes
 
@@ -298,18 +302,18 @@ async def test_a_region_without_its_parent_link_is_not_known(store: GraphStore) 
 async def test_create_forms_write_a_new_record_and_its_facts(store: GraphStore) -> None:
     await write_world(store)
     nodes, rels = await counts(store)
-    text, rows = statement("CREATE_SOURCE_RECORDS", [NEW_RECORD])
-    assert await store.run(text, {"rows": rows}, write=True) == [{"written": 1}]
+    ((text, params),) = statements("CREATE_SOURCE_RECORDS", [NEW_RECORD])
+    assert await store.run(text, params, write=True) == [{"written": 1}]
     for name, row, _ in CREATED_FACTS:
-        text, rows = statement(name, [row])
-        assert await store.run(text, {"rows": rows}, write=True) == [{"written": 1}], name
+        ((text, params),) = statements(name, [row])
+        assert await store.run(text, params, write=True) == [{"written": 1}], name
     after_nodes, after_rels = await counts(store)
     assert after_nodes["SourceRecord"] == nodes["SourceRecord"] + 1
     added = {t: after_rels[t] - rels.get(t, 0) for t in after_rels if after_rels[t] != rels.get(t, 0)}
     assert added == {"IN_HOUSEHOLD": 1, "LISTS_ENROLMENT": 1, "LISTS_CONDITION": 1, "LISTS_STAY": 1, "REFERS_TO": 1,
                      "RECORDED_IN": 2}
     (row,) = await store.run(queries.SOURCE_RECORD_BY_KEY, {"source": "dtks", "source_key": "DTKS-2"})
-    assert row["record"]["name"] == "BUDI" and "nik" not in row["record"]
+    assert row["record"]["name"] == "BUDI" and "nik" not in row["record"] and row["record"]["batch_id"] == "b7"
 
 
 async def test_schema_init_is_idempotent_and_versioned(store: GraphStore) -> None:

@@ -135,13 +135,24 @@ EXPECTED_RELATIONSHIPS = {"PART_OF": 3, "RESOLVES_TO": 3, "LOCATED_IN": 1, "MEMB
                           "LISTS_CONDITION": 1, "LISTS_STAY": 1, "ASSIGNED_TO": 1, "REFERS_TO": 1, "FOLLOWS_UP": 1}
 
 
-def statement(name: str, rows: list[dict[str, Any]]) -> tuple[str, list[Any]]:
-    """The statement called ``name`` and its rows: the loader's take lists (``load_queries.py``),
-    made here from the readable maps above, in the statement's column order."""
+def statements(name: str, rows: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The statement called ``name`` with its parameters, once per batch of the rows.
+
+    The loader's statements (``load_queries.py``) take rows as lists, made here from the readable
+    maps above in the statement's column order; a record's batch (id, file hash, load time) is a
+    parameter of the statement, so records of different batches are written by separate calls.
+    """
     if not hasattr(load_queries, name):
-        return getattr(queries, name), rows
+        return [(getattr(queries, name), {"rows": rows})]
     text = getattr(load_queries, name)
-    return text, [positional(text, row) for row in rows]
+    if text not in (load_queries.CREATE_SOURCE_RECORDS, load_queries.UPSERT_SOURCE_RECORDS):
+        return [(text, {"rows": [positional(text, row) for row in rows]})]
+    batches: dict[tuple[Any, ...], list[list[Any]]] = {}
+    for row in rows:
+        batch = tuple(row["props"].get(p) for p in load_queries.BATCH_PARAMETERS)
+        batches.setdefault(batch, []).append(positional(text, row))
+    return [(text, {"rows": batch_rows, **dict(zip(load_queries.BATCH_PARAMETERS, batch, strict=True))})
+            for batch, batch_rows in batches.items()]
 
 
 def positional(text: str, row: dict[str, Any]) -> list[Any]:
