@@ -35,19 +35,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _rows_or_values(value: Any) -> bool:
+    """Rows (lists; of plain values, as the loader builds them), or a list of plain values."""
+    return isinstance(value, list) and bool(value) and (
+        isinstance(value[0], list) or set(map(type, value)) <= _SCALARS)
+
+
 def _positional_header(params: Params) -> bytes | None:
-    """The ``CYPHER`` header of statements that send rows of plain values (``load_queries.py``),
-    besides plain values only, encoded by orjson; ``None`` where the client's own encoder must do it.
+    """The ``CYPHER`` header of statements that send long lists (the loader's rows, lists of
+    keys) and plain values, encoded by orjson; ``None`` where the client's own encoder must do it.
 
     orjson's JSON is a Cypher literal for lists, strings, numbers, booleans and null, with one
     exception: FalkorDB reads ``\\n \\t \\r \\b \\f`` but not ``\\u00XX``, which orjson writes for
     the other control characters, so such a value goes the slow way, unchanged.
     """
     parts = [b"CYPHER"]
-    if not any(isinstance(value, list) and value and isinstance(value[0], list) for value in params.values()):
-        return None  # no rows: the client's encoder is fast enough
+    if not any(isinstance(value, list) and len(value) > 100 for value in params.values()):
+        return None  # nothing long: the client's encoder does as well
     for name, value in params.items():
-        if not (type(value) in _SCALARS or (isinstance(value, list) and value and isinstance(value[0], list))):
+        if not (type(value) in _SCALARS or _rows_or_values(value)):
             return None
         try:
             encoded = orjson.dumps(value)

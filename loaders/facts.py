@@ -30,6 +30,10 @@ def region_chain(code: str) -> list[str]:
 
 REGION_TYPES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kelurahan"}
 _RECORD_COLUMNS = lq.COLUMNS[lq.CREATE_SOURCE_RECORDS]
+# The property columns of each statement: after the node key, after the two ends of a link.
+_AFTER_KEY = {statement: columns[1:] for statement, columns in lq.COLUMNS.items()}
+_AFTER_ENDS = {statement: columns[2:] for statement, columns in lq.COLUMNS.items()}
+_NONE: Row = {}
 
 
 @dataclass
@@ -47,7 +51,7 @@ class BatchGraph:
     regions: set[str] = field(default_factory=set)
 
     def node(self, statement: str, key: Any, props: Row) -> None:
-        row = [key, *map(props.get, lq.COLUMNS[statement][1:])]
+        row = [key, *map(props.get, _AFTER_KEY[statement])]
         existing = self.nodes[statement].get(key)
         if existing is None:
             self.nodes[statement][key] = row
@@ -63,9 +67,7 @@ class BatchGraph:
         record_end = lq.RECORD_END.get(statement)
         if record_end is not None and (start if record_end == "start" else end) in self.fresh:
             statement = lq.CREATE_FORM[statement]
-        row = [start, end, *map(props.get, lq.COLUMNS[statement][2:])] if props else [start, end]
-        if len(row) < len(lq.COLUMNS[statement]):
-            row += [None] * (len(lq.COLUMNS[statement]) - len(row))
+        row = [start, end, *map((props or _NONE).get, _AFTER_ENDS[statement])]
         # One relationship per pair and statement (none of the loader's has identity properties).
         existing = self.links[statement].get((start, end))
         if existing is None:

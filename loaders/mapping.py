@@ -90,7 +90,7 @@ class FactSpec(BaseModel):
     @functools.cached_property
     def sources(self) -> tuple[tuple[str, str, Any], ...]:
         """(name, "key" | "field" | "literal", field name or literal) of each value; "" is no value."""
-        out = []
+        out: list[tuple[str, str, Any]] = []
         for name, value in self.values().items():
             if value == "$key":
                 out.append((name, "key", None))

@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
@@ -28,7 +28,7 @@ from loaders.reading import RawRow
 # Cells seen per field whose parse is remembered: enough for every code, region, date and
 # place of an export, bounded for columns where nearly every cell is new.
 CELL_CACHE_SIZE = 50_000
-_encode_text: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_text: Callable[[str], str] = json.encoder.encode_basestring
 
 # Fields that are identity properties of the SourceRecord, by the name the matcher reads.
 IDENTITY_PROPERTIES = {"kk": "kk", "name": "name", "sex": "sex", "mother_name": "mother_name",
@@ -91,11 +91,8 @@ class _Field:
         if self.cleaner is not None:  # nothing to refuse; empty is all that can be wrong
             values = list(map(self.cleaner, cells))
             return values, ([i for i, v in enumerate(values) if v is None] if self.required else [])
-        parsed = list(map(self.cache.get, cells))
-        if None in parsed:
-            for i, known in enumerate(parsed):
-                if known is None:
-                    parsed[i] = self.parse(cells[i], reference)
+        parsed = [known if known is not None else self.parse(cells[i], reference)
+                  for i, known in enumerate(map(self.cache.get, cells))]
         bad = [i for i, p in enumerate(parsed) if p[2]] if any(map(_BAD, parsed)) else []
         return list(map(_VALUE, parsed)), bad
 
@@ -144,7 +141,8 @@ class RowPreparer:
             niks.append((plan, texts, parsed))
         names = [plan.name for plan in self._plain]
         raw_json = _raw_json(cells)
-        for j, (i, values) in enumerate(zip(todo, zip(*columns, strict=True) if columns else repeat(()), strict=False)):
+        rows: Iterable[tuple[Any, ...]] = zip(*columns, strict=True) if columns else repeat(())
+        for j, (i, row_values) in enumerate(zip(todo, rows, strict=False)):
             raw = raws[i]
             props: dict[str, Any] = {}
             if j in closer_look:
@@ -154,7 +152,7 @@ class RowPreparer:
                     continue
                 fields, warnings = checked
             else:
-                fields, warnings = dict(zip(names, values, strict=True)), []
+                fields, warnings = dict(zip(names, row_values, strict=True)), []
                 for plan, texts, parsed in niks:
                     nik_props = parsed[j][0]
                     if plan.name == "nik":
@@ -249,7 +247,7 @@ def _raw_json(rows: list[dict[str, str]]) -> list[str]:
         except KeyError:
             pass
         else:
-            return ["{" + text + "}" for text in map(", ".join, zip(*parts, strict=True))] if parts else ["{}"] * len(rows)
+            return list(map("{%s}".__mod__, map(", ".join, zip(*parts, strict=True)))) if parts else ["{}"] * len(rows)
     return [json.dumps(row, ensure_ascii=False, sort_keys=True) for row in rows]
 
 

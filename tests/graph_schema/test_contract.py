@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -320,6 +321,30 @@ async def test_schema_init_is_idempotent_and_versioned(store: GraphStore) -> Non
     assert await store.ensure_schema("2026-02-02T00:00:00+00:00") == []
     assert await store.run(queries.SCHEMA_VERSION) == [
         {"version": SCHEMA_VERSION, "applied_at": "2026-02-02T00:00:00+00:00"}]
+
+
+async def test_schema_init_drops_what_schema_4_retired(store: GraphStore) -> None:
+    # A graph made before schema 4 has the (source, source_key) constraint and a batch_id index.
+    if store.dialect.name == "falkordb":
+        for prop in ("source", "source_key", "batch_id"):
+            await store.run(f"CREATE INDEX FOR (n:SourceRecord) ON (n.{prop})", write=True)
+        await store._db.connection.execute_command(  # type: ignore[attr-defined]
+            "GRAPH.CONSTRAINT", "CREATE", store.graph_name, "UNIQUE", "NODE", "SourceRecord", "PROPERTIES", "2",
+            "source", "source_key")
+    else:
+        await store.run("CREATE CONSTRAINT sourcerecord_source_source_key_unique IF NOT EXISTS FOR (n:SourceRecord) "
+                        "REQUIRE (n.source, n.source_key) IS UNIQUE", write=True)
+        await store.run("CREATE INDEX sourcerecord_batch_id IF NOT EXISTS FOR (n:SourceRecord) ON (n.batch_id)",
+                        write=True)
+    await asyncio.sleep(0.2)  # FalkorDB builds a constraint in the background
+    dropped = await store.ensure_schema("2026-02-02T00:00:00+00:00")
+    assert "drop unique SourceRecord(source, source_key)" in dropped
+    assert "drop index SourceRecord(batch_id)" in dropped
+    assert await store.ensure_schema("2026-02-02T00:00:00+00:00") == []
+    await write_world(store)  # the same pair in two records is no longer refused by a constraint of its own
+    ((text, params),) = statements("UPSERT_SOURCE_RECORDS", [
+        {"record_id": "x:1", "props": {"source": "dtks", "source_key": "DTKS-1"}}])
+    await store.run(text, params, write=True)
 
 
 async def test_batch_writes_all_statements(store: GraphStore) -> None:
