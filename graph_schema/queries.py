@@ -86,10 +86,6 @@ SOURCE_RECORDS_BY_NIK = (
     f"MATCH (s:{Label.SOURCE_RECORD} {{nik: $nik}}) RETURN s {{.*}} AS record ORDER BY s.source, s.source_key"
 )
 
-SOURCE_RECORDS_BY_KK = (
-    f"MATCH (s:{Label.SOURCE_RECORD} {{kk: $kk}}) RETURN s {{.*}} AS record ORDER BY s.source, s.source_key"
-)
-
 HOUSEHOLD_BY_KK = (
     f"MATCH (h:{Label.HOUSEHOLD} {{kk: $kk}}) "
     f"OPTIONAL MATCH (h)-[:{RelType.LOCATED_IN}]->(r:{Label.REGION}) "

@@ -27,7 +27,6 @@ LOOKUP_INDEXES: list[tuple[Label, str]] = [
     (Label.PERSON, "nik"),
     (Label.PERSON, "kk"),
     (Label.SOURCE_RECORD, "nik"),
-    (Label.SOURCE_RECORD, "kk"),
     (Label.MATCH_CANDIDATE, "status"),
     (Label.SERVICE_EVENT, "kind"),
 ]
@@ -36,8 +35,10 @@ FULLTEXT_INDEXES: list[FulltextIndex] = [FulltextIndex("person_name", Label.PERS
 
 # Dropped in schema 4 from graphs made before it. Every index is paid on every write: the
 # (source, source_key) constraint, which record_id's already implies, cost a seventh of the
-# server's time per loaded row, and nothing looks records up by batch_id.
+# server's time per loaded row; nothing looks records up by batch_id, and a household's
+# records are found through its Household node, not by the kk on each record.
 RETIRED_UNIQUE_KEYS: list[tuple[Label, tuple[str, ...]]] = [(Label.SOURCE_RECORD, ("source", "source_key"))]
 RETIRED_LOOKUP_INDEXES: list[tuple[Label, str]] = [
     (Label.SOURCE_RECORD, "source"), (Label.SOURCE_RECORD, "source_key"), (Label.SOURCE_RECORD, "batch_id"),
+    (Label.SOURCE_RECORD, "kk"),
 ]

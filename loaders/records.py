@@ -157,7 +157,8 @@ class RowPreparer:
                     nik_props = parsed[j][0]
                     if plan.name == "nik":
                         props.update(nik_props)
-                        props["nik_raw"] = texts[j]
+                        if texts[j] != nik_props["nik"]:  # as typed, where that is not the NIK itself
+                            props["nik_raw"] = texts[j]
                     fields[plan.name] = nik_props["nik"]
             results[i] = self._record(raw, keys[j], fields, props, warnings, raw_json[j])
         return results  # type: ignore[return-value]  # every slot is filled above
@@ -193,7 +194,8 @@ class RowPreparer:
                 nik_props, problem = parse_nik_cell(cell, self.reference)
                 if plan.name == "nik":
                     props.update(nik_props)
-                    props["nik_raw"] = cell
+                    if cell != nik_props["nik"]:
+                        props["nik_raw"] = cell
                 value = nik_props["nik"]
             else:
                 value, problem, _ = plan.parse(cell, self.reference)

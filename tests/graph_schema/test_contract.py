@@ -15,7 +15,6 @@ from hub.errors import GraphQueryError
 from tests.graph_schema.world import (
     EXPECTED_NODES,
     EXPECTED_RELATIONSHIPS,
-    KEY_DTKS,
     KEY_OUTREACH,
     KK,
     NIK1,
@@ -94,7 +93,6 @@ LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
     ("PERSON_SOURCE_RECORDS", {"person_id": P1}, _records_of_person),
     ("SOURCE_RECORD_BY_KEY", KEY_OUTREACH, _equals(lambda rows: [r["person_id"] for r in rows], [P1])),
     ("SOURCE_RECORDS_BY_NIK", {"nik": NIK1}, _equals(lambda rows: [r["record"]["source"] for r in rows], ["dtks", "ppks"])),
-    ("SOURCE_RECORDS_BY_KK", {"kk": KK}, _single("record", "source_key", KEY_DTKS["source_key"])),
     ("HOUSEHOLD_BY_KK", {"kk": KK}, _household),
     ("REGION_CODES", {}, _equals(lambda rows: sorted(r["code"] for r in rows),
                                  ["33", "33.74", "33.74.01", "33.74.01.1001"])),
