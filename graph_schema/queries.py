@@ -158,6 +158,12 @@ REGION_CODES = (
     f"MATCH (r:{Label.REGION}) WHERE r.level = 1 OR (r)-[:{RelType.PART_OF}]->() RETURN r.code AS code"
 )
 
+# Whether a source has any record yet: the range of the record_id index that is its own.
+SOURCE_HAS_RECORDS = (
+    f"MATCH (s:{Label.SOURCE_RECORD}) WHERE s.record_id > $after AND s.record_id < $before "
+    "RETURN s.record_id AS record_id LIMIT 1"
+)
+
 SOURCE_RECORDS_PRESENT = (
     f"UNWIND $ids AS id MATCH (s:{Label.SOURCE_RECORD} {{record_id: id}}) RETURN id"
 )

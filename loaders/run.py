@@ -178,6 +178,10 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
     refers_to_itself = any(fact.type is FactType.REFERS_TO and fact.values().get("source") == mapping.source
                            for fact in mapping.facts)
     known_regions = {str(r["code"]) for r in await store.run(queries.REGION_CODES)}
+    # A source with no record yet (its first load) has nothing to compare with: its batches
+    # skip the lookup. Keys repeat in no two batches of one file, so this holds to the end.
+    first_load = not await store.run(queries.SOURCE_HAS_RECORDS, {"after": f"{mapping.source}:",
+                                                                  "before": f"{mapping.source};"})
     writing: asyncio.Task[None] | None = None
     with _tuned_for_loading():
         try:
@@ -186,12 +190,15 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
                     await writing
                 # What is stored under these keys is asked while the rows are checked. The batch
                 # being written holds other keys, so the answer does not depend on it.
-                ids = [record_id(mapping.source, r.cells.get(mapping.key, "").strip()) for r in raw_rows]
-                versions = asyncio.create_task(_stored_versions(store, ids))
-                try:
-                    ready = await asyncio.to_thread(check, raw_rows)
-                finally:
-                    stored = await versions
+                if first_load:
+                    ready, stored = await asyncio.to_thread(check, raw_rows), {}
+                else:
+                    ids = [record_id(mapping.source, r.cells.get(mapping.key, "").strip()) for r in raw_rows]
+                    versions = asyncio.create_task(_stored_versions(store, ids))
+                    try:
+                        ready = await asyncio.to_thread(check, raw_rows)
+                    finally:
+                        stored = await versions
                 report.rows_read += len(raw_rows)
                 statements = await _plan_batch(store, mapping, ready, stored, batch_props, batch_size, report,
                                                problems, known_regions)

@@ -94,6 +94,8 @@ LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
     ("SOURCE_RECORD_BY_KEY", KEY_OUTREACH, _equals(lambda rows: [r["person_id"] for r in rows], [P1])),
     ("SOURCE_RECORDS_BY_NIK", {"nik": NIK1}, _equals(lambda rows: [r["record"]["source"] for r in rows], ["dtks", "ppks"])),
     ("HOUSEHOLD_BY_KK", {"kk": KK}, _household),
+    ("SOURCE_HAS_RECORDS", {"after": "ppks:", "before": "ppks;"},
+     _equals(lambda rows: [r["record_id"] for r in rows], ["ppks:PPKS-9"])),
     ("REGION_CODES", {}, _equals(lambda rows: sorted(r["code"] for r in rows),
                                  ["33", "33.74", "33.74.01", "33.74.01.1001"])),
     ("REGION_BY_CODE", {"code": "33.74.01"},
@@ -240,6 +242,7 @@ async def test_lookup(store: GraphStore, name: str, params: dict[str, Any], chec
 
 async def test_lookups_of_missing_keys_return_nothing(store: GraphStore) -> None:
     await write_world(store)
+    assert await store.run(queries.SOURCE_HAS_RECORDS, {"after": "pkh:", "before": "pkh;"}) == []
     assert await store.run(queries.PERSON_BY_ID, {"person_id": "nope"}) == []
     assert await store.run(queries.HOUSEHOLD_BY_KK, {"kk": "0"}) == []
 
