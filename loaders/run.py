@@ -90,7 +90,7 @@ def _tuned_for_loading() -> Iterator[None]:
       collector ran full passes over every batch still alive, a sixth of the client's time.
     """
     interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
-    sys.setswitchinterval(0.0005)
+    sys.setswitchinterval(0.002)
     gc.set_threshold(100_000, 50, 100)
     try:
         yield
