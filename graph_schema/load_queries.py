@@ -51,11 +51,20 @@ def _set(var: str, columns: Columns, first: int, *, keep_stored: bool, only: Col
     return f" SET {', '.join(assignments)}" if assignments else ""
 
 
+# The columns of every statement of this module, by statement text; for the facts whose one
+# end is a record, which end (by the MERGE form) and the CREATE form. Filled as they are made.
+COLUMNS: dict[str, Columns] = {}
+RECORD_END: dict[str, str] = {}
+CREATE_FORM: dict[str, str] = {}
+
+
 def upsert_nodes(label: Label) -> str:
     spec = NODES[label]
     keys = ", ".join(f"{k}: row[{i}]" for i, k in enumerate(spec.key))
-    return (f"UNWIND $rows AS row MERGE (n:{label} {{{keys}}})"
+    text = (f"UNWIND $rows AS row MERGE (n:{label} {{{keys}}})"
             f"{_set('n', tuple(spec.properties), len(spec.key), keep_stored=True)} RETURN count(n) AS written")
+    COLUMNS[text] = node_columns(label)
+    return text
 
 
 def _link(spec: RelSpec, *, create: bool) -> str:
@@ -64,21 +73,27 @@ def _link(spec: RelSpec, *, create: bool) -> str:
     head = (f"UNWIND $rows AS row {_match('a', spec.start, 0)} "
             f"{_match('b', spec.end, len(NODES[spec.start].key))} ")
     if create:
-        return (f"{head}CREATE (a)-[r:{spec.rel_type}]->(b){_set('r', props, ends, keep_stored=False)} "
+        text = (f"{head}CREATE (a)-[r:{spec.rel_type}]->(b){_set('r', props, ends, keep_stored=False)} "
                 "RETURN count(r) AS written")
-    identity = ", ".join(f"`{p}`: row[{ends + props.index(p)}]" for p in spec.identity)
-    identity = f" {{{identity}}}" if identity else ""
-    rest = tuple(p for p in props if p not in spec.identity)
-    return (f"{head}MERGE (a)-[r:{spec.rel_type}{identity}]->(b)"
-            f"{_set('r', props, ends, keep_stored=True, only=rest)} RETURN count(r) AS written")
+    else:
+        identity = ", ".join(f"`{p}`: row[{ends + props.index(p)}]" for p in spec.identity)
+        identity = f" {{{identity}}}" if identity else ""
+        rest = tuple(p for p in props if p not in spec.identity)
+        text = (f"{head}MERGE (a)-[r:{spec.rel_type}{identity}]->(b)"
+                f"{_set('r', props, ends, keep_stored=True, only=rest)} RETURN count(r) AS written")
+    COLUMNS[text] = link_columns(spec)
+    return text
 
 
 def upsert_links(spec: RelSpec) -> str:
     return _link(spec, create=False)
 
 
-def create_links(spec: RelSpec) -> str:
-    return _link(spec, create=True)
+def record_facts(spec: RelSpec, record_end: str) -> tuple[str, str]:
+    """The MERGE and the CREATE form of a fact whose ``record_end`` ("start"/"end") is a record."""
+    merge, create = _link(spec, create=False), _link(spec, create=True)
+    RECORD_END[merge], CREATE_FORM[merge] = record_end, create
+    return merge, create
 
 
 # What every record of one load shares is a parameter of its own, not a column: sent once, not
@@ -96,6 +111,7 @@ UPSERT_SOURCE_RECORDS = (
     f"UNWIND $rows AS row MERGE (n:{Label.SOURCE_RECORD} {{record_id: row[0]}})"
     f"{_set('n', _RECORD_COLUMNS[1:], 1, keep_stored=False)}, {_SET_BATCH} RETURN count(n) AS written"
 )
+COLUMNS[CREATE_SOURCE_RECORDS] = COLUMNS[UPSERT_SOURCE_RECORDS] = _RECORD_COLUMNS
 
 # --- entities the rows mention ------------------------------------------------------------
 UPSERT_HOUSEHOLDS = upsert_nodes(Label.HOUSEHOLD)
@@ -107,14 +123,16 @@ UPSERT_PSKS_ACTORS = upsert_nodes(Label.PSKS_ACTOR)
 UPSERT_AGENCIES = upsert_nodes(Label.AGENCY)
 UPSERT_SERVICE_EVENTS = upsert_nodes(Label.SERVICE_EVENT)
 
-# --- facts --------------------------------------------------------------------------------
-LINK_RECORD_HOUSEHOLDS = upsert_links(RELATIONSHIPS[RelType.IN_HOUSEHOLD])
-LINK_RECORD_ENROLMENTS = upsert_links(RELATIONSHIPS[RelType.LISTS_ENROLMENT])
-LINK_RECORD_CONDITIONS = upsert_links(RELATIONSHIPS[RelType.LISTS_CONDITION])
-LINK_RECORD_STAYS = upsert_links(RELATIONSHIPS[RelType.LISTS_STAY])
-LINK_RECORD_REFERENCES = upsert_links(RELATIONSHIPS[RelType.REFERS_TO])
-LINK_ACTOR_RECORDS = upsert_links(ACTOR_RECORDED_IN)
-LINK_EVENT_RECORDS = upsert_links(RELATIONSHIPS[RelType.RECORDED_IN])
+# --- facts: a record's own (MERGE, and CREATE for a record created in this batch) ----------
+LINK_RECORD_HOUSEHOLDS, CREATE_RECORD_HOUSEHOLDS = record_facts(RELATIONSHIPS[RelType.IN_HOUSEHOLD], "start")
+LINK_RECORD_ENROLMENTS, CREATE_RECORD_ENROLMENTS = record_facts(RELATIONSHIPS[RelType.LISTS_ENROLMENT], "start")
+LINK_RECORD_CONDITIONS, CREATE_RECORD_CONDITIONS = record_facts(RELATIONSHIPS[RelType.LISTS_CONDITION], "start")
+LINK_RECORD_STAYS, CREATE_RECORD_STAYS = record_facts(RELATIONSHIPS[RelType.LISTS_STAY], "start")
+LINK_RECORD_REFERENCES, CREATE_RECORD_REFERENCES = record_facts(RELATIONSHIPS[RelType.REFERS_TO], "start")
+LINK_ACTOR_RECORDS, CREATE_ACTOR_RECORDS = record_facts(ACTOR_RECORDED_IN, "end")
+LINK_EVENT_RECORDS, CREATE_EVENT_RECORDS = record_facts(RELATIONSHIPS[RelType.RECORDED_IN], "end")
+
+# --- facts between the entities -----------------------------------------------------------
 LINK_HOUSEHOLD_REGIONS = upsert_links(RELATIONSHIPS[RelType.LOCATED_IN])
 LINK_REGION_PARENTS = upsert_links(RELATIONSHIPS[RelType.PART_OF])
 LINK_ACTOR_REGIONS = upsert_links(RELATIONSHIPS[RelType.ASSIGNED_TO])
@@ -122,55 +140,3 @@ LINK_EVENT_HANDLERS = upsert_links(RELATIONSHIPS[RelType.HANDLED])
 LINK_REFERRALS_TO_AGENCIES = upsert_links(RELATIONSHIPS[RelType.REFERRED_TO])
 LINK_REFERRALS_TO_PROGRAMS = upsert_links(REFERRED_TO_PROGRAM)
 LINK_EVENT_FOLLOW_UPS = upsert_links(RELATIONSHIPS[RelType.FOLLOWS_UP])
-
-# The same facts for a record created in this batch (see the module docstring).
-CREATE_RECORD_HOUSEHOLDS = create_links(RELATIONSHIPS[RelType.IN_HOUSEHOLD])
-CREATE_RECORD_ENROLMENTS = create_links(RELATIONSHIPS[RelType.LISTS_ENROLMENT])
-CREATE_RECORD_CONDITIONS = create_links(RELATIONSHIPS[RelType.LISTS_CONDITION])
-CREATE_RECORD_STAYS = create_links(RELATIONSHIPS[RelType.LISTS_STAY])
-CREATE_RECORD_REFERENCES = create_links(RELATIONSHIPS[RelType.REFERS_TO])
-CREATE_ACTOR_RECORDS = create_links(ACTOR_RECORDED_IN)
-CREATE_EVENT_RECORDS = create_links(RELATIONSHIPS[RelType.RECORDED_IN])
-
-# Which end of a record fact is the record, by the MERGE form; and the CREATE form of each.
-RECORD_END: dict[str, str] = {
-    LINK_RECORD_HOUSEHOLDS: "start", LINK_RECORD_ENROLMENTS: "start", LINK_RECORD_CONDITIONS: "start",
-    LINK_RECORD_STAYS: "start", LINK_RECORD_REFERENCES: "start", LINK_ACTOR_RECORDS: "end", LINK_EVENT_RECORDS: "end",
-}
-CREATE_FORM: dict[str, str] = {
-    LINK_RECORD_HOUSEHOLDS: CREATE_RECORD_HOUSEHOLDS, LINK_RECORD_ENROLMENTS: CREATE_RECORD_ENROLMENTS,
-    LINK_RECORD_CONDITIONS: CREATE_RECORD_CONDITIONS, LINK_RECORD_STAYS: CREATE_RECORD_STAYS,
-    LINK_RECORD_REFERENCES: CREATE_RECORD_REFERENCES, LINK_ACTOR_RECORDS: CREATE_ACTOR_RECORDS,
-    LINK_EVENT_RECORDS: CREATE_EVENT_RECORDS,
-}
-
-_LINK_SPECS: dict[str, RelSpec] = {
-    LINK_RECORD_HOUSEHOLDS: RELATIONSHIPS[RelType.IN_HOUSEHOLD],
-    LINK_RECORD_ENROLMENTS: RELATIONSHIPS[RelType.LISTS_ENROLMENT],
-    LINK_RECORD_CONDITIONS: RELATIONSHIPS[RelType.LISTS_CONDITION],
-    LINK_RECORD_STAYS: RELATIONSHIPS[RelType.LISTS_STAY],
-    LINK_RECORD_REFERENCES: RELATIONSHIPS[RelType.REFERS_TO],
-    LINK_ACTOR_RECORDS: ACTOR_RECORDED_IN,
-    LINK_EVENT_RECORDS: RELATIONSHIPS[RelType.RECORDED_IN],
-    LINK_HOUSEHOLD_REGIONS: RELATIONSHIPS[RelType.LOCATED_IN],
-    LINK_REGION_PARENTS: RELATIONSHIPS[RelType.PART_OF],
-    LINK_ACTOR_REGIONS: RELATIONSHIPS[RelType.ASSIGNED_TO],
-    LINK_EVENT_HANDLERS: RELATIONSHIPS[RelType.HANDLED],
-    LINK_REFERRALS_TO_AGENCIES: RELATIONSHIPS[RelType.REFERRED_TO],
-    LINK_REFERRALS_TO_PROGRAMS: REFERRED_TO_PROGRAM,
-    LINK_EVENT_FOLLOW_UPS: RELATIONSHIPS[RelType.FOLLOWS_UP],
-}
-_NODE_LABELS: dict[str, Label] = {
-    CREATE_SOURCE_RECORDS: Label.SOURCE_RECORD, UPSERT_SOURCE_RECORDS: Label.SOURCE_RECORD,
-    UPSERT_HOUSEHOLDS: Label.HOUSEHOLD, UPSERT_REGIONS: Label.REGION, UPSERT_PROGRAMS: Label.PROGRAM,
-    UPSERT_PPKS_CATEGORIES: Label.PPKS_CATEGORY, UPSERT_PANTI: Label.PANTI, UPSERT_PSKS_ACTORS: Label.PSKS_ACTOR,
-    UPSERT_AGENCIES: Label.AGENCY, UPSERT_SERVICE_EVENTS: Label.SERVICE_EVENT,
-}
-
-# The columns of every statement of this module, by statement text.
-COLUMNS: dict[str, Columns] = {
-    **{statement: node_columns(label) for statement, label in _NODE_LABELS.items()},
-    CREATE_SOURCE_RECORDS: _RECORD_COLUMNS, UPSERT_SOURCE_RECORDS: _RECORD_COLUMNS,
-    **{statement: link_columns(spec) for statement, spec in _LINK_SPECS.items()},
-    **{CREATE_FORM[statement]: link_columns(_LINK_SPECS[statement]) for statement in CREATE_FORM},
-}
