@@ -76,7 +76,8 @@ class BatchGraph:
             _fill(existing, row)
 
     def statements(self, batch_size: int, known_regions: set[str] | None = None) -> list[Statement]:
-        """The batch's statements; regions in ``known_regions`` (written earlier in this load) are skipped."""
+        """The batch's statements; regions in ``known_regions`` (whole in the graph when the load
+        began, or written by an earlier batch of it) are skipped."""
         out: list[Statement] = []
         known = known_regions if known_regions is not None else set()
         codes = sorted({c for code in self.regions for c in region_chain(code)} - known)

@@ -109,10 +109,6 @@ class RowPreparer:
         self._identity = [(name, IDENTITY_PROPERTIES[name]) for name in mapping.fields if name in IDENTITY_PROPERTIES]
         self._constant = {"source": mapping.source, **({"encounter": True} if mapping.recorded_as == "encounter" else {})}
 
-    def __call__(self, raw: RawRow) -> Prepared | Problem:
-        """One row as a record, or the first reason it cannot be loaded."""
-        return self.batch([raw])[0]
-
     def batch(self, raws: Sequence[RawRow]) -> list[Prepared | Problem]:
         """Each row as a record, or the first reason it cannot be loaded; in order."""
         results: list[Prepared | Problem | None] = [None] * len(raws)
@@ -251,8 +247,3 @@ def _raw_json(rows: list[dict[str, str]]) -> list[str]:
         else:
             return list(map("{%s}".__mod__, map(", ".join, zip(*parts, strict=True)))) if parts else ["{}"] * len(rows)
     return [json.dumps(row, ensure_ascii=False, sort_keys=True) for row in rows]
-
-
-def prepare(raw: RawRow, mapping: Mapping, reference: dt.date) -> Prepared | Problem:
-    """One row as a record, or the first reason it cannot be loaded (``RowPreparer`` for many)."""
-    return RowPreparer(mapping, reference)(raw)
