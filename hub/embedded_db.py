@@ -26,6 +26,7 @@ HOST = "127.0.0.1"
 PID_FILE = "falkordb.pid"
 LOG_FILE = "falkordb.log"
 START_TIMEOUT_S = 20.0
+LOAD_TIMEOUT_S = 900.0
 STOP_TIMEOUT_S = 20.0
 
 
@@ -111,6 +112,18 @@ class EmbeddedServer:
         except redis.RedisError:
             return False
 
+    def loading(self) -> bool:
+        """Whether the server is up but still reading its data (the AOF) back in: it says so, or
+        it took the connection but is too busy replaying a long write to answer in time."""
+        try:
+            with self._client() as client:
+                client.ping()
+        except (redis.BusyLoadingError, redis.TimeoutError):
+            return self._read_pid() is not None
+        except redis.RedisError:
+            return False
+        return False
+
     def status(self) -> ServerStatus:
         pid = self._read_pid()
         if pid is None or not self.answers():
@@ -159,15 +172,20 @@ class EmbeddedServer:
             lines = (launcher.stderr or launcher.stdout).decode(errors="replace").strip().splitlines()
             reason = lines[-1] if lines else self._log_tail()
             raise EmbeddedServerError(f"the embedded graph did not start (exit {launcher.returncode}): {reason}")
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
+        started = time.monotonic()
+        while True:
             if self.answers() and self._read_pid() is not None:
                 return self.status()
+            waited = time.monotonic() - started
+            # A big graph takes a while to read back from its AOF: a server busy loading is
+            # waited for (up to LOAD_TIMEOUT_S), not killed for being slow.
+            if waited > (LOAD_TIMEOUT_S if self.loading() else START_TIMEOUT_S):
+                break
             time.sleep(0.05)
         pid = self._read_pid()
         if pid is not None:
             self._terminate(pid)
-        raise EmbeddedServerError(f"the embedded graph did not answer within {START_TIMEOUT_S:.0f}s: {self._log_tail()}")
+        raise EmbeddedServerError(f"the embedded graph did not answer within {waited:.0f}s: {self._log_tail()}")
 
     def stop(self) -> bool:
         """Stop the server (flushing the AOF); return False when it was not running."""
