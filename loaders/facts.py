@@ -34,6 +34,8 @@ _RECORD_COLUMNS = lq.COLUMNS[lq.CREATE_SOURCE_RECORDS]
 _AFTER_KEY = {statement: columns[1:] for statement, columns in lq.COLUMNS.items()}
 _AFTER_ENDS = {statement: columns[2:] for statement, columns in lq.COLUMNS.items()}
 _NONE: Row = {}
+# A record fact's CREATE form, and whether its record is the start (else the end).
+_CREATE_IF_FRESH = {merge: (create, lq.RECORD_END[merge] == "start") for merge, create in lq.CREATE_FORM.items()}
 
 
 @dataclass
@@ -64,9 +66,9 @@ class BatchGraph:
         self.nodes[lq.CREATE_SOURCE_RECORDS if rid in self.fresh else lq.UPSERT_SOURCE_RECORDS][rid] = row
 
     def link(self, statement: str, start: Any, end: Any, props: Row | None = None) -> None:
-        record_end = lq.RECORD_END.get(statement)
-        if record_end is not None and (start if record_end == "start" else end) in self.fresh:
-            statement = lq.CREATE_FORM[statement]
+        create = _CREATE_IF_FRESH.get(statement)
+        if create is not None and (start if create[1] else end) in self.fresh:
+            statement = create[0]
         row = [start, end, *map((props or _NONE).get, _AFTER_ENDS[statement])]
         # One relationship per pair and statement (none of the loader's has identity properties).
         existing = self.links[statement].get((start, end))
@@ -117,9 +119,18 @@ def _chunked(statement: str, rows: list[list[Any]], size: int, extra: Row | None
 
 def _resolve(fact: FactSpec, record: Prepared) -> Row:
     """The fact's values for this record (see ``FactSpec.sources``)."""
-    fields = record.fields
-    return {name: fields.get(value) if kind == "field" else record.key if kind == "key" else value
-            for name, kind, value in fact.sources}
+    names, getter, key_names, literals = fact.from_fields
+    if getter is None:
+        values: Row = {}
+    elif len(names) == 1:
+        values = {names[0]: getter(record.fields)}
+    else:
+        values = dict(zip(names, getter(record.fields), strict=True))
+    for name in key_names:
+        values[name] = record.key
+    if literals:
+        values.update(literals)
+    return values
 
 
 def add_record(graph: BatchGraph, mapping: Mapping, record: Prepared) -> None:

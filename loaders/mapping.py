@@ -9,8 +9,10 @@ validates it at the edge, so a broken mapping fails with the file and the settin
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import tomllib
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -86,6 +88,15 @@ class FactSpec(BaseModel):
 
     def values(self) -> dict[str, Any]:
         return {k: v for k, v in (self.model_extra or {}).items()}
+
+    @functools.cached_property
+    def from_fields(self) -> tuple[list[str], Callable[[dict[str, Any]], Any] | None, list[str], dict[str, Any]]:
+        """``sources`` sorted for speed: the names taken from fields and one getter for their values
+        (a tuple, or the value itself for one field), the names taking the key, and the literals."""
+        fields = [(name, value) for name, kind, value in self.sources if kind == "field"]
+        getter = operator.itemgetter(*(value for _, value in fields)) if fields else None
+        return ([name for name, _ in fields], getter, [name for name, kind, _ in self.sources if kind == "key"],
+                {name: value for name, kind, value in self.sources if kind == "literal"})
 
     @functools.cached_property
     def sources(self) -> tuple[tuple[str, str, Any], ...]:
