@@ -1,7 +1,8 @@
 """FalkorDB adapter: the asyncio ``falkordb`` client over the Redis protocol.
 
 Never FalkorDB's Bolt endpoint: it is experimental and crashes the server on ordinary queries.
-FalkorDB runs each query atomically, so a batch is a pipeline of atomic, idempotent statements.
+FalkorDB runs each query atomically, so a batch is a sequence of atomic statements, each safe to
+send again (upserts; the loader's CREATEs only for records found absent, see ``load_queries.py``).
 """
 
 from __future__ import annotations
