@@ -99,19 +99,21 @@ def record_facts(spec: RelSpec, record_end: str) -> tuple[str, str]:
 # What every record of one load shares is a parameter of its own, not a column: sent once, not
 # once a row (a sixth of a DTKS row's bytes).
 BATCH_PARAMETERS = ("batch_id", "file_hash", "loaded_at")
-_RECORD_COLUMNS = tuple(c for c in node_columns(Label.SOURCE_RECORD) if c not in BATCH_PARAMETERS)
+# A SourceRecord's row: its properties in the model's order, less the batch's (``loaders/records.py``
+# builds records in this order).
+RECORD_COLUMNS = tuple(c for c in node_columns(Label.SOURCE_RECORD) if c not in BATCH_PARAMETERS)
 _SET_BATCH = ", ".join(f"n.{p} = ${p}" for p in BATCH_PARAMETERS)
 
 # --- source records (parameters: $rows, $batch_id, $file_hash, $loaded_at) -----------------
 CREATE_SOURCE_RECORDS = (
-    f"UNWIND $rows AS row CREATE (n:{Label.SOURCE_RECORD}){_set('n', _RECORD_COLUMNS, 0, keep_stored=False)}, "
+    f"UNWIND $rows AS row CREATE (n:{Label.SOURCE_RECORD}){_set('n', RECORD_COLUMNS, 0, keep_stored=False)}, "
     f"{_SET_BATCH} RETURN count(n) AS written"
 )
 UPSERT_SOURCE_RECORDS = (
     f"UNWIND $rows AS row MERGE (n:{Label.SOURCE_RECORD} {{record_id: row[0]}})"
-    f"{_set('n', _RECORD_COLUMNS[1:], 1, keep_stored=False)}, {_SET_BATCH} RETURN count(n) AS written"
+    f"{_set('n', RECORD_COLUMNS[1:], 1, keep_stored=False)}, {_SET_BATCH} RETURN count(n) AS written"
 )
-COLUMNS[CREATE_SOURCE_RECORDS] = COLUMNS[UPSERT_SOURCE_RECORDS] = _RECORD_COLUMNS
+COLUMNS[CREATE_SOURCE_RECORDS] = COLUMNS[UPSERT_SOURCE_RECORDS] = RECORD_COLUMNS
 
 # --- entities the rows mention ------------------------------------------------------------
 UPSERT_HOUSEHOLDS = upsert_nodes(Label.HOUSEHOLD)

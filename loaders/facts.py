@@ -29,7 +29,6 @@ def region_chain(code: str) -> list[str]:
 
 
 REGION_TYPES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kelurahan"}
-_RECORD_COLUMNS = lq.COLUMNS[lq.CREATE_SOURCE_RECORDS]
 # The property columns of each statement: after the node key, after the two ends of a link.
 _AFTER_KEY = {statement: columns[1:] for statement, columns in lq.COLUMNS.items()}
 _AFTER_ENDS = {statement: columns[2:] for statement, columns in lq.COLUMNS.items()}
@@ -61,9 +60,8 @@ class BatchGraph:
             _fill(existing, row)
 
     def record(self, record: Prepared) -> None:
-        rid = record.props["record_id"]
-        row = list(map(record.props.get, _RECORD_COLUMNS))
-        self.nodes[lq.CREATE_SOURCE_RECORDS if rid in self.fresh else lq.UPSERT_SOURCE_RECORDS][rid] = row
+        rid = record.record_id
+        self.nodes[lq.CREATE_SOURCE_RECORDS if rid in self.fresh else lq.UPSERT_SOURCE_RECORDS][rid] = record.values
 
     def link(self, statement: str, start: Any, end: Any, props: Row | None = None) -> None:
         create = _CREATE_IF_FRESH.get(statement)
@@ -136,7 +134,7 @@ def _resolve(fact: FactSpec, record: Prepared) -> Row:
 def add_record(graph: BatchGraph, mapping: Mapping, record: Prepared) -> None:
     """The record, its region, and every fact its mapping says the row states."""
     graph.record(record)
-    me = record.props["record_id"]
+    me = record.record_id
     for fact in mapping.facts:
         FACT_WRITERS[fact.type](graph, mapping.source, record, me, _resolve(fact, record))
 
@@ -175,8 +173,8 @@ def _panti_stay(graph: BatchGraph, source: str, record: Prepared, me: str, v: Ro
 
 def _psks_actor(graph: BatchGraph, source: str, record: Prepared, me: str, v: Row) -> None:
     actor_id = v.get("actor_id") or record.key
-    graph.node(lq.UPSERT_PSKS_ACTORS, actor_id, {"name": record.props.get("name"), "kind": v.get("kind"),
-                                                 "nik": record.props.get("nik"), "region_code": v.get("region")})
+    graph.node(lq.UPSERT_PSKS_ACTORS, actor_id, {"name": record.get("name"), "kind": v.get("kind"),
+                                                 "nik": record.get("nik"), "region_code": v.get("region")})
     graph.link(lq.LINK_ACTOR_RECORDS, actor_id, me)
     if v.get("region"):
         graph.regions.add(v["region"])

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
 
+from graph_schema.load_queries import RECORD_COLUMNS
 from loaders.mapping import FieldSpec, FieldType, Mapping
 from loaders.normalise import CLEANERS, parse_cell, parse_nik_cell
 from loaders.reading import RawRow
@@ -46,21 +47,44 @@ class Problem:
     reason: str
 
 
+# Where a record's properties sit in its row (``Prepared.values``).
+_AT = {name: i for i, name in enumerate(RECORD_COLUMNS)}
+_RECORD_ID, _CONTENT_HASH, _PREVIOUS = _AT["record_id"], _AT["content_hash"], _AT["previous"]
+
+
 @dataclass(slots=True)
 class Prepared:
     row: int
     key: str
     fields: dict[str, Any]
-    props: dict[str, Any]  # SourceRecord properties (identity, raw, hash), without batch data
+    values: list[Any]  # SourceRecord properties in RECORD_COLUMNS order (null where it has none), no batch data
     warnings: list[Problem] = field(default_factory=list)
 
     @property
+    def record_id(self) -> str:
+        return str(self.values[_RECORD_ID])
+
+    @property
     def content_hash(self) -> str:
-        return str(self.props["content_hash"])
+        return str(self.values[_CONTENT_HASH])
+
+    @property
+    def props(self) -> dict[str, Any]:
+        """The properties the record has, by name."""
+        return {name: value for name, value in zip(RECORD_COLUMNS, self.values, strict=True) if value is not None}
+
+    def get(self, prop: str) -> Any:
+        return self.values[_AT[prop]]
+
+    def keep_previous(self, previous: str | None) -> None:
+        """What the record was before this row (JSON), kept on the record."""
+        self.values[_PREVIOUS] = previous
 
 
 CellParse = tuple[Any, str | None, bool]  # value (dates as ISO text), problem, whether the row needs a closer look
 _VALUE = operator.itemgetter(0)
+_NIK = operator.itemgetter("nik")
+_NIK_STATUS = operator.itemgetter("nik_status")
 _BAD = operator.itemgetter(2)
 
 
@@ -123,47 +147,44 @@ class RowPreparer:
             keys.append(key)
         cells = [raws[i].cells for i in todo]
         closer_look: set[int] = set()
-        columns = []
+        columns: dict[str, list[Any]] = {}
         for plan in self._plain:
-            values, bad = plan.parse_column([c.get(plan.column, "") for c in cells], self.reference)
-            columns.append(values)
+            columns[plan.name], bad = plan.parse_column([c.get(plan.column, "") for c in cells], self.reference)
             closer_look.update(bad)
-        niks = []
+        own_nik: tuple[list[str], list[dict[str, Any]]] | None = None
         for plan in self._niks:
             texts = [c.get(plan.column, "") for c in cells]
             parsed = [parse_nik_cell(t, self.reference) for t in texts]
             closer_look.update(i for i, (nik, problem) in enumerate(parsed)
                                if problem is not None or (plan.required and nik["nik"] is None))
-            niks.append((plan, texts, parsed))
-        names = [plan.name for plan in self._plain]
-        raw_json = _raw_json(cells)
-        rows: Iterable[tuple[Any, ...]] = zip(*columns, strict=True) if columns else repeat(())
+            found = list(map(_VALUE, parsed))
+            columns[plan.name] = list(map(_NIK, found))
+            if plan.name == "nik":
+                own_nik = (texts, found)
+        numbers = [raws[i].number for i in todo]
+        values = self._values(keys, numbers, columns, own_nik, _raw_json(cells))
+        names = list(columns)
+        rows: Iterable[tuple[Any, ...]] = zip(*columns.values(), strict=True) if columns else repeat(())
         for j, (i, row_values) in enumerate(zip(todo, rows, strict=False)):
-            raw = raws[i]
-            props: dict[str, Any] = {}
             if j in closer_look:
-                checked = self._checked(raw, props)
-                if isinstance(checked, Problem):
-                    results[i] = checked
-                    continue
-                fields, warnings = checked
+                results[i] = self._closer_look(raws[i], keys[j])
             else:
-                fields, warnings = dict(zip(names, row_values, strict=True)), []
-                for plan, texts, parsed in niks:
-                    fields[plan.name] = _take_nik(plan, texts[j], parsed[j][0], props)
-            results[i] = self._record(raw, keys[j], fields, props, warnings, raw_json[j])
+                results[i] = Prepared(numbers[j], keys[j], dict(zip(names, row_values, strict=True)), values[j], [])
         return results  # type: ignore[return-value]  # every slot is filled above
 
     def one_by_one(self, raw: RawRow) -> Prepared | Problem:
         """The rule ``batch`` follows, a row and a field at a time (what its tests compare with)."""
         key = self._key(raw)
-        if isinstance(key, Problem):
-            return key
-        props: dict[str, Any] = {}
-        checked = self._checked(raw, props)
+        return key if isinstance(key, Problem) else self._closer_look(raw, key)
+
+    def _closer_look(self, raw: RawRow, key: str) -> Prepared | Problem:
+        checked = self._checked(raw)
         if isinstance(checked, Problem):
             return checked
-        return self._record(raw, key, checked[0], props, checked[1], raw_json(raw.cells))
+        fields, own_nik, warnings = checked
+        values = self._values([key], [raw.number], {name: [value] for name, value in fields.items()},
+                              ([own_nik[0]], [own_nik[1]]) if own_nik else None, [raw_json(raw.cells)])
+        return Prepared(raw.number, key, fields, values[0], warnings)
 
     def _key(self, raw: RawRow) -> str | Problem:
         """The row's key, or why the row cannot be taken at all (a broken line, no key)."""
@@ -174,15 +195,19 @@ class RowPreparer:
         key = raw.cells.get(column, "").strip()
         return key or Problem(raw.number, "key", column, "", f"{column} is empty: every row needs its own key")
 
-    def _checked(self, raw: RawRow, props: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]] | Problem:
-        """Every field in mapping order: the fields and warnings, or the first reject."""
+    def _checked(self, raw: RawRow) -> tuple[dict[str, Any], tuple[str, dict[str, Any]] | None, list[Problem]] | Problem:
+        """Every field in mapping order: the fields, the record's own NIK (cell, parse) and the
+        warnings; or the first reject."""
         fields: dict[str, Any] = {}
+        own_nik = None
         warnings: list[Problem] = []
         for plan in self._fields:
             cell = raw.cells.get(plan.column, "")
             if plan.nik:
-                nik_props, problem = parse_nik_cell(cell, self.reference)
-                value = _take_nik(plan, cell, nik_props, props)
+                nik, problem = parse_nik_cell(cell, self.reference)
+                value = nik["nik"]
+                if plan.name == "nik":
+                    own_nik = (cell, nik)
             else:
                 value, problem, _ = plan.parse(cell, self.reference)
             if problem is None and value is None and plan.required:
@@ -194,41 +219,39 @@ class RowPreparer:
                 warnings.append(issue)
                 value = None
             fields[plan.name] = value
-        return fields, warnings
+        return fields, own_nik, warnings
 
-    def _record(self, raw: RawRow, key: str, fields: dict[str, Any], props: dict[str, Any],
-                warnings: list[Problem], raw_json: str) -> Prepared:
-        for name, prop in self._identity:
-            value = fields[name]
-            if value is not None:
-                props[prop] = value
+    def _values(self, keys: list[str], numbers: list[int], fields: dict[str, list[Any]],
+                own_nik: tuple[list[str], list[dict[str, Any]]] | None, raw: list[str]) -> list[list[Any]]:
+        """The SourceRecord rows (``Prepared.values``) of rows given a column at a time: their
+        keys, row numbers, field values, own NIK cells and parses, and raw JSON."""
+        known: dict[str, Iterable[Any]] = {prop: fields[name] for name, prop in self._identity}
         born = fields.get("birth_date")
-        if isinstance(born, dict):  # only the year was known
-            props["birth_year"] = born["year"]
-        elif born is not None:  # ISO text
-            props["birth_date"] = born
-            props["birth_year"] = int(born[:4])
-        props["raw"] = raw_json
-        props["content_hash"] = hashlib.sha256(raw_json.encode()).hexdigest()[:32]
-        props["record_id"] = record_id(self.mapping.source, key)
-        props["source_key"] = key
-        props["row_number"] = raw.number
-        props.update(self._constant)
-        return Prepared(raw.number, key, fields, props, warnings)
+        if born is not None:  # ISO text, or {"year": ...} where only the year was known
+            known["birth_date"] = [b if type(b) is str else None for b in born]
+            known["birth_year"] = [int(b[:4]) if type(b) is str else b["year"] if b else None for b in born]
+        if own_nik is not None:
+            cells, niks = own_nik
+            nik_values = list(map(_NIK, niks))
+            known["nik"] = nik_values
+            known["nik_status"] = list(map(_NIK_STATUS, niks))
+            known["nik_birth_date"] = [nik.get("nik_birth_date") for nik in niks]
+            known["nik_sex"] = [nik.get("nik_sex") for nik in niks]
+            # The cell as typed, where it is not the NIK itself (repaired, or not a NIK).
+            known["nik_raw"] = [None if cell == nik else cell for cell, nik in zip(cells, nik_values, strict=True)]
+        known["raw"] = raw
+        known["content_hash"] = [hashlib.sha256(text.encode()).hexdigest()[:32] for text in raw]
+        known["record_id"] = [record_id(self.mapping.source, key) for key in keys]
+        known["source_key"] = keys
+        known["row_number"] = numbers
+        for prop, value in self._constant.items():
+            known[prop] = repeat(value)
+        unknown = repeat(None)  # one iterator for every absent column: zip stops with the lists
+        return list(map(list, zip(*(known.get(prop, unknown) for prop in RECORD_COLUMNS))))
 
 
 def record_id(source: str, key: str) -> str:
     return f"{source}:{key}"
-
-
-def _take_nik(plan: _Field, cell: str, nik_props: dict[str, Any], props: dict[str, Any]) -> Any:
-    """The NIK field's value; the record's own NIK also gives its NIK properties, and the cell as
-    typed where that is not the NIK itself."""
-    if plan.name == "nik":
-        props.update(nik_props)
-        if cell != nik_props["nik"]:
-            props["nik_raw"] = cell
-    return nik_props["nik"]
 
 
 def raw_json(cells: dict[str, str]) -> str:

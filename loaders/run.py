@@ -245,22 +245,21 @@ async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared]
     changed: list[Prepared] = []
     fresh: set[str] = set()
     for record in ready:
-        before = stored.get(record.props["record_id"])
+        before = stored.get(record.record_id)
         if before is None:
             report.new += 1
-            fresh.add(record.props["record_id"])
+            fresh.add(record.record_id)
             to_write.append(record)
         elif before["content_hash"] == record.content_hash:
             report.unchanged += 1
             if report.resumed and before["batch_id"] == batch_props["batch_id"]:
                 # Written by this batch before a crash, perhaps without all its links: write it
                 # again (idempotent), keeping the history it already has.
-                if before.get("previous"):
-                    record.props["previous"] = before["previous"]
+                record.keep_previous(before.get("previous"))
                 to_write.append(record)
         else:
             report.updated += 1
-            record.props["previous"] = _previous(before)
+            record.keep_previous(_previous(before))
             changed.append(record)
             to_write.append(record)
     if not to_write:
@@ -274,7 +273,7 @@ async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared]
             add_record(graph, mapping, record)
         statements: list[Statement] = []
         if changed:  # restate the facts of changed rows from scratch
-            keys = [{"record_id": r.props["record_id"]} for r in changed]
+            keys = [{"record_id": r.record_id} for r in changed]
             statements.append(Statement(queries.DELETE_RECORD_FACTS, {"rows": keys}))
             if any(f.type is FactType.EVENT for f in mapping.facts):
                 events = [{"event_id": event_id(mapping.source, r.key)} for r in changed]
