@@ -247,7 +247,7 @@ class RowPreparer:
         for prop, value in self._constant.items():
             known[prop] = repeat(value)
         unknown = repeat(None)  # one iterator for every absent column: zip stops with the lists
-        return list(map(list, zip(*(known.get(prop, unknown) for prop in RECORD_COLUMNS))))
+        return list(map(list, zip(*(known.get(prop, unknown) for prop in RECORD_COLUMNS), strict=False)))
 
 
 def record_id(source: str, key: str) -> str:
