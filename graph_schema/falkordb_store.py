@@ -134,17 +134,36 @@ class FalkorDBStore(GraphStore):
         return out
 
     async def run_batch(self, statements: Sequence[Statement]) -> None:
+        """The statements in order. Those with rows go pipelined: each is on the server's socket
+        before the one ahead of it has finished, so the server never waits for the client to
+        hear a reply and send the next. Their replies (counts) are not parsed."""
+        pending: list[Statement] = []
         for given in statements:
             (statement,) = self.encode([given]) if given.encoded is None else (given,)
-            if statement.encoded is None:
-                await self.run(statement.query, statement.params, write=True)
+            if statement.encoded is not None:
+                pending.append(statement)
                 continue
-            self.round_trips += 1  # the reply, a count, is not parsed
-            try:
-                await self._db.connection.execute_command("GRAPH.QUERY", self._graph_name, statement.encoded,
-                                                          "--compact")
-            except (redis_errors.RedisError, OSError) as exc:
-                raise self._translate(exc, _first_words(statement.query)) from None
+            await self._pipelined(pending)
+            pending = []
+            await self.run(statement.query, statement.params, write=True)
+        await self._pipelined(pending)
+
+    async def _pipelined(self, statements: list[Statement]) -> None:
+        if not statements:
+            return
+        self.round_trips += 1
+        pipe = self._db.connection.pipeline(transaction=False)
+        for statement in statements:
+            pipe.execute_command("GRAPH.QUERY", self._graph_name, statement.encoded, "--compact")
+        try:
+            replies = await pipe.execute(raise_on_error=False)
+        except (redis_errors.RedisError, OSError) as exc:
+            raise self._translate(exc, _first_words(statements[0].query)) from None
+        finally:
+            await pipe.reset()
+        for statement, reply in zip(statements, replies, strict=True):
+            if isinstance(reply, Exception):
+                raise self._translate(reply, _first_words(statement.query)) from None
 
     async def _apply(self, op: SchemaOp) -> bool:
         try:

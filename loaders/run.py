@@ -165,13 +165,15 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
 
     rows = read_rows(path, mapping)
 
-    first = True
+    next_size = FIRST_BATCH
 
     def read_batch() -> list[RawRow]:
-        """The next rows. The first batch is smaller: the graph server waits for it idle."""
-        nonlocal first
-        raw_rows = list(itertools.islice(rows, min(batch_size, FIRST_BATCH) if first else batch_size))
-        first = False
+        """The next rows. The first batches are smaller, each twice the one before: the graph
+        server waits idle for the first, and a batch is checked while the one before it is
+        written, which takes longer than checking a batch of the same size."""
+        nonlocal next_size
+        raw_rows = list(itertools.islice(rows, min(batch_size, next_size)))
+        next_size *= 2
         return raw_rows
 
     # A mapping whose rows refer to its own source must see the batch before written first.

@@ -359,6 +359,26 @@ async def test_batch_writes_all_statements(store: GraphStore) -> None:
     assert (nodes["Program"], nodes["Person"], rels["ENROLLED_IN"]) == (1, 1, 1)
 
 
+async def test_a_batch_of_long_statements_is_written_in_order(store: GraphStore) -> None:
+    # Long row lists take the adapter's fast path (FalkorDB: encoded and pipelined); the links
+    # need the programs and records written by the statements before them.
+    programs = [[f"P{i}", f"Program {i}", None] for i in range(150)]
+    records = [[f"x:{i}", *[None] * (len(load_queries.RECORD_COLUMNS) - 1)] for i in range(150)]
+    links = [[f"x:{i}", f"P{i}", None, None, None] for i in range(150)]
+    await store.run_batch([Statement(load_queries.UPSERT_PROGRAMS, {"rows": programs}),
+                           Statement(load_queries.CREATE_SOURCE_RECORDS, {"rows": records, "batch_id": "b",
+                                                                         "file_hash": "h", "loaded_at": "t"}),
+                           Statement(load_queries.CREATE_RECORD_ENROLMENTS, {"rows": links})])
+    nodes, rels = await counts(store)
+    assert (nodes["Program"], nodes["SourceRecord"], rels["LISTS_ENROLMENT"]) == (150, 150, 150)
+
+
+async def test_a_failing_statement_of_a_batch_is_reported(store: GraphStore) -> None:
+    failing = Statement("UNWIND $rows AS row RETURN row[0] / 0 AS x", {"rows": [[i] for i in range(150)]})
+    with pytest.raises(GraphQueryError):
+        await store.run_batch([Statement(load_queries.UPSERT_PROGRAMS, {"rows": [["BLT", "BLT", None]]}), failing])
+
+
 async def test_delete_all_empties_the_graph(store: GraphStore) -> None:
     await write_world(store)
     await store.run(queries.DELETE_ALL, write=True)
