@@ -115,6 +115,21 @@ UPSERT_SOURCE_RECORDS = (
 )
 COLUMNS[CREATE_SOURCE_RECORDS] = COLUMNS[UPSERT_SOURCE_RECORDS] = RECORD_COLUMNS
 
+# A new record and the household its row names, in one statement: the record is linked as it
+# is made, not looked up again by a statement of its own (a tenth of the server's time per
+# DTKS row). The household is written earlier in the batch. A row without one has a null kk,
+# which matches no household, so its record is made and not linked. (Not a WHERE on the row:
+# FalkorDB moves it ahead of the CREATE, and the row's record would not be made at all.)
+_IN_HOUSEHOLD = RELATIONSHIPS[RelType.IN_HOUSEHOLD]
+_AFTER_RECORD = len(RECORD_COLUMNS)
+CREATE_SOURCE_RECORDS_IN_HOUSEHOLDS = (
+    f"{CREATE_SOURCE_RECORDS.removesuffix(' RETURN count(n) AS written')} "
+    f"WITH n, row {_match('h', Label.HOUSEHOLD, _AFTER_RECORD)} "
+    f"CREATE (n)-[r:{RelType.IN_HOUSEHOLD}]->(h)"
+    f"{_set('r', tuple(_IN_HOUSEHOLD.properties), _AFTER_RECORD + 1, keep_stored=False)} RETURN count(r) AS written"
+)
+COLUMNS[CREATE_SOURCE_RECORDS_IN_HOUSEHOLDS] = (*RECORD_COLUMNS, *link_columns(_IN_HOUSEHOLD)[1:])
+
 # --- entities the rows mention ------------------------------------------------------------
 UPSERT_HOUSEHOLDS = upsert_nodes(Label.HOUSEHOLD)
 UPSERT_REGIONS = upsert_nodes(Label.REGION)

@@ -33,6 +33,7 @@ REGION_TYPES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kel
 _AFTER_KEY = {statement: columns[1:] for statement, columns in lq.COLUMNS.items()}
 _AFTER_ENDS = {statement: columns[2:] for statement, columns in lq.COLUMNS.items()}
 _NONE: Row = {}
+_HOUSEHOLD_LINK = _AFTER_ENDS[lq.LINK_RECORD_HOUSEHOLDS]  # the properties of a record's household link
 # A record fact's CREATE form, and whether its record is the start (else the end).
 _CREATE_IF_FRESH = {merge: (create, lq.RECORD_END[merge] == "start") for merge, create in lq.CREATE_FORM.items()}
 
@@ -42,7 +43,8 @@ class BatchGraph:
     """Rows for each write statement of one batch (``load_queries.py``), in the order they must run.
 
     ``fresh`` holds the record ids this batch creates: their records and the facts starting or
-    ending at them are written with the CREATE statements.
+    ending at them are written with the CREATE statements, and a fresh record's household link
+    (``households``) with the record itself.
     """
 
     fresh: set[str] = field(default_factory=set)
@@ -50,6 +52,7 @@ class BatchGraph:
     nodes: dict[str, dict[Any, list[Any]]] = field(default_factory=lambda: defaultdict(dict))
     links: dict[str, dict[tuple[Any, Any], list[Any]]] = field(default_factory=lambda: defaultdict(dict))
     regions: set[str] = field(default_factory=set)
+    households: dict[str, list[Any]] = field(default_factory=dict)  # fresh record id -> [kk, *link props]
 
     def node(self, statement: str, key: Any, props: Row) -> None:
         row = [key, *map(props.get, _AFTER_KEY[statement])]
@@ -62,6 +65,20 @@ class BatchGraph:
     def record(self, record: Prepared) -> None:
         rid = record.record_id
         self.nodes[lq.CREATE_SOURCE_RECORDS if rid in self.fresh else lq.UPSERT_SOURCE_RECORDS][rid] = record.values
+
+    def household_of(self, record: str, kk: str, props: Row) -> None:
+        """The record's household (``LINK_RECORD_HOUSEHOLDS``)."""
+        if record not in self.fresh:
+            self.link(lq.LINK_RECORD_HOUSEHOLDS, record, kk, props)
+            return
+        row = [kk, *map(props.get, _HOUSEHOLD_LINK)]
+        existing = self.households.get(record)
+        if existing is None:
+            self.households[record] = row
+        elif existing[0] == kk:
+            _fill(existing, row)
+        else:  # a row naming a second household: a link of its own
+            self.link(lq.LINK_RECORD_HOUSEHOLDS, record, kk, props)
 
     def link(self, statement: str, start: Any, end: Any, props: Row | None = None) -> None:
         create = _CREATE_IF_FRESH.get(statement)
@@ -89,7 +106,14 @@ class BatchGraph:
             out += _chunked(lq.LINK_REGION_PARENTS, parents, batch_size)
         for statement in NODE_ORDER:
             extra = self.batch if statement in (lq.CREATE_SOURCE_RECORDS, lq.UPSERT_SOURCE_RECORDS) else {}
-            out += _chunked(statement, list(self.nodes.get(statement, {}).values()), batch_size, extra)
+            rows = self.nodes.get(statement, {})
+            if statement == lq.CREATE_SOURCE_RECORDS and self.households:
+                statement = lq.CREATE_SOURCE_RECORDS_IN_HOUSEHOLDS
+                none = [None] * (1 + len(_HOUSEHOLD_LINK))
+                out += _chunked(statement, [[*row, *self.households.get(rid, none)] for rid, row in rows.items()],
+                                batch_size, extra)
+                continue
+            out += _chunked(statement, list(rows.values()), batch_size, extra)
         for statement in LINK_ORDER:
             out += _chunked(statement, list(self.links.get(statement, {}).values()), batch_size)
         return out
@@ -145,7 +169,7 @@ def _household(graph: BatchGraph, source: str, record: Prepared, me: str, v: Row
         return
     graph.node(lq.UPSERT_HOUSEHOLDS, kk, {"region_code": v.get("region"), "address": v.get("address"),
                                           "decile": v.get("decile")})
-    graph.link(lq.LINK_RECORD_HOUSEHOLDS, me, kk, {"relation": v.get("relation")})
+    graph.household_of(me, kk, {"relation": v.get("relation")})
     if v.get("region"):
         graph.regions.add(v["region"])
         graph.link(lq.LINK_HOUSEHOLD_REGIONS, kk, v["region"])

@@ -318,6 +318,25 @@ async def test_create_forms_write_a_new_record_and_its_facts(store: GraphStore) 
     assert row["record"]["name"] == "BUDI" and "nik" not in row["record"] and row["record"]["batch_id"] == "b7"
 
 
+async def test_new_records_are_written_with_their_households(store: GraphStore) -> None:
+    await write_world(store)
+    nodes, rels = await counts(store)
+    in_household = {**NEW_RECORD, "end": {"kk": KK}, "props": {**NEW_RECORD["props"], "relation": "child"}}
+    alone = {"record_id": "dtks:DTKS-3", "end": {"kk": None}, "props": {"source": "dtks", "source_key": "DTKS-3",
+                                                                       "batch_id": "b7", "file_hash": "f7",
+                                                                       "loaded_at": "2026-02-02"}}
+    ((text, params),) = statements("CREATE_SOURCE_RECORDS_IN_HOUSEHOLDS", [in_household, alone])
+    assert await store.run(text, params, write=True) == [{"written": 1}]  # one link; both records
+    after_nodes, after_rels = await counts(store)
+    assert after_nodes["SourceRecord"] == nodes["SourceRecord"] + 2
+    assert after_rels["IN_HOUSEHOLD"] == rels["IN_HOUSEHOLD"] + 1
+    linked = await store.run("MATCH (s:SourceRecord)-[r:IN_HOUSEHOLD]->(h:Household) WHERE s.source_key = 'DTKS-2' "
+                             "RETURN h.kk AS kk, r.relation AS relation")
+    assert linked == [{"kk": KK, "relation": "child"}]
+    (record,) = await store.run(queries.SOURCE_RECORD_BY_KEY, {"source": "dtks", "source_key": "DTKS-3"})
+    assert record["record"]["batch_id"] == "b7"
+
+
 async def test_schema_init_is_idempotent_and_versioned(store: GraphStore) -> None:
     assert await store.ensure_schema("2026-02-02T00:00:00+00:00") == []
     assert await store.run(queries.SCHEMA_VERSION) == [
@@ -399,6 +418,6 @@ def test_every_shared_statement_has_a_contract_case() -> None:
     from tests.graph_schema.test_api_contract import API_LOOKUPS, SCOPED_PROJECTIONS
 
     covered = {name for name, _ in WORLD} | {name for name, _, _ in LOOKUPS} | HOUSEKEEPING
-    covered |= {"CREATE_SOURCE_RECORDS"} | {name for name, _, _ in CREATED_FACTS}
+    covered |= {"CREATE_SOURCE_RECORDS", "CREATE_SOURCE_RECORDS_IN_HOUSEHOLDS"} | {name for name, _, _ in CREATED_FACTS}
     covered |= {name for name, _, _ in API_LOOKUPS} | SCOPED_PROJECTIONS
     assert covered == set(queries.shared_statements())

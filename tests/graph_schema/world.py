@@ -145,7 +145,8 @@ def statements(name: str, rows: list[dict[str, Any]]) -> list[tuple[str, dict[st
     if not hasattr(load_queries, name):
         return [(getattr(queries, name), {"rows": rows})]
     text = getattr(load_queries, name)
-    if text not in (load_queries.CREATE_SOURCE_RECORDS, load_queries.UPSERT_SOURCE_RECORDS):
+    if text not in (load_queries.CREATE_SOURCE_RECORDS, load_queries.UPSERT_SOURCE_RECORDS,
+                    load_queries.CREATE_SOURCE_RECORDS_IN_HOUSEHOLDS):
         return [(text, {"rows": [positional(text, row) for row in rows]})]
     batches: dict[tuple[Any, ...], list[list[Any]]] = {}
     for row in rows:
