@@ -3,12 +3,16 @@ their rows mention (households, regions, programs, categories, panti, actors, ag
 and the record-level facts linking them. Entities are deduplicated per batch. Every statement
 is an idempotent UNWIND upsert, except the CREATE forms for records the batch itself creates;
 ``load_queries.py`` says why a batch can still be sent again after a crash.
+
+A batch's facts are made a column at a time: each fact of the mapping takes its values for all
+the batch's records at once (``Values``), and its writer hands whole columns to ``BatchGraph``,
+which makes the rows with one ``zip``. A null or empty key (or link end) is no node (no link).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +24,7 @@ from loaders.mapping import FactSpec, FactType, Mapping
 from loaders.records import Prepared, record_id
 
 Row = dict[str, Any]
+Column = Sequence[Any]
 
 
 def region_chain(code: str) -> list[str]:
@@ -32,10 +37,20 @@ REGION_TYPES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kel
 # The property columns of each statement: after the node key, after the two ends of a link.
 _AFTER_KEY = {statement: columns[1:] for statement, columns in lq.COLUMNS.items()}
 _AFTER_ENDS = {statement: columns[2:] for statement, columns in lq.COLUMNS.items()}
-_NONE: Row = {}
 _HOUSEHOLD_LINK = _AFTER_ENDS[lq.LINK_RECORD_HOUSEHOLDS]  # the properties of a record's household link
 # A record fact's CREATE form, and whether its record is the start (else the end).
 _CREATE_IF_FRESH = {merge: (create, lq.RECORD_END[merge] == "start") for merge, create in lq.CREATE_FORM.items()}
+
+
+class Values(dict[str, Column]):
+    """A fact's values for a batch's records, a column per name; a name the fact lacks is nulls."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    def __missing__(self, name: str) -> Column:
+        return [None] * self.count
 
 
 @dataclass
@@ -54,43 +69,64 @@ class BatchGraph:
     regions: set[str] = field(default_factory=set)
     households: dict[str, list[Any]] = field(default_factory=dict)  # fresh record id -> [kk, *link props]
 
-    def node(self, statement: str, key: Any, props: Row) -> None:
-        row = [key, *map(props.get, _AFTER_KEY[statement])]
-        existing = self.nodes[statement].get(key)
-        if existing is None:
-            self.nodes[statement][key] = row
-        else:  # a later mention fills in what an earlier stub lacked
-            _fill(existing, row)
+    def add_nodes(self, statement: str, keys: Column, props: Row) -> None:
+        """Nodes by key, their properties a column each (by property name; one not given is null).
+        A later mention of a node fills in what an earlier one lacked, and never erases it."""
+        stored = self.nodes[statement]
+        for row in _rows(keys, (), props, _AFTER_KEY[statement]):
+            key = row[0]
+            if not key:
+                continue
+            existing = stored.get(key)
+            if existing is None:
+                stored[key] = row
+            else:
+                _fill(existing, row)
 
-    def record(self, record: Prepared) -> None:
-        rid = record.record_id
-        self.nodes[lq.CREATE_SOURCE_RECORDS if rid in self.fresh else lq.UPSERT_SOURCE_RECORDS][rid] = record.values
+    def add_records(self, records: list[Prepared]) -> None:
+        fresh, created, updated = self.fresh, self.nodes[lq.CREATE_SOURCE_RECORDS], self.nodes[lq.UPSERT_SOURCE_RECORDS]
+        for record in records:
+            rid = record.record_id
+            (created if rid in fresh else updated)[rid] = record.values
 
-    def household_of(self, record: str, kk: str, props: Row) -> None:
-        """The record's household (``LINK_RECORD_HOUSEHOLDS``)."""
-        if record not in self.fresh:
-            self.link(lq.LINK_RECORD_HOUSEHOLDS, record, kk, props)
-            return
-        row = [kk, *map(props.get, _HOUSEHOLD_LINK)]
-        existing = self.households.get(record)
-        if existing is None:
-            self.households[record] = row
-        elif existing[0] == kk:
-            _fill(existing, row)
-        else:  # a row naming a second household: a link of its own
-            self.link(lq.LINK_RECORD_HOUSEHOLDS, record, kk, props)
+    def add_links(self, statement: str, starts: Column, ends: Column, props: Row | None = None) -> None:
+        """Links between the starts and ends, their properties a column each. One relationship per
+        pair and statement (none of the loader's has identity properties)."""
+        create, at_start = _CREATE_IF_FRESH.get(statement, (None, False))
+        fresh = self.fresh
+        for row in _rows(starts, (ends,), props or {}, _AFTER_ENDS[statement]):
+            start, end = row[0], row[1]
+            if not start or not end:
+                continue
+            target = create if create is not None and (start if at_start else end) in fresh else statement
+            stored = self.links[target]
+            existing = stored.get((start, end))
+            if existing is None:
+                stored[(start, end)] = row
+            else:
+                _fill(existing, row)
 
-    def link(self, statement: str, start: Any, end: Any, props: Row | None = None) -> None:
-        create = _CREATE_IF_FRESH.get(statement)
-        if create is not None and (start if create[1] else end) in self.fresh:
-            statement = create[0]
-        row = [start, end, *map((props or _NONE).get, _AFTER_ENDS[statement])]
-        # One relationship per pair and statement (none of the loader's has identity properties).
-        existing = self.links[statement].get((start, end))
-        if existing is None:
-            self.links[statement][(start, end)] = row
-        else:
-            _fill(existing, row)
+    def add_households(self, records: Column, kks: Column, props: Row) -> None:
+        """The records' households (``LINK_RECORD_HOUSEHOLDS``): a fresh record's first goes with
+        the record itself; others are links of their own."""
+        others: list[list[Any]] = []
+        for row in _rows(records, (kks,), props, _HOUSEHOLD_LINK):
+            record, kk = row[0], row[1]
+            if not kk:
+                continue
+            if record not in self.fresh:
+                others.append(row)
+                continue
+            existing = self.households.get(record)
+            if existing is None:
+                self.households[record] = row[1:]
+            elif existing[0] == kk:
+                _fill(existing, row[1:])
+            else:
+                others.append(row)
+        if others:
+            starts, ends, *columns = zip(*others, strict=True)
+            self.add_links(lq.LINK_RECORD_HOUSEHOLDS, starts, ends, dict(zip(_HOUSEHOLD_LINK, columns, strict=True)))
 
     def statements(self, batch_size: int, known_regions: set[str] | None = None) -> list[Statement]:
         """The batch's statements; regions in ``known_regions`` (whole in the graph when the load
@@ -100,8 +136,8 @@ class BatchGraph:
         codes = sorted({c for code in self.regions for c in region_chain(code)} - known)
         known.update(codes)
         if codes:
-            rows = [[c, wilayah_name(c), c.count(".") + 1, REGION_TYPES[c.count(".") + 1]] for c in codes]
-            out += _chunked(lq.UPSERT_REGIONS, rows, batch_size)
+            regions = [[c, wilayah_name(c), c.count(".") + 1, REGION_TYPES[c.count(".") + 1]] for c in codes]
+            out += _chunked(lq.UPSERT_REGIONS, regions, batch_size)
             parents = [[c, c.rsplit(".", 1)[0]] for c in codes if "." in c]
             out += _chunked(lq.LINK_REGION_PARENTS, parents, batch_size)
         for statement in NODE_ORDER:
@@ -129,6 +165,12 @@ _LINKS = [lq.LINK_RECORD_HOUSEHOLDS, lq.LINK_HOUSEHOLD_REGIONS, lq.LINK_RECORD_E
 LINK_ORDER = [form for statement in _LINKS for form in (statement, lq.CREATE_FORM.get(statement)) if form]
 
 
+def _rows(first: Column, more: tuple[Column, ...], props: Row, columns: tuple[str, ...]) -> list[list[Any]]:
+    """Rows of a statement: the given leading columns, then its property columns in order."""
+    nulls = [None] * len(first)
+    return list(map(list, zip(first, *more, *(props.get(c, nulls) for c in columns), strict=True)))
+
+
 def _fill(existing: list[Any], row: list[Any]) -> None:
     for i, value in enumerate(row):
         if value is not None:
@@ -139,108 +181,112 @@ def _chunked(statement: str, rows: list[list[Any]], size: int, extra: Row | None
     return [Statement(statement, {"rows": rows[i:i + size], **(extra or {})}) for i in range(0, len(rows), size)]
 
 
-def _resolve(fact: FactSpec, record: Prepared) -> Row:
-    """The fact's values for this record (see ``FactSpec.sources``)."""
+def fact_values(fact: FactSpec, records: list[Prepared]) -> Values:
+    """The fact's values for each record (see ``FactSpec.sources``), a column per name."""
     names, getter, key_names, literals = fact.from_fields
-    if getter is None:
-        values: Row = {}
-    elif len(names) == 1:
-        values = {names[0]: getter(record.fields)}
-    else:
-        values = dict(zip(names, getter(record.fields), strict=True))
-    for name in key_names:
-        values[name] = record.key
-    if literals:
-        values.update(literals)
+    values = Values(len(records))
+    if getter is not None:
+        got = list(map(getter, [record.fields for record in records]))
+        if len(names) == 1:
+            values[names[0]] = got
+        else:
+            values.update(zip(names, zip(*got, strict=True) if got else [()] * len(names), strict=True))
+    if key_names:
+        keys = [record.key for record in records]
+        values.update(dict.fromkeys(key_names, keys))
+    for name, literal in literals.items():
+        values[name] = [literal] * len(records)
     return values
 
 
-def add_record(graph: BatchGraph, mapping: Mapping, record: Prepared) -> None:
-    """The record, its region, and every fact its mapping says the row states."""
-    graph.record(record)
-    me = record.record_id
+def add_records(graph: BatchGraph, mapping: Mapping, records: list[Prepared]) -> None:
+    """The records, their regions, and every fact their mapping says the rows state."""
+    graph.add_records(records)
+    ids = [record.record_id for record in records]
     for fact in mapping.facts:
-        FACT_WRITERS[fact.type](graph, mapping.source, record, me, _resolve(fact, record))
+        FACT_WRITERS[fact.type](graph, mapping.source, records, ids, fact_values(fact, records))
 
 
-def _household(graph: BatchGraph, source: str, record: Prepared, me: str, v: Row) -> None:
-    kk = v.get("kk")
-    if not kk:
-        return
-    graph.node(lq.UPSERT_HOUSEHOLDS, kk, {"region_code": v.get("region"), "address": v.get("address"),
-                                          "decile": v.get("decile")})
-    graph.household_of(me, kk, {"relation": v.get("relation")})
-    if v.get("region"):
-        graph.regions.add(v["region"])
-        graph.link(lq.LINK_HOUSEHOLD_REGIONS, kk, v["region"])
+def _located(graph: BatchGraph, statement: str, starts: Column, regions: Column) -> None:
+    """Links of the starts to their regions (the regions are written too)."""
+    graph.regions.update(region for start, region in zip(starts, regions, strict=True) if start and region)
+    graph.add_links(statement, starts, regions)
 
 
-def _enrolment(graph: BatchGraph, source: str, record: Prepared, me: str, v: Row) -> None:
-    graph.node(lq.UPSERT_PROGRAMS, v["program"], {"name": v.get("program_name"), "funding": v.get("funding")})
-    graph.link(lq.LINK_RECORD_ENROLMENTS, me, v["program"],
-               {"from": v.get("from"), "to": v.get("to"), "status": v.get("status")})
+def _household(graph: BatchGraph, source: str, records: list[Prepared], ids: list[str], v: Values) -> None:
+    graph.add_nodes(lq.UPSERT_HOUSEHOLDS, v["kk"], {"region_code": v["region"], "address": v["address"],
+                                                    "decile": v["decile"]})
+    graph.add_households(ids, v["kk"], {"relation": v["relation"]})
+    _located(graph, lq.LINK_HOUSEHOLD_REGIONS, v["kk"], v["region"])
 
 
-def _condition(graph: BatchGraph, source: str, record: Prepared, me: str, v: Row) -> None:
-    if not v.get("category"):
-        return
-    graph.node(lq.UPSERT_PPKS_CATEGORIES, v["category"], {"name": v.get("category_name")})
-    graph.link(lq.LINK_RECORD_CONDITIONS, me, v["category"], {"recorded_on": v.get("recorded_on")})
+def _enrolment(graph: BatchGraph, source: str, records: list[Prepared], ids: list[str], v: Values) -> None:
+    graph.add_nodes(lq.UPSERT_PROGRAMS, v["program"], {"name": v["program_name"], "funding": v["funding"]})
+    graph.add_links(lq.LINK_RECORD_ENROLMENTS, ids, v["program"], {"from": v["from"], "to": v["to"],
+                                                                   "status": v["status"]})
 
 
-def _panti_stay(graph: BatchGraph, source: str, record: Prepared, me: str, v: Row) -> None:
-    if not v.get("panti"):
-        return
-    graph.node(lq.UPSERT_PANTI, v["panti"], {"name": v.get("panti_name"), "kind": v.get("kind")})
-    graph.link(lq.LINK_RECORD_STAYS, me, v["panti"], {"from": v.get("from"), "to": v.get("to"), "reason": v.get("reason")})
+def _condition(graph: BatchGraph, source: str, records: list[Prepared], ids: list[str], v: Values) -> None:
+    graph.add_nodes(lq.UPSERT_PPKS_CATEGORIES, v["category"], {"name": v["category_name"]})
+    graph.add_links(lq.LINK_RECORD_CONDITIONS, ids, v["category"], {"recorded_on": v["recorded_on"]})
 
 
-def _psks_actor(graph: BatchGraph, source: str, record: Prepared, me: str, v: Row) -> None:
-    actor_id = v.get("actor_id") or record.key
-    graph.node(lq.UPSERT_PSKS_ACTORS, actor_id, {"name": record.get("name"), "kind": v.get("kind"),
-                                                 "nik": record.get("nik"), "region_code": v.get("region")})
-    graph.link(lq.LINK_ACTOR_RECORDS, actor_id, me)
-    if v.get("region"):
-        graph.regions.add(v["region"])
-        graph.link(lq.LINK_ACTOR_REGIONS, actor_id, v["region"])
+def _panti_stay(graph: BatchGraph, source: str, records: list[Prepared], ids: list[str], v: Values) -> None:
+    graph.add_nodes(lq.UPSERT_PANTI, v["panti"], {"name": v["panti_name"], "kind": v["kind"]})
+    graph.add_links(lq.LINK_RECORD_STAYS, ids, v["panti"], {"from": v["from"], "to": v["to"], "reason": v["reason"]})
+
+
+def _psks_actor(graph: BatchGraph, source: str, records: list[Prepared], ids: list[str], v: Values) -> None:
+    actors = [actor or record.key for actor, record in zip(v["actor_id"], records, strict=True)]
+    graph.add_nodes(lq.UPSERT_PSKS_ACTORS, actors, {
+        "name": [record.get("name") for record in records], "kind": v["kind"],
+        "nik": [record.get("nik") for record in records], "region_code": v["region"]})
+    graph.add_links(lq.LINK_ACTOR_RECORDS, actors, ids)
+    _located(graph, lq.LINK_ACTOR_REGIONS, actors, v["region"])
 
 
 def event_id(source: str, key: str) -> str:
     return f"{source}:{key}"
 
 
-def _event(graph: BatchGraph, source: str, record: Prepared, me: str, v: Row) -> None:
-    eid = event_id(source, record.key)
-    graph.node(lq.UPSERT_SERVICE_EVENTS, eid, {
-        "kind": v.get("kind"), "date": v.get("date"), "status": v.get("status"),
-        "status_history": v.get("status_history"), "summary": v.get("summary"), "region_code": v.get("region"),
-        "latitude": v.get("latitude"), "longitude": v.get("longitude"), "source": source, "source_key": record.key})
-    graph.link(lq.LINK_EVENT_RECORDS, eid, me)
-    if v.get("handler"):
-        graph.node(lq.UPSERT_PSKS_ACTORS, v["handler"], {})
-        graph.link(lq.LINK_EVENT_HANDLERS, v["handler"], eid, {"role": v.get("role")})
+def _event_ids(source: str, records: list[Prepared]) -> list[str]:
+    return [event_id(source, record.key) for record in records]
 
 
-def _referral(graph: BatchGraph, source: str, record: Prepared, me: str, v: Row) -> None:
-    eid = event_id(source, record.key)
-    target = v.get("target")
-    if target:
-        to_program = v.get("target_kind") == "program"
-        graph.node(lq.UPSERT_PROGRAMS if to_program else lq.UPSERT_AGENCIES, target, {})
-        graph.link(lq.LINK_REFERRALS_TO_PROGRAMS if to_program else lq.LINK_REFERRALS_TO_AGENCIES, eid, target,
-                   {"status": v.get("status"), "date": v.get("date")})
-    if v.get("follows"):
-        earlier = event_id(v["follows_source"], v["follows"])
-        graph.node(lq.UPSERT_SERVICE_EVENTS, earlier, {})
-        graph.link(lq.LINK_EVENT_FOLLOW_UPS, eid, earlier)
+def _event(graph: BatchGraph, source: str, records: list[Prepared], ids: list[str], v: Values) -> None:
+    events = _event_ids(source, records)
+    graph.add_nodes(lq.UPSERT_SERVICE_EVENTS, events, {
+        "kind": v["kind"], "date": v["date"], "status": v["status"], "status_history": v["status_history"],
+        "summary": v["summary"], "region_code": v["region"], "latitude": v["latitude"], "longitude": v["longitude"],
+        "source": [source] * len(records), "source_key": [record.key for record in records]})
+    graph.add_links(lq.LINK_EVENT_RECORDS, events, ids)
+    graph.add_nodes(lq.UPSERT_PSKS_ACTORS, v["handler"], {})
+    graph.add_links(lq.LINK_EVENT_HANDLERS, v["handler"], events, {"role": v["role"]})
 
 
-def _refers_to(graph: BatchGraph, source: str, record: Prepared, me: str, v: Row) -> None:
-    if v.get("key"):
-        graph.link(lq.LINK_RECORD_REFERENCES, me, record_id(v["source"], v["key"]), {"via": v.get("via")})
+def _referral(graph: BatchGraph, source: str, records: list[Prepared], ids: list[str], v: Values) -> None:
+    events = _event_ids(source, records)
+    to_program = [kind == "program" for kind in v["target_kind"]]
+    programs = [target if program else None for target, program in zip(v["target"], to_program, strict=True)]
+    agencies = [None if program else target for target, program in zip(v["target"], to_program, strict=True)]
+    how = {"status": v["status"], "date": v["date"]}
+    graph.add_nodes(lq.UPSERT_PROGRAMS, programs, {})
+    graph.add_links(lq.LINK_REFERRALS_TO_PROGRAMS, events, programs, how)
+    graph.add_nodes(lq.UPSERT_AGENCIES, agencies, {})
+    graph.add_links(lq.LINK_REFERRALS_TO_AGENCIES, events, agencies, how)
+    earlier = [event_id(follows_source, follows) if follows else None
+               for follows_source, follows in zip(v["follows_source"], v["follows"], strict=True)]
+    graph.add_nodes(lq.UPSERT_SERVICE_EVENTS, earlier, {})
+    graph.add_links(lq.LINK_EVENT_FOLLOW_UPS, events, earlier)
 
 
-FACT_WRITERS = {
+def _refers_to(graph: BatchGraph, source: str, records: list[Prepared], ids: list[str], v: Values) -> None:
+    targets = [record_id(target, key) if key else None for target, key in zip(v["source"], v["key"], strict=True)]
+    graph.add_links(lq.LINK_RECORD_REFERENCES, ids, targets, {"via": v["via"]})
+
+
+FactWriter = Callable[[BatchGraph, str, list[Prepared], list[str], Values], None]
+FACT_WRITERS: dict[FactType, FactWriter] = {
     FactType.HOUSEHOLD: _household,
     FactType.ENROLMENT: _enrolment,
     FactType.CONDITION: _condition,
@@ -252,14 +298,12 @@ FACT_WRITERS = {
 }
 
 
-def missing_references(records: Iterable[Prepared], mapping: Mapping) -> list[tuple[Prepared, str, str]]:
+def missing_references(records: list[Prepared], mapping: Mapping) -> list[tuple[Prepared, str, str]]:
     """(record, target source, target key) of every refers_to fact, to check before writing."""
     out = []
-    for record in records:
-        for fact in mapping.facts:
-            if fact.type is FactType.REFERS_TO:
-                v = _resolve(fact, record)
-                if v.get("key"):
-                    out.append((record, str(v["source"]), str(v["key"])))
+    for fact in mapping.facts:
+        if fact.type is FactType.REFERS_TO:
+            v = fact_values(fact, records)
+            out += [(record, str(source), str(key))
+                    for record, source, key in zip(records, v["source"], v["key"], strict=True) if key]
     return out
-

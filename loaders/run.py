@@ -26,7 +26,7 @@ from typing import Any
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
 from hub.errors import InputError
-from loaders.facts import BatchGraph, add_record, event_id, missing_references
+from loaders.facts import BatchGraph, add_records, event_id, missing_references
 from loaders.mapping import FactType, Mapping
 from loaders.reading import RawRow, file_hash, read_rows
 from loaders.records import Prepared, Problem, RowPreparer, record_id
@@ -271,8 +271,7 @@ async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared]
     def build() -> list[Statement]:
         # In a thread: the event loop must stay free to send the batch being written.
         graph = BatchGraph(fresh, batch_props)
-        for record in to_write:
-            add_record(graph, mapping, record)
+        add_records(graph, mapping, to_write)
         statements: list[Statement] = []
         if changed:  # restate the facts of changed rows from scratch
             keys = [{"record_id": r.record_id} for r in changed]
