@@ -62,7 +62,7 @@ class Prepared:
 
     @property
     def record_id(self) -> str:
-        return str(self.values[_RECORD_ID])
+        return self.values[_RECORD_ID]  # type: ignore[no-any-return]  # text by construction
 
     @property
     def content_hash(self) -> str:
@@ -110,7 +110,7 @@ class _Field:
             self.cache[cell] = parsed
         return parsed
 
-    def parse_column(self, cells: list[str], reference: dt.date) -> tuple[list[Any], list[int]]:
+    def parse_column(self, cells: Sequence[str], reference: dt.date) -> tuple[list[Any], list[int]]:
         """The values of a column, and the positions of the cells that need a closer look."""
         if self.cleaner is not None:  # nothing to refuse; empty is all that can be wrong
             values = list(map(self.cleaner, cells))
@@ -146,14 +146,15 @@ class RowPreparer:
             todo.append(i)
             keys.append(key)
         cells = [raws[i].cells for i in todo]
+        by_column = _by_column(cells)
         closer_look: set[int] = set()
         columns: dict[str, list[Any]] = {}
         for plan in self._plain:
-            columns[plan.name], bad = plan.parse_column([c.get(plan.column, "") for c in cells], self.reference)
+            columns[plan.name], bad = plan.parse_column(_column(cells, by_column, plan.column), self.reference)
             closer_look.update(bad)
-        own_nik: tuple[list[str], list[dict[str, Any]]] | None = None
+        own_nik: tuple[Sequence[str], list[dict[str, Any]]] | None = None
         for plan in self._niks:
-            texts = [c.get(plan.column, "") for c in cells]
+            texts = _column(cells, by_column, plan.column)
             parsed = [parse_nik_cell(t, self.reference) for t in texts]
             closer_look.update(i for i, (nik, problem) in enumerate(parsed)
                                if problem is not None or (plan.required and nik["nik"] is None))
@@ -162,12 +163,13 @@ class RowPreparer:
             if plan.name == "nik":
                 own_nik = (texts, found)
         numbers = [raws[i].number for i in todo]
-        values = self._values(keys, numbers, columns, own_nik, _raw_json(cells))
+        raw_texts = _raw_json(cells, by_column)
+        values = self._values(keys, numbers, columns, own_nik, raw_texts)
         names = list(columns)
         rows: Iterable[tuple[Any, ...]] = zip(*columns.values(), strict=True) if columns else repeat(())
         for j, (i, row_values) in enumerate(zip(todo, rows, strict=False)):
             if j in closer_look:
-                results[i] = self._closer_look(raws[i], keys[j])
+                results[i] = self._closer_look(raws[i], keys[j], raw_texts[j])
             else:
                 results[i] = Prepared(numbers[j], keys[j], dict(zip(names, row_values, strict=True)), values[j], [])
         return results  # type: ignore[return-value]  # every slot is filled above
@@ -175,15 +177,15 @@ class RowPreparer:
     def one_by_one(self, raw: RawRow) -> Prepared | Problem:
         """The rule ``batch`` follows, a row and a field at a time (what its tests compare with)."""
         key = self._key(raw)
-        return key if isinstance(key, Problem) else self._closer_look(raw, key)
+        return key if isinstance(key, Problem) else self._closer_look(raw, key, raw_json(raw.cells))
 
-    def _closer_look(self, raw: RawRow, key: str) -> Prepared | Problem:
+    def _closer_look(self, raw: RawRow, key: str, raw_text: str) -> Prepared | Problem:
         checked = self._checked(raw)
         if isinstance(checked, Problem):
             return checked
         fields, own_nik, warnings = checked
         values = self._values([key], [raw.number], {name: [value] for name, value in fields.items()},
-                              ([own_nik[0]], [own_nik[1]]) if own_nik else None, [raw_json(raw.cells)])
+                              ([own_nik[0]], [own_nik[1]]) if own_nik else None, [raw_text])
         return Prepared(raw.number, key, fields, values[0], warnings)
 
     def _key(self, raw: RawRow) -> str | Problem:
@@ -222,7 +224,7 @@ class RowPreparer:
         return fields, own_nik, warnings
 
     def _values(self, keys: list[str], numbers: list[int], fields: dict[str, list[Any]],
-                own_nik: tuple[list[str], list[dict[str, Any]]] | None, raw: list[str]) -> list[list[Any]]:
+                own_nik: tuple[Sequence[str], list[dict[str, Any]]] | None, raw: list[str]) -> list[list[Any]]:
         """The SourceRecord rows (``Prepared.values``) of rows given a column at a time: their
         keys, row numbers, field values, own NIK cells and parses, and raw JSON."""
         known: dict[str, Iterable[Any]] = {prop: fields[name] for name, prop in self._identity}
@@ -256,21 +258,34 @@ def record_id(source: str, key: str) -> str:
 
 def raw_json(cells: dict[str, str]) -> str:
     """The raw cells as stored: ``json.dumps(cells, ensure_ascii=False, sort_keys=True)``."""
-    return _raw_json([cells])[0]
+    return _raw_json([cells], _by_column([cells]))[0]
 
 
-def _raw_json(rows: list[dict[str, str]]) -> list[str]:
-    """``raw_json`` of many rows in C calls only, a column at a time (every row of a file has
-    the same columns; any other list is done a row at a time)."""
-    if not rows:
-        return []
-    keys = sorted(rows[0])
-    if len(set(map(len, rows))) == 1:
-        try:
-            parts = [list(map(operator.add, repeat(_encode_text(k) + ": "),
-                              map(_encode_text, map(operator.itemgetter(k), rows)))) for k in keys]
-        except KeyError:
-            pass
-        else:
-            return list(map("{%s}".__mod__, map(", ".join, zip(*parts, strict=True)))) if parts else ["{}"] * len(rows)
-    return [json.dumps(row, ensure_ascii=False, sort_keys=True) for row in rows]
+def _by_column(rows: list[dict[str, str]]) -> dict[str, Sequence[str]] | None:
+    """The cells of each column, read off all rows at once; ``None`` unless every row has the
+    same columns (as every row of a file does)."""
+    if not rows or not rows[0] or len(set(map(len, rows))) != 1:
+        return None
+    names = tuple(rows[0])
+    try:
+        cells = list(map(operator.itemgetter(*names), rows)) if len(names) > 1 else [(row[names[0]],) for row in rows]
+    except KeyError:
+        return None
+    return dict(zip(names, zip(*cells, strict=True), strict=True))
+
+
+def _column(rows: list[dict[str, str]], by_column: dict[str, Sequence[str]] | None, name: str) -> Sequence[str]:
+    """One column's cells, "" where a row lacks it."""
+    if by_column is None:
+        return [row.get(name, "") for row in rows]
+    return by_column[name] if name in by_column else [""] * len(rows)
+
+
+def _raw_json(rows: list[dict[str, str]], by_column: dict[str, Sequence[str]] | None) -> list[str]:
+    """``raw_json`` of many rows in C calls only, a column at a time (rows with the same columns,
+    as a file's are; any others are done a row at a time)."""
+    if by_column is None:
+        return [json.dumps(row, ensure_ascii=False, sort_keys=True) for row in rows]
+    parts = [list(map(operator.add, repeat(_encode_text(k) + ": "), map(_encode_text, by_column[k])))
+             for k in sorted(by_column)]
+    return list(map("{%s}".__mod__, map(", ".join, zip(*parts, strict=True))))

@@ -52,3 +52,15 @@ def test_dirty_rows_take_the_closer_look() -> None:
 ])
 def test_raw_json_is_json_dumps(cells: dict[str, str]) -> None:
     assert raw_json(cells) == json.dumps(cells, ensure_ascii=False, sort_keys=True)
+
+
+def test_rows_with_other_columns_are_read_alike() -> None:
+    # An XLSX row or a hand-made list need not hold every column: such a batch is read row by row.
+    mapping = mapping_for("dtks")
+    full = {c: "" for c in mapping.columns} | {"ID_DTKS": "D1", "NAMA": "siti", "TGL_LAHIR": "05-06-1988"}
+    rows = [RawRow(2, full), RawRow(3, {"ID_DTKS": "D2", "NAMA": "budi", "EXTRA": "x"}),
+            RawRow(4, {k: v for k, v in full.items() if k != "NIK"} | {"ID_DTKS": "D3"})]
+    batched = RowPreparer(mapping, REFERENCE).batch(rows)
+    assert batched == [RowPreparer(mapping, REFERENCE).one_by_one(row) for row in rows]
+    assert all(isinstance(r, Prepared) for r in batched)
+    assert [json.loads(r.props["raw"]) for r in batched if isinstance(r, Prepared)] == [row.cells for row in rows]
