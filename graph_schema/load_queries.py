@@ -140,6 +140,17 @@ UPSERT_PSKS_ACTORS = upsert_nodes(Label.PSKS_ACTOR)
 UPSERT_AGENCIES = upsert_nodes(Label.AGENCY)
 UPSERT_SERVICE_EVENTS = upsert_nodes(Label.SERVICE_EVENT)
 
+# Households with the region their row names, in one statement: the household is linked as it
+# is written, not matched again by a statement of its own. A null region matches no region (the
+# household is still written); a household named with another region elsewhere in the batch is
+# linked to that one by LINK_HOUSEHOLD_REGIONS.
+_HOUSEHOLD_REGION = node_columns(Label.HOUSEHOLD).index("region_code")
+UPSERT_HOUSEHOLDS_IN_REGIONS = (
+    f"{UPSERT_HOUSEHOLDS.removesuffix(' RETURN count(n) AS written')} WITH n, row "
+    f"{_match('r', Label.REGION, _HOUSEHOLD_REGION)} MERGE (n)-[:{RelType.LOCATED_IN}]->(r) RETURN count(n) AS written"
+)
+COLUMNS[UPSERT_HOUSEHOLDS_IN_REGIONS] = COLUMNS[UPSERT_HOUSEHOLDS]
+
 # --- facts: a record's own (MERGE, and CREATE for a record created in this batch) ----------
 LINK_RECORD_HOUSEHOLDS, CREATE_RECORD_HOUSEHOLDS = record_facts(RELATIONSHIPS[RelType.IN_HOUSEHOLD], "start")
 LINK_RECORD_ENROLMENTS, CREATE_RECORD_ENROLMENTS = record_facts(RELATIONSHIPS[RelType.LISTS_ENROLMENT], "start")

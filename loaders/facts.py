@@ -38,6 +38,7 @@ REGION_TYPES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kel
 _AFTER_KEY = {statement: columns[1:] for statement, columns in lq.COLUMNS.items()}
 _AFTER_ENDS = {statement: columns[2:] for statement, columns in lq.COLUMNS.items()}
 _HOUSEHOLD_LINK = _AFTER_ENDS[lq.LINK_RECORD_HOUSEHOLDS]  # the properties of a record's household link
+_HOUSEHOLD_REGION = lq.COLUMNS[lq.UPSERT_HOUSEHOLDS].index("region_code")
 # A record fact's CREATE form, and whether its record is the start (else the end).
 _CREATE_IF_FRESH = {merge: (create, lq.RECORD_END[merge] == "start") for merge, create in lq.CREATE_FORM.items()}
 
@@ -140,9 +141,17 @@ class BatchGraph:
             out += _chunked(lq.UPSERT_REGIONS, regions, batch_size)
             parents = [[c, c.rsplit(".", 1)[0]] for c in codes if "." in c]
             out += _chunked(lq.LINK_REGION_PARENTS, parents, batch_size)
+        links = dict(self.links)
         for statement in NODE_ORDER:
             extra = self.batch if statement in (lq.CREATE_SOURCE_RECORDS, lq.UPSERT_SOURCE_RECORDS) else {}
             rows = self.nodes.get(statement, {})
+            if statement == lq.UPSERT_HOUSEHOLDS and rows:
+                out += _chunked(lq.UPSERT_HOUSEHOLDS_IN_REGIONS, list(rows.values()), batch_size)
+                # Linked by that statement: each household to the region of its row.
+                links[lq.LINK_HOUSEHOLD_REGIONS] = {
+                    pair: link for pair, link in links.get(lq.LINK_HOUSEHOLD_REGIONS, {}).items()
+                    if rows[pair[0]][_HOUSEHOLD_REGION] != pair[1]}
+                continue
             if statement == lq.CREATE_SOURCE_RECORDS and self.households:
                 statement = lq.CREATE_SOURCE_RECORDS_IN_HOUSEHOLDS
                 none = [None] * (1 + len(_HOUSEHOLD_LINK))
@@ -151,7 +160,7 @@ class BatchGraph:
                 continue
             out += _chunked(statement, list(rows.values()), batch_size, extra)
         for statement in LINK_ORDER:
-            out += _chunked(statement, list(self.links.get(statement, {}).values()), batch_size)
+            out += _chunked(statement, list(links.get(statement, {}).values()), batch_size)
         return out
 
 

@@ -337,6 +337,24 @@ async def test_new_records_are_written_with_their_households(store: GraphStore) 
     assert record["record"]["batch_id"] == "b7"
 
 
+async def test_households_are_written_with_their_regions(store: GraphStore) -> None:
+    await write_world(store)
+    nodes, rels = await counts(store)
+    ((text, params),) = statements("UPSERT_HOUSEHOLDS_IN_REGIONS", [
+        {"kk": "KK-NEW", "props": {"region_code": "33.74.01.1001", "decile": 3}},
+        {"kk": "KK-NOWHERE", "props": {"region_code": None, "address": "JL. MERAPI"}},
+        {"kk": KK, "props": {"region_code": "33.74.01.1001", "address": "JL. PEMUDA"}}])
+    assert await store.run(text, params, write=True) == [{"written": 2}]  # the linked ones
+    after_nodes, after_rels = await counts(store)
+    assert after_nodes["Household"] == nodes["Household"] + 2
+    assert after_rels["LOCATED_IN"] == rels["LOCATED_IN"] + 1  # KK was linked already: MERGE
+    located = await store.run("MATCH (h:Household)-[:LOCATED_IN]->(r:Region) RETURN h.kk AS kk, r.code AS code "
+                              "ORDER BY kk")
+    assert {"kk": "KK-NEW", "code": "33.74.01.1001"} in located and all(r["kk"] != "KK-NOWHERE" for r in located)
+    (row,) = await store.run(queries.HOUSEHOLD_BY_KK, {"kk": KK})
+    assert row["household"]["address"] == "JL. PEMUDA" and row["household"]["decile"] == 2
+
+
 async def test_schema_init_is_idempotent_and_versioned(store: GraphStore) -> None:
     assert await store.ensure_schema("2026-02-02T00:00:00+00:00") == []
     assert await store.run(queries.SCHEMA_VERSION) == [
@@ -418,6 +436,7 @@ def test_every_shared_statement_has_a_contract_case() -> None:
     from tests.graph_schema.test_api_contract import API_LOOKUPS, SCOPED_PROJECTIONS
 
     covered = {name for name, _ in WORLD} | {name for name, _, _ in LOOKUPS} | HOUSEKEEPING
-    covered |= {"CREATE_SOURCE_RECORDS", "CREATE_SOURCE_RECORDS_IN_HOUSEHOLDS"} | {name for name, _, _ in CREATED_FACTS}
+    covered |= {"CREATE_SOURCE_RECORDS", "CREATE_SOURCE_RECORDS_IN_HOUSEHOLDS", "UPSERT_HOUSEHOLDS_IN_REGIONS"}
+    covered |= {name for name, _, _ in CREATED_FACTS}
     covered |= {name for name, _, _ in API_LOOKUPS} | SCOPED_PROJECTIONS
     assert covered == set(queries.shared_statements())
