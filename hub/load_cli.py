@@ -75,6 +75,12 @@ def _source_files(directory: Path) -> list[tuple[str, Path]]:
     return found
 
 
+async def _schema_ready(store: GraphStore) -> None:
+    """Constraints and indexes first (``hub db init``; quick where they exist): without them a
+    load would look every record up by scanning them all, and nothing would refuse a duplicate."""
+    await store.ensure_schema(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+
+
 def _report_dir(settings: Settings, given: Path | None) -> Path:
     return given if given is not None else settings.home / "loads"
 
@@ -89,8 +95,12 @@ def load(
     """Load one export into the graph: every row is loaded or in the rejects file, with its reason."""
     settings = load_settings()
     chosen = mapping_for(source, mapping)
-    report = run_with_store(settings, lambda store: _load_one(store, chosen, path, _report_dir(settings, report_dir),
-                                                              batch_size))
+
+    async def work(store: GraphStore) -> LoadReport:
+        await _schema_ready(store)
+        return await _load_one(store, chosen, path, _report_dir(settings, report_dir), batch_size)
+
+    report = run_with_store(settings, work)
     console.print(_report_table([report]))
     console.print(f"report {report.report_file}; rejects {report.rejects_file}; warnings {report.warnings_file}")
 
@@ -112,7 +122,7 @@ async def _load_all(settings: Settings, files: list[tuple[str, Path]], report_di
                     quiet: bool = False, empty_afterwards: bool = False) -> list[LoadReport]:
     store = await open_store(settings)
     try:
-        await store.ensure_schema(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        await _schema_ready(store)
         return [await _load_one(store, mapping_for(source), path, report_dir, batch_size, quiet)
                 for source, path in files]
     finally:

@@ -112,3 +112,17 @@ async def test_sigkill_mid_load_then_rerun_equals_an_uninterrupted_load(
         await dump(falkordb_server.port, clean_env["HUB_GRAPH_NAME"])
     assert sum(resumed.values()) > total
     assert resumed == clean
+
+
+async def test_load_into_a_new_graph_makes_its_schema_first(
+        env: dict[str, str], falkordb_server: EmbeddedServer, small_synth: Path) -> None:
+    # Without the record_id index every record of a load was found by scanning all the others.
+    loaded = hub(env, "load", "psks", str(small_synth / "psks.csv"), "--report-dir", str(Path(env["HUB_HOME"]) / "r"))
+    assert loaded.returncode == 0, loaded.stderr
+    store = FalkorDBStore(HOST, falkordb_server.port, env["HUB_GRAPH_NAME"])
+    try:
+        assert await store.ensure_schema("2026-03-03T00:00:00+00:00") == []  # nothing left to create
+        indexed = await store.run("CALL db.indexes() YIELD label, properties RETURN label, properties")
+    finally:
+        await store.close()
+    assert any(r["label"] == "SourceRecord" and "record_id" in r["properties"] for r in indexed)
