@@ -60,7 +60,8 @@ class BatchGraph:
 
     ``fresh`` holds the record ids this batch creates: their records and the facts starting or
     ending at them are written with the CREATE statements, and a fresh record's household link
-    (``households``) with the record itself.
+    (``households``) with the record itself. Households are written with the region their row
+    names (``UPSERT_HOUSEHOLDS_IN_REGIONS``); only other household-region pairs go as links.
     """
 
     fresh: set[str] = field(default_factory=set)

@@ -169,8 +169,8 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
 
     def read_batch() -> list[RawRow]:
         """The next rows. The first batches are smaller, each twice the one before: the graph
-        server waits idle for the first, and a batch is checked while the one before it is
-        written, which takes longer than checking a batch of the same size."""
+        server waits idle while the first is checked, and each later one is checked while the one
+        before it is written, so a batch much larger than the last would keep the server waiting."""
         nonlocal next_size
         raw_rows = list(itertools.islice(rows, min(batch_size, next_size)))
         next_size *= 2
