@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from hub.errors import EmbeddedServerError
 from hub.paths import unwritable_reason
@@ -93,7 +95,9 @@ class EmbeddedServer:
         return self.data_dir / LOG_FILE
 
     def _client(self) -> redis.Redis:
-        return redis.Redis(host=HOST, port=self.port, socket_connect_timeout=1, socket_timeout=5)
+        # One try per probe: redis-py's default retries made a probe of a busy server last ~27 s.
+        return redis.Redis(host=HOST, port=self.port, socket_connect_timeout=1, socket_timeout=2,
+                           retry=Retry(NoBackoff(), 0))
 
     def _read_pid(self) -> int | None:
         try:
@@ -106,23 +110,23 @@ class EmbeddedServer:
         return None
 
     def answers(self) -> bool:
-        try:
-            with self._client() as client:
-                return bool(client.ping())
-        except redis.RedisError:
-            return False
+        return self._probe() == "up"
 
     def loading(self) -> bool:
         """Whether the server is up but still reading its data (the AOF) back in: it says so, or
         it took the connection but is too busy replaying a long write to answer in time."""
+        return self._probe() == "loading" and self._read_pid() is not None
+
+    def _probe(self) -> str:
+        """"up", "loading" (see ``loading``) or "down"."""
         try:
             with self._client() as client:
                 client.ping()
         except (redis.BusyLoadingError, redis.TimeoutError):
-            return self._read_pid() is not None
+            return "loading"
         except redis.RedisError:
-            return False
-        return False
+            return "down"
+        return "up"
 
     def status(self) -> ServerStatus:
         pid = self._read_pid()
@@ -173,13 +177,18 @@ class EmbeddedServer:
             reason = lines[-1] if lines else self._log_tail()
             raise EmbeddedServerError(f"the embedded graph did not start (exit {launcher.returncode}): {reason}")
         started = time.monotonic()
+        seen_loading = False
         while True:
-            if self.answers() and self._read_pid() is not None:
+            probe = self._probe()
+            alive = self._read_pid() is not None
+            if probe == "up" and alive:
                 return self.status()
             waited = time.monotonic() - started
-            # A big graph takes a while to read back from its AOF: a server busy loading is
-            # waited for (up to LOAD_TIMEOUT_S), not killed for being slow.
-            if waited > (LOAD_TIMEOUT_S if self.loading() else START_TIMEOUT_S):
+            # A big graph takes a while to read back from its AOF: a server once seen loading is
+            # waited for while it lives (up to LOAD_TIMEOUT_S), whatever a single probe says, not
+            # killed for being slow.
+            seen_loading = seen_loading or (probe == "loading" and alive)
+            if (seen_loading and not alive) or waited > (LOAD_TIMEOUT_S if seen_loading else START_TIMEOUT_S):
                 break
             time.sleep(0.05)
         pid = self._read_pid()

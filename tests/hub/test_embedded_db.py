@@ -6,12 +6,14 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
+from hub import embedded_db
 from hub.embedded_db import HOST, EmbeddedServer
 from hub.errors import EmbeddedServerError
 from tests.conftest import free_port
@@ -90,3 +92,22 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     blocked.write_text("not a directory")
     with pytest.raises(EmbeddedServerError, match=r"not writable.*HUB_DATA_DIR"):
         EmbeddedServer(blocked / "data", free_port()).start()
+
+
+def test_a_server_slow_to_read_its_data_back_is_waited_for(server: EmbeddedServer,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # A big graph's append-only file takes minutes to read back; meanwhile the server answers
+    # "loading", or nothing at all while it replays a long write. Start waits; it never kills it.
+    server.start()
+    client = redis.Redis(host=HOST, port=server.port)
+    client.execute_command("GRAPH.QUERY", "g", "UNWIND range(1, 1500000) AS i CREATE (:Row {i: i})")  # type: ignore[no-untyped-call]
+    client.close()
+    server.stop()
+    monkeypatch.setattr(embedded_db, "START_TIMEOUT_S", 0.2)  # far less than the read back takes
+    began = time.monotonic()
+    assert server.start().running
+    assert time.monotonic() - began > 0.2, "the read back was too quick to test the wait"
+    client = redis.Redis(host=HOST, port=server.port)
+    result = client.execute_command("GRAPH.QUERY", "g", "MATCH (r:Row) RETURN count(r)")  # type: ignore[no-untyped-call]
+    client.close()
+    assert result[1] == [[1500000]]
