@@ -144,10 +144,10 @@ UPSERT_SERVICE_EVENTS = upsert_nodes(Label.SERVICE_EVENT)
 # is written, not matched again by a statement of its own. A null region matches no region (the
 # household is still written); a household named with another region elsewhere in the batch is
 # linked to that one by LINK_HOUSEHOLD_REGIONS.
-_HOUSEHOLD_REGION = node_columns(Label.HOUSEHOLD).index("region_code")
+HOUSEHOLD_REGION = node_columns(Label.HOUSEHOLD).index("region_code")  # the column the statement links by
 UPSERT_HOUSEHOLDS_IN_REGIONS = (
     f"{UPSERT_HOUSEHOLDS.removesuffix(' RETURN count(n) AS written')} WITH n, row "
-    f"{_match('r', Label.REGION, _HOUSEHOLD_REGION)} MERGE (n)-[:{RelType.LOCATED_IN}]->(r) RETURN count(n) AS written"
+    f"{_match('r', Label.REGION, HOUSEHOLD_REGION)} MERGE (n)-[:{RelType.LOCATED_IN}]->(r) RETURN count(n) AS written"
 )
 COLUMNS[UPSERT_HOUSEHOLDS_IN_REGIONS] = COLUMNS[UPSERT_HOUSEHOLDS]
 

@@ -38,7 +38,6 @@ REGION_TYPES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kel
 _AFTER_KEY = {statement: columns[1:] for statement, columns in lq.COLUMNS.items()}
 _AFTER_ENDS = {statement: columns[2:] for statement, columns in lq.COLUMNS.items()}
 _HOUSEHOLD_LINK = _AFTER_ENDS[lq.LINK_RECORD_HOUSEHOLDS]  # the properties of a record's household link
-_HOUSEHOLD_REGION = lq.COLUMNS[lq.UPSERT_HOUSEHOLDS].index("region_code")
 # A record fact's CREATE form, and whether its record is the start (else the end).
 _CREATE_IF_FRESH = {merge: (create, lq.RECORD_END[merge] == "start") for merge, create in lq.CREATE_FORM.items()}
 
@@ -76,14 +75,8 @@ class BatchGraph:
         A later mention of a node fills in what an earlier one lacked, and never erases it."""
         stored = self.nodes[statement]
         for row in _rows(keys, (), props, _AFTER_KEY[statement]):
-            key = row[0]
-            if not key:
-                continue
-            existing = stored.get(key)
-            if existing is None:
-                stored[key] = row
-            else:
-                _fill(existing, row)
+            if row[0]:
+                _put(stored, row[0], row)
 
     def add_records(self, records: list[Prepared]) -> None:
         fresh, created, updated = self.fresh, self.nodes[lq.CREATE_SOURCE_RECORDS], self.nodes[lq.UPSERT_SOURCE_RECORDS]
@@ -94,41 +87,29 @@ class BatchGraph:
     def add_links(self, statement: str, starts: Column, ends: Column, props: Row | None = None) -> None:
         """Links between the starts and ends, their properties a column each. One relationship per
         pair and statement (none of the loader's has identity properties)."""
-        create, at_start = _CREATE_IF_FRESH.get(statement, (None, False))
-        fresh = self.fresh
         for row in _rows(starts, (ends,), props or {}, _AFTER_ENDS[statement]):
-            start, end = row[0], row[1]
-            if not start or not end:
-                continue
-            target = create if create is not None and (start if at_start else end) in fresh else statement
-            stored = self.links[target]
-            existing = stored.get((start, end))
-            if existing is None:
-                stored[(start, end)] = row
-            else:
-                _fill(existing, row)
+            if row[0] and row[1]:
+                self._link(statement, row)
+
+    def _link(self, statement: str, row: list[Any]) -> None:
+        """One link row, under the statement's CREATE form where its record is fresh."""
+        create, at_start = _CREATE_IF_FRESH.get(statement, (None, False))
+        start, end = row[0], row[1]
+        target = create if create is not None and (start if at_start else end) in self.fresh else statement
+        _put(self.links[target], (start, end), row)
 
     def add_households(self, records: Column, kks: Column, props: Row) -> None:
         """The records' households (``LINK_RECORD_HOUSEHOLDS``): a fresh record's first goes with
         the record itself; others are links of their own."""
-        others: list[list[Any]] = []
         for row in _rows(records, (kks,), props, _HOUSEHOLD_LINK):
             record, kk = row[0], row[1]
             if not kk:
                 continue
-            if record not in self.fresh:
-                others.append(row)
-                continue
             existing = self.households.get(record)
-            if existing is None:
-                self.households[record] = row[1:]
-            elif existing[0] == kk:
-                _fill(existing, row[1:])
-            else:
-                others.append(row)
-        if others:
-            starts, ends, *columns = zip(*others, strict=True)
-            self.add_links(lq.LINK_RECORD_HOUSEHOLDS, starts, ends, dict(zip(_HOUSEHOLD_LINK, columns, strict=True)))
+            if record in self.fresh and (existing is None or existing[0] == kk):
+                _put(self.households, record, row[1:])
+            else:  # a record already stored, or a row naming a second household
+                self._link(lq.LINK_RECORD_HOUSEHOLDS, row)
 
     def statements(self, batch_size: int, known_regions: set[str] | None = None) -> list[Statement]:
         """The batch's statements; regions in ``known_regions`` (whole in the graph when the load
@@ -151,7 +132,7 @@ class BatchGraph:
                 # Linked by that statement: each household to the region of its row.
                 links[lq.LINK_HOUSEHOLD_REGIONS] = {
                     pair: link for pair, link in links.get(lq.LINK_HOUSEHOLD_REGIONS, {}).items()
-                    if rows[pair[0]][_HOUSEHOLD_REGION] != pair[1]}
+                    if rows[pair[0]][lq.HOUSEHOLD_REGION] != pair[1]}
                 continue
             if statement == lq.CREATE_SOURCE_RECORDS and self.households:
                 statement = lq.CREATE_SOURCE_RECORDS_IN_HOUSEHOLDS
@@ -179,6 +160,15 @@ def _rows(first: Column, more: tuple[Column, ...], props: Row, columns: tuple[st
     """Rows of a statement: the given leading columns, then its property columns in order."""
     nulls = [None] * len(first)
     return list(map(list, zip(first, *more, *(props.get(c, nulls) for c in columns), strict=True)))
+
+
+def _put(stored: dict[Any, list[Any]], key: Any, row: list[Any]) -> None:
+    """A row under its key; a later row for the key fills in what the first lacked."""
+    existing = stored.get(key)
+    if existing is None:
+        stored[key] = row
+    else:
+        _fill(existing, row)
 
 
 def _fill(existing: list[Any], row: list[Any]) -> None:
