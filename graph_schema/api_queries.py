@@ -76,12 +76,13 @@ PERSON_SEARCH_BY_NAME = (
     "%%FULLTEXT_PERSON_NAMES%% YIELD node, score "
     "WITH node, score WHERE ($birth_date IS NULL OR node.birth_date = $birth_date) "
     "AND ($region IS NULL OR node.region_code STARTS WITH $region) "
-    "RETURN node {.*} AS person, score ORDER BY score DESC, node.person_id SKIP $skip LIMIT $limit"
+    "AND ($after IS NULL OR score < $after[0] OR (score = $after[0] AND node.person_id > $after[1])) "
+    "RETURN node {.*} AS person, score ORDER BY score DESC, node.person_id LIMIT $limit"
 )
 PERSON_SEARCH_BY_FILTERS = (
     f"MATCH (p:{Label.PERSON}) WHERE ($birth_date IS NULL OR p.birth_date = $birth_date) "
-    "AND ($region IS NULL OR p.region_code STARTS WITH $region) "
-    "RETURN p {.*} AS person, 1.0 AS score ORDER BY p.person_id SKIP $skip LIMIT $limit"
+    "AND ($region IS NULL OR p.region_code STARTS WITH $region) AND ($after IS NULL OR p.person_id > $after[1]) "
+    "RETURN p {.*} AS person, 1.0 AS score ORDER BY p.person_id LIMIT $limit"
 )
 
 # One step of a household network walk, from persons to their households and back.
@@ -125,12 +126,13 @@ PROGRAM_OVERLAP = (
 MATCH_CANDIDATES_PAGE = (
     f"MATCH (c:{Label.MATCH_CANDIDATE}) WHERE ($status IS NULL OR c.status = $status) "
     f"WITH c, [(c)-[:{RelType.COMPARES}]->(rs:{Label.SOURCE_RECORD}) | rs.region_code] AS regions "
-    "WHERE $region IS NULL OR any(code IN regions WHERE code STARTS WITH $region) "
+    "WHERE ($region IS NULL OR any(code IN regions WHERE code STARTS WITH $region)) "
+    "AND ($after IS NULL OR c.priority < $after[0] OR (c.priority = $after[0] AND c.candidate_id > $after[1])) "
     "RETURN c {.*} AS candidate, "
     f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | {{side: x.side, record: s {{.*}}}}] AS sides, "
     f"[(c)-[y:{RelType.COMPARES}]->(:{Label.SOURCE_RECORD})-[:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) | "
     "{side: y.side, person_id: p.person_id}] AS persons "
-    "ORDER BY c.priority DESC, c.candidate_id SKIP $skip LIMIT $limit"
+    "ORDER BY c.priority DESC, c.candidate_id LIMIT $limit"
 )
 
 # Everything a verdict moves: both sides' persons and every record they hold, with identity.

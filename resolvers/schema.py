@@ -87,8 +87,8 @@ class Query:
                              region: str | None = None, first: int = 20, after: str | None = None) -> PersonConnection:
         ctx = info.context
         ctx.principal.require(Permission.SEARCH)
-        size, skip = page_size(first), decode_cursor(after)
-        params = {"birth_date": birth_date, "region": region_prefix(region) or None, "skip": skip, "limit": size + 1}
+        size, key = page_size(first), decode_cursor("persons", after, (float, str))
+        params = {"birth_date": birth_date, "region": region_prefix(region) or None, "after": key, "limit": size + 1}
         if name and name.strip():
             query = ctx.store.dialect.fulltext_query(name)
             if not query:
@@ -100,8 +100,9 @@ class Query:
             raise InputError("searchPersons: give a name, a birth date or a region")
         page = rows[:size]
         cores = await ctx.loaders.person_core_by_id.load_many([r["person"]["person_id"] for r in page])
-        edges = [PersonEdge(cursor=encode_cursor(skip + i), score=float(r["score"]), node=Person.of(core))
-                 for i, (r, core) in enumerate(zip(page, cores, strict=True)) if core is not None]
+        edges = [PersonEdge(cursor=encode_cursor("persons", (float(r["score"]), core["person"]["person_id"])),
+                            score=float(r["score"]), node=Person.of(core))
+                 for r, core in zip(page, cores, strict=True) if core is not None]
         ctx.audit_read("searchPersons", [str(e.node.person_id) for e in edges], selected_fields(info, "edges", "node"))
         return PersonConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > size,
                                                                  end_cursor=edges[-1].cursor if edges else None))
@@ -145,14 +146,16 @@ class Query:
                                after: str | None = None) -> MatchCandidateConnection:
         ctx = info.context
         ctx.principal.require(Permission.REVIEW)
-        size, skip = page_size(first), decode_cursor(after)
+        size, key = page_size(first), decode_cursor("candidates", after, (float, str))
         rows = await ctx.store.run(api_queries.MATCH_CANDIDATES_PAGE, {
             "status": status.value if status else None, "region": region_prefix(region) or None,
-            "skip": skip, "limit": size + 1})
+            "after": key, "limit": size + 1})
         nodes = [MatchCandidate.of(r, ctx.principal) for r in rows[:size]]
         ctx.audit_read("matchCandidates", sorted({p for n in nodes for p in n.person_ids()}),
                        selected_fields(info, "edges", "node"))
-        edges = [MatchCandidateEdge(cursor=encode_cursor(skip + i), node=n) for i, n in enumerate(nodes)]
+        edges = [MatchCandidateEdge(cursor=encode_cursor("candidates", (r["candidate"]["priority"],
+                                                                         r["candidate"]["candidate_id"])), node=n)
+                 for r, n in zip(rows, nodes, strict=False)]
         return MatchCandidateConnection(edges=edges, page_info=PageInfo(
             has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None))
 

@@ -1,14 +1,31 @@
-"""Cursor pagination (Relay connections): opaque cursors over a stable order."""
+"""Cursor pagination (Relay connections) with keyset cursors.
+
+A cursor is the sort key of the last edge a page gave, not an offset: the next page starts
+strictly after that key, so a row added or removed in between (a verdict closing a
+candidate) neither skips nor repeats one. A connection's statement orders by its key and
+takes ``$after`` (``None`` on the first page) to continue from; the key's last part is a
+unique id, so the order is total.
+
+The cursor is opaque to callers (URL-safe base64 of a small JSON list) and checked when it
+comes back: a cursor that was not given out, or was given out by another connection, is an
+``InputError`` naming the argument.
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
+import json
+from collections.abc import Sequence
 
 import strawberry
 
 from hub.errors import InputError
 
 MAX_PAGE = 100
+MAX_CURSOR_CHARS = 512
+
+KeyPart = str | int | float | None
 
 
 @strawberry.type
@@ -17,21 +34,44 @@ class PageInfo:
     end_cursor: str | None
 
 
-def encode_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+def encode_cursor(kind: str, key: Sequence[KeyPart]) -> str:
+    """The cursor of an edge of connection ``kind`` whose sort key is ``key``."""
+    payload = json.dumps([kind, *key], separators=(",", ":"), ensure_ascii=True)
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> int:
-    """The offset after ``cursor`` (0 for none). Raises InputError for a cursor we did not give."""
-    if not cursor:
-        return 0
+def decode_cursor(kind: str, cursor: str | None, types: Sequence[type]) -> list[KeyPart] | None:
+    """The sort key to continue after (None for the first page).
+
+    ``types`` gives each key part's type (``float`` accepts an int too); a part may be null.
+
+    Raises:
+        InputError: the cursor was not given out by connection ``kind``.
+    """
+    if cursor is None or cursor == "":
+        return None
+    bad = InputError(f"after: {_prefix(cursor)!r} is not a cursor this API gave out for this list")
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise bad
     try:
-        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "offset" and int(value) >= 0:
-            return int(value) + 1
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise InputError(f"after: {cursor!r} is not a cursor this API gave out")
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise bad from None
+    if not isinstance(decoded, list) or len(decoded) != len(types) + 1 or decoded[0] != kind:
+        raise bad
+    key: list[KeyPart] = decoded[1:]
+    for part, expected in zip(key, types, strict=True):
+        if part is None:
+            continue
+        ok = isinstance(part, int | float) and not isinstance(part, bool) if expected is float \
+            else isinstance(part, expected) and not isinstance(part, bool)
+        if not ok:
+            raise bad
+    return key
+
+
+def _prefix(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def page_size(first: int) -> int:

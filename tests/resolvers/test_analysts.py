@@ -34,7 +34,7 @@ def test_search_is_fuzzy_filtered_and_paginated(api: Api) -> None:
     bad = api.post(SEARCH, {"region": "Semarang"}, role=Role.ANALYST).json()
     assert "is not a Kemendagri code" in bad["errors"][0]["message"]
     cursor = api.post(SEARCH, {"name": "siti", "after": "garbage"}, role=Role.ANALYST).json()
-    assert "not a cursor this API gave out" in cursor["errors"][0]["message"]
+    assert "not a cursor this API gave out for this list" in cursor["errors"][0]["message"]
 
 
 def test_household_and_its_network(api: Api) -> None:
