@@ -231,11 +231,21 @@ PROJECT_PANTI_STAYS = (
     f"MERGE (p)-[r:{RelType.RESIDENT_OF} {{source: s.source, source_key: s.source_key}}]->(t) "
     "SET r.from = l.from, r.to = l.to, r.batch_id = s.batch_id RETURN count(r) AS written"
 )
+# The facts above are one link per record (identity: source, source_key), so a record's values
+# never meet another's. A household membership is one link per person and household, however
+# many records state it: it takes the values of one record chosen per pair, the latest loaded
+# that states a relation (a roster naming the KK but no relation never erases DTKS's), with that
+# record as provenance. Chosen by aggregation, not by a row-by-row SET coalesce(l.x, m.x):
+# FalkorDB evaluates every row's SET against the graph as it was before the statement, so the
+# last row won, null or not. Made from the records alone, so a value that a newer export of its
+# source clears is cleared here too.
 PROJECT_HOUSEHOLDS = (
     f"MATCH {_RESOLVED}-[l:{RelType.IN_HOUSEHOLD}]->(h:{Label.HOUSEHOLD}) "
+    "WITH p, h, s, l ORDER BY l.relation IS NULL, s.loaded_at DESC, s.record_id "
+    "WITH p, h, collect([l.relation, s.source, s.source_key, s.batch_id])[0] AS stated "
     f"MERGE (p)-[m:{RelType.MEMBER_OF}]->(h) "
-    "SET m.relation = coalesce(l.relation, m.relation), m.source = s.source, m.source_key = s.source_key, "
-    "m.batch_id = s.batch_id RETURN count(m) AS written"
+    "SET m.relation = stated[0], m.source = stated[1], m.source_key = stated[2], m.batch_id = stated[3] "
+    "RETURN count(m) AS written"
 )
 PROJECT_EVENT_SUBJECTS = (
     f"MATCH {_RESOLVED}<-[:{RelType.RECORDED_IN}]-(e:{Label.SERVICE_EVENT}) "

@@ -1,0 +1,123 @@
+"""Facts that several sources state about the same person or household: a source that says
+nothing (a program roster names the KK but no relation) never erases what another said (DTKS's
+relation), whatever the order the files are loaded or the records are projected in; a newer
+export of the same source that really clears a value does clear it."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph_schema import api_queries, queries
+from graph_schema.port import GraphStore
+from hub.synth.run import SOURCE_ORDER
+from loaders.mapping import mapping_for
+from loaders.run import load_file
+from matching.pipeline import run_match
+
+KK = "3374010101100001"
+HEAD_NIK, CHILD_NIK = "3374011203850001", "3374015510100002"
+DTKS_HEADER = ["ID_DTKS", "NO_KK", "NIK", "NAMA", "TEMPAT_LAHIR", "TGL_LAHIR", "JENIS_KELAMIN", "NAMA_IBU_KANDUNG",
+               "HUBUNGAN_KELUARGA", "ALAMAT", "KODE_WILAYAH", "DESIL"]
+PKH_HEADER = ["ID_PENERIMA", "NIK", "NO_KK", "NAMA", "KODE_WILAYAH", "PERIODE_MULAI", "PERIODE_SELESAI", "STATUS"]
+
+
+def dtks_rows(head_relation: str = "KEPALA KELUARGA", decile: str = "2") -> list[list[str]]:
+    return [["D1", KK, HEAD_NIK, "SLAMET RIYADI", "SEMARANG", "12-03-1985", "LAKI-LAKI", "SUPARMI", head_relation,
+             "RT 1 RW 2", "3374011001", decile],
+            ["D2", KK, CHILD_NIK, "DEWI LESTARI", "SEMARANG", "15-10-2010", "PEREMPUAN", "SITI", "ANAK",
+             "RT 1 RW 2", "3374011001", decile]]
+
+
+# The roster names the head and the child with their KK; it knows no relation, address or decile.
+PKH_ROWS = [["PKH1", HEAD_NIK, KK, "SLAMET RIYADI", "3374011001", "2024-01-01", "", "AKTIF"],
+            ["PKH2", CHILD_NIK, KK, "DEWI LESTARI", "3374011001", "2024-01-01", "", "AKTIF"]]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+async def link_by_nik(store: GraphStore, projections: list[str]) -> None:
+    """Each record to the person of its NIK (what the deterministic linker does), then the
+    person-level facts projected, as ``matching/resolve.py`` does after a run or a verdict."""
+    records = [r["record"] for r in await store.run("MATCH (s:SourceRecord) RETURN s {.*} AS record")]
+    persons = {nik: f"P-{nik}" for nik in {r["nik"] for r in records}}
+    await store.run(queries.UPSERT_PERSONS, {"rows": [
+        {"person_id": pid, "props": {"nik": nik}} for nik, pid in persons.items()]}, write=True)
+    await store.run(queries.LINK_RECORDS_TO_PERSONS, {"rows": [
+        {"start": {"record_id": r["record_id"]}, "end": {"person_id": persons[r["nik"]]},
+         "props": {"method": "nik", "probability": 1.0}} for r in records]}, write=True)
+    for projection in projections:
+        await store.run(projection, {"person_ids": sorted(persons.values())}, write=True)
+
+
+async def members(store: GraphStore) -> dict[str, Any]:
+    """The household as the API reads it: each member's relation, and the household's own facts."""
+    (row,) = await store.run(api_queries.HOUSEHOLDS_BY_KKS, {"keys": [KK]})
+    return {"relations": {m["nik"]: m["relation"] for m in row["members"]},
+            "decile": row["household"].get("decile"), "address": row["household"].get("address")}
+
+
+PROJECTIONS = pytest.mark.parametrize("projections", [queries.PERSON_FACT_PROJECTIONS,
+                                                      queries.PERSON_FACT_PROJECTIONS_FOR_PERSONS],
+                                      ids=["full-run", "for-persons"])
+
+
+@PROJECTIONS
+@pytest.mark.parametrize("order", [("dtks", "program_pkh"), ("program_pkh", "dtks")])
+async def test_a_roster_without_relations_keeps_the_relation_dtks_gave(
+        store: GraphStore, tmp_path: Path, order: tuple[str, str], projections: list[str]) -> None:
+    files = {"dtks": write_csv(tmp_path / "dtks.csv", DTKS_HEADER, dtks_rows()),
+             "program_pkh": write_csv(tmp_path / "pkh.csv", PKH_HEADER, PKH_ROWS)}
+    for source in order:
+        await load_file(store, mapping_for(source), files[source], tmp_path)
+    await link_by_nik(store, projections)
+    household = await members(store)
+    assert household == {"relations": {HEAD_NIK: "head", CHILD_NIK: "child"}, "decile": 2, "address": "RT 1 RW 2"}
+    # The relation's provenance is the record that stated it.
+    (row,) = await store.run(api_queries.HOUSEHOLDS_OF_PERSONS, {"keys": [f"P-{HEAD_NIK}"]})
+    assert row["relation"] == "head"
+    (link,) = await store.run("MATCH (:Person {nik: $nik})-[m:MEMBER_OF]->() RETURN m {.*} AS m", {"nik": HEAD_NIK})
+    assert (link["m"]["source"], link["m"]["source_key"]) == ("dtks", "D1")
+
+
+@PROJECTIONS
+async def test_a_newer_export_that_clears_or_changes_a_relation_is_told(
+        store: GraphStore, tmp_path: Path, projections: list[str]) -> None:
+    await load_file(store, mapping_for("dtks"), write_csv(tmp_path / "dtks.csv", DTKS_HEADER, dtks_rows()), tmp_path)
+    await load_file(store, mapping_for("program_pkh"), write_csv(tmp_path / "pkh.csv", PKH_HEADER, PKH_ROWS), tmp_path)
+    await link_by_nik(store, projections)
+    changed = write_csv(tmp_path / "dtks_2.csv", DTKS_HEADER, dtks_rows(head_relation="LAINNYA"))
+    report = await load_file(store, mapping_for("dtks"), changed, tmp_path)
+    assert report.updated == 1
+    await link_by_nik(store, projections)
+    assert (await members(store))["relations"] == {HEAD_NIK: "other", CHILD_NIK: "child"}
+    cleared = write_csv(tmp_path / "dtks_3.csv", DTKS_HEADER, dtks_rows(head_relation=""))
+    await load_file(store, mapping_for("dtks"), cleared, tmp_path)
+    await link_by_nik(store, projections)
+    # No source states the head's relation any more: none is shown, not the stale one.
+    assert (await members(store))["relations"] == {HEAD_NIK: None, CHILD_NIK: "child"}
+
+
+async def test_every_dtks_member_keeps_its_relation_after_all_sources_are_linked(
+        store: GraphStore, small_synth: Path, tmp_path: Path) -> None:
+    for source in SOURCE_ORDER:
+        await load_file(store, mapping_for(source), small_synth / f"{source}.csv", tmp_path)
+    await run_match(store, tmp_path / "model.json")
+    stated = await store.run(
+        "MATCH (s:SourceRecord {source: 'dtks'})-[l:IN_HOUSEHOLD]->(h:Household) WHERE l.relation IS NOT NULL "
+        "MATCH (s)-[:RESOLVES_TO]->(p:Person) RETURN p.person_id AS person_id, h.kk AS kk")
+    assert len(stated) > 1000
+    kks = sorted({r["kk"] for r in stated})
+    shown = {(m["person_id"], row["key"]): m["relation"]
+             for row in await store.run(api_queries.HOUSEHOLDS_BY_KKS, {"keys": kks}) for m in row["members"]}
+    missing = [(r["person_id"], r["kk"]) for r in stated if shown.get((r["person_id"], r["kk"])) is None]
+    assert missing == []
