@@ -66,11 +66,24 @@ def features(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFram
     out["regency"] = [".".join(r.split(".")[:2]) if r.count(".") >= 1 else None for r in region]
     # A NIK is trusted when what it encodes agrees with the record: the record states a birth
     # date (or year) that the NIK repeats, and no sex that contradicts it.
+    nik = named["nik"].to_numpy()
     nik_date = named["nik_birth_date"].to_numpy()
     date = named["birth_date"].to_numpy()
     nik_year = pd.to_numeric(pd.Series(nik_date).str[:4], errors="coerce").to_numpy()
     agrees_date = np.where(pd.notna(date), nik_date == date, nik_year == year)
     sex = named["sex"].to_numpy()
     agrees_sex = pd.isna(sex) | (named["nik_sex"].to_numpy() == sex)
-    out["nik_trusted"] = pd.notna(named["nik"].to_numpy()) & agrees_date & agrees_sex
+    out["nik_trusted"] = pd.notna(nik) & agrees_date & agrees_sex
+    # A NIK that contradicts its record (another birth year, or the other sex, than the record
+    # states) is someone else's, typically a relative's typed into the wrong row: it is no
+    # evidence for anyone, so it is neither compared nor used to block. A day/month slip within
+    # the year is not a contradiction (the NIK still says who it is).
+    out["nik"] = np.where(nik_contradicted(nik_year, year, named["nik_sex"].to_numpy(), sex), None, nik)
     return out[FEATURES]
+
+
+def nik_contradicted(nik_year: np.ndarray, year: np.ndarray, nik_sex: np.ndarray, sex: np.ndarray) -> np.ndarray:
+    """Per record: its NIK encodes another birth year than the record states, or the other sex."""
+    other_year = ~np.isnan(nik_year) & ~np.isnan(year) & (nik_year != year)
+    other_sex = pd.notna(sex) & pd.notna(nik_sex) & (nik_sex != sex)
+    return np.asarray(other_year | other_sex, dtype=bool)

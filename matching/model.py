@@ -26,7 +26,7 @@ from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
 from hub.errors import ConfigError
 
-MODEL_VERSION = 5
+MODEL_VERSION = 6
 SOMEONE_ELSES_NIK = "equal, different names"
 # Levels that only an encounter record (street outreach) reaches; see ``encounter_priors``.
 CALL_FIRST_NAME = "a call name: the other's first name"
@@ -124,7 +124,9 @@ def _nik() -> cl.CustomComparison:
                             "OR name_first_l = name_first_r)", "equal, similar names"),
             # Equal NIK on two different names: typically a household member's NIK typed in.
             cll.CustomLevel("nik_l = nik_r", SOMEONE_ELSES_NIK),
-            cll.DamerauLevenshteinLevel("nik", 1),
+            # One typo away on two different names is a relative's NIK mistyped: no evidence either.
+            cll.CustomLevel("damerau_levenshtein(nik_l, nik_r) <= 1 AND (jaro_winkler_similarity(name_folded_l, "
+                            "name_folded_r) >= 0.8 OR name_first_l = name_first_r)", "one typo, similar names"),
             cll.ElseLevel(),
         ],
     )

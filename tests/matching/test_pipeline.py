@@ -114,7 +114,8 @@ async def test_one_new_record_finds_the_person_it_belongs_to(store: GraphStore, 
     first = persons["name"].str.split(" ").str[0]
     rare = persons.assign(first=first)[first.map(first.value_counts()) == 1].iloc[0]
     guessed = 2025 - int(rare["birth_date"][:4]) + 3
-    found = known.candidates({"name": f"Mbah {str(rare['first']).title()}", "age": guessed, "sex": rare["sex"]})
+    found = known.candidates({"name": f"Mbah {str(rare['first']).title()}", "age": guessed, "sex": rare["sex"],
+                              "encounter": True})  # as `hub find --street` asks
     record_of = truth[truth["person_id"] == rare["person_id"]].iloc[0]
     wanted = resolved[f"{record_of['source']}:{record_of['source_key']}"]
     assert wanted in [c.person_id for c in found]

@@ -1,0 +1,82 @@
+"""Who a person is when their records disagree: a coherent identity, and the conflicts to review.
+
+Records linked into one person can disagree: a wrong sex typed in, a relative's NIK, a birth
+year off by a slip, or two people joined wrongly. A person's best values must never blend two
+identities (her name with his sex and his birth date), so they are taken from the records that
+agree with the person's *anchor*: the sex and birth year that most records state together
+(records whose NIK was trusted count first). Records that disagree with the anchor stay linked
+and visible, but give no best value.
+
+A person is *conflicting* when its records carry two different valid NIKs, or both sexes, or
+stated birth dates more than two years apart. Street-outreach encounters are excepted from the
+date check: their age is a guess. Conflicting persons are the stewards' most consequential
+queue (``CONFLICTING_PERSONS_PAGE``); their reasons are kept on the person.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+TWO_YEARS_DAYS = 2 * 365.25
+
+# The reasons, as kept on the person (the API's ConflictReason enum has the same names).
+NIKS = "TWO_NIKS"
+SEXES = "BOTH_SEXES"
+BIRTH_DATES = "BIRTH_DATES_APART"
+
+
+def _stated_day(frame: pd.DataFrame) -> pd.Series:
+    """Each record's stated birth date as a day number (a year alone: its middle), NaN when unknown
+    or guessed (an encounter)."""
+    dates = pd.to_datetime(frame["birth_date"], errors="coerce", format="%Y-%m-%d")
+    years = pd.to_numeric(frame["birth_year"], errors="coerce")
+    mid_year = pd.to_datetime(years.dropna().astype(int).astype(str) + "-07-01", errors="coerce")
+    day = dates.fillna(mid_year.reindex(frame.index))
+    days = (day - pd.Timestamp("1900-01-01")).dt.days.astype(float)
+    encounter = frame["encounter"].fillna(False).astype(bool) if "encounter" in frame else False
+    return days.where(~encounter)
+
+
+def conflicts(frame: pd.DataFrame, key: str = "person_id") -> dict[str, list[str]]:
+    """Per ``key`` with disagreeing records, the reasons (see the module docstring)."""
+    out: dict[str, list[str]] = {}
+    niks = frame[[key, "nik"]].dropna().groupby(key)["nik"].nunique()
+    sexes = frame[[key, "sex"]].dropna().groupby(key)["sex"].nunique()
+    day = frame[[key]].assign(day=_stated_day(frame)).dropna()
+    spread = day.groupby(key)["day"].agg(lambda d: float(d.max() - d.min()))
+    for reason, hits in ((NIKS, niks[niks > 1].index), (SEXES, sexes[sexes > 1].index),
+                         (BIRTH_DATES, spread[spread > TWO_YEARS_DAYS].index)):
+        for person in hits:
+            out.setdefault(str(person), []).append(reason)
+    return out
+
+
+def most_common(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
+    """Per ``key``, the most frequent non-null value of ``column`` (ties: the smallest)."""
+    present = frame[[key, column]].dropna()
+    if present.empty:
+        return pd.Series(dtype=object)
+    counts = present.groupby([key, column]).size().reset_index(name="n")
+    counts = counts.sort_values([key, "n", column], ascending=[True, False, True])
+    return counts.drop_duplicates(key).set_index(key)[column]
+
+
+def coherent(frame: pd.DataFrame, key: str = "person_id") -> pd.Series:
+    """Per record: whether it agrees with its person's anchor (sex, and birth date within two years).
+
+    A record that states neither agrees with anyone. The anchor is the (sex, birth year) most
+    records state together, records with a trusted NIK (``method == "nik"``) counting first; a
+    person whose records never state both takes the most common of each.
+    """
+    day = _stated_day(frame)
+    stated = pd.DataFrame({key: frame[key], "sex": frame["sex"], "year": (day / 365.25).round(),
+                           "trusted": (frame["method"] == "nik").astype(int)})
+    votes = (stated.dropna(subset=["sex", "year"]).groupby([key, "sex", "year"])
+             .agg(trusted=("trusted", "sum"), n=("trusted", "size")).reset_index()
+             .sort_values([key, "trusted", "n", "year"], ascending=[True, False, False, True])
+             .drop_duplicates(key).set_index(key))
+    anchor_sex = frame[key].map(votes["sex"]).fillna(frame[key].map(most_common(stated, key, "sex")))
+    anchor_year = frame[key].map(votes["year"]).fillna(frame[key].map(most_common(stated, key, "year")))
+    sex_ok = frame["sex"].isna() | anchor_sex.isna() | (frame["sex"] == anchor_sex)
+    year_ok = day.isna() | anchor_year.isna() | ((day - anchor_year * 365.25).abs() <= TWO_YEARS_DAYS + 183)
+    return (sex_ok & year_ok).astype(bool)

@@ -1,0 +1,98 @@
+"""A person's identity when their records disagree: NIKs that contradict their record, coherent
+best values, and the conflicts that go to the stewards' queue."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from graph_schema import queries
+from graph_schema.port import GraphStore
+from matching import identity
+from matching.extract import COLUMNS, Resolutions
+from matching.features import features
+from matching.resolve import write_persons
+
+
+def _record(record_id: str, **fields: object) -> dict[str, object]:
+    row: dict[str, object] = dict.fromkeys(COLUMNS)
+    row.update(record_id=record_id, source=record_id.split(":")[0], encounter=False, **fields)
+    return row
+
+
+MOTHER_NIK = "3320034406720001"  # a woman (day 04 + 40) born 1972-06-04
+
+# (record fields, whether its NIK is evidence): a NIK is no evidence when it encodes another
+# birth year or the other sex than the record states; a day/month slip in the same year is.
+CASES = [
+    ({"birth_date": "1972-06-04", "sex": "P"}, True),
+    ({"birth_date": "1972-04-06", "sex": "P"}, True),  # day and month swapped: still her NIK
+    ({"birth_year": 1972, "sex": None}, True),
+    ({"birth_date": "2004-09-08", "sex": "P"}, False),  # her daughter's row, with the mother's NIK
+    ({"birth_date": "1972-06-04", "sex": "L"}, False),  # a man's row
+    ({"birth_date": None, "sex": None}, True),  # nothing to contradict it
+]
+
+
+@pytest.mark.parametrize(("fields", "evidence"), CASES)
+def test_a_nik_that_contradicts_its_record_is_no_evidence(fields: dict[str, object], evidence: bool) -> None:
+    fields = {"birth_year": int(str(fields["birth_date"])[:4]) if fields.get("birth_date") else None, **fields}
+    row = _record("dtks:1", name="ZALINDRA DWI", nik=MOTHER_NIK, nik_birth_date="1972-06-04", nik_sex="P", **fields)
+    frame = features(pd.DataFrame([row]))
+    assert (frame["nik"].iloc[0] == MOTHER_NIK) is evidence
+
+
+def _persons(rows: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for column in COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    return frame
+
+
+def test_best_values_come_from_the_records_that_agree_never_a_blend() -> None:
+    # Her records (trusted NIK) and one of his, wrongly joined: her name, sex and birth date win together.
+    frame = _persons([
+        {"person_id": "P1", "record_id": "a", "method": "nik", "name": "SRI", "sex": "P", "birth_date": "1963-02-01",
+         "birth_year": 1963, "nik": "3301014102630001"},
+        {"person_id": "P1", "record_id": "b", "method": "splink", "name": "SRI", "sex": None, "birth_date": None,
+         "birth_year": 1963, "nik": None},
+        {"person_id": "P1", "record_id": "c", "method": "splink", "name": "KARTO", "sex": "L",
+         "birth_date": "1928-05-05", "birth_year": 1928, "nik": "3301014102630001"},
+        {"person_id": "P1", "record_id": "d", "method": "splink", "name": "KARTO", "sex": "L",
+         "birth_date": "1928-05-05", "birth_year": 1928, "nik": None},
+    ])
+    agree = identity.coherent(frame)
+    assert agree.tolist() == [True, True, False, False]
+    assert identity.conflicts(frame) == {"P1": [identity.SEXES, identity.BIRTH_DATES]}
+
+
+def test_conflicts_name_each_reason_and_spare_guessed_ages() -> None:
+    frame = _persons([
+        {"person_id": "N", "record_id": "1", "nik": "3301014102630001", "sex": "P", "birth_year": 1963},
+        {"person_id": "N", "record_id": "2", "nik": "3301014102630002", "sex": "P", "birth_year": 1963},
+        {"person_id": "D", "record_id": "3", "birth_date": "1960-01-01", "birth_year": 1960},
+        {"person_id": "D", "record_id": "4", "birth_date": "1963-01-02", "birth_year": 1963},
+        {"person_id": "OK", "record_id": "5", "birth_date": "1960-01-01", "birth_year": 1960, "sex": "L"},
+        {"person_id": "OK", "record_id": "6", "birth_year": 1980, "encounter": True, "sex": "L"},  # a guessed age
+        {"person_id": "OK", "record_id": "7", "birth_date": "1961-12-01", "birth_year": 1961, "sex": None},
+    ])
+    assert identity.conflicts(frame) == {"N": [identity.NIKS], "D": [identity.BIRTH_DATES]}
+
+
+async def test_written_persons_carry_their_conflicts_and_coherent_best_values(store: GraphStore) -> None:
+    records = _persons([
+        _record("dtks:a", name="SRI", sex="P", birth_date="1963-02-01", birth_year=1963, nik="3301014102630001"),
+        _record("dtks:b", name="SRI", sex="P", birth_date="1963-02-01", birth_year=1963, nik="3301014102630001"),
+        _record("ppks:c", name="KARTO", sex="L", birth_date="1928-05-05", birth_year=1928, nik="3301014102630001"),
+    ])
+    await store.run("UNWIND $ids AS id CREATE (:SourceRecord {record_id: id})",
+                    {"ids": ["dtks:a", "dtks:b", "ppks:c"]}, write=True)
+    assigned = pd.DataFrame({"record_id": ["dtks:a", "dtks:b", "ppks:c"], "cluster": [0, 0, 0],
+                             "method": ["nik", "nik", "splink"], "probability": [1.0, 1.0, 0.99]})
+    await write_persons(store, assigned, records[COLUMNS], Resolutions({}, {}), run_id="t")
+    (only,) = await store.run("MATCH (p:Person) RETURN p.person_id AS id")
+    (row,) = await store.run(queries.PERSON_BY_ID, {"person_id": only["id"]})
+    person = row["person"]
+    assert (person["name"], person["sex"], person["birth_date"]) == ("SRI", "P", "1963-02-01")
+    assert sorted(person["conflicts"]) == sorted([identity.SEXES, identity.BIRTH_DATES])
