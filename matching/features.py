@@ -78,7 +78,8 @@ def features(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFram
     # states) is someone else's, typically a relative's typed into the wrong row: it is no
     # evidence for anyone, so it is neither compared nor used to block. A day/month slip within
     # the year is not a contradiction (the NIK still says who it is).
-    out["nik"] = np.where(nik_contradicted(nik_year, year, named["nik_sex"].to_numpy(), sex), None, nik)
+    contradicted = nik_contradicted(nik_year, year, named["nik_sex"].to_numpy(), sex)
+    out["nik"] = [None if c else n for c, n in zip(contradicted, nik, strict=True)]
     return out[FEATURES]
 
 

@@ -33,7 +33,9 @@ def _stated_day(frame: pd.DataFrame) -> pd.Series:
     mid_year = pd.to_datetime(years.dropna().astype(int).astype(str) + "-07-01", errors="coerce")
     day = dates.fillna(mid_year.reindex(frame.index))
     days = (day - pd.Timestamp("1900-01-01")).dt.days.astype(float)
-    encounter = frame["encounter"].fillna(False).astype(bool) if "encounter" in frame else False
+    if "encounter" not in frame:
+        return days
+    encounter: pd.Series = frame["encounter"].fillna(False).astype(bool)
     return days.where(~encounter)
 
 
