@@ -118,6 +118,9 @@ class ReadOptions(BaseModel):
     encoding: str | None = None  # default: UTF-8, falling back to cp1252
     delimiter: str | None = None  # default: sniffed among , ; and tab
     sheet: str | int | None = None  # XLSX: a sheet name, or index; default the first
+    # The header's row number as a spreadsheet shows it (a CSV: its line). Default: the first of
+    # the first 20 rows that holds every column the mapping reads, past a title block.
+    header_row: int | None = Field(default=None, ge=1)
 
 
 class Mapping(BaseModel):
