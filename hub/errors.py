@@ -2,9 +2,31 @@
 
 Anything raised to a user (CLI or API) is a ``HubError``; everything else is a bug and is
 masked. ``exit_code`` follows sysexits(3) loosely so scripts can tell causes apart.
+
+The CLI's user is the operator, who sees every message. An API caller sees only the
+messages about its own request (``for_caller``): the others name servers, statements and
+files, and the API masks them like any bug.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
+
+QUOTE_LIMIT = 40
+
+
+def prefix(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` cut to its first ``limit`` characters and "…" (whole when it is no longer)."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``value`` as a message quotes it: in quotes, cut to a short prefix.
+
+    Every message that echoes what a user typed goes through here, so a 5,000-character
+    argument comes back as its first characters, not whole.
+    """
+    return repr(prefix(value if isinstance(value, str) else str(value), limit))
 
 
 class HubError(Exception):
@@ -12,6 +34,7 @@ class HubError(Exception):
 
     exit_code = 1
     http_status = 500
+    for_caller: ClassVar[bool] = False  # True: the message is about the API caller's own request
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -63,3 +86,4 @@ class InputError(HubError):
 
     exit_code = 65
     http_status = 400
+    for_caller = True

@@ -23,6 +23,7 @@ log = logging.getLogger("hub.api")
 
 class AuditUnavailable(HubError):
     http_status = 503
+    for_caller = True
 
 
 class AuditBarrier(SchemaExtension):

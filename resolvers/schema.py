@@ -12,16 +12,16 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 
 from graph_schema import api_queries
 from hub.api.access import Permission
-from hub.errors import HubError, InputError
+from hub.errors import InputError, prefix, quote
 from matching.judgement import Judgement
 from matching.steward import apply_judgement
 from resolvers.audit_barrier import AuditBarrier
 from resolvers.audit_fields import selected_fields
+from resolvers.caller_errors import CallerErrors
 from resolvers.context import Info
 from resolvers.types.aggregates import ProgramOverlap, RegionCoverage, coverage, overlap, region_prefix
 from resolvers.types.candidates import (
@@ -69,7 +69,7 @@ class Query:
         if nik is not None:
             nik = nik.strip()
             if not (nik.isdigit() and len(nik) == 16):
-                raise InputError(f"person: nik {nik!r} is not 16 digits")
+                raise InputError(f"person: nik {quote(nik)} is not 16 digits")
             core = await ctx.loaders.person_core_by_nik.load(nik)
         else:
             core = await ctx.loaders.person_core_by_id.load(str(person_id))
@@ -92,7 +92,7 @@ class Query:
         if name and name.strip():
             query = ctx.store.dialect.fulltext_query(name)
             if not query:
-                raise InputError(f"name: {name!r} has no searchable letters")
+                raise InputError(f"name: {quote(name)} has no searchable letters")
             rows = await ctx.store.run(api_queries.PERSON_SEARCH_BY_NAME, {**params, "query": query})
         elif birth_date or region:
             rows = await ctx.store.run(api_queries.PERSON_SEARCH_BY_FILTERS, params)
@@ -172,7 +172,7 @@ class Mutation:
         by = f"{ctx.principal.name} (key {ctx.principal.key_id})"
         verdict = await apply_judgement(ctx.store, str(candidate_id), Judgement(decision.value), by, reason.strip())
         if not verdict.found:
-            return JudgeResult(ok=False, message=f"no match candidate {candidate_id}", candidate_id=candidate_id,
+            return JudgeResult(ok=False, message=f"no match candidate {prefix(candidate_id)}", candidate_id=candidate_id,
                                decision=decision, persons_before=[], persons_after=[], records_moved=0)
         ctx.audit_read("judgeMatch", list(verdict.persons_before), ["judgement"])
         changed = verdict.persons_before != verdict.persons_after
@@ -185,24 +185,13 @@ class Mutation:
                            records_moved=verdict.records_moved)
 
 
-def is_internal(error: GraphQLError) -> bool:
-    """Mask everything but user mistakes: GraphQL's own errors and HubErrors meant for the caller."""
-    original = error.original_error
-    if original is None or isinstance(original, HubError):
-        return False
-    log.error("internal error in %s", error.path, exc_info=original)
-    return True
-
-
 def build_schema(development: bool) -> strawberry.Schema:
     # Factories, not instances: strawberry builds each extension anew for every operation.
     limits = LimitRules(MAX_DEPTH, MAX_ALIASES, introspection=development)
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS), partial(ParserCache, maxsize=256),
         partial(ValidateWithLimits, limits), AuditBarrier]
-    if not development:
-        extensions.append(partial(MaskErrors, should_mask_error=is_internal,
-                                  error_message="internal error; the hub's log has the details"))
+    extensions.append(partial(CallerErrors, mask=not development))
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
 
 

@@ -38,6 +38,21 @@ class Permission(StrEnum):
     REVIEW = "review"
     JUDGE = "judge"
 
+    @property
+    def action(self) -> str:
+        """What the permission lets a caller do, as the end of "the app role may not ..."."""
+        return _ACTIONS[self]
+
+
+_ACTIONS = {
+    Permission.READ_PERSON: "read a person's history",
+    Permission.SEARCH: "search persons",
+    Permission.HOUSEHOLD: "read households and their networks",
+    Permission.AGGREGATES: "read program aggregates",
+    Permission.REVIEW: "read the review queue",
+    Permission.JUDGE: "judge match candidates",
+}
+
 
 class RoleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -64,6 +79,7 @@ class Forbidden(HubError):
     """The caller's role may not ask this."""
 
     http_status = 403
+    for_caller = True
 
 
 @dataclass(frozen=True)
@@ -79,7 +95,7 @@ class Principal:
 
     def require(self, permission: Permission) -> None:
         if permission not in role_specs()[self.role].may:
-            raise Forbidden(f"the {self.role} role may not {permission.replace('_', ' ')}; ask an admin for a key "
+            raise Forbidden(f"the {self.role} role may not {permission.action}; ask an admin for a key "
                             "with a role that may")
 
 

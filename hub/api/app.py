@@ -26,6 +26,7 @@ from hub.api.keys import ApiKeys
 from hub.errors import HubError
 from hub.settings import Settings
 from hub.store import open_redis, open_store
+from resolvers.caller_errors import MASKED
 from resolvers.context import Context
 from resolvers.dataloaders import DataLoaders
 from resolvers.schema import build_schema
@@ -91,8 +92,12 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def hub_error(request: Request, exc: Exception) -> Response:
+    """A failure outside GraphQL (a key lookup, /healthz): the caller's own mistake, or masked and logged."""
+    if isinstance(exc, HubError) and exc.for_caller:
+        return error(exc.http_status, exc.message)
+    log.error("internal error on %s", request.url.path, exc_info=exc)
     status = exc.http_status if isinstance(exc, HubError) else 500
-    return error(status, exc.message if isinstance(exc, HubError) else "internal error")
+    return error(status, "service unavailable; try again later" if status == 503 else MASKED)
 
 
 def create_app(settings: Settings) -> Starlette:

@@ -10,7 +10,7 @@ import strawberry
 
 from graph_schema import api_queries, queries
 from graph_schema.port import GraphStore
-from hub.errors import InputError
+from hub.errors import InputError, quote
 from resolvers.types.region import RegionRef
 
 REGION_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
@@ -63,14 +63,14 @@ def region_prefix(region: str | None) -> str:
     if region is None or region == "":
         return ""
     if not REGION_CODE.match(region):
-        raise InputError(f"region: {region!r} is not a Kemendagri code such as 33, 33.74, 33.74.01 or 33.74.01.1001")
+        raise InputError(f"region: {quote(region)} is not a Kemendagri code such as 33, 33.74, 33.74.01 or 33.74.01.1001")
     return region
 
 
 async def _check_programs(store: GraphStore, programs: list[str]) -> None:
     for program in programs:
         if not await store.run(queries.PROGRAM_BY_CODE, {"code": program}):
-            raise InputError(f"program: {program!r} is not a known program code (SEMBAKO, PKH, KIS_PBI_APBN, ...)")
+            raise InputError(f"program: {quote(program)} is not a known program code (SEMBAKO, PKH, KIS_PBI_APBN, ...)")
 
 
 async def coverage(store: GraphStore, program: str, region: str | None, level: int | None) -> list[RegionCoverage]:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import strawberry
 
-from hub.errors import InputError
+from hub.errors import InputError, quote
 
 MAX_PAGE = 100
 MAX_CURSOR_CHARS = 512
@@ -50,7 +50,7 @@ def decode_cursor(kind: str, cursor: str | None, types: Sequence[type]) -> list[
     """
     if cursor is None or cursor == "":
         return None
-    bad = InputError(f"after: {_prefix(cursor)!r} is not a cursor this API gave out for this list")
+    bad = InputError(f"after: {quote(cursor)} is not a cursor this API gave out for this list")
     if len(cursor) > MAX_CURSOR_CHARS:
         raise bad
     try:
@@ -68,10 +68,6 @@ def decode_cursor(kind: str, cursor: str | None, types: Sequence[type]) -> list[
         if not ok:
             raise bad
     return key
-
-
-def _prefix(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def page_size(first: int) -> int:
