@@ -13,7 +13,7 @@ from resolvers.types.pagination import PageInfo
 from resolvers.types.records import LinkedRecord
 
 
-@strawberry.enum
+@strawberry.enum(description="Where a candidate is in the review queue.")
 class CandidateStatus(Enum):
     OPEN = "open"
     DECIDED = "decided"
@@ -38,20 +38,40 @@ class CandidateSide:
     record: LinkedRecord
 
 
+@strawberry.type(description="One steward's verdict on a candidate, as it was given.")
+class Verdict:
+    decision: Decision
+    by: str
+    at: str
+    reason: str
+
+    @classmethod
+    def of(cls, line: str) -> Verdict:
+        entry = json.loads(line)
+        return cls(decision=Decision(entry["decision"]), by=entry["by"], at=entry["at"], reason=entry["reason"])
+
+
+def verdicts(history: str | None) -> list[Verdict]:
+    """The verdicts ``matching.review.judge`` appended to a candidate's ``history``, one JSON line each."""
+    return [Verdict.of(line) for line in (history or "").splitlines() if line.strip()]
+
+
 @strawberry.type(description="A pair the linker was unsure about.")
 class MatchCandidate:
     candidate_id: strawberry.ID
-    status: str | None
+    status: CandidateStatus
     probability: float | None
     match_weight: float | None
     priority: float | None = strawberry.field(description="How much a decision would change (higher first).")
     weights: list[FieldWeight]
     left: CandidateSide | None
     right: CandidateSide | None
-    decision: str | None
+    decision: Decision | None = strawberry.field(description="The latest verdict's decision.")
     decided_by: str | None
     decided_at: str | None
-    reason: str | None
+    reason: str | None = strawberry.field(description="The latest verdict's reason; every verdict is in history.")
+    history: list[Verdict] = strawberry.field(description="Every verdict on the candidate, oldest first: a reversal "
+                                              "keeps the verdict it reverses.")
 
     @classmethod
     def of(cls, row: Row, principal: Principal) -> MatchCandidate:
@@ -61,11 +81,12 @@ class MatchCandidate:
                                           record=LinkedRecord.of({"record": s["record"]}, principal))
                  for s in row["sides"] or []}
         weights = json.loads(c.get("match_weights") or "{}")
-        return cls(candidate_id=strawberry.ID(c["candidate_id"]), status=c.get("status"),
+        return cls(candidate_id=strawberry.ID(c["candidate_id"]), status=CandidateStatus(c["status"]),
                    probability=c.get("probability"), match_weight=c.get("match_weight"), priority=c.get("priority"),
                    weights=[FieldWeight(comparison=k, weight=float(v)) for k, v in weights.items()],
-                   left=sides.get("left"), right=sides.get("right"), decision=c.get("decision"),
-                   decided_by=c.get("decided_by"), decided_at=c.get("decided_at"), reason=c.get("reason"))
+                   left=sides.get("left"), right=sides.get("right"),
+                   decision=Decision(c["decision"]) if c.get("decision") else None, decided_by=c.get("decided_by"),
+                   decided_at=c.get("decided_at"), reason=c.get("reason"), history=verdicts(c.get("history")))
 
     def person_ids(self) -> list[str]:
         return [str(s.person_id) for s in (self.left, self.right) if s is not None and s.person_id]

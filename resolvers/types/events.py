@@ -44,7 +44,7 @@ class StatusChange:
 @strawberry.type(description="A service event about the person.")
 class ServiceEvent:
     event_id: str
-    kind: str
+    kind: EventKind
     date: str | None
     status: str | None
     summary: str | None
@@ -61,7 +61,7 @@ class ServiceEvent:
     @classmethod
     def of(cls, event: Row, handlers: list[Row], referrals: list[Row], follows: list[str]) -> ServiceEvent:
         return cls(
-            event_id=event["event_id"], kind=event.get("kind") or "", date=event.get("date"),
+            event_id=event["event_id"], kind=EventKind(event["kind"]), date=event.get("date"),
             status=event.get("status"), summary=event.get("summary"), region_code=event.get("region_code"),
             latitude=event.get("latitude"), longitude=event.get("longitude"), source=event.get("source"),
             source_key=event.get("source_key"), status_history=status_history(event.get("status_history")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from enum import Enum
 
 import strawberry
 
@@ -10,32 +11,48 @@ from graph_schema import api_queries
 from graph_schema.port import GraphStore
 from hub.api.access import Personal, Principal, mask
 from hub.errors import InputError
+from resolvers.dataloaders import DataLoaders
 
 MAX_DEPTH = 6
 MAX_NODES = 500
 
 
+@strawberry.enum(description="What a network node stands for.")
+class NetworkNodeKind(Enum):
+    PERSON = "person"
+    HOUSEHOLD = "household"
+    PROGRAM = "program"
+
+
+@strawberry.enum(description="What a network edge stands for.")
+class NetworkEdgeKind(Enum):
+    MEMBER_OF = "MEMBER_OF"  # person to household
+    ENROLLED_IN = "ENROLLED_IN"  # person to program
+
+
 @strawberry.type(description="A node of a network: a person, a household or a program.")
 class NetworkNode:
     id: strawberry.ID = strawberry.field(description="person:<personId>, household:<digest of KK> or program:<code>.")
-    kind: str
+    kind: NetworkNodeKind
     label: str | None
     person_id: strawberry.ID | None
     kk: str | None
     decile: int | None
     region_code: str | None
-    depth: int
+    depth: int = strawberry.field(description="Hops from the start (0): a household is one hop from its members, "
+                                  "a program one hop beyond its nearest enrolled person.")
 
 
 @strawberry.type(description="An edge: MEMBER_OF (person to household) or ENROLLED_IN (person to program).")
 class NetworkEdge:
     source: strawberry.ID
     target: strawberry.ID
-    kind: str
+    kind: NetworkEdgeKind
     relation: str | None
 
 
-@strawberry.type(description="A household network around a person or household.")
+@strawberry.type(description="A household network around a person or household; empty when the graph knows "
+                 "neither the person nor the household.")
 class Network:
     nodes: list[NetworkNode]
     edges: list[NetworkEdge]
@@ -50,68 +67,84 @@ def household_node_id(kk: str) -> strawberry.ID:
     return strawberry.ID("household:" + hashlib.sha256(kk.encode()).hexdigest()[:16])
 
 
-async def walk(store: GraphStore, principal: Principal, person_id: str | None, kk: str | None, depth: int,
-               with_programs: bool) -> Network:
-    """Breadth-first from the start, one query per step (person -> households -> persons ...)."""
+def person_node(person_id: str, name: str | None, depth: int) -> NetworkNode:
+    return NetworkNode(id=strawberry.ID(f"person:{person_id}"), kind=NetworkNodeKind.PERSON, label=name,
+                       person_id=strawberry.ID(person_id), kk=None, decile=None, region_code=None, depth=depth)
+
+
+def household_node(kk: str, decile: int | None, region_code: str | None, principal: Principal,
+                   depth: int) -> NetworkNode:
+    return NetworkNode(id=household_node_id(kk), kind=NetworkNodeKind.HOUSEHOLD, label=None, person_id=None,
+                       kk=mask(kk, Personal.NIK, principal), decile=decile, region_code=region_code, depth=depth)
+
+
+async def walk(store: GraphStore, loaders: DataLoaders, principal: Principal, person_id: str | None, kk: str | None,
+               depth: int, with_programs: bool) -> Network:
+    """Breadth-first from the start, one query per step (person -> households -> persons ...).
+
+    The start is looked up first: a person or KK the graph does not know gives an empty network.
+    """
     if (person_id is None) == (kk is None):
         raise InputError("householdNetwork: give exactly one of personId or kk")
     if not 1 <= depth <= MAX_DEPTH:
         raise InputError(f"householdNetwork: depth {depth} must be between 1 and {MAX_DEPTH}")
     nodes: dict[str, NetworkNode] = {}
     edges: dict[tuple[str, str], NetworkEdge] = {}
-    persons = [person_id] if person_id else []
-    households = [kk] if kk else []
-    if person_id:
-        nodes[f"person:{person_id}"] = NetworkNode(id=strawberry.ID(f"person:{person_id}"), kind="person", label=None,
-                                                   person_id=strawberry.ID(person_id), kk=None, decile=None,
-                                                   region_code=None, depth=0)
+    persons: list[str] = []
+    households: list[str] = []
+    if person_id is not None:
+        core = await loaders.person_core_by_id.load(person_id)
+        if core is None or core.get("person") is None:
+            return Network(nodes=[], edges=[], truncated=False)
+        start = person_node(person_id, core["person"].get("name"), 0)
+        persons = [person_id]
+    else:
+        assert kk is not None
+        row = await loaders.household_by_kk.load(kk)
+        if row is None or row.get("household") is None:
+            return Network(nodes=[], edges=[], truncated=False)
+        start = household_node(kk, row["household"].get("decile"), row["household"].get("region_code"), principal, 0)
+        households = [kk]
+    nodes[start.id] = start
     truncated = False
     for step in range(1, depth + 1):
         if persons:
             rows = await store.run(api_queries.HOUSEHOLDS_OF_PERSONS, {"keys": persons})
             persons, fresh = [], []
             for r in rows:
-                node = nodes.get(f"person:{r['person_id']}")
-                if node is not None and node.label is None:
-                    node.label = r["name"]
                 hid = household_node_id(r["kk"])
                 if hid not in nodes:
-                    nodes[hid] = NetworkNode(id=hid, kind="household", label=None, person_id=None,
-                                             kk=mask(r["kk"], Personal.NIK, principal), decile=r["decile"],
-                                             region_code=r["region_code"], depth=step)
+                    nodes[hid] = household_node(r["kk"], r["decile"], r["region_code"], principal, step)
                     fresh.append(r["kk"])
                 edges[(f"person:{r['person_id']}", hid)] = NetworkEdge(
-                    source=strawberry.ID(f"person:{r['person_id']}"), target=hid, kind="MEMBER_OF",
+                    source=strawberry.ID(f"person:{r['person_id']}"), target=hid, kind=NetworkEdgeKind.MEMBER_OF,
                     relation=r["relation"])
             households = fresh
         elif households:
             rows = await store.run(api_queries.MEMBERS_OF_HOUSEHOLDS, {"keys": households})
-            if kk and step == 1:
-                hid = household_node_id(kk)
-                nodes.setdefault(hid, NetworkNode(id=hid, kind="household", label=None, person_id=None,
-                                                  kk=mask(kk, Personal.NIK, principal), decile=None,
-                                                  region_code=None, depth=0))
             households, fresh = [], []
             for r in rows:
                 pid = f"person:{r['person_id']}"
                 if pid not in nodes:
-                    nodes[pid] = NetworkNode(id=strawberry.ID(pid), kind="person", label=r["name"],
-                                             person_id=strawberry.ID(r["person_id"]), kk=None, decile=None,
-                                             region_code=None, depth=step)
+                    nodes[pid] = person_node(r["person_id"], r["name"], step)
                     fresh.append(r["person_id"])
                 hid = household_node_id(r["kk"])
-                edges[(pid, hid)] = NetworkEdge(source=strawberry.ID(pid), target=hid, kind="MEMBER_OF",
+                edges[(pid, hid)] = NetworkEdge(source=strawberry.ID(pid), target=hid, kind=NetworkEdgeKind.MEMBER_OF,
                                                 relation=r["relation"])
             persons = fresh
         if len(nodes) >= MAX_NODES:
             truncated = bool(persons or households)
             break
     if with_programs:
-        person_ids = [str(n.person_id) for n in nodes.values() if n.person_id]
-        for r in await store.run(api_queries.PROGRAMS_OF_PERSONS, {"keys": person_ids}):
+        people = {str(n.person_id): n.depth for n in nodes.values() if n.person_id}
+        for r in await store.run(api_queries.PROGRAMS_OF_PERSONS, {"keys": list(people)}):
             gid = strawberry.ID(f"program:{r['program']}")
-            nodes.setdefault(gid, NetworkNode(id=gid, kind="program", label=r["name"], person_id=None, kk=None,
-                                              decile=None, region_code=None, depth=-1))
+            hops = people[r["person_id"]] + 1
+            program = nodes.setdefault(gid, NetworkNode(id=gid, kind=NetworkNodeKind.PROGRAM, label=r["name"],
+                                                        person_id=None, kk=None, decile=None, region_code=None,
+                                                        depth=hops))
+            program.depth = min(program.depth, hops)
             edges[(f"person:{r['person_id']}", gid)] = NetworkEdge(
-                source=strawberry.ID(f"person:{r['person_id']}"), target=gid, kind="ENROLLED_IN", relation=None)
+                source=strawberry.ID(f"person:{r['person_id']}"), target=gid, kind=NetworkEdgeKind.ENROLLED_IN,
+                relation=None)
     return Network(nodes=list(nodes.values()), edges=list(edges.values()), truncated=truncated)

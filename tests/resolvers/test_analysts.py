@@ -53,7 +53,7 @@ def test_household_and_its_network(api: Api) -> None:
                           "nodes { id kind label depth } edges { source target kind relation } truncated } }",
                           {"kk": row["kk"]}, role=Role.ANALYST)["householdNetwork"]
     kinds = {n["kind"] for n in network["nodes"]}
-    assert {"person", "household"} <= kinds
+    assert {"PERSON", "HOUSEHOLD"} <= kinds
     ids = {n["id"] for n in network["nodes"]}
     assert all(e["source"] in ids and e["target"] in ids for e in network["edges"])
     members = [e for e in network["edges"] if e["kind"] == "MEMBER_OF"]
