@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -15,6 +16,20 @@ if TYPE_CHECKING:
     from resolvers.types.person import Person
 
 
+@strawberry.enum(description="How a member relates to the household's head (DTKS HUBUNGAN_KELUARGA).")
+class Relation(Enum):
+    HEAD = "head"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    GRANDCHILD = "grandchild"
+    OTHER = "other"
+
+
+def relation_of(value: str | None) -> Relation | None:
+    return Relation(value) if value else None
+
+
 @strawberry.type(description="A member of a household, as the registers relate them.")
 class HouseholdMember:
     person_id: strawberry.ID
@@ -22,7 +37,7 @@ class HouseholdMember:
     nik: str | None
     sex: str | None
     birth_date: str | None
-    relation: str | None = strawberry.field(description="head, spouse, child, parent, grandchild or other.")
+    relation: Relation | None
     programs: list[str]
 
     @strawberry.field(description="The member's own history (one more batched query for all members asked).")
@@ -52,8 +67,8 @@ class Household:
         programs: dict[str, set[str]] = {}
         for entry in row["member_programs"] or []:
             programs.setdefault(entry["person_id"], set()).add(entry["program"])
-        order = {"head": 0, "spouse": 1, "child": 2, "parent": 3, "grandchild": 4}
-        members = sorted(row["members"] or [], key=lambda m: (order.get(m.get("relation") or "", 9),
+        order = {relation.value: rank for rank, relation in enumerate(Relation)}
+        members = sorted(row["members"] or [], key=lambda m: (order.get(m.get("relation") or "", len(order)),
                                                               m.get("birth_date") or "", m["person_id"]))
         h = row["household"]
         return cls(
@@ -63,7 +78,7 @@ class Household:
             located_in=sorted(row["located_in"] or []),
             members=[HouseholdMember(person_id=strawberry.ID(m["person_id"]), name=m.get("name"),
                                      nik=mask(m.get("nik"), Personal.NIK, principal), sex=m.get("sex"),
-                                     birth_date=m.get("birth_date"), relation=m.get("relation"),
+                                     birth_date=m.get("birth_date"), relation=relation_of(m.get("relation")),
                                      programs=sorted(programs.get(m["person_id"], set())))
                      for m in members],
             programs=sorted(set().union(*programs.values())) if programs else [])

@@ -12,6 +12,7 @@ from graph_schema.port import GraphStore
 from hub.api.access import Personal, Principal, mask
 from hub.errors import InputError
 from resolvers.dataloaders import DataLoaders
+from resolvers.types.household import Relation, relation_of
 
 MAX_DEPTH = 6
 MAX_NODES = 500
@@ -48,7 +49,7 @@ class NetworkEdge:
     source: strawberry.ID
     target: strawberry.ID
     kind: NetworkEdgeKind
-    relation: str | None
+    relation: Relation | None = strawberry.field(description="The member's relation, on MEMBER_OF edges.")
 
 
 @strawberry.type(description="A household network around a person or household; empty when the graph knows "
@@ -118,7 +119,7 @@ async def walk(store: GraphStore, loaders: DataLoaders, principal: Principal, pe
                     fresh.append(r["kk"])
                 edges[(f"person:{r['person_id']}", hid)] = NetworkEdge(
                     source=strawberry.ID(f"person:{r['person_id']}"), target=hid, kind=NetworkEdgeKind.MEMBER_OF,
-                    relation=r["relation"])
+                    relation=relation_of(r["relation"]))
             households = fresh
         elif households:
             rows = await store.run(api_queries.MEMBERS_OF_HOUSEHOLDS, {"keys": households})
@@ -130,7 +131,7 @@ async def walk(store: GraphStore, loaders: DataLoaders, principal: Principal, pe
                     fresh.append(r["person_id"])
                 hid = household_node_id(r["kk"])
                 edges[(pid, hid)] = NetworkEdge(source=strawberry.ID(pid), target=hid, kind=NetworkEdgeKind.MEMBER_OF,
-                                                relation=r["relation"])
+                                                relation=relation_of(r["relation"]))
             persons = fresh
         if len(nodes) >= MAX_NODES:
             truncated = bool(persons or households)

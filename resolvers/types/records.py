@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
 
 from graph_schema.port import Row
@@ -15,12 +17,22 @@ class RawCell:
     value: str | None
 
 
+@strawberry.enum(description="How a record was linked to its person.")
+class LinkMethod(Enum):
+    NIK = strawberry.enum_value("nik", description="A valid NIK that agrees with the record's birth date and sex.")
+    SPLINK = strawberry.enum_value("splink", description="Scored by the probabilistic model (Splink).")
+    REFERENCE = strawberry.enum_value("reference", description="The record points at another (its resident, "
+                                      "its complaint).")
+    STEWARD = strawberry.enum_value("steward", description="A steward's verdict.")
+    SINGLE = strawberry.enum_value("single", description="No other record is the same person.")
+
+
 @strawberry.type(description="A source row linked to the person, with how it was linked and where it came from.")
 class LinkedRecord:
     record_id: str
     source: str
     source_key: str
-    method: str | None = strawberry.field(description="nik, splink, reference, steward or single.")
+    method: LinkMethod | None
     probability: float | None
     linked_at: str | None
     batch_id: str | None
@@ -42,7 +54,8 @@ class LinkedRecord:
     def of(cls, link: Row, principal: Principal) -> LinkedRecord:
         s = link["record"]
         return cls(
-            record_id=s["record_id"], source=s["source"], source_key=s["source_key"], method=link.get("method"),
+            record_id=s["record_id"], source=s["source"], source_key=s["source_key"],
+            method=LinkMethod(link["method"]) if link.get("method") else None,
             probability=link.get("probability"), linked_at=link.get("linked_at"), batch_id=s.get("batch_id"),
             file_hash=s.get("file_hash"), row_number=s.get("row_number"), loaded_at=s.get("loaded_at"),
             name=s.get("name"), nik=mask(s.get("nik"), Personal.NIK, principal), nik_status=s.get("nik_status"),

@@ -32,7 +32,7 @@ def test_search_is_fuzzy_filtered_and_paginated(api: Api) -> None:
     first_ids = {e["node"]["personId"] for e in page1["edges"]}
     assert page2["edges"] and not first_ids & {e["node"]["personId"] for e in page2["edges"]}
     bad = api.post(SEARCH, {"region": "Semarang"}, role=Role.ANALYST).json()
-    assert "is not a Kemendagri code" in bad["errors"][0]["message"]
+    assert "is not a Kemendagri region code" in bad["errors"][0]["message"]
     cursor = api.post(SEARCH, {"name": "siti", "after": "garbage"}, role=Role.ANALYST).json()
     assert "not a cursor this API gave out for this list" in cursor["errors"][0]["message"]
 
@@ -47,7 +47,7 @@ def test_household_and_its_network(api: Api) -> None:
                             role=Role.ANALYST)["household"]
     assert len(household["members"]) == row["n"]
     relations = [m["relation"] for m in household["members"]]
-    assert "head" in relations and relations[0] == "head"  # the head first, then spouse, children ...
+    assert "HEAD" in relations and relations[0] == "HEAD"  # the head first, then spouse, children ...
     assert set(household["programs"]) == {p for m in household["members"] for p in m["programs"]}
     network = api.data_of("query($kk: String) { householdNetwork(kk: $kk, depth: 3, withPrograms: true) { "
                           "nodes { id kind label depth } edges { source target kind relation } truncated } }",

@@ -11,9 +11,11 @@ from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLSchema, build_sch
 from loaders.mapping import FactType, mapping_for, shipped_sources
 from resolvers.schema import SCHEMA
 from resolvers.types.events import EventKind
+from resolvers.types.household import Relation
 from tests.resolvers.conftest import Api
 
-HISTORY = """query($p: ID) { person(personId: $p) { events { kind date } } }"""
+HISTORY = """query($p: ID) { person(personId: $p) { events { kind date } records { method }
+  household { members { relation } } } }"""
 QUEUE = """query($s: CandidateStatus) { matchCandidates(status: $s, first: 100) { edges { node {
   candidateId status decision history { decision by at reason } } } } }"""
 JUDGE = """mutation($c: ID!, $d: Decision!) { judgeMatch(candidateId: $c, decision: $d, reason: "looked at it") {
@@ -52,6 +54,7 @@ def test_enum_fields_carry_the_schemas_values(api: Api) -> None:
     candidates = api.data_of(QUEUE, {"s": "OPEN"})["matchCandidates"]["edges"]
     judged = api.data_of(JUDGE, {"c": candidates[-1]["node"]["candidateId"], "d": "UNSURE"})
     responses = [("Query", api.data_of(HISTORY, {"p": busy["person_id"]})),
+                 ("Query", api.data_of(HISTORY, {"p": member["person_id"]})),
                  ("Query", api.data_of(QUEUE, {"s": "OPEN"})), ("Query", api.data_of(QUEUE, {"s": "DECIDED"})),
                  ("Query", api.data_of(NETWORK, {"p": member["person_id"]})), ("Mutation", judged)]
     seen: dict[tuple[str, str], set[Any]] = {}
@@ -64,7 +67,8 @@ def test_enum_fields_carry_the_schemas_values(api: Api) -> None:
     # Every enum-typed field these queries ask was seen with a value: the walk is not vacuous.
     assert set(seen) == {("ServiceEvent", "kind"), ("MatchCandidate", "status"), ("MatchCandidate", "decision"),
                          ("Verdict", "decision"), ("NetworkNode", "kind"), ("NetworkEdge", "kind"),
-                         ("JudgeResult", "decision")}, seen
+                         ("NetworkEdge", "relation"), ("JudgeResult", "decision"), ("LinkedRecord", "method"),
+                         ("HouseholdMember", "relation")}, seen
     assert seen[("MatchCandidate", "status")] == {"OPEN", "DECIDED"}
     assert {"PERSON", "HOUSEHOLD", "PROGRAM"} == seen[("NetworkNode", "kind")]
     assert len(seen[("ServiceEvent", "kind")]) >= 2
@@ -73,7 +77,8 @@ def test_enum_fields_carry_the_schemas_values(api: Api) -> None:
 def test_the_closed_sets_the_schema_documents_are_enums() -> None:
     schema = build_schema(SCHEMA.as_str())
     for type_name, field in [("ServiceEvent", "kind"), ("MatchCandidate", "status"), ("MatchCandidate", "decision"),
-                             ("NetworkNode", "kind"), ("NetworkEdge", "kind"), ("Verdict", "decision")]:
+                             ("NetworkNode", "kind"), ("NetworkEdge", "kind"), ("NetworkEdge", "relation"),
+                             ("Verdict", "decision"), ("LinkedRecord", "method"), ("HouseholdMember", "relation")]:
         parent = schema.get_type(type_name)
         assert isinstance(parent, GraphQLObjectType)
         assert isinstance(get_named_type(parent.fields[field].type), GraphQLEnumType), (type_name, field)
@@ -84,3 +89,9 @@ def test_every_event_kind_a_source_writes_is_an_event_kind() -> None:
     written = {fact.values()["kind"] for source in shipped_sources() for fact in mapping_for(source).facts
                if fact.type == FactType.EVENT} - {"attendance"}
     assert written and written <= {k.value for k in EventKind}, written - {k.value for k in EventKind}
+
+
+def test_every_relation_a_source_writes_is_a_relation() -> None:
+    written = {code for source in shipped_sources() for name, spec in mapping_for(source).fields.items()
+               if name == "relation" for code in spec.codes.values()}
+    assert written and written <= {r.value for r in Relation}, written - {r.value for r in Relation}

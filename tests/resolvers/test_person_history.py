@@ -13,7 +13,7 @@ def test_full_history_by_nik_has_every_part(api: Api) -> None:
     assert person["personId"] == api.showcase["person_id"]
     sources = {r["source"] for r in person["records"]}
     assert len(sources) == api.showcase["sources"] >= 3
-    assert {r["method"] for r in person["records"]} <= {"nik", "splink", "reference", "steward", "single"}
+    assert {r["method"] for r in person["records"]} <= {"NIK", "SPLINK", "REFERENCE", "STEWARD", "SINGLE"}
     assert all(0.0 < r["probability"] <= 1.0 for r in person["records"])
     # Identity: the best value, and every source's values with the sources that state them.
     name = person["identity"]["name"]
