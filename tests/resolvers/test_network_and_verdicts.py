@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from hub.api.access import Role
 from tests.resolvers.conftest import Api
@@ -61,13 +62,13 @@ def test_a_reversed_verdict_keeps_the_one_it_reverses(api: Api) -> None:
     assert history[0]["at"] <= history[1]["at"]
 
 
-def find_candidate(api: Api, candidate_id: str) -> dict[str, object]:
+def find_candidate(api: Api, candidate_id: str) -> dict[str, Any]:
     after = None
     while True:
         page = api.data_of(QUEUE, {"s": "DECIDED", "after": after}, role=Role.STEWARD)["matchCandidates"]
         for edge in page["edges"]:
             if edge["node"]["candidateId"] == candidate_id:
-                node: dict[str, object] = edge["node"]
+                node: dict[str, Any] = edge["node"]
                 return node
         assert page["pageInfo"]["hasNextPage"], f"{candidate_id} is not among the decided candidates"
         after = page["pageInfo"]["endCursor"]
