@@ -121,3 +121,32 @@ async def test_every_dtks_member_keeps_its_relation_after_all_sources_are_linked
              for row in await store.run(api_queries.HOUSEHOLDS_BY_KKS, {"keys": kks}) for m in row["members"]}
     missing = [(r["person_id"], r["kk"]) for r in stated if shown.get((r["person_id"], r["kk"])) is None]
     assert missing == []
+
+
+ENTITIES = "Household|Program|PpksCategory|Panti|PsksActor|Agency|ServiceEvent"
+
+
+async def stated_properties(store: GraphStore) -> set[tuple[str, str, str]]:
+    """(label, key, property) of every property an entity node has, whichever source gave it."""
+    rows = await store.run(f"MATCH (n) WHERE any(label IN labels(n) WHERE label IN split('{ENTITIES}', '|')) "
+                           "RETURN labels(n)[0] AS label, properties(n) AS props")
+    keys = {"Household": "kk", "Program": "code", "PpksCategory": "code", "Panti": "panti_id", "PsksActor": "actor_id",
+            "Agency": "agency_id", "ServiceEvent": "event_id"}
+    return {(r["label"], r["props"][keys[r["label"]]], name) for r in rows for name, value in r["props"].items()
+            if value is not None}
+
+
+async def test_entities_keep_what_any_source_said_whatever_the_load_order(
+        store: GraphStore, small_synth: Path, tmp_path: Path) -> None:
+    """Households, programs, actors, events... are mentioned by several sources, most of which
+    know only their key: loaded in the opposite order, every property is still there."""
+    for source in SOURCE_ORDER:
+        await load_file(store, mapping_for(source), small_synth / f"{source}.csv", tmp_path / "forward")
+    forward = await stated_properties(store)
+    await store.clear()
+    await store.ensure_schema("2026-01-01T00:00:00+00:00")
+    for source in reversed(SOURCE_ORDER):
+        await load_file(store, mapping_for(source), small_synth / f"{source}.csv", tmp_path / "backward")
+    backward = await stated_properties(store)
+    assert {label for label, _, _ in forward} == set(ENTITIES.split("|"))
+    assert backward == forward
