@@ -12,10 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import os
 import random
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
@@ -31,7 +28,6 @@ from hub.api.example import FULL_HISTORY
 from hub.api.keys import ApiKeys
 from hub.api_cli import check_port_free, tune_gc_for_serving, with_redis
 from hub.http_load import KeepAliveClient
-from hub.settings import Settings
 from hub.store import run_with_store, using_store
 
 T = TypeVar("T")
@@ -99,24 +95,6 @@ async def _drive(port: int, key: str, people: list[str], concurrency: int,
     return latencies, time.perf_counter() - started
 
 
-def _start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "HUB_GRAPH_NAME": settings.graph_name, "HUB_ENV": "production",
-           "HUB_DB_PORT": str(settings.db_port), "HUB_HOME": str(settings.home), "HUB_DATA_DIR": str(settings.data_dir)}
-    server = subprocess.Popen([sys.executable, "-m", "hub.cli", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"hub serve exited: {server.stderr.read().decode()[-500:] if server.stderr else ''}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("hub serve did not answer within 60 s")
-
-
 def bench_api(
     persons: Annotated[int, typer.Option(help="Population size to synthesise, load and link.")] = 20_000,
     requests: Annotated[int, typer.Option(help="Full-history requests to time.")] = 2000,
@@ -125,7 +103,7 @@ def bench_api(
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """Synth, load and link a population, serve it, drive the full-history query; print figures as JSON."""
-    from hub.bench_support import bench_workspace, peak_rss_mb, percentile
+    from hub.bench_support import bench_workspace, peak_rss_mb, percentile, start_api_server
     from hub.load_cli import _load_all, _source_files
     from matching.pipeline import run_match
 
@@ -139,7 +117,7 @@ def bench_api(
         people = [r["person_id"] for r in random.Random(seed).sample(rows, min(requests, len(rows)))]
         _, key = with_redis(settings, lambda r: ApiKeys(r, settings.graph_name).create(Role.APP, "hub bench api"))
         raw = same_loop_as_server(using_store(settings, lambda store: _raw(store, people[:500])))
-        server = _start_server(settings, port)
+        server = start_api_server(settings, port)
         # The load generator's own collector passes over what synth, load and match left in this
         # process would be timed as server latency.
         tune_gc_for_serving()

@@ -5,14 +5,19 @@ the data of the configured graph."""
 from __future__ import annotations
 
 import math
+import os
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import httpx
 
 from hub.settings import Settings, load_settings
 
@@ -51,3 +56,32 @@ def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (``q`` in 0..1) of a non-empty list."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def start_api_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+    """``hub serve`` on ``port`` as its own process (as in production), once it answers /healthz.
+
+    Its log goes to ``$HUB_HOME/serve-PORT.log``, not a pipe: a pipe nobody reads fills up with
+    the log of a few internal errors, and then the server stops in mid-write.
+
+    Raises:
+        RuntimeError: the server exited, or did not answer within 60 s.
+    """
+    env = {**os.environ, "HUB_GRAPH_NAME": settings.graph_name, "HUB_ENV": "production",
+           "HUB_DB_PORT": str(settings.db_port), "HUB_HOME": str(settings.home), "HUB_DATA_DIR": str(settings.data_dir)}
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log = settings.home / f"serve-{port}.log"
+    with open(log, "wb") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "hub.cli", "serve", "--port", str(port)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=sink)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"hub serve exited: {log.read_text(errors='replace')[-500:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError(f"hub serve did not answer within 60 s (its log: {log})")
