@@ -16,6 +16,7 @@ MUHAMMAD_FORMS = ["MUHAMMAD", "MUHAMAD", "MOHAMMAD", "MOCHAMMAD", "MOCH.", "MOH.
 TITLES_BEFORE_MALE = ["H.", "DRS.", "IR."]
 TITLES_BEFORE_FEMALE = ["HJ.", "DRA."]
 TITLES_AFTER = ["S.PD.", "S.E.", "S.SOS.", "A.MD."]
+WRITTEN_AS_KINDS = ("spelling", "muhammad", "initial")
 KINDS = ["spelling", "muhammad", "title", "bin_binti", "abbreviate", "swap", "case_spacing"]
 _SPACE = re.compile(r"\s+")
 
@@ -58,11 +59,11 @@ def _bin_binti(name: str, female: bool, father: str) -> str:
     return f"{name} {'BINTI' if female else 'BIN'} {father}"
 
 
-def _abbreviate(name: str, rng: np.random.Generator) -> str | None:
+def _abbreviate(name: str, rng: np.random.Generator, index: int | None = None) -> str | None:
     tokens = name.split()
     if len(tokens) < 2:
         return None
-    i = int(rng.integers(0, len(tokens)))
+    i = int(rng.integers(0, len(tokens))) if index is None else index
     tokens[i] = tokens[i][0] + "."
     return " ".join(tokens)
 
@@ -109,6 +110,25 @@ def vary_name(name: str, female: bool, father: str, rng: np.random.Generator) ->
         if varied is not None and varied != name:
             return varied, kind
     return _case_spacing(name, rng) + " ", "case_spacing"
+
+
+def written_as(kind: str, name: str, rng: np.random.Generator) -> str | None:
+    """``name`` as another office writes it with one kind of variation, or None where the kind
+    does not apply to it: "spelling" (old or new spelling), "muhammad" (another of Muhammad's
+    forms) or "initial" (the first name cut to its initial, as "abbreviate" does to any token).
+
+    For callers that need one kind on purpose (``hub bench truth`` asks the API for a person by a
+    name variant of each kind); the synthesiser itself draws kinds with ``vary_name``.
+    """
+    if kind == "spelling":
+        varied = _spelling(name, rng)
+    elif kind == "muhammad":
+        varied = _muhammad(name, rng)
+    elif kind == "initial":
+        varied = _abbreviate(name, rng, index=0)
+    else:
+        raise ValueError(f"kind {kind!r} is not one of {', '.join(WRITTEN_AS_KINDS)}")
+    return varied if varied is not None and varied != name else None
 
 
 def nickname(name: str, rng: np.random.Generator) -> str:
