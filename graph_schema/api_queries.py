@@ -178,3 +178,10 @@ STREET_SHOWCASE_PERSON = (
 
 # --- benchmarks -----------------------------------------------------------------------------
 PERSON_KEYS = f"MATCH (p:{Label.PERSON}) RETURN p.person_id AS person_id, p.kk AS kk ORDER BY person_id"
+# Every source record with the person it resolves to (none: null) and the identity fields a
+# person's records show through the API: what ``hub bench truth`` compares with the truth.
+RECORD_PERSON_LINKS = (
+    f"MATCH (s:{Label.SOURCE_RECORD}) OPTIONAL MATCH (s)-[:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) "
+    "RETURN s.source AS source, s.source_key AS source_key, p.person_id AS person_id, s.nik AS nik, "
+    "s.sex AS sex, s.birth_date AS birth_date, s.encounter AS encounter ORDER BY source, source_key"
+)
