@@ -87,6 +87,7 @@ NODES: dict[Label, NodeSpec] = {
         NodeSpec(Label.PERSON, ("person_id",), {
             "nik": str, "name": str, "birth_date": str, "sex": str, "mother_name": str,
             "kk": str, "region_code": str, "created_at": str, "updated_at": str, "record_count": int, "history": str,
+            "search_names": str,
         }),
         NodeSpec(Label.SOURCE_RECORD, ("record_id",), {
             "source": str, "source_key": str, "nik": str, "nik_raw": str, "nik_status": str, "nik_birth_date": str,
