@@ -71,18 +71,49 @@ REGIONS_BY_CODES = (
 )
 
 # --- analysts -------------------------------------------------------------------------------
-# Full-text on the person's best name (fuzzy), filtered by birth date and region prefix.
+# Who is searched for: $birth_date (ISO) is the best birth date; $birth_year ("1955") the best
+# date's year or, for a person without a date, a year one of their records gives; $region a
+# prefix of the person's dotted region code. Each is null when not asked. The records' years are
+# gathered in a WITH, not in the WHERE: FalkorDB cannot evaluate a pattern comprehension there.
+_SEARCH_FILTERS = (
+    "WITH p, score, CASE WHEN $birth_year IS NULL OR p.birth_date IS NOT NULL THEN [] ELSE "
+    f"[(y:{Label.SOURCE_RECORD})-[:{RelType.RESOLVES_TO}]->(p) | y.birth_year] END AS years "
+    "WHERE ($birth_date IS NULL OR p.birth_date = $birth_date) "
+    "AND ($birth_year IS NULL OR p.birth_date STARTS WITH $birth_year OR toInteger($birth_year) IN years) "
+    "AND ($region IS NULL OR p.region_code STARTS WITH $region)"
+)
+# How well a name t (its words) fits the searched words ($words: per word, in order, the forms
+# it may take; a one-letter form is an initial). A word fits a form equal to it; "as initials"
+# also lets an initial on either side fit a word it starts (position by position, so one
+# initial never stands for two words).
+_EXACTLY = "size(t) = size($words) AND all(i IN range(0, size(t) - 1) WHERE t[i] IN $words[i])"
+_IN_ORDER_WITH_INITIALS = (
+    "size(t) = size($words) AND all(i IN range(0, size(t) - 1) WHERE t[i] IN $words[i] "
+    "OR any(a IN $words[i] WHERE left(t[i], 1) = a OR left(a, 1) = t[i]))"
+)
+_HOLDS_EVERY_WORD = "all(w IN $words WHERE any(x IN t WHERE x IN w OR any(a IN w WHERE size(a) = 1 AND left(x, 1) = a)))"
+# Persons by the full-text index over every folded name (search_names, `` | `` between names),
+# ranked first by how well their best-fitting name fits, then by the index's score: fit 3, a
+# name is exactly the words; 2, the words in order, some as initials; 1, a name holds every word
+# (in another order, or among more words); 0, only the index's fuzzy match. So an exact match
+# ranks first whatever the engine's scores. Keyset order: fit, score, person_id.
 PERSON_SEARCH_BY_NAME = (
     "%%FULLTEXT_PERSON_NAMES%% YIELD node, score "
-    "WITH node, score WHERE ($birth_date IS NULL OR node.birth_date = $birth_date) "
-    "AND ($region IS NULL OR node.region_code STARTS WITH $region) "
-    "AND ($after IS NULL OR score < $after[0] OR (score = $after[0] AND node.person_id > $after[1])) "
-    "RETURN node {.*} AS person, score ORDER BY score DESC, node.person_id LIMIT $limit"
+    f"WITH node AS p, score {_SEARCH_FILTERS} "
+    "WITH p, score, [n IN split(p.search_names, ' | ') | split(n, ' ')] AS names "
+    f"WITH p, score, CASE WHEN any(t IN names WHERE {_EXACTLY}) THEN 3 "
+    f"WHEN any(t IN names WHERE {_IN_ORDER_WITH_INITIALS}) THEN 2 "
+    f"WHEN any(t IN names WHERE {_HOLDS_EVERY_WORD}) THEN 1 ELSE 0 END AS fit "
+    "WHERE $after IS NULL OR fit < $after[0] OR (fit = $after[0] AND (score < $after[1] "
+    "OR (score = $after[1] AND p.person_id > $after[2]))) "
+    "RETURN p {.*} AS person, fit, score ORDER BY fit DESC, score DESC, p.person_id LIMIT $limit"
 )
+# Without a name: every person the filters keep, by person_id (fit 0 and score 1.0 for all, so
+# both searches share one cursor shape).
 PERSON_SEARCH_BY_FILTERS = (
-    f"MATCH (p:{Label.PERSON}) WHERE ($birth_date IS NULL OR p.birth_date = $birth_date) "
-    "AND ($region IS NULL OR p.region_code STARTS WITH $region) AND ($after IS NULL OR p.person_id > $after[1]) "
-    "RETURN p {.*} AS person, 1.0 AS score ORDER BY p.person_id LIMIT $limit"
+    f"MATCH (p:{Label.PERSON}) WITH p, 1.0 AS score {_SEARCH_FILTERS} "
+    "AND ($after IS NULL OR p.person_id > $after[2]) "
+    "RETURN p {.*} AS person, 0 AS fit, score ORDER BY p.person_id LIMIT $limit"
 )
 
 # One step of a household network walk, from persons to their households and back.

@@ -9,13 +9,14 @@ so each table also renders the abstract schema of ``schema.py`` into its own ope
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from graph_schema.model import Label
 from graph_schema.schema import (
     FULLTEXT_INDEXES,
     LOOKUP_INDEXES,
+    RETIRED_FULLTEXT_INDEXES,
     RETIRED_LOOKUP_INDEXES,
     RETIRED_UNIQUE_KEYS,
     UNIQUE_KEYS,
@@ -23,8 +24,9 @@ from graph_schema.schema import (
 )
 
 TOKEN = re.compile(r"%%([A-Z_]+)%%")
-_LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|])')
-_REDISEARCH_SPECIAL = re.compile(r"[^\w]")
+_NOT_WORD = re.compile(r"[^0-9A-Za-z]")
+# A full-text form this long or longer also matches one edit away (shorter ones: too many hits).
+FUZZY_FROM = 4
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class SchemaOp:
 class Dialect:
     name: str
     tokens: dict[str, str]
-    fulltext_term: Callable[[str], str]
+    # One word of a full-text query: any of its forms, each also one edit away when long enough.
+    fulltext_word: Callable[[Sequence[str]], str]
     schema_ops: Callable[[str], list[SchemaOp]]
     _cache: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -55,10 +58,14 @@ class Dialect:
             self._cache[query] = rendered
         return rendered
 
-    def fulltext_query(self, text: str) -> str:
-        """A fuzzy, all-terms full-text query for the words of ``text``."""
-        words = [w for w in re.split(r"\s+", text.strip()) if w]
-        return " ".join(self.fulltext_term(w) for w in words)
+    def fulltext_query(self, words: Sequence[Sequence[str]]) -> str:
+        """A full-text query that every word must match, each by any of its forms (fuzzy when long).
+
+        Characters other than letters and digits are dropped from the forms; a word left with no
+        form is left out. Empty when no word is left.
+        """
+        cleaned = [[f for f in (_NOT_WORD.sub("", form) for form in forms) if f] for forms in words]
+        return " ".join(self.fulltext_word(forms) for forms in cleaned if forms)
 
 
 def _neo4j_name(*parts: str) -> str:
@@ -79,7 +86,10 @@ def _neo4j_schema(_graph: str) -> list[SchemaOp]:
     for ft in FULLTEXT_INDEXES:
         fields = ", ".join(f"n.{p}" for p in ft.properties)
         ops.append(SchemaOp(f"full-text {ft.name}",
-                            cypher=f"CREATE FULLTEXT INDEX {ft.name} IF NOT EXISTS FOR (n:{ft.label}) ON EACH [{fields}]"))
+                            cypher=f"CREATE FULLTEXT INDEX {ft.name} IF NOT EXISTS FOR (n:{ft.label}) ON EACH [{fields}] "
+                                   "OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words'}}"))
+    for ft in RETIRED_FULLTEXT_INDEXES:
+        ops.append(SchemaOp(f"drop full-text {ft.name}", cypher=f"DROP INDEX {ft.name} IF EXISTS"))
     for label, props in RETIRED_UNIQUE_KEYS:
         ops.append(SchemaOp(f"drop unique {label}({', '.join(props)})",
                             cypher=f"DROP CONSTRAINT {_neo4j_name(label, *props, 'unique')} IF EXISTS"))
@@ -104,6 +114,12 @@ def _falkordb_schema(graph: str) -> list[SchemaOp]:
                             command=("GRAPH.CONSTRAINT", "CREATE", graph, "UNIQUE", "NODE", label,
                                      "PROPERTIES", str(len(props)), *props),
                             already_exists=("already exists",)))
+    # Retired fields go first: a label has one RediSearch index, shared with its exact-match ones.
+    for ft in RETIRED_FULLTEXT_INDEXES:
+        for prop in ft.properties:
+            ops.append(SchemaOp(f"drop full-text {ft.name}({prop})",
+                                cypher=f"DROP FULLTEXT INDEX FOR (n:{ft.label}) ON (n.{prop})",
+                                already_exists=("no such index",)))
     for ft in FULLTEXT_INDEXES:
         ops.append(_falkordb_fulltext(ft))
     for label, props in RETIRED_UNIQUE_KEYS:  # the constraint first: it holds its indexes
@@ -118,20 +134,31 @@ def _falkordb_schema(graph: str) -> list[SchemaOp]:
 
 
 def _falkordb_fulltext(ft: FulltextIndex) -> SchemaOp:
-    fields = ", ".join(f"'{p}'" for p in ft.properties)
+    # FalkorDB's full-text indexes have no stop words; stemming is turned off per field. (Index
+    # options such as stopwords cannot be given again once set: "Can not override index configuration".)
+    fields = ", ".join(f"{{field: '{p}', nostem: true}}" for p in ft.properties)
     return SchemaOp(f"full-text {ft.name}",
                     cypher=f"CALL db.idx.fulltext.createNodeIndex('{ft.label}', {fields})",
                     already_exists=("already indexed", "already exists"))
+
+
+def _redisearch_word(forms: Sequence[str]) -> str:
+    # %form% is a Levenshtein-1 match; | is OR; words side by side must all match.
+    return "(" + "|".join(f"{f}|%{f}%" if len(f) >= FUZZY_FROM else f for f in forms) + ")"
+
+
+def _lucene_word(forms: Sequence[str]) -> str:
+    # +(...) must match; form~1 is an edit-distance-1 match. Forms hold letters and digits only.
+    return "+(" + " ".join(f"{f} {f}~1" if len(f) >= FUZZY_FROM else f for f in (f.lower() for f in forms)) + ")"
 
 
 NEO4J = Dialect(
     name="neo4j",
     tokens={
         "NODE_ID": "elementId",
-        "FULLTEXT_PERSON_NAMES": "CALL db.index.fulltext.queryNodes('person_name', $query)",
+        "FULLTEXT_PERSON_NAMES": "CALL db.index.fulltext.queryNodes('person_search_names', $query)",
     },
-    # Lucene: escape the syntax characters, then ask for an edit-distance match.
-    fulltext_term=lambda w: _LUCENE_SPECIAL.sub(r"\\\1", w) + "~",
+    fulltext_word=_lucene_word,
     schema_ops=_neo4j_schema,
 )
 
@@ -141,7 +168,6 @@ FALKORDB = Dialect(
         "NODE_ID": "id",
         "FULLTEXT_PERSON_NAMES": "CALL db.idx.fulltext.queryNodes('Person', $query)",
     },
-    # RediSearch: %term% is a Levenshtein-1 match; drop characters its syntax reserves.
-    fulltext_term=lambda w: f"%{_REDISEARCH_SPECIAL.sub('', w)}%" if len(w) > 3 else _REDISEARCH_SPECIAL.sub("", w),
+    fulltext_word=_redisearch_word,
     schema_ops=_falkordb_schema,
 )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from graph_schema.model import NODES, Label
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,11 @@ LOOKUP_INDEXES: list[tuple[Label, str]] = [
     (Label.SERVICE_EVENT, "kind"),
 ]
 
-FULLTEXT_INDEXES: list[FulltextIndex] = [FulltextIndex("person_name", Label.PERSON, ("name",))]
+# A person is searched by every name their records give, folded (matching/search_names.py), not
+# by the best name alone. Full-text indexes here hold names: no stemming, no stop words (an
+# initial "A" is a word to find, and an English stemmer has no business with Javanese names);
+# each dialect renders that.
+FULLTEXT_INDEXES: list[FulltextIndex] = [FulltextIndex("person_search_names", Label.PERSON, ("search_names",))]
 
 # Dropped in schema 4 from graphs made before it. Every index is paid on every write: the
 # (source, source_key) constraint, which record_id's already implies, cost a seventh of the
@@ -42,3 +46,7 @@ RETIRED_LOOKUP_INDEXES: list[tuple[Label, str]] = [
     (Label.SOURCE_RECORD, "source"), (Label.SOURCE_RECORD, "source_key"), (Label.SOURCE_RECORD, "batch_id"),
     (Label.SOURCE_RECORD, "kk"),
 ]
+
+# Dropped in schema 5: the full-text index on the best name, replaced by the one on search_names.
+# A person written before schema 5 has no search_names until the next `hub match` writes it.
+RETIRED_FULLTEXT_INDEXES: list[FulltextIndex] = [FulltextIndex("person_name", Label.PERSON, ("name",))]

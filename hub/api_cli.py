@@ -19,7 +19,7 @@ from hub.api.audit import AuditLog
 from hub.api.keys import ApiKeys
 from hub.errors import InputError
 from hub.settings import Settings, load_settings
-from hub.store import open_redis
+from hub.store import embedded_server, open_redis
 
 console = Console(soft_wrap=True)
 T = TypeVar("T")
@@ -59,11 +59,21 @@ def serve(
 
     settings = load_settings()
     check_port_free(host, port)
-    console.print(f"serving http://{host}:{port}/graphql ({settings.env}; {settings.backend} graph "
-                  f"{settings.graph_name!r}); Ctrl-C stops")
+    if settings.embedded:
+        embedded_server(settings).start()  # says on stderr how far it has read its data back
+
+    class AnnouncingServer(uvicorn.Server):
+        """Prints the address once the graph is open and the socket listens, not before."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                console.print(f"serving http://{host}:{port}/graphql ({settings.env}; {settings.backend} graph "
+                              f"{settings.graph_name!r}); Ctrl-C stops")
+
     app = create_app(settings)
     tune_gc_for_serving()
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
+    AnnouncingServer(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")).run()
 
 
 def tune_gc_for_serving() -> None:

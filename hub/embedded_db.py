@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from redis.retry import Retry
 
 from hub.errors import EmbeddedServerError
 from hub.paths import unwritable_reason
+from hub.persistence import MB, PersistenceFiles, persistence_files, record_start
 
 HOST = "127.0.0.1"
 PID_FILE = "falkordb.pid"
@@ -30,6 +32,21 @@ LOG_FILE = "falkordb.log"
 START_TIMEOUT_S = 20.0
 LOAD_TIMEOUT_S = 900.0
 STOP_TIMEOUT_S = 20.0
+PROGRESS_EVERY_S = 2.0
+STOP_REWRITE_WAIT_S = 120.0
+# Every write goes to the AOF as its effects, never as a query to run again (see hub.persistence).
+EFFECTS_THRESHOLD_US = 0
+# A tail longer than this is folded into the snapshot when a command ends (about 0.5 s to read back).
+COMPACT_MIN_TAIL_MB = 8
+# And the server folds its tail on its own once it grows past this (and doubles the AOF):
+# a long `hub serve` or a crash mid-load leaves at most this much, or the size of the snapshot.
+AUTO_REWRITE_MIN_MB = 64
+
+Reporter = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -45,6 +62,12 @@ class ServerStatus:
             return f"embedded graph: stopped (data {self.data_dir})"
         names = ", ".join(self.graphs) or "none yet"
         return f"embedded graph: running, pid {self.pid}, {HOST}:{self.port}, data {self.data_dir}, graphs: {names}"
+
+
+@dataclass(frozen=True)
+class GraphSize:
+    name: str
+    memory_mb: float  # FalkorDB's own estimate (GRAPH.MEMORY USAGE), whole MB
 
 
 def _binaries() -> tuple[str, str]:
@@ -82,9 +105,12 @@ def _port_in_use(port: int) -> bool:
 class EmbeddedServer:
     """Start, stop and inspect one embedded FalkorDB server bound to 127.0.0.1."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, report: Reporter = _quiet) -> None:
+        """``report`` hears, as one line each, that the server is starting, how far it has read
+        its data back, and that it answers."""
         self.data_dir = data_dir.resolve()
         self.port = port
+        self.report = report
 
     @property
     def pid_file(self) -> Path:
@@ -144,10 +170,19 @@ class EmbeddedServer:
             )
 
     def start(self) -> ServerStatus:
-        """Start the server unless it already runs; return once it answers PING."""
-        current = self.status()
-        if current.running:
-            return current
+        """Start the server unless it already runs; return once it answers PING.
+
+        A server already launched (by another command) that is still reading its data back is
+        waited for, not taken for a stranger on the port.
+        """
+        if self._read_pid() is not None:
+            probe = self._probe()
+            if probe == "up":
+                self._configure()
+                return self.status()
+            files = persistence_files(self.data_dir)
+            self.report(f"waiting for the graph, started already, to read {files.total_mb:.1f} MB back…")
+            return self._await_ready(time.monotonic(), files, launched=False)
         self._ensure_writable_dir()
         if _port_in_use(self.port):
             raise EmbeddedServerError(
@@ -163,12 +198,16 @@ class EmbeddedServer:
             "--dir", str(self.data_dir),
             "--appendonly", "yes",
             "--appendfsync", "everysec",
+            "--aof-use-rdb-preamble", "yes",
+            "--auto-aof-rewrite-min-size", f"{AUTO_REWRITE_MIN_MB}mb",
             "--save", "",
             "--daemonize", "yes",
             "--pidfile", str(self.pid_file),
             "--logfile", str(self.log_file),
-            "--loadmodule", module,
+            "--loadmodule", module, "EFFECTS_THRESHOLD", str(EFFECTS_THRESHOLD_US),
         ]
+        files = persistence_files(self.data_dir)
+        self.report(f"starting the graph (reading {files.total_mb:.1f} MB back)…")
         # redis daemonizes itself: the launcher exits at once and the server writes the pid file.
         launcher = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, cwd=self.data_dir,
                                   check=False, timeout=START_TIMEOUT_S)
@@ -176,31 +215,144 @@ class EmbeddedServer:
             lines = (launcher.stderr or launcher.stdout).decode(errors="replace").strip().splitlines()
             reason = lines[-1] if lines else self._log_tail()
             raise EmbeddedServerError(f"the embedded graph did not start (exit {launcher.returncode}): {reason}")
-        started = time.monotonic()
+        return self._await_ready(time.monotonic(), files, launched=True)
+
+    def _await_ready(self, started: float, files: PersistenceFiles, *, launched: bool) -> ServerStatus:
         seen_loading = False
+        reported = started
         while True:
             probe = self._probe()
             alive = self._read_pid() is not None
-            if probe == "up" and alive:
-                return self.status()
             waited = time.monotonic() - started
-            # A big graph takes a while to read back from its AOF: a server once seen loading is
-            # waited for while it lives (up to LOAD_TIMEOUT_S), whatever a single probe says, not
-            # killed for being slow.
+            if probe == "up" and alive:
+                if launched:
+                    record_start(self.data_dir, waited, files.total_mb)
+                self.report(f"the graph answers ({waited:.1f} s)")
+                self._configure()
+                return self.status()
+            # A big graph takes a while to read back: a server once seen loading is waited for
+            # while it lives (up to LOAD_TIMEOUT_S), whatever a single probe says, not killed for
+            # being slow.
             seen_loading = seen_loading or (probe == "loading" and alive)
             if (seen_loading and not alive) or waited > (LOAD_TIMEOUT_S if seen_loading else START_TIMEOUT_S):
                 break
+            if seen_loading and time.monotonic() - reported >= PROGRESS_EVERY_S:
+                reported = time.monotonic()
+                self.report(self._loading_line(waited, files))
             time.sleep(0.05)
         pid = self._read_pid()
-        if pid is not None:
+        if pid is not None and launched:
             self._terminate(pid)
         raise EmbeddedServerError(f"the embedded graph did not answer within {waited:.0f}s: {self._log_tail()}")
+
+    def _loading_line(self, waited: float, files: PersistenceFiles) -> str:
+        """How far the read back is, from the server's INFO (answered between chunks it reads)."""
+        try:
+            with self._client() as client:
+                info = client.info("persistence")
+        except redis.RedisError:
+            info = {}
+        total = int(info.get("loading_total_bytes", 0)) or files.rdb_bytes + files.aof_bytes
+        done = int(info.get("loading_loaded_bytes", 0))
+        if total and done:
+            return f"  reading back: {done / MB:.1f} of {total / MB:.1f} MB ({100 * done / total:.0f}%), {waited:.0f} s"
+        return f"  reading back {total / MB:.1f} MB: {waited:.0f} s so far"
+
+    def _configure(self) -> None:
+        """Bring a server started by an older hub to today's persistence settings (they take effect at once)."""
+        with self._client() as client:
+            client.execute_command("GRAPH.CONFIG", "SET", "EFFECTS_THRESHOLD", EFFECTS_THRESHOLD_US)
+            client.config_set("auto-aof-rewrite-min-size", f"{AUTO_REWRITE_MIN_MB}mb")
+            client.config_set("aof-use-rdb-preamble", "yes")
+
+    def set_effects_threshold(self, microseconds: int) -> None:
+        """How slow a write must be (per change) to go to the AOF as its effects; 0: every write.
+        For the restart benchmark's old-against-new comparison."""
+        with self._client() as client:
+            client.execute_command("GRAPH.CONFIG", "SET", "EFFECTS_THRESHOLD", microseconds)
+
+    def compact(self, min_tail_mb: float = COMPACT_MIN_TAIL_MB) -> bool:
+        """Fold the AOF's tail into a fresh snapshot in the background (``BGREWRITEAOF``) when the
+        tail is at least ``min_tail_mb``; the caller does not wait. Whether a rewrite was started.
+
+        A running server only: this never starts one.
+        """
+        if self._read_pid() is None:
+            return False
+        try:
+            with self._client() as client:
+                info = client.info("persistence")
+                if info.get("loading") or info.get("aof_rewrite_in_progress") or info.get("aof_rewrite_scheduled"):
+                    return False
+                tail = int(info.get("aof_current_size", 0)) - int(info.get("aof_base_size", 0))
+                if tail < min_tail_mb * MB:
+                    return False
+                client.bgrewriteaof()
+        except redis.RedisError:
+            return False
+        return True
+
+    def wait_for_rewrite(self, timeout_s: float = LOAD_TIMEOUT_S) -> None:
+        """Return once no AOF rewrite runs or is scheduled (benchmarks time what follows alone)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._client() as client:
+                info = client.info("persistence")
+            if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+                return
+            time.sleep(0.1)
+
+    def graph_sizes(self) -> list[GraphSize]:
+        """Every graph the server holds with FalkorDB's estimate of its memory, largest first."""
+        sizes = []
+        with self._client() as client:
+            for raw in client.execute_command("GRAPH.LIST"):
+                name = raw.decode()
+                try:
+                    usage = client.execute_command("GRAPH.MEMORY", "USAGE", name)
+                    fields = usage if isinstance(usage, dict) else dict(zip(usage[::2], usage[1::2], strict=True))
+                    memory = fields.get(b"total_graph_sz_mb", 0)
+                except redis.RedisError:
+                    memory = 0
+                sizes.append(GraphSize(name, float(memory)))
+        return sorted(sizes, key=lambda g: (-g.memory_mb, g.name))
+
+    def drop_graph(self, name: str) -> None:
+        """Delete graph ``name`` and the keys stored beside it (``name:*``: API keys, audit log)."""
+        with self._client() as client:
+            with contextlib.suppress(redis.ResponseError):  # already gone
+                client.execute_command("GRAPH.DELETE", name)
+            beside = list(client.scan_iter(match=f"{name}:*", count=1000))
+            if beside:
+                client.delete(*beside)
+
+    def used_memory_mb(self) -> float:
+        with self._client() as client:
+            return int(client.info("memory")["used_memory"]) / MB
+
+    def kill(self) -> bool:
+        """SIGKILL the server, as a power cut would (benchmarks and tests); False when none ran."""
+        pid = self._read_pid()
+        if pid is None:
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while _is_redis_process(pid) and not _is_zombie(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        _reap(pid)
+        self.pid_file.unlink(missing_ok=True)
+        return True
 
     def stop(self) -> bool:
         """Stop the server (flushing the AOF); return False when it was not running."""
         pid = self._read_pid()
         if pid is None:
             return False
+        if self.answers():
+            # A rewrite killed by the stop would leave the tail it was folding to be read back.
+            with contextlib.suppress(redis.RedisError):
+                self.wait_for_rewrite(STOP_REWRITE_WAIT_S)
         self._terminate(pid)
         self.pid_file.unlink(missing_ok=True)
         return True

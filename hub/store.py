@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import unquote, urlparse
@@ -16,8 +17,20 @@ from hub.settings import Settings
 T = TypeVar("T")
 
 
+def say_on_stderr(line: str) -> None:
+    """Start-up news goes to stderr, so that a command's own output (a benchmark's JSON) stays clean."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def embedded_server(settings: Settings) -> EmbeddedServer:
-    return EmbeddedServer(settings.data_dir, settings.db_port)
+    """The embedded server the settings name; it tells stderr when it has to start and read its data back."""
+    return EmbeddedServer(settings.data_dir, settings.db_port, report=say_on_stderr)
+
+
+def compact_embedded(settings: Settings) -> bool:
+    """At the end of a command: fold a long AOF tail into a snapshot (in the background), so the
+    next start reads a snapshot back instead of the writes. Whether a rewrite began."""
+    return settings.embedded and embedded_server(settings).compact()
 
 
 async def open_store(settings: Settings, *, autostart: bool = True) -> GraphStore:

@@ -18,7 +18,9 @@ from graph_schema import api_queries
 from hub.api.access import Permission
 from hub.errors import InputError, prefix, quote
 from matching.judgement import Judgement
+from matching.search_names import name_query
 from matching.steward import apply_judgement
+from resolvers.arguments import born_argument, kk_argument, nik_argument, region_argument
 from resolvers.audit_barrier import AuditBarrier
 from resolvers.audit_fields import selected_fields
 from resolvers.caller_errors import CallerErrors
@@ -67,10 +69,7 @@ class Query:
         if (nik is None) == (person_id is None):
             raise InputError("person: give exactly one of nik or personId")
         if nik is not None:
-            nik = nik.strip()
-            if not (nik.isdigit() and len(nik) == 16):
-                raise InputError(f"person: nik {quote(nik)} is not 16 digits")
-            core = await ctx.loaders.person_core_by_nik.load(nik)
+            core = await ctx.loaders.person_core_by_nik.load(nik_argument(nik))
         else:
             core = await ctx.loaders.person_core_by_id.load(str(person_id))
         if core is None or core.get("person") is None:
@@ -87,20 +86,25 @@ class Query:
                              region: str | None = None, first: int = 20, after: str | None = None) -> PersonConnection:
         ctx = info.context
         ctx.principal.require(Permission.SEARCH)
-        size, key = page_size(first), decode_cursor("persons", after, (float, str))
-        params = {"birth_date": birth_date, "region": region_prefix(region) or None, "after": key, "limit": size + 1}
+        size, key = page_size(first), decode_cursor("persons", after, (int, float, str))
+        born = born_argument(birth_date)
+        params = {"birth_date": born.date, "birth_year": born.year, "region": region_argument(region), "after": key,
+                  "limit": size + 1}
         if name and name.strip():
-            query = ctx.store.dialect.fulltext_query(name)
-            if not query:
-                raise InputError(f"name: {quote(name)} has no searchable letters")
-            rows = await ctx.store.run(api_queries.PERSON_SEARCH_BY_NAME, {**params, "query": query})
-        elif birth_date or region:
+            searched = name_query(name)
+            query = ctx.store.dialect.fulltext_query(searched.searchable) if searched else ""
+            if searched is None or not query:
+                raise InputError(f"name: {quote(name)} has no name to search once titles and initials are set "
+                                 "aside; give at least one name of two letters or more")
+            rows = await ctx.store.run(api_queries.PERSON_SEARCH_BY_NAME,
+                                       {**params, "query": query, "words": searched.as_params()})
+        elif born.date or born.year or params["region"]:
             rows = await ctx.store.run(api_queries.PERSON_SEARCH_BY_FILTERS, params)
         else:
             raise InputError("searchPersons: give a name, a birth date or a region")
         page = rows[:size]
         cores = await ctx.loaders.person_core_by_id.load_many([r["person"]["person_id"] for r in page])
-        edges = [PersonEdge(cursor=encode_cursor("persons", (float(r["score"]), core["person"]["person_id"])),
+        edges = [PersonEdge(cursor=encode_cursor("persons", (r["fit"], float(r["score"]), core["person"]["person_id"])),
                             score=float(r["score"]), node=Person.of(core))
                  for r, core in zip(page, cores, strict=True) if core is not None]
         ctx.audit_read("searchPersons", [str(e.node.person_id) for e in edges], selected_fields(info, "edges", "node"))
@@ -111,7 +115,7 @@ class Query:
     async def household(self, info: Info, kk: str) -> Household | None:
         ctx = info.context
         ctx.principal.require(Permission.HOUSEHOLD)
-        row = await ctx.loaders.household_by_kk.load(kk.strip())
+        row = await ctx.loaders.household_by_kk.load(kk_argument(kk))
         if row is None:
             return None
         household = Household.of(row, ctx.principal)

@@ -56,9 +56,17 @@ API_LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
     ("HOUSEHOLDS_BY_KKS", {"keys": [KK, "nope"]}, _household),
     ("REGIONS_BY_CODES", {"keys": [VILLAGE]},
      _equals(lambda rows: (rows[0]["region"]["name"], sorted(a["level"] for a in rows[0]["above"])), ("Miroto", [1, 2, 3]))),
-    ("PERSON_SEARCH_BY_NAME", {"query": None, "birth_date": "1988-06-05", "region": "33.74", "skip": 0, "limit": 5},
-     _equals(lambda rows: [r["person"]["person_id"] for r in rows], [P1])),
-    ("PERSON_SEARCH_BY_FILTERS", {"birth_date": None, "region": "33.74", "skip": 1, "limit": 5},
+    ("PERSON_SEARCH_BY_NAME", {"query": None, "words": [["SITI"], ["AMINHA"]], "birth_date": "1988-06-05",
+                               "birth_year": None, "region": "33.74", "after": None, "limit": 5},
+     _equals(lambda rows: [(r["person"]["person_id"], r["fit"]) for r in rows], [(P1, 0)])),
+    ("PERSON_SEARCH_BY_NAME", {"query": None, "words": [["SITI"]], "birth_date": None, "birth_year": "1988",
+                               "region": None, "after": None, "limit": 5},
+     _equals(lambda rows: [(r["person"]["person_id"], r["fit"]) for r in rows], [(P1, 3)])),
+    ("PERSON_SEARCH_BY_FILTERS", {"birth_date": None, "birth_year": "1985", "region": "33.74", "after": None,
+                                  "limit": 5},
+     _equals(lambda rows: [r["person"]["person_id"] for r in rows], [P2])),
+    ("PERSON_SEARCH_BY_FILTERS", {"birth_date": None, "birth_year": None, "region": "33.74", "after": [0, 1.0, P1],
+                                  "limit": 5},
      _equals(lambda rows: [r["person"]["person_id"] for r in rows], [P2])),
     ("HOUSEHOLDS_OF_PERSONS", {"keys": [P1]},
      _equals(lambda rows: [(r["person_id"], r["name"], r["kk"], r["decile"], r["relation"]) for r in rows],
@@ -110,7 +118,7 @@ async def write_placed_world(store: GraphStore) -> None:
 async def test_api_lookup(store: GraphStore, name: str, params: dict[str, Any], check: Callable[[Rows], None]) -> None:
     await write_placed_world(store)
     if name == "PERSON_SEARCH_BY_NAME":
-        params = {**params, "query": store.dialect.fulltext_query("siti aminha")}
+        params = {**params, "query": store.dialect.fulltext_query(params["words"])}
     check(await store.run(getattr(api_queries, name), params))
 
 

@@ -235,7 +235,7 @@ async def test_upsert_updates_properties_in_place(store: GraphStore) -> None:
 async def test_lookup(store: GraphStore, name: str, params: dict[str, Any], check: Callable[[Rows], None]) -> None:
     await write_world(store)
     if name == "PERSONS_BY_NAME":
-        params = {**params, "query": store.dialect.fulltext_query("siti aminha")}  # one typo
+        params = {**params, "query": store.dialect.fulltext_query([["SITI"], ["AMINHA"]])}  # one typo
     rows = await store.run(getattr(queries, name), params)
     check(rows)
 

@@ -38,9 +38,9 @@ WORLD: list[tuple[str, list[dict[str, Any]]]] = [
     ]),
     ("UPSERT_PERSONS", [
         {"person_id": P1, "props": {"nik": NIK1, "name": "SITI AMINAH", "birth_date": "1988-06-05", "sex": "P",
-                                    "kk": KK, "mother_name": "SUPARMI"}},
+                                    "kk": KK, "mother_name": "SUPARMI", "search_names": "SITI | SITI AMINAH"}},
         {"person_id": P2, "props": {"nik": NIK2, "name": "SLAMET RIYADI", "birth_date": "1985-03-12", "sex": "L",
-                                    "kk": KK}},
+                                    "kk": KK, "search_names": "SLAMET RIYADI"}},
     ]),
     ("UPSERT_SOURCE_RECORDS", [
         {**REC_DTKS, "props": {**KEY_DTKS, "nik": NIK1, "kk": KK, "name": "SITI AMINAH",

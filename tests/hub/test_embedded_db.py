@@ -16,6 +16,7 @@ import redis
 from hub import embedded_db
 from hub.embedded_db import HOST, EmbeddedServer
 from hub.errors import EmbeddedServerError
+from hub.persistence import last_start, persistence_files
 from tests.conftest import free_port
 
 
@@ -94,20 +95,112 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
         EmbeddedServer(blocked / "data", free_port()).start()
 
 
-def test_a_server_slow_to_read_its_data_back_is_waited_for(server: EmbeddedServer,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    # A big graph's append-only file takes minutes to read back; meanwhile the server answers
-    # "loading", or nothing at all while it replays a long write. Start waits; it never kills it.
+def test_a_server_slow_to_read_its_data_back_is_waited_for_and_its_progress_told(
+        server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A big graph's data takes a while to read back; meanwhile the server answers "loading", or
+    # nothing at all while it applies a long write. Start waits, never kills it, and says how far
+    # it has read, then that the graph answers.
     server.start()
     client = redis.Redis(host=HOST, port=server.port)
-    client.execute_command("GRAPH.QUERY", "g", "UNWIND range(1, 1500000) AS i CREATE (:Row {i: i})")  # type: ignore[no-untyped-call]
+    client.execute_command("GRAPH.QUERY", "g", "UNWIND range(1, 400000) AS i CREATE (:Row {i: i})")  # type: ignore[no-untyped-call]
     client.close()
     server.stop()
     monkeypatch.setattr(embedded_db, "START_TIMEOUT_S", 0.2)  # far less than the read back takes
+    monkeypatch.setattr(embedded_db, "PROGRESS_EVERY_S", 0.1)
+    said: list[str] = []
+    server.report = said.append
     began = time.monotonic()
     assert server.start().running
-    assert time.monotonic() - began > 0.2, "the read back was too quick to test the wait"
+    took = time.monotonic() - began
+    assert took > 0.5, "the read back was too quick to test the wait"
+    size = persistence_files(server.data_dir).total_mb
+    assert said[0] == f"starting the graph (reading {size:.1f} MB back)…"
+    assert any(line.lstrip().startswith("reading back") for line in said[1:-1]), said
+    assert said[-1].startswith("the graph answers")
+    record = last_start(server.data_dir)
+    assert record is not None and 0.5 < record.seconds <= took + 0.1 and record.read_mb == round(size, 1)
     client = redis.Redis(host=HOST, port=server.port)
     result = client.execute_command("GRAPH.QUERY", "g", "MATCH (r:Row) RETURN count(r)")  # type: ignore[no-untyped-call]
     client.close()
-    assert result[1] == [[1500000]]
+    assert result[1] == [[400000]]
+
+
+def _incr_aof(server: EmbeddedServer) -> bytes:
+    return b"".join(p.read_bytes() for p in (server.data_dir / "appendonlydir").glob("*.incr.aof"))
+
+
+def test_writes_go_to_the_aof_as_effects_not_as_queries(server: EmbeddedServer) -> None:
+    # A query replayed at start-up runs before the indexes exist: a 20 MB tail of loader queries
+    # took 200-800 s to read back. Effects take seconds.
+    server.start()
+    client = redis.Redis(host=HOST, port=server.port)
+    assert client.execute_command("GRAPH.CONFIG", "GET", "EFFECTS_THRESHOLD") == [b"EFFECTS_THRESHOLD", 0]  # type: ignore[no-untyped-call]
+    client.execute_command("GRAPH.QUERY", "g", "UNWIND range(1, 50) AS i MERGE (:Marker {n: i})")  # type: ignore[no-untyped-call]
+    client.close()
+    server.stop()
+    written = _incr_aof(server)
+    assert b"GRAPH.EFFECT" in written.upper()
+    assert b"MERGE (:Marker" not in written
+
+
+def test_a_server_started_by_an_older_hub_is_brought_to_todays_settings(server: EmbeddedServer) -> None:
+    server.start()
+    server.set_effects_threshold(300)
+    client = redis.Redis(host=HOST, port=server.port)
+    client.config_set("auto-aof-rewrite-min-size", "1gb")
+    server.start()  # already running: only its settings change
+    assert client.execute_command("GRAPH.CONFIG", "GET", "EFFECTS_THRESHOLD") == [b"EFFECTS_THRESHOLD", 0]  # type: ignore[no-untyped-call]
+    assert client.config_get("auto-aof-rewrite-min-size")["auto-aof-rewrite-min-size"] == str(
+        embedded_db.AUTO_REWRITE_MIN_MB * 1024 * 1024)
+    client.close()
+
+
+def test_compact_folds_a_long_tail_into_a_snapshot_and_leaves_a_short_one(server: EmbeddedServer) -> None:
+    server.start()
+    client = redis.Redis(host=HOST, port=server.port)
+    client.execute_command("GRAPH.QUERY", "g", "UNWIND range(1, 20000) AS i CREATE (:Row {i: i})")  # type: ignore[no-untyped-call]
+    tail = persistence_files(server.data_dir).aof_mb
+    assert tail > 0.1 and persistence_files(server.data_dir).rdb_mb < 0.01
+    assert server.compact(min_tail_mb=tail * 2) is False  # short enough: no rewrite
+    assert server.compact(min_tail_mb=0.1) is True
+    server.wait_for_rewrite()
+    folded = persistence_files(server.data_dir)
+    assert folded.aof_mb < 0.01 and folded.rdb_mb > 0.01
+    assert server.compact(min_tail_mb=0.1) is False  # nothing left to fold
+    client.close()
+    server.stop()
+    server.start()
+    client = redis.Redis(host=HOST, port=server.port)
+    result = client.execute_command("GRAPH.QUERY", "g", "MATCH (r:Row) RETURN count(r)")  # type: ignore[no-untyped-call]
+    client.close()
+    assert result[1] == [[20000]]
+
+
+def test_compact_never_starts_a_stopped_server(server: EmbeddedServer) -> None:
+    assert server.compact(min_tail_mb=0) is False
+    assert not server.status().running
+
+
+def test_a_second_start_waits_for_a_server_still_reading_back(server: EmbeddedServer) -> None:
+    # A command interrupted while the server read its data back leaves it loading; the next
+    # command must wait for it, not take it for a stranger holding the port.
+    server.start()
+    client = redis.Redis(host=HOST, port=server.port)
+    client.execute_command("GRAPH.QUERY", "g", "UNWIND range(1, 1200000) AS i CREATE (:Row {i: i})")  # type: ignore[no-untyped-call]
+    client.close()
+    server.stop()
+    first = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; "
+                              "from hub.embedded_db import EmbeddedServer; "
+                              "EmbeddedServer(Path(sys.argv[1]), int(sys.argv[2])).start()",
+                              str(server.data_dir), str(server.port)])
+    deadline = time.monotonic() + 20
+    while not server.loading() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first.kill()  # Ctrl-C of the first command, the server still reading back
+    first.wait()
+    assert server.loading(), "the server was not seen reading back"
+    said: list[str] = []
+    server.report = said.append
+    assert server.start().running
+    assert said[0].startswith("waiting for the graph, started already")
+    assert said[-1].startswith("the graph answers")

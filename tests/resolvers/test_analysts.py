@@ -32,7 +32,7 @@ def test_search_is_fuzzy_filtered_and_paginated(api: Api) -> None:
     first_ids = {e["node"]["personId"] for e in page1["edges"]}
     assert page2["edges"] and not first_ids & {e["node"]["personId"] for e in page2["edges"]}
     bad = api.post(SEARCH, {"region": "Semarang"}, role=Role.ANALYST).json()
-    assert "is not a Kemendagri code" in bad["errors"][0]["message"]
+    assert "is not a Kemendagri region code" in bad["errors"][0]["message"]
     cursor = api.post(SEARCH, {"name": "siti", "after": "garbage"}, role=Role.ANALYST).json()
     assert "not a cursor this API gave out for this list" in cursor["errors"][0]["message"]
 

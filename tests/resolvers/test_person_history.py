@@ -56,7 +56,7 @@ def test_unknown_person_is_null_not_an_error(api: Api) -> None:
 
 def test_user_mistakes_get_a_clear_message(api: Api) -> None:
     body = api.post("{ person(nik: \"12AB\") { personId } }").json()
-    assert body["errors"][0]["message"] == "person: nik '12AB' is not 16 digits"
+    assert body["errors"][0]["message"] == "nik: '12AB' contains characters other than digits"
     both = api.post("{ person(nik: \"3374010101800001\", personId: \"x\") { personId } }").json()
     assert "exactly one of nik or personId" in both["errors"][0]["message"]
     typo = api.post("{ person(nik: \"3374010101800001\") { personID } }").json()
