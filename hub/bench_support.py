@@ -1,9 +1,10 @@
 """What the ``hub bench`` commands share: a synthetic population in a temporary folder and a
-fresh graph that is emptied afterwards (on the embedded server), so a benchmark never touches
-the data of the configured graph."""
+fresh graph that is removed afterwards (on the embedded server; see ``hub.bench_graphs``), so a
+benchmark never touches the data of the configured graph and leaves nothing behind."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import resource
@@ -35,14 +36,27 @@ def bench_workspace(kind: str, persons: int, seed: int) -> Iterator[BenchWorkspa
     from hub.synth.run import synthesize
 
     settings = load_settings()
+    server = None
     if settings.embedded:
-        settings = replace(settings, graph_name=f"bench_{kind}_{int(time.time())}")
+        from hub.bench_graphs import bench_graph_name, remove_left_behind
+        from hub.store import embedded_server
+
+        server = embedded_server(settings)
+        server.start()
+        remove_left_behind(server)
+        settings = replace(settings, graph_name=bench_graph_name(kind))
     work = Path(tempfile.mkdtemp(prefix=f"hub-bench-{kind}-"))
     try:
         synthesize(SynthConfig(persons=persons, seed=seed, xlsx=False), work / "data")
         yield BenchWorkspace(settings, work / "data", work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if server is not None:  # nothing left behind: the graph, its keys, and its writes in the AOF's tail
+            import redis
+
+            with contextlib.suppress(redis.RedisError):  # a server gone now: the next run removes the graph
+                server.drop_graph(settings.graph_name)
+                server.compact()
 
 
 def peak_rss_mb() -> float:

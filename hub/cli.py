@@ -6,6 +6,7 @@ code; a traceback reaches the user only when HUB_DEBUG=1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from graph_schema.port import GraphStore
 from hub import api_bench, api_cli, load_cli, match_cli, synth_cli, truth_cli
 from hub.errors import HubError, InputError
 from hub.settings import load_settings
-from hub.store import embedded_server, run_with_store
+from hub.store import compact_embedded, embedded_server, run_with_store
 from loaders.run import DEFAULT_BATCH
 
 app = typer.Typer(help="Kesos Hub: one NIK, one history.", no_args_is_help=True,
@@ -74,13 +75,21 @@ def db_stop() -> None:
 
 @db_app.command("status")
 def db_status() -> None:
-    """Say whether the graph answers, where, and which schema version it holds."""
+    """Say whether the graph answers, where, what it holds and keeps on disk, and its schema version."""
+    from hub.persistence import last_start, persistence_files
+
     settings = load_settings()
     if settings.embedded:
-        status = embedded_server(settings).status()
-        console.print(status.describe())
+        server = embedded_server(settings)
+        status = server.status()
+        console.print(status.describe(), highlight=False)
+        record = last_start(server.data_dir)
+        console.print(f"on disk: {persistence_files(server.data_dir).describe()}; "
+                      f"{record.describe() if record else 'no start recorded yet'}", highlight=False)
         if not status.running:
             raise typer.Exit(3)
+        sizes = ", ".join(f"{g.name} {g.memory_mb:,.0f} MB" for g in server.graph_sizes()) or "none"
+        console.print(f"graphs held: {sizes}; server memory {server.used_memory_mb():,.0f} MB", highlight=False)
 
     from graph_schema import queries
 
@@ -133,6 +142,23 @@ def db_counts() -> None:
     console.print(table)
 
 
+@bench_app.command("restart")
+def bench_restart(
+    persons: int = typer.Option(20_000, help="Population size to synthesise, load and link."),
+    seed: int = typer.Option(42),
+    runs: int = typer.Option(3, help="Load runs with each persistence setting, alternating."),
+    match: bool = typer.Option(True, help="Link and judge too (--no-match: loads only, for sizes where linking is slow)."),
+) -> None:
+    """Restart times of the embedded graph (clean stop; kill -9 mid-load) and load speed, old vs new persistence."""
+    import json
+
+    from hub.restart_bench import run_restart_bench
+
+    if persons < 100 or runs < 1:
+        raise InputError("--persons must be at least 100 and --runs at least 1")
+    print(json.dumps(run_restart_bench(persons, seed, runs, match)))
+
+
 @app.command("demo")
 def demo(
     persons: int = typer.Option(20_000, help="Size of the demo population."),
@@ -182,6 +208,7 @@ def demo(
                       f"with records from {', '.join(sorted(met['sources']))}, {int(met['met_without_nik'])} of them "
                       f"outreach encounters without a NIK; ask for it with "
                       f"\"variables\": {{\"personId\": \"{met['person_id']}\"}}.", highlight=False)
+    compact_embedded(settings)  # the load and the links in a snapshot: the next start reads them back in seconds
     if serve:
         api_cli.serve(host="127.0.0.1", port=port)
 
@@ -204,6 +231,14 @@ def main() -> None:
         err_console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} "
                           "(this is a bug; run again with HUB_DEBUG=1 for the details)", highlight=False, soft_wrap=True)
         sys.exit(70)
+    finally:
+        _fold_persistence_tail()
+
+
+def _fold_persistence_tail() -> None:
+    """Whatever the command was, leave the embedded server's writes in a snapshot, not a tail to replay."""
+    with contextlib.suppress(HubError):
+        compact_embedded(load_settings())
 
 
 if __name__ == "__main__":
