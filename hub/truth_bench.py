@@ -13,7 +13,8 @@ Definitions (issue 18):
   *complete* when the returned person's records (source, sourceKey) include every loaded record
   truth.csv gives that true person; *missing* otherwise (``null`` answers included); *foreign*
   when they include any record of another true person; *null* when the answer is null. Each is
-  a share of the lookups.
+  a share of the lookups. ``lookup_nik_unstated``: the share where no loaded record of the true
+  person states that NIK (no one could find them by it; they count among the missing all the same).
 - **Conflicting persons**: persons whose linked records carry two different valid NIKs, or both
   sexes, or stated birth dates more than two years apart (street-outreach encounters, whose ages
   are guesses, are left out of the dates). Judged over the whole graph from the fields the API
@@ -21,7 +22,8 @@ Definitions (issue 18):
   ``conflicting_unhandled``: those not listed in the stewards' queue ``conflictingPersons``
   (a person split since is no longer one person, so no longer counted). Where the API has no
   such field (found from the schema), every conflicting person is unhandled and
-  ``conflict_queue`` is null.
+  ``conflict_queue`` is null. ``conflicting_truly_mixed``: those whose records truly belong to
+  two or more persons (the rest are one person with a dirty field).
 - **relation_present**: over a sample (``--relations``) of loaded DTKS rows that state a
   household relation, the share whose person (the one the row's record resolves to), asked for
   as ``person(personId:)``, lists itself with a non-null relation among the members of the
@@ -89,7 +91,7 @@ async def measure_truth(store: GraphStore, api: ApiClient, data: Path, samples: 
     }
     figures |= await measure_lookups(api, truth, links, samples)
     lap("lookups")
-    figures |= await measure_conflicts(api, links)
+    figures |= await measure_conflicts(api, truth, links)
     lap("conflicts")
     figures |= await measure_relations(api, truth, links, samples)
     lap("relations")

@@ -78,16 +78,20 @@ class Links:
 
     rows: list[dict[str, Any]]
     persons_of_record: dict[RecordKey, set[str]]
+    nik_of_record: dict[RecordKey, str | None]
 
     @classmethod
     async def read(cls, store: GraphStore) -> Links:
         rows = await store.run(api_queries.RECORD_PERSON_LINKS)
-        persons: dict[RecordKey, set[str]] = defaultdict(set)
+        persons: dict[RecordKey, set[str]] = {}
+        niks: dict[RecordKey, str | None] = {}
         for row in rows:
-            linked = persons[(row["source"], row["source_key"])]
+            key = (row["source"], row["source_key"])
+            niks[key] = row["nik"]
+            linked = persons.setdefault(key, set())  # a loaded record, even when linked to no one
             if row["person_id"] is not None:
                 linked.add(row["person_id"])
-        return cls(rows, dict(persons))
+        return cls(rows, persons, niks)
 
     def loaded(self, key: RecordKey) -> bool:
         return key in self.persons_of_record
@@ -111,6 +115,7 @@ class LookupVerdict:
     answered: str | None  # the person id the API answered with
     complete: bool
     foreign: bool
+    nik_stated: bool  # whether any loaded record of the true person states its NIK (else no one could know it)
     error: str | None = None
 
 
@@ -124,9 +129,11 @@ async def lookup_verdicts(api: ApiClient, truth: Truth, links: Links, samples: S
     for pid, (data, error) in zip(chosen, answers, strict=True):
         person = (data or {}).get("person") or {}
         got = {(r["source"], r["sourceKey"]) for r in person.get("records", [])}
+        loaded = {k for k in truth.records_of_person[pid] if links.loaded(k)}
         verdicts.append(LookupVerdict(
-            pid, person.get("personId"), complete={k for k in truth.records_of_person[pid] if links.loaded(k)} <= got,
-            foreign=any(truth.person_of_record.get(k, pid) != pid for k in got), error=error))
+            pid, person.get("personId"), complete=loaded <= got,
+            foreign=any(truth.person_of_record.get(k, pid) != pid for k in got),
+            nik_stated=any(links.nik_of_record[k] == truth.persons[pid].nik for k in loaded), error=error))
     return verdicts
 
 
@@ -137,7 +144,8 @@ async def measure_lookups(api: ApiClient, truth: Truth, links: Links, samples: S
     return {"lookups": n, "lookup_complete": share(complete, n), "lookup_missing": share(n - complete, n),
             "lookup_foreign": share(sum(v.foreign for v in verdicts), n),
             "lookup_null": share(sum(v.answered is None and v.error is None for v in verdicts), n),
-            "lookup_errors": sum(v.error is not None for v in verdicts)}
+            "lookup_errors": sum(v.error is not None for v in verdicts),
+            "lookup_nik_unstated": share(sum(not v.nik_stated for v in verdicts), n)}
 
 
 def _date(text: Any) -> dt.date | None:
@@ -200,16 +208,21 @@ async def conflict_queue(api: ApiClient) -> tuple[set[str], str | None]:
         after = page["pageInfo"]["endCursor"]
 
 
-async def measure_conflicts(api: ApiClient, links: Links) -> dict[str, Any]:
+async def measure_conflicts(api: ApiClient, truth: Truth, links: Links) -> dict[str, Any]:
     conflicting = conflicting_persons(links.rows)
     by_reason: dict[str, int] = defaultdict(int)
     for reasons in conflicting.values():
         for reason in reasons:
             by_reason[reason] += 1
+    true_persons: dict[str, set[str | None]] = defaultdict(set)
+    for row in links.rows:
+        if row["person_id"] in conflicting:
+            true_persons[row["person_id"]].add(truth.person_of_record.get((row["source"], row["source_key"])))
     queued, error = (await conflict_queue(api)) if api_has_conflict_queue() else (None, None)
     return {"conflicting_persons": len(conflicting), "conflicting_by_reason": dict(sorted(by_reason.items())),
             "conflict_queue": None if queued is None else len(queued), "conflict_queue_error": error,
-            "conflicting_unhandled": len(set(conflicting) - (queued or set()))}
+            "conflicting_unhandled": len(set(conflicting) - (queued or set())),
+            "conflicting_truly_mixed": sum(len(t) > 1 for t in true_persons.values())}
 
 
 def _relation_shown(person: dict[str, Any] | None, key: RecordKey) -> bool:

@@ -32,7 +32,7 @@ SHARES = ["lookup_complete", "lookup_missing", "lookup_foreign", "lookup_null", 
           "search_recall_at_10"]
 KEYS = [*SHARES, "benchmark", "persons", "records", "lookups", "conflicting_persons", "conflicting_unhandled",
         "conflict_queue", "coverage_max_rel_error", "coverage_worst_cell", "overlap_max_rel_error",
-        "search_recall_by_kind", "seconds"]
+        "search_recall_by_kind", "seconds", "lookup_nik_unstated", "conflicting_truly_mixed"]
 
 # Test-only Cypher: a linker's error made on purpose, one record taken from its person and given to another.
 UNLINK_RECORD = "MATCH (s:SourceRecord {source: $source, source_key: $key})-[l:RESOLVES_TO]->() DELETE l"
@@ -63,6 +63,7 @@ def test_the_truth_check_prints_every_figure_and_removes_its_graph(env: dict[str
     assert figures["lookup_complete"] > 0.5 and figures["search_recall_at_10"] > 0.5
     assert figures["relation_present"] > 0.5
     assert 0 <= figures["conflicting_unhandled"] <= figures["conflicting_persons"]
+    assert 0 <= figures["conflicting_truly_mixed"] <= figures["conflicting_persons"]
     assert sum(k["asked"] for k in figures["search_recall_by_kind"].values()) == 100
     assert figures["overlap_max_rel_error"] is not None and figures["overlap_max_rel_error"] >= 0
     assert all(v >= 0 for v in figures["seconds"].values())
