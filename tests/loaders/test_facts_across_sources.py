@@ -66,6 +66,8 @@ async def members(store: GraphStore) -> dict[str, Any]:
             "decile": row["household"].get("decile"), "address": row["household"].get("address")}
 
 
+# Statements the tests here run on each backend (the contract suite counts them as covered).
+FACT_STATEMENTS = {"RETRACT_UNSTATED_FACTS", "RETRACT_UNSTATED_FACTS_FOR_PERSONS"}
 PROJECTIONS = pytest.mark.parametrize("projections", [queries.PERSON_FACT_PROJECTIONS,
                                                       queries.PERSON_FACT_PROJECTIONS_FOR_PERSONS],
                                       ids=["full-run", "for-persons"])
@@ -105,6 +107,44 @@ async def test_a_newer_export_that_clears_or_changes_a_relation_is_told(
     await link_by_nik(store, projections)
     # No source states the head's relation any more: none is shown, not the stale one.
     assert (await members(store))["relations"] == {HEAD_NIK: None, CHILD_NIK: "child"}
+
+
+@PROJECTIONS
+async def test_a_member_who_left_for_a_new_kk_is_no_longer_shown_in_the_old_one(
+        store: GraphStore, tmp_path: Path, projections: list[str]) -> None:
+    await load_file(store, mapping_for("dtks"), write_csv(tmp_path / "dtks.csv", DTKS_HEADER, dtks_rows()), tmp_path)
+    await link_by_nik(store, projections)
+    new_kk = "3374010202200003"
+    rows = dtks_rows()
+    rows[1][1] = new_kk  # the child married and heads a KK of her own
+    rows[1][8] = "KEPALA KELUARGA"
+    await load_file(store, mapping_for("dtks"), write_csv(tmp_path / "dtks_2.csv", DTKS_HEADER, rows), tmp_path)
+    await link_by_nik(store, projections)
+    assert (await members(store))["relations"] == {HEAD_NIK: "head"}
+    households = await store.run(api_queries.HOUSEHOLDS_OF_PERSONS, {"keys": [f"P-{CHILD_NIK}"]})
+    assert [(r["kk"], r["relation"]) for r in households] == [(new_kk, "head")]
+
+
+PPKS_HEADER = ["ID_PPKS", "NIK", "NAMA", "TGL_LAHIR", "UMUR", "JENIS_KELAMIN", "JENIS_PPKS", "KODE_WILAYAH", "ALAMAT",
+               "TGL_PENDATAAN", "PETUGAS_TKSK"]
+
+
+def ppks_row(category: str) -> list[str]:
+    return ["PP1", HEAD_NIK, "SLAMET RIYADI", "12/03/1985", "40", "LAKI-LAKI", category, "3374011001", "RT 1 RW 2",
+            "01/02/2025", ""]
+
+
+@PROJECTIONS
+async def test_a_condition_corrected_in_a_newer_export_replaces_the_old_one(
+        store: GraphStore, tmp_path: Path, projections: list[str]) -> None:
+    first = write_csv(tmp_path / "ppks.csv", PPKS_HEADER, [ppks_row("08 - LANJUT USIA TERLANTAR")])
+    await load_file(store, mapping_for("ppks"), first, tmp_path)
+    await link_by_nik(store, projections)
+    corrected = write_csv(tmp_path / "ppks_2.csv", PPKS_HEADER, [ppks_row("24 - FAKIR MISKIN")])
+    await load_file(store, mapping_for("ppks"), corrected, tmp_path)
+    await link_by_nik(store, projections)
+    conditions = await store.run(queries.PERSON_CONDITIONS, {"person_id": f"P-{HEAD_NIK}"})
+    assert [(c["code"], c["source"]) for c in conditions] == [("24", "ppks")]
 
 
 async def test_every_dtks_member_keeps_its_relation_after_all_sources_are_linked(
