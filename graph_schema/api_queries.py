@@ -37,6 +37,11 @@ PERSON_CORE_BY_NIKS = (
     f"WITH key, collect(q.person_id)[0] AS chosen MATCH (p:{Label.PERSON} {{person_id: chosen}}) {_PERSON_CORE}"
 )
 
+# Where retired person ids went (see UPSERT_PERSON_REDIRECTS).
+PERSON_REDIRECTS_BY_IDS = (
+    f"UNWIND $keys AS key MATCH (r:{Label.PERSON_REDIRECT} {{person_id: key}}) RETURN key, r {{.*}} AS redirect"
+)
+
 EVENTS_BY_PERSONS = (
     f"UNWIND $keys AS key MATCH (p:{Label.PERSON} {{person_id: key}}) RETURN key, "
     f"[(e:{Label.SERVICE_EVENT})-[:{RelType.ABOUT}]->(p) WHERE e.kind <> 'attendance' | e {{.*}}] AS events, "
@@ -154,6 +159,15 @@ PROGRAM_OVERLAP = (
 )
 
 # --- stewards -------------------------------------------------------------------------------
+# Persons whose records disagree on who they are (matching/identity.py), most records first:
+# the most consequential errors a steward can fix. Keyset-paged on (record_count, person_id).
+CONFLICTING_PERSONS_PAGE = (
+    f"MATCH (p:{Label.PERSON}) WHERE p.conflicts IS NOT NULL "
+    "AND ($region IS NULL OR p.region_code STARTS WITH $region) "
+    "AND ($after IS NULL OR p.record_count < $after[0] OR (p.record_count = $after[0] AND p.person_id > $after[1])) "
+    "RETURN p.person_id AS person_id, p.record_count AS record_count, p.conflicts AS reasons, p.name AS name "
+    "ORDER BY record_count DESC, person_id LIMIT $limit"
+)
 MATCH_CANDIDATES_PAGE = (
     f"MATCH (c:{Label.MATCH_CANDIDATE}) WHERE ($status IS NULL OR c.status = $status) "
     f"WITH c, [(c)-[:{RelType.COMPARES}]->(rs:{Label.SOURCE_RECORD}) | rs.region_code] AS regions "

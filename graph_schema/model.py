@@ -25,6 +25,7 @@ class Label(StrEnum):
     MATCH_CANDIDATE = "MatchCandidate"
     LOAD_BATCH = "LoadBatch"
     HUB_META = "HubMeta"
+    PERSON_REDIRECT = "PersonRedirect"
 
 
 class RelType(StrEnum):
@@ -87,8 +88,10 @@ NODES: dict[Label, NodeSpec] = {
         NodeSpec(Label.PERSON, ("person_id",), {
             "nik": str, "name": str, "birth_date": str, "sex": str, "mother_name": str,
             "kk": str, "region_code": str, "created_at": str, "updated_at": str, "record_count": int, "history": str,
-            "search_names": str,
+            "search_names": str, "conflicts": list,
         }),
+        # A person id that a merge or a split retired, and the persons its records belong to now.
+        NodeSpec(Label.PERSON_REDIRECT, ("person_id",), {"to": list, "kind": str, "at": str, "run_id": str}),
         NodeSpec(Label.SOURCE_RECORD, ("record_id",), {
             "source": str, "source_key": str, "nik": str, "nik_raw": str, "nik_status": str, "nik_birth_date": str,
             "nik_sex": str, "kk": str, "name": str, "birth_date": str, "birth_year": int, "age": int, "sex": str,
@@ -110,7 +113,7 @@ NODES: dict[Label, NodeSpec] = {
         NodeSpec(Label.MATCH_CANDIDATE, ("candidate_id",), {
             "probability": float, "match_weight": float, "match_weights": str, "status": str, "priority": float,
             "decision": str, "decided_by": str, "decided_at": str, "reason": str, "created_at": str, "run_id": str,
-            "history": str,
+            "history": str, "left_records": list, "right_records": list,
         }),
         NodeSpec(Label.LOAD_BATCH, ("batch_id",), {
             "source": str, "file_name": str, "file_hash": str, "started_at": str, "finished_at": str, "status": str,

@@ -300,8 +300,8 @@ DELETE_MOVED_SUBJECTS = (
 # The review band: candidates with both sides, and stewards' verdicts on them.
 JUDGED_CANDIDATES = (
     f"MATCH (c:{Label.MATCH_CANDIDATE}) WHERE c.decision IS NOT NULL "
-    f"RETURN c.candidate_id AS candidate_id, c.decision AS decision, "
-    f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | s.record_id] AS records"
+    f"RETURN c.candidate_id AS candidate_id, c.decision AS decision, c.left_records AS left_records, "
+    f"c.right_records AS right_records, [(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | s.record_id] AS records"
 )
 OPEN_CANDIDATES = (
     f"MATCH (c:{Label.MATCH_CANDIDATE} {{status: 'open'}}) "
@@ -317,13 +317,39 @@ DELETE_STALE_CANDIDATES = (
 JUDGE_CANDIDATE = (
     f"MATCH (c:{Label.MATCH_CANDIDATE} {{candidate_id: $candidate_id}}) "
     "SET c.history = coalesce(c.history, '') + $history_entry, c.decision = $decision, c.decided_by = $by, "
-    "c.decided_at = $at, c.reason = $reason, c.status = 'decided' RETURN c.candidate_id AS candidate_id"
+    "c.decided_at = $at, c.reason = $reason, c.status = 'decided', c.left_records = $left_records, "
+    "c.right_records = $right_records RETURN c.candidate_id AS candidate_id"
+)
+# Open candidates a verdict has settled: both sides now one person, or the two persons a
+# DIFFERENT keeps apart. Each pair is [person, person].
+DELETE_SETTLED_CANDIDATES = (
+    f"UNWIND $pairs AS pair MATCH (c:{Label.MATCH_CANDIDATE})-[:{RelType.COMPARES}]->(:{Label.SOURCE_RECORD})"
+    f"-[:{RelType.RESOLVES_TO}]->(:{Label.PERSON} {{person_id: pair[0]}}) WHERE c.decision IS NULL "
+    f"WITH DISTINCT c, pair, [(c)-[:{RelType.COMPARES}]->(:{Label.SOURCE_RECORD})-[:{RelType.RESOLVES_TO}]->"
+    f"(q:{Label.PERSON}) | q.person_id] AS sides "
+    "WHERE size(sides) = 2 AND ((sides[0] = pair[0] AND sides[1] = pair[1]) OR (sides[0] = pair[1] AND sides[1] = pair[0])) "
+    "DETACH DELETE c RETURN count(*) AS deleted"
+)
+# The records a verdict binds (see matching/review.py), as stored with it.
+CANDIDATE_BINDINGS = (
+    f"MATCH (c:{Label.MATCH_CANDIDATE} {{candidate_id: $candidate_id}}) "
+    "RETURN c.decision AS decision, c.left_records AS left_records, c.right_records AS right_records"
 )
 
 # A person's merges and splits, one JSON line each, in the order they happened.
 APPEND_PERSON_HISTORY = (
     f"UNWIND $rows AS row MATCH (p:{Label.PERSON} {{person_id: row.person_id}}) "
     "SET p.history = coalesce(p.history, '') + row.entry RETURN count(p) AS written"
+)
+
+# A retired person id points at the persons its records belong to now (one: a merge; several: a
+# split); an id in use again (a verdict reversed) points nowhere.
+UPSERT_PERSON_REDIRECTS = (
+    f"UNWIND $rows AS row MERGE (r:{Label.PERSON_REDIRECT} {{person_id: row.person_id}}) "
+    "SET r.to = row.to, r.kind = row.kind, r.at = row.at, r.run_id = row.run_id RETURN count(r) AS written"
+)
+DELETE_PERSON_REDIRECTS = (
+    f"UNWIND $ids AS id MATCH (r:{Label.PERSON_REDIRECT} {{person_id: id}}) DELETE r RETURN count(*) AS deleted"
 )
 
 # Persons that no record resolves to any more (merged into another) are removed.

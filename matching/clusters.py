@@ -22,7 +22,9 @@ class UnionFind:
     def __init__(self, ids: Iterable[str]) -> None:
         self.index = {record_id: i for i, record_id in enumerate(ids)}
         self.parent = np.arange(len(self.index))
-        self.apart: list[tuple[int, int]] = []  # record index pairs that must stay apart
+        # Per root: the records its set must stay apart from (a verdict binds every record of one
+        # side against every record of the other, so these grow with verdicts, not with the graph).
+        self.apart: dict[int, set[int]] = {}
 
     def root(self, i: int) -> int:
         parent = self.parent
@@ -35,14 +37,13 @@ class UnionFind:
 
     def keep_apart(self, a: str, b: str) -> None:
         if a in self.index and b in self.index:
-            self.apart.append((self.index[a], self.index[b]))
+            ia, ib = self.index[a], self.index[b]
+            self.apart.setdefault(self.root(ia), set()).add(ib)
+            self.apart.setdefault(self.root(ib), set()).add(ia)
 
     def allowed(self, ra: int, rb: int) -> bool:
-        for x, y in self.apart:
-            rx, ry = self.root(x), self.root(y)
-            if {rx, ry} == {ra, rb}:
-                return False
-        return True
+        small, large = sorted((ra, rb), key=lambda r: len(self.apart.get(r, ())))
+        return all(self.root(y) != large for y in self.apart.get(small, ()))
 
     def union(self, a: str, b: str) -> bool:
         """Join the persons of ``a`` and ``b``; False when already one, unknown, or kept apart."""
@@ -52,7 +53,10 @@ class UnionFind:
         ra, rb = self.root(ia), self.root(ib)
         if ra == rb or not self.allowed(ra, rb):
             return False
-        self.parent[max(ra, rb)] = min(ra, rb)
+        top, child = min(ra, rb), max(ra, rb)
+        self.parent[child] = top
+        if child in self.apart:
+            self.apart.setdefault(top, set()).update(self.apart.pop(child))
         return True
 
     def labels(self) -> dict[str, int]:

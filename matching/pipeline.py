@@ -88,9 +88,9 @@ async def run_match(store: GraphStore, model_path: Path, retrain: bool = False, 
         pairs["evidence"] = pairs["match_weight"] - prior
     lap("predict")
     trusted = frame[frame["nik_trusted"].astype(bool)][["unique_id", "nik"]]
-    same, different = await judged_pairs(store)
+    bound = await judged_pairs(store)
     encounters = frozenset(frame.loc[frame["encounter"].astype(bool), "unique_id"])
-    assigned, uf = cluster(records["record_id"].tolist(), trusted, references, pairs, accept, same, different,
+    assigned, uf = cluster(records["record_id"].tolist(), trusted, references, pairs, accept, bound.same, bound.different,
                            encounters)
     lap("cluster")
     run_id = uuid.uuid4().hex[:12]

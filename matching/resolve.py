@@ -20,6 +20,7 @@ import pandas as pd
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
 from matching.extract import Resolutions
+from matching.identity import coherent, conflicts, most_common
 from matching.search_names import search_names
 
 
@@ -36,27 +37,26 @@ def _new_id(record_ids: list[str]) -> str:
     return "PRS-" + hashlib.sha256(min(record_ids).encode()).hexdigest()[:12].upper()
 
 
-def most_common(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
-    """Per ``key``, the most frequent non-null value of ``column`` (ties: the smallest)."""
-    present = frame[[key, column]].dropna()
-    if present.empty:
-        return pd.Series(dtype=object)
-    counts = present.groupby([key, column]).size().reset_index(name="n")
-    counts = counts.sort_values([key, "n", column], ascending=[True, False, True])
-    return counts.drop_duplicates(key).set_index(key)[column]
+def person_ids(assigned: pd.DataFrame, previous: dict[str, str], retire: frozenset[str] = frozenset()) -> dict[int, str]:
+    """cluster -> person_id, reusing the id most of a cluster's records had (each id used once).
 
-
-def person_ids(assigned: pd.DataFrame, previous: dict[str, str]) -> dict[int, str]:
-    """cluster -> person_id, reusing the id most of a cluster's records had (each id used once)."""
+    Ids in ``retire`` (a steward's split) are not reused: every part gets a new id, derived from
+    its records and the id it leaves, so never the retired one again.
+    """
     out: dict[int, str] = {}
-    taken: set[str] = set()
+    taken: set[str] = set(retire)
     groups = assigned.groupby("cluster")["record_id"].apply(list)
     # Larger clusters choose first, so a split leaves the old id with its larger part.
     for cluster_id, records in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         votes = Counter(previous[r] for r in records if r in previous)
         chosen = next((pid for pid, _ in votes.most_common() if pid not in taken), None)
-        out[int(str(cluster_id))] = chosen or _new_id(records)
-        taken.add(out[int(str(cluster_id))])
+        if chosen is None:
+            chosen = _new_id(records)
+            if chosen in taken:
+                left = sorted({previous[r] for r in records if r in previous} & retire)
+                chosen = _new_id([min(records) + "|split from " + ",".join(left)])
+        out[int(str(cluster_id))] = chosen
+        taken.add(chosen)
     return out
 
 
@@ -89,32 +89,52 @@ def identity_changes(frame: pd.DataFrame, previous: dict[str, str], run_id: str,
     return entries
 
 
+def redirects(frame: pd.DataFrame, previous: dict[str, str], current: set[str], run_id: str,
+              at: str) -> list[dict[str, object]]:
+    """A pointer from each person id this run retired to the persons its records belong to now."""
+    had = frame[frame["record_id"].isin(previous.keys())]
+    before = had["record_id"].map(previous)
+    rows: list[dict[str, object]] = []
+    for old_id, now_ids in had.groupby(before)["person_id"]:
+        if old_id in current:
+            continue
+        to = sorted(set(now_ids))
+        rows.append({"person_id": str(old_id), "to": to, "kind": "merge" if len(to) == 1 else "split",
+                     "at": at, "run_id": run_id})
+    return rows
+
+
 async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.DataFrame,
                         resolutions: Resolutions, run_id: str, batch_size: int = 5000,
-                        only_persons: list[str] | None = None) -> ResolveReport:
+                        only_persons: list[str] | None = None, retire: set[str] | None = None) -> ResolveReport:
     """Write persons, links, history and projected facts for ``assigned``.
 
     ``only_persons``: the persons ``assigned`` covers when it is not every record (a steward's
-    verdict); facts are then projected for them alone.
+    verdict); facts are then projected for them alone. ``retire``: person ids no part may keep
+    (a steward's split, see ``person_ids``).
     """
     previous = resolutions.person
-    ids = person_ids(assigned, previous)
+    ids = person_ids(assigned, previous, frozenset(retire or ()))
     frame = assigned.merge(records, on="record_id", how="left")
     frame["person_id"] = frame["cluster"].map(ids)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    # The best value of each field: the most frequent one among the person's records (for the
-    # NIK, among the records whose NIK was trusted, if any).
-    best = pd.DataFrame({column: most_common(frame, "person_id", column)
+    # The best value of each field: the most frequent one among the person's records that agree
+    # with its identity (never a blend of two people's: see matching/identity.py), and for the
+    # NIK, among the records whose NIK was trusted, if any.
+    agreeing = frame[coherent(frame)]
+    best = pd.DataFrame({column: most_common(agreeing, "person_id", column)
                          for column in ("name", "birth_date", "sex", "kk", "mother_name", "region_code", "nik")})
-    trusted = most_common(frame[frame["method"] == "nik"], "person_id", "nik")
+    trusted = most_common(agreeing[agreeing["method"] == "nik"], "person_id", "nik")
     best.loc[trusted.index, "nik"] = trusted
     best["search_names"] = search_names(frame)  # every record's name, folded: what search finds them by
     sizes = frame.groupby("person_id").size()
     best_by_person = best.to_dict("index")
+    disagree = conflicts(frame)
     persons = []
     for person_id, count in sizes.items():
         props = {k: v for k, v in best_by_person.get(person_id, {}).items() if isinstance(v, str)}
-        persons.append({"person_id": person_id, "props": {**props, "updated_at": now, "record_count": int(count)}})
+        persons.append({"person_id": person_id, "props": {
+            **props, "updated_at": now, "record_count": int(count), "conflicts": disagree.get(str(person_id))}})
     moved = [{"record_id": r, "person_id": previous[r], "source": r.split(":", 1)[0], "source_key": r.split(":", 1)[1]}
              for r, p in zip(frame["record_id"], frame["person_id"], strict=True) if r in previous and previous[r] != p]
     # Only links that are new or different are written: a rerun over unchanged data writes none.
@@ -134,6 +154,12 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
         await store.run_batch(statements)
     for start in range(0, len(links), batch_size):
         await store.run_batch([Statement(queries.LINK_RECORDS_TO_PERSONS, {"rows": links[start:start + batch_size]})])
+    retired = redirects(frame, previous, set(ids.values()), run_id, now)
+    if retired:
+        await store.run(queries.UPSERT_PERSON_REDIRECTS, {"rows": retired}, write=True)
+    # An id this run gives that was not in use before may be a retired one coming back (a verdict reversed).
+    await store.run(queries.DELETE_PERSON_REDIRECTS, {"ids": sorted(set(ids.values()) - set(previous.values()))},
+                    write=True)
     changes = identity_changes(frame, previous, run_id, now)
     for start in range(0, len(changes), batch_size):
         await store.run(queries.APPEND_PERSON_HISTORY, {"rows": changes[start:start + batch_size]}, write=True)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from graph_schema import queries
-from graph_schema.port import GraphStore, Statement
+from graph_schema.port import GraphStore, Row, Statement
 from matching.clusters import UnionFind
 from matching.judgement import Judgement
 
@@ -28,19 +29,40 @@ def candidate_id(a: str, b: str) -> str:
     return "MC-" + hashlib.sha256(f"{left}|{right}".encode()).hexdigest()[:16].upper()
 
 
-async def judged_pairs(store: GraphStore) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(same, different) record pairs from the stewards' verdicts."""
-    same, different = [], []
+@dataclass(frozen=True)
+class Bound:
+    """What stewards' verdicts bind, in records (never in person ids, which merges and splits change).
+
+    SAME binds every record both sides' persons held when it was given into one person; DIFFERENT
+    keeps the records of one side apart from those of the other, through any chain of links.
+    """
+
+    same: list[tuple[str, str]] = field(default_factory=list)
+    different: list[tuple[str, str]] = field(default_factory=list)
+
+
+def sides_of(row: Row) -> tuple[list[str], list[str]]:
+    """The two record sets a verdict binds: as stored with it, else the candidate's two records."""
+    records = list(row["records"] or [])
+    left = list(row.get("left_records") or records[:1])
+    right = list(row.get("right_records") or records[1:2])
+    return left, right
+
+
+async def judged_pairs(store: GraphStore) -> Bound:
+    """The record pairs the stewards' verdicts bind: SAME chains each verdict's records, DIFFERENT
+    pairs every record of one side with every record of the other."""
+    bound = Bound()
     for row in await store.run(queries.JUDGED_CANDIDATES):
-        records = row["records"]
-        if len(records) != 2:
+        left, right = sides_of(row)
+        if not left or not right:
             continue
-        pair = (records[0], records[1])
         if row["decision"] == Judgement.SAME:
-            same.append(pair)
+            first = left[0]
+            bound.same.extend((first, other) for other in [*left[1:], *right])
         elif row["decision"] == Judgement.DIFFERENT:
-            different.append(pair)
-    return same, different
+            bound.different.extend((a, b) for a in left for b in right)
+    return bound
 
 
 def review_band(pairs: pd.DataFrame, assigned: pd.DataFrame, uf: UnionFind, low: float) -> pd.DataFrame:
@@ -58,8 +80,13 @@ def review_band(pairs: pd.DataFrame, assigned: pd.DataFrame, uf: UnionFind, low:
         if cluster_of[left] == cluster_of[right] or uf.kept_apart(left, right):
             continue
         undecided = 1.0 - abs(2 * probability - 1.0)
-        open_rows.append((left, right, size[cluster_of[left]] * size[cluster_of[right]] * (0.5 + undecided)))
-    keep = pd.DataFrame(open_rows, columns=["unique_id_l", "unique_id_r", "priority"])
+        open_rows.append((left, right, size[cluster_of[left]] * size[cluster_of[right]] * (0.5 + undecided),
+                          probability, *sorted((cluster_of[left], cluster_of[right]))))
+    keep = pd.DataFrame(open_rows, columns=["unique_id_l", "unique_id_r", "priority", "p", "a", "b"])
+    # One question per pair of persons: a verdict on it settles every other pair between them, so
+    # the queue shows the strongest record pair once, not each of them.
+    keep = keep.sort_values(["p", "unique_id_l", "unique_id_r"], ascending=[False, True, True])
+    keep = keep.drop_duplicates(["a", "b"])[["unique_id_l", "unique_id_r", "priority"]]
     return band.merge(keep, on=["unique_id_l", "unique_id_r"])
 
 
@@ -84,10 +111,13 @@ async def write_candidates(store: GraphStore, band: pd.DataFrame, run_id: str, b
     return len(nodes)
 
 
-async def judge(store: GraphStore, candidate: str, decision: Judgement, by: str, reason: str) -> bool:
-    """Record a verdict (earlier ones stay in ``history``); False when there is no such candidate."""
+async def judge(store: GraphStore, candidate: str, decision: Judgement, by: str, reason: str,
+                left: list[str] | None = None, right: list[str] | None = None) -> bool:
+    """Record a verdict (earlier ones stay in ``history``) with the records it binds (``left`` and
+    ``right``; None: the candidate's own two); False when there is no such candidate."""
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     entry = json.dumps({"decision": str(decision), "by": by, "at": at, "reason": reason}) + "\n"
     rows = await store.run(queries.JUDGE_CANDIDATE, {"candidate_id": candidate, "decision": str(decision), "by": by,
-                                                      "at": at, "reason": reason, "history_entry": entry}, write=True)
+                                                      "at": at, "reason": reason, "history_entry": entry,
+                                                      "left_records": left, "right_records": right}, write=True)
     return bool(rows)

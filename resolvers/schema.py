@@ -25,6 +25,7 @@ from resolvers.audit_barrier import AuditBarrier
 from resolvers.audit_fields import selected_fields
 from resolvers.caller_errors import CallerErrors
 from resolvers.context import Info
+from resolvers.redirects import PersonRedirect, follow
 from resolvers.types.aggregates import ProgramOverlap, RegionCoverage, coverage, overlap, region_prefix
 from resolvers.types.candidates import (
     CandidateStatus,
@@ -34,6 +35,7 @@ from resolvers.types.candidates import (
     MatchCandidateConnection,
     MatchCandidateEdge,
 )
+from resolvers.types.conflicts import ConflictingPerson, ConflictingPersonConnection, ConflictingPersonEdge
 from resolvers.types.household import Household
 from resolvers.types.network import Network, walk
 from resolvers.types.pagination import PageInfo, decode_cursor, encode_cursor, page_size
@@ -62,7 +64,8 @@ class PersonConnection:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One person's whole history, by NIK or by person id.")
+    @strawberry.field(description="One person's whole history, by NIK or by person id. A person id that a merge "
+                      "retired gives the person it became (see personRedirect).")
     async def person(self, info: Info, nik: str | None = None, person_id: strawberry.ID | None = None) -> Person | None:
         ctx = info.context
         ctx.principal.require(Permission.READ_PERSON)
@@ -72,6 +75,10 @@ class Query:
             core = await ctx.loaders.person_core_by_nik.load(nik_argument(nik))
         else:
             core = await ctx.loaders.person_core_by_id.load(str(person_id))
+            if core is None:
+                redirect = await follow(ctx.store, str(person_id))
+                if redirect is not None and len(redirect.current_ids) == 1:
+                    core = await ctx.loaders.person_core_by_id.load(str(redirect.current_ids[0]))
         if core is None or core.get("person") is None:
             return None
         ctx.loaders.person_core_by_id.prime(core["person"]["person_id"], core)
@@ -80,6 +87,12 @@ class Query:
         person = Person.of(core)
         await person.prefetch(info, fields)
         return person
+
+    @strawberry.field(description="Where a person id that is no longer in use went: the person a merge joined it "
+                      "into, or the persons a split divided it into (null for an id in use or never given).")
+    async def person_redirect(self, info: Info, person_id: strawberry.ID) -> PersonRedirect | None:
+        info.context.principal.require(Permission.READ_PERSON)
+        return await follow(info.context.store, str(person_id))
 
     @strawberry.field(description="Persons by name (fuzzy), birth date and region; best matches first.")
     async def search_persons(self, info: Info, name: str | None = None, birth_date: str | None = None,
@@ -143,6 +156,22 @@ class Query:
     async def program_overlap(self, info: Info, programs: list[str], region: str | None = None) -> ProgramOverlap:
         info.context.principal.require(Permission.AGGREGATES)
         return await overlap(info.context.store, programs, region)
+
+    @strawberry.field(description="Persons whose linked records disagree on who they are (two valid NIKs, both "
+                      "sexes, birth dates more than two years apart), most records first.")
+    async def conflicting_persons(self, info: Info, region: str | None = None, first: int = 20,
+                                  after: str | None = None) -> ConflictingPersonConnection:
+        ctx = info.context
+        ctx.principal.require(Permission.REVIEW)
+        size, key = page_size(first), decode_cursor("conflicts", after, (int, str))
+        rows = await ctx.store.run(api_queries.CONFLICTING_PERSONS_PAGE, {
+            "region": region_prefix(region) or None, "after": key, "limit": size + 1})
+        edges = [ConflictingPersonEdge(cursor=encode_cursor("conflicts", (r["record_count"], r["person_id"])),
+                                       node=ConflictingPerson.of(r)) for r in rows[:size]]
+        ctx.audit_read("conflictingPersons", [str(e.node.person_id) for e in edges],
+                       selected_fields(info, "edges", "node"))
+        return ConflictingPersonConnection(edges=edges, page_info=PageInfo(
+            has_next_page=len(rows) > size, end_cursor=edges[-1].cursor if edges else None))
 
     @strawberry.field(description="The review queue: uncertain pairs, most consequential first.")
     async def match_candidates(self, info: Info, status: CandidateStatus | None = CandidateStatus.OPEN,

@@ -81,7 +81,7 @@ API_LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
                                   "enrolled": 1, "enrolled_in_dtks": 1}])),
     ("PROGRAM_OVERLAP", {"programs": ["PKH", "KIS-PBI-APBD"], "region": "33.74"},
      _equals(lambda rows: rows, [{"programs": ["PKH"], "persons": 1}])),
-    ("MATCH_CANDIDATES_PAGE", {"status": "open", "region": None, "skip": 0, "limit": 10},
+    ("MATCH_CANDIDATES_PAGE", {"status": "open", "region": None, "after": None, "limit": 10},
      _equals(lambda rows: [(r["candidate"]["candidate_id"], sorted(s["side"] for s in r["sides"]),
                             sorted(p["person_id"] for p in r["persons"])) for r in rows],
              [("MC-1", ["left", "right"], [P1, P1])])),
@@ -124,7 +124,7 @@ async def test_api_lookup(store: GraphStore, name: str, params: dict[str, Any], 
 
 async def test_candidates_filter_by_region(store: GraphStore) -> None:
     await write_placed_world(store)
-    page = {"status": None, "skip": 0, "limit": 10}
+    page = {"status": None, "after": None, "limit": 10}
     assert await store.run(api_queries.MATCH_CANDIDATES_PAGE, {**page, "region": "33.99"}) == []
     assert await store.run(api_queries.MATCH_CANDIDATES_PAGE, {**page, "status": "decided", "region": None}) == []
 

@@ -172,7 +172,8 @@ async def test_steward_review_statements(store: GraphStore) -> None:
     assert await store.run(queries.JUDGED_CANDIDATES) == []
     judged = await store.run(queries.JUDGE_CANDIDATE, {
         "candidate_id": "MC-1", "decision": "DIFFERENT", "by": "steward", "at": "2026-01-01T00:00:00+00:00",
-        "reason": "different mothers", "history_entry": "{}\n"}, write=True)
+        "reason": "different mothers", "history_entry": "{}\n", "left_records": None, "right_records": None},
+        write=True)
     assert judged == [{"candidate_id": "MC-1"}]
     (row,) = await store.run(queries.JUDGED_CANDIDATES)
     assert row["decision"] == "DIFFERENT" and sorted(row["records"]) == ["outreach:OUT-3", "ppks:PPKS-9"]
@@ -440,6 +441,9 @@ def test_every_shared_statement_has_a_contract_case() -> None:
     covered |= {"CREATE_SOURCE_RECORDS", "CREATE_SOURCE_RECORDS_IN_HOUSEHOLDS", "UPSERT_HOUSEHOLDS_IN_REGIONS"}
     covered |= {name for name, _, _ in CREATED_FACTS}
     covered |= {name for name, _, _ in API_LOOKUPS} | SCOPED_PROJECTIONS
+    from tests.graph_schema.test_steward_contract import STEWARD_STATEMENTS
+
+    covered |= STEWARD_STATEMENTS
     from tests.loaders.test_facts_across_sources import FACT_STATEMENTS
 
     covered |= FACT_STATEMENTS
