@@ -21,7 +21,6 @@ from matching.names import fold_name
 # Between the folded names of one person; graph_schema's search statement splits on it.
 SEPARATOR = " | "
 _LONE_M = re.compile(r"(?:^|[^A-Z])M(?:[^A-Z]|$)")
-_J_FOR_Y = re.compile(r"(?<!D)J")  # DJ is the old J, folded already
 
 
 def search_names(frame: pd.DataFrame, key: str = "person_id", column: str = "name") -> pd.Series:
@@ -46,7 +45,7 @@ class NameQuery:
 
     @property
     def searchable(self) -> list[list[str]]:
-        """The words a full-text index can look up: those that are more than an initial.
+        """The words a full-text index can look up: those that cannot be an initial.
 
         Each comes with its forms and its own initial, which finds names that abbreviate it.
         """
@@ -66,7 +65,7 @@ def name_query(text: str) -> NameQuery | None:
     if folded is None:
         return None
     words = folded.split(" ")
-    as_y = fold_name(_J_FOR_Y.sub("Y", text.upper()))
+    as_y = fold_name(text.upper().replace("J", "Y"))  # every J: "DJAH" may be DYAH as well as JAH
     y_words = as_y.split(" ") if as_y else []
     lone_m = _LONE_M.search(text.upper().replace(".", " ")) is not None
     out = []

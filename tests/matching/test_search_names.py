@@ -16,7 +16,8 @@ QUERY_CASES = [
     ("M. Suparman", [["MUHAMMAD", "M"], ["SUPARMAN"]]),
     # J written for today's Y: both readings (folding alone makes PRASETJO "PRASECO")
     ("Prasetjo", [["PRASECO", "PRASETYO"]]),
-    ("Djoko", [["JOKO"]]),
+    ("Djoko", [["JOKO", "DYOKO"]]),
+    ("Djah Ajoe", [["JAH", "DYAH"], ["AJU", "AYU"]]),  # DYAH AYU written the old way
     ("Joko", [["JOKO", "YOKO"]]),
     # titles, bin/binti, call-name prefixes and case go, as in linkage
     ("H. Ahmad bin Salim", [["AHMAD"]]),
