@@ -56,8 +56,11 @@ class ServerStatus:
     port: int
     data_dir: Path
     graphs: tuple[str, ...] = ()
+    loading: bool = False  # up, but still reading its data back: it answers nothing else yet
 
     def describe(self) -> str:
+        if self.loading:
+            return f"embedded graph: starting, pid {self.pid}, reading its data back (data {self.data_dir})"
         if not self.running:
             return f"embedded graph: stopped (data {self.data_dir})"
         names = ", ".join(self.graphs) or "none yet"
@@ -156,8 +159,9 @@ class EmbeddedServer:
 
     def status(self) -> ServerStatus:
         pid = self._read_pid()
-        if pid is None or not self.answers():
-            return ServerStatus(False, pid, self.port, self.data_dir)
+        probe = self._probe() if pid is not None else "down"
+        if probe != "up":
+            return ServerStatus(False, pid, self.port, self.data_dir, loading=probe == "loading")
         with self._client() as client:
             graphs = tuple(sorted(g.decode() for g in client.execute_command("GRAPH.LIST")))
         return ServerStatus(True, pid, self.port, self.data_dir, graphs)

@@ -199,6 +199,7 @@ def test_a_second_start_waits_for_a_server_still_reading_back(server: EmbeddedSe
     first.kill()  # Ctrl-C of the first command, the server still reading back
     first.wait()
     assert server.loading(), "the server was not seen reading back"
+    assert "reading its data back" in server.status().describe()
     said: list[str] = []
     server.report = said.append
     assert server.start().running
