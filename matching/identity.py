@@ -82,3 +82,23 @@ def coherent(frame: pd.DataFrame, key: str = "person_id") -> pd.Series:
     sex_ok = frame["sex"].isna() | anchor_sex.isna() | (frame["sex"] == anchor_sex)
     year_ok = day.isna() | anchor_year.isna() | ((day - anchor_year * 365.25).abs() <= TWO_YEARS_DAYS + 183)
     return (sex_ok & year_ok).astype(bool)
+
+
+def home_regions(frame: pd.DataFrame, kk_of_person: pd.Series, key: str = "person_id") -> pd.Series:
+    """Per person, where they live: the village their own records and their household's rows (KK)
+    state most often together, else where street outreach met them.
+
+    One row's village is weak evidence (a typo, an old address, a form filled in elsewhere); the
+    household's rows, of every member and every roster that lists the KK, outvote it, so a person
+    with two records that disagree is placed by their household, not by a tie. Their own records
+    count twice (once as theirs, once in the household), so they decide between equals.
+    """
+    met = frame["encounter"].fillna(False).astype(bool) if "encounter" in frame else pd.Series(False, frame.index)
+    placed = frame[~met & frame["region_code"].notna()]
+    own = placed.groupby([key, "region_code"]).size().rename("n").reset_index()
+    household = placed[placed["kk"].notna()].groupby(["kk", "region_code"]).size().rename("n").reset_index()
+    lives_in = kk_of_person.dropna().rename("kk").rename_axis(key).reset_index().merge(household, on="kk")
+    votes = pd.concat([own, lives_in[[key, "region_code", "n"]]]).groupby([key, "region_code"])["n"].sum()
+    ranked = votes.reset_index().sort_values([key, "n", "region_code"], ascending=[True, False, True])
+    region = ranked.drop_duplicates(key).set_index(key)["region_code"]
+    return region.combine_first(most_common(frame[met], key, "region_code"))

@@ -20,7 +20,7 @@ import pandas as pd
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
 from matching.extract import Resolutions
-from matching.identity import coherent, conflicts, most_common
+from matching.identity import coherent, conflicts, home_regions, most_common
 from matching.search_names import search_names
 
 
@@ -126,6 +126,7 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
                          for column in ("name", "birth_date", "sex", "kk", "mother_name", "region_code", "nik")})
     trusted = most_common(agreeing[agreeing["method"] == "nik"], "person_id", "nik")
     best.loc[trusted.index, "nik"] = trusted
+    best["region_code"] = home_regions(agreeing, best["kk"])
     best["search_names"] = search_names(frame)  # every record's name, folded: what search finds them by
     sizes = frame.groupby("person_id").size()
     best_by_person = best.to_dict("index")
