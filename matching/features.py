@@ -13,9 +13,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from matching.names import first_token, fold_name, last_token, sorted_tokens
+from matching.names import first_token, fold_name, initials, last_token, sorted_tokens
 
-FEATURES = ["unique_id", "source", "nik", "kk", "name_folded", "name_sorted", "name_first", "name_last",
+FEATURES = ["unique_id", "source", "nik", "kk", "name_folded", "name_sorted", "name_first", "name_last", "name_initials",
             "birth_date", "birth_date_swapped", "birth_year", "year_estimated", "sex", "mother_folded",
             "village", "district", "regency", "nik_trusted", "encounter", "age_guessed"]
 
@@ -43,6 +43,7 @@ def features(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFram
         "name_sorted": [sorted_tokens(f) for f in folded],
         "name_first": [first_token(f) for f in folded],
         "name_last": [last_token(f) for f in folded],
+        "name_initials": [initials(f) for f in folded],
         "birth_date": named["birth_date"].to_numpy(),
         "birth_date_swapped": [_swap(d) for d in named["birth_date"]],
         "sex": named["sex"].to_numpy(),
@@ -78,9 +79,26 @@ def features(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFram
     # states) is someone else's, typically a relative's typed into the wrong row: it is no
     # evidence for anyone, so it is neither compared nor used to block. A day/month slip within
     # the year is not a contradiction (the NIK still says who it is).
-    contradicted = nik_contradicted(nik_year, year, named["nik_sex"].to_numpy(), sex)
+    contradicted = nik_contradicted(nik_year, year, named["nik_sex"].to_numpy(), sex) | someone_elses_nik(out)
     out["nik"] = [None if c else n for c, n in zip(contradicted, nik, strict=True)]
     return out[FEATURES]
+
+
+def someone_elses_nik(out: pd.DataFrame) -> np.ndarray:
+    """Per record: its NIK is trusted on other records under another name (no shared first name,
+    last name or initials), and not on its own: a relative's NIK typed into this row, which is
+    evidence neither for that relative nor against the row's own person."""
+    trusted = out.loc[out["nik_trusted"], ["nik", "name_first", "name_last", "name_initials"]]
+    if trusted.empty:
+        return np.zeros(len(out), dtype=bool)
+    asked = out.loc[~out["nik_trusted"] & out["nik"].notna(), ["nik", "name_first", "name_last", "name_initials"]]
+    pairs = asked.reset_index().merge(trusted, on="nik", suffixes=("", "_owner"))
+    if pairs.empty:
+        return np.zeros(len(out), dtype=bool)
+    same = ((pairs["name_first"] == pairs["name_first_owner"]) | (pairs["name_last"] == pairs["name_last_owner"])
+            | (pairs["name_initials"].notna() & (pairs["name_initials"] == pairs["name_initials_owner"])))
+    shares_a_name = same.groupby(pairs["index"]).any()
+    return np.asarray(out.index.isin(shares_a_name[~shares_a_name].index), dtype=bool)
 
 
 def nik_contradicted(nik_year: np.ndarray, year: np.ndarray, nik_sex: np.ndarray, sex: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
 from hub.errors import ConfigError
 
-MODEL_VERSION = 6
+MODEL_VERSION = 7
 SOMEONE_ELSES_NIK = "equal, different names"
 # Levels that only an encounter record (street outreach) reaches; see ``encounter_priors``.
 CALL_FIRST_NAME = "a call name: the other's first name"
@@ -57,6 +57,13 @@ def _name() -> cl.CustomComparison:
                 "(encounter_l AND length(name_folded_l) >= 3 AND suffix(name_first_r, name_folded_l)) "
                 "OR (encounter_r AND length(name_folded_r) >= 3 AND suffix(name_first_l, name_folded_r))",
                 CALL_NAME_END,
+            ),
+            # An office's abbreviation of the same name: "S. MAYASARI", "SITI J." for SITI JUBAEDAH
+            # (same initials, a whole token shared, one side writing a token as its initial).
+            cll.CustomLevel(
+                "name_initials_l = name_initials_r AND (name_first_l = name_first_r OR name_last_l = name_last_r) "
+                "AND (regexp_matches(name_folded_l, '(^| )[A-Z]( |$)') OR regexp_matches(name_folded_r, '(^| )[A-Z]( |$)'))",
+                "the same name, a token written as its initial",
             ),
             # Weighted by how rare the first name is: a shared SLAMET says less than a shared KHOLIL.
             cll.ExactMatchLevel("name_first", term_frequency_adjustments=True),

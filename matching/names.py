@@ -58,3 +58,15 @@ def first_token(folded: str | None) -> str | None:
 
 def last_token(folded: str | None) -> str | None:
     return folded.rsplit(" ", 1)[-1] if folded else None
+
+
+def initials(folded: str | None) -> str | None:
+    """The folded name's initials ("SITI J" and "SITI JUBAEDAH" both give "S J"), for names of two
+    or more tokens: what an office's abbreviation of a name shares with the name written out."""
+    if not folded:
+        return None
+    tokens = folded.split(" ")
+    if len(tokens) < 2:
+        return None
+    return " ".join(t[0] for t in tokens)
+

@@ -96,3 +96,17 @@ async def test_written_persons_carry_their_conflicts_and_coherent_best_values(st
     person = row["person"]
     assert (person["name"], person["sex"], person["birth_date"]) == ("SRI", "P", "1963-02-01")
     assert sorted(person["conflicts"]) == sorted([identity.SEXES, identity.BIRTH_DATES])
+
+
+def test_a_relatives_nik_on_a_row_without_a_birth_date_is_no_evidence() -> None:
+    # A roster row (no birth date, no sex) for SITI with her husband's NIK, which his own rows give.
+    husband = "3315020205000002"
+    rows = [_record("dtks:h", name="BUDI SANTOSO", nik=husband, nik_birth_date="2000-05-02", nik_sex="L",
+                    birth_date="2000-05-02", birth_year=2000, sex="L"),
+            _record("program_blt:s", name="SITI KHOTIJAH", nik=husband, nik_birth_date="2000-05-02", nik_sex="L"),
+            _record("program_pkh:b", name="B. SANTOSO", nik=husband, nik_birth_date="2000-05-02", nik_sex="L")]
+    frame = features(pd.DataFrame(rows)).set_index("unique_id")
+    assert pd.isna(frame.loc["program_blt:s", "nik"])  # someone else's
+    assert frame.loc["program_pkh:b", "nik"] == husband  # his own, abbreviated
+    assert frame.loc["dtks:h", "nik"] == husband
+    assert frame.loc["program_pkh:b", "name_initials"] == frame.loc["dtks:h", "name_initials"] == "B S"
