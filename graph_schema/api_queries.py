@@ -159,14 +159,16 @@ PROGRAM_OVERLAP = (
 )
 
 # --- stewards -------------------------------------------------------------------------------
-# Persons whose records disagree on who they are (matching/identity.py), most records first:
-# the most consequential errors a steward can fix. Keyset-paged on (record_count, person_id).
+# Persons whose records disagree on who they are (matching/identity.py), those most likely two
+# people first, then those with most records: the most consequential errors a steward can fix.
+# Keyset-paged on (conflict_rank, record_count, person_id).
 CONFLICTING_PERSONS_PAGE = (
     f"MATCH (p:{Label.PERSON}) WHERE p.conflicts IS NOT NULL "
     "AND ($region IS NULL OR p.region_code STARTS WITH $region) "
-    "AND ($after IS NULL OR p.record_count < $after[0] OR (p.record_count = $after[0] AND p.person_id > $after[1])) "
-    "RETURN p.person_id AS person_id, p.record_count AS record_count, p.conflicts AS reasons, p.name AS name "
-    "ORDER BY record_count DESC, person_id LIMIT $limit"
+    "AND ($after IS NULL OR p.conflict_rank < $after[0] OR (p.conflict_rank = $after[0] AND "
+    "(p.record_count < $after[1] OR (p.record_count = $after[1] AND p.person_id > $after[2])))) "
+    "RETURN p.person_id AS person_id, p.conflict_rank AS rank, p.record_count AS record_count, "
+    "p.conflicts AS reasons, p.name AS name ORDER BY rank DESC, record_count DESC, person_id LIMIT $limit"
 )
 MATCH_CANDIDATES_PAGE = (
     f"MATCH (c:{Label.MATCH_CANDIDATE}) WHERE ($status IS NULL OR c.status = $status) "

@@ -88,7 +88,7 @@ NODES: dict[Label, NodeSpec] = {
         NodeSpec(Label.PERSON, ("person_id",), {
             "nik": str, "name": str, "birth_date": str, "sex": str, "mother_name": str,
             "kk": str, "region_code": str, "created_at": str, "updated_at": str, "record_count": int, "history": str,
-            "search_names": str, "conflicts": list,
+            "search_names": str, "conflicts": list, "conflict_rank": int,
         }),
         # A person id that a merge or a split retired, and the persons its records belong to now.
         NodeSpec(Label.PERSON_REDIRECT, ("person_id",), {"to": list, "kind": str, "at": str, "run_id": str}),

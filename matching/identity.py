@@ -10,7 +10,8 @@ and visible, but give no best value.
 A person is *conflicting* when its records carry two different valid NIKs, or both sexes, or
 stated birth dates more than two years apart. Street-outreach encounters are excepted from the
 date check: their age is a guess. Conflicting persons are the stewards' most consequential
-queue (``CONFLICTING_PERSONS_PAGE``); their reasons are kept on the person.
+queue (``CONFLICTING_PERSONS_PAGE``), ordered by ``conflict_rank``; their reasons and rank are
+kept on the person.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ TWO_YEARS_DAYS = 2 * 365.25
 
 # The reasons, as kept on the person (the API's ConflictReason enum has the same names).
 NIKS = "TWO_NIKS"
+TRUSTED_NIKS = "TWO_TRUSTED_NIKS"
 SEXES = "BOTH_SEXES"
 BIRTH_DATES = "BIRTH_DATES_APART"
+RANKS = {TRUSTED_NIKS: 4, BIRTH_DATES: 4, NIKS: 1, SEXES: 1}
 
 
 def _stated_day(frame: pd.DataFrame) -> pd.Series:
@@ -40,17 +43,31 @@ def _stated_day(frame: pd.DataFrame) -> pd.Series:
 
 
 def conflicts(frame: pd.DataFrame, key: str = "person_id") -> dict[str, list[str]]:
-    """Per ``key`` with disagreeing records, the reasons (see the module docstring)."""
+    """Per ``key`` with disagreeing records, the reasons (see the module docstring).
+
+    Two NIKs that each agree with their own records (both linked by the NIK rule) are
+    ``TRUSTED_NIKS``: two people with their own NIK, most likely; otherwise one of the NIKs is
+    a typo or a relative's (``NIKS``).
+    """
     out: dict[str, list[str]] = {}
     niks = frame[[key, "nik"]].dropna().groupby(key)["nik"].nunique()
+    own = frame.loc[frame["method"] == "nik", [key, "nik"]].dropna().groupby(key)["nik"].nunique()
     sexes = frame[[key, "sex"]].dropna().groupby(key)["sex"].nunique()
-    day = frame[[key]].assign(day=_stated_day(frame)).dropna()
-    spread = day.groupby(key)["day"].agg(lambda d: float(d.max() - d.min()))
-    for reason, hits in ((NIKS, niks[niks > 1].index), (SEXES, sexes[sexes > 1].index),
-                         (BIRTH_DATES, spread[spread > TWO_YEARS_DAYS].index)):
+    day = frame[[key]].assign(day=_stated_day(frame)).dropna().groupby(key)["day"]
+    spread = day.max() - day.min()
+    trusted = set(own[own > 1].index)
+    for reason, hits in ((TRUSTED_NIKS, trusted), (NIKS, set(niks[niks > 1].index) - trusted),
+                         (SEXES, sexes[sexes > 1].index), (BIRTH_DATES, spread[spread > TWO_YEARS_DAYS].index)):
         for person in hits:
             out.setdefault(str(person), []).append(reason)
     return out
+
+
+def conflict_rank(reasons: list[str] | None) -> int | None:
+    """How likely the reasons say two people were joined: the queue's order, highest first. Two
+    NIKs each confirmed by its records, or birth dates years apart, outweigh a typo'd or borrowed
+    NIK and a sex typed wrong on one form."""
+    return sum(RANKS[r] for r in reasons) if reasons else None
 
 
 def most_common(frame: pd.DataFrame, key: str, column: str) -> pd.Series:

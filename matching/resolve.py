@@ -20,7 +20,7 @@ import pandas as pd
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
 from matching.extract import Resolutions
-from matching.identity import coherent, conflicts, home_regions, most_common
+from matching.identity import coherent, conflict_rank, conflicts, home_regions, most_common
 from matching.search_names import search_names
 
 
@@ -135,7 +135,8 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     for person_id, count in sizes.items():
         props = {k: v for k, v in best_by_person.get(person_id, {}).items() if isinstance(v, str)}
         persons.append({"person_id": person_id, "props": {
-            **props, "updated_at": now, "record_count": int(count), "conflicts": disagree.get(str(person_id))}})
+            **props, "updated_at": now, "record_count": int(count), "conflicts": disagree.get(str(person_id)),
+            "conflict_rank": conflict_rank(disagree.get(str(person_id)))}})
     moved = [{"record_id": r, "person_id": previous[r], "source": r.split(":", 1)[0], "source_key": r.split(":", 1)[1]}
              for r, p in zip(frame["record_id"], frame["person_id"], strict=True) if r in previous and previous[r] != p]
     # Only links that are new or different are written: a rerun over unchanged data writes none.

@@ -158,15 +158,15 @@ class Query:
         return await overlap(info.context.store, programs, region)
 
     @strawberry.field(description="Persons whose linked records disagree on who they are (two valid NIKs, both "
-                      "sexes, birth dates more than two years apart), most records first.")
+                      "sexes, birth dates more than two years apart), those most likely two people first.")
     async def conflicting_persons(self, info: Info, region: str | None = None, first: int = 20,
                                   after: str | None = None) -> ConflictingPersonConnection:
         ctx = info.context
         ctx.principal.require(Permission.REVIEW)
-        size, key = page_size(first), decode_cursor("conflicts", after, (int, str))
+        size, key = page_size(first), decode_cursor("conflicts", after, (int, int, str))
         rows = await ctx.store.run(api_queries.CONFLICTING_PERSONS_PAGE, {
             "region": region_prefix(region) or None, "after": key, "limit": size + 1})
-        edges = [ConflictingPersonEdge(cursor=encode_cursor("conflicts", (r["record_count"], r["person_id"])),
+        edges = [ConflictingPersonEdge(cursor=encode_cursor("conflicts", (r["rank"], r["record_count"], r["person_id"])),
                                        node=ConflictingPerson.of(r)) for r in rows[:size]]
         ctx.audit_read("conflictingPersons", [str(e.node.person_id) for e in edges],
                        selected_fields(info, "edges", "node"))

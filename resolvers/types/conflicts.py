@@ -14,6 +14,7 @@ from resolvers.types.pagination import PageInfo
 
 @strawberry.enum(description="Why a person's records look like more than one person.")
 class ConflictReason(Enum):
+    TWO_TRUSTED_NIKS = identity.TRUSTED_NIKS
     TWO_NIKS = identity.NIKS
     BOTH_SEXES = identity.SEXES
     BIRTH_DATES_APART = identity.BIRTH_DATES
@@ -24,12 +25,13 @@ class ConflictingPerson:
     person_id: strawberry.ID
     name: str | None
     record_count: int
+    rank: int = strawberry.field(description="How likely the reasons say two people were joined (the queue's order).")
     reasons: list[ConflictReason]
 
     @classmethod
     def of(cls, row: Row) -> ConflictingPerson:
         return cls(person_id=strawberry.ID(row["person_id"]), name=row["name"], record_count=int(row["record_count"]),
-                   reasons=[ConflictReason(r) for r in row["reasons"] or []])
+                   rank=int(row["rank"]), reasons=[ConflictReason(r) for r in row["reasons"] or []])
 
 
 @strawberry.type

@@ -51,17 +51,18 @@ async def test_settled_candidates_leave_the_queue_judged_ones_stay(store: GraphS
     assert await store.run("MATCH (c:MatchCandidate) RETURN count(c) AS n") == [{"n": 0}]
 
 
-async def test_conflicting_persons_page_most_records_first(store: GraphStore) -> None:
+async def test_conflicting_persons_page_likeliest_first(store: GraphStore) -> None:
     await write_world(store)
-    rows = [{"person_id": P1, "props": {"conflicts": ["BOTH_SEXES"], "record_count": 3, "region_code": "33.74.01.1001"}},
-            {"person_id": P2, "props": {"conflicts": ["TWO_NIKS", "BIRTH_DATES_APART"], "record_count": 5,
-                                        "region_code": "33.01.01.1001"}}]
+    rows = [{"person_id": P1, "props": {"conflicts": ["BOTH_SEXES"], "conflict_rank": 1, "record_count": 9,
+                                        "region_code": "33.74.01.1001"}},
+            {"person_id": P2, "props": {"conflicts": ["TWO_TRUSTED_NIKS", "BIRTH_DATES_APART"], "conflict_rank": 8,
+                                        "record_count": 2, "region_code": "33.01.01.1001"}}]
     await store.run(queries.UPSERT_PERSONS, {"rows": rows}, write=True)
     page = {"region": None, "after": None, "limit": 10}
     found = await store.run(api_queries.CONFLICTING_PERSONS_PAGE, page)
-    assert [(r["person_id"], r["record_count"], list(r["reasons"])) for r in found] == [
-        (P2, 5, ["TWO_NIKS", "BIRTH_DATES_APART"]), (P1, 3, ["BOTH_SEXES"])]
+    assert [(r["person_id"], r["rank"], r["record_count"], list(r["reasons"])) for r in found] == [
+        (P2, 8, 2, ["TWO_TRUSTED_NIKS", "BIRTH_DATES_APART"]), (P1, 1, 9, ["BOTH_SEXES"])]
     assert [r["person_id"] for r in await store.run(api_queries.CONFLICTING_PERSONS_PAGE,
-                                                    {**page, "after": [5, P2]})] == [P1]
+                                                    {**page, "after": [8, 2, P2]})] == [P1]
     assert [r["person_id"] for r in await store.run(api_queries.CONFLICTING_PERSONS_PAGE,
                                                     {**page, "region": "33.74"})] == [P1]

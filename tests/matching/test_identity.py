@@ -44,7 +44,7 @@ def test_a_nik_that_contradicts_its_record_is_no_evidence(fields: dict[str, obje
 
 def _persons(rows: list[dict[str, object]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
-    for column in COLUMNS:
+    for column in [*COLUMNS, "method"]:
         if column not in frame:
             frame[column] = None
     return frame
@@ -78,6 +78,9 @@ def test_conflicts_name_each_reason_and_spare_guessed_ages() -> None:
         {"person_id": "OK", "record_id": "7", "birth_date": "1961-12-01", "birth_year": 1961, "sex": None},
     ])
     assert identity.conflicts(frame) == {"N": [identity.NIKS], "D": [identity.BIRTH_DATES]}
+    frame.loc[frame["person_id"] == "N", "method"] = "nik"  # each NIK confirmed by its own record
+    assert identity.conflicts(frame)["N"] == [identity.TRUSTED_NIKS]
+    assert identity.conflict_rank([identity.TRUSTED_NIKS]) > identity.conflict_rank([identity.NIKS, identity.SEXES])
 
 
 async def test_written_persons_carry_their_conflicts_and_coherent_best_values(store: GraphStore) -> None:

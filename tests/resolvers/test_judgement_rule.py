@@ -14,7 +14,7 @@ JUDGE = """mutation($c: ID!, $d: Decision!, $r: String!) { judgeMatch(candidateI
 RECORDS = "query($p: ID) { person(personId: $p) { personId records { recordId } } }"
 REDIRECT = "query($p: ID!) { personRedirect(personId: $p) { personId kind currentIds } }"
 CONFLICTS = """query($after: String) { conflictingPersons(first: 50, after: $after) { edges { cursor node {
-  personId recordCount reasons } } pageInfo { hasNextPage endCursor } } }"""
+  personId recordCount rank reasons } } pageInfo { hasNextPage endCursor } } }"""
 
 
 def _queue(api: Api) -> list[dict[str, object]]:
@@ -74,8 +74,10 @@ def test_conflicting_persons_queue_pages_by_keyset(api: Api) -> None:
     first = api.data_of(CONFLICTS, role=Role.STEWARD)["conflictingPersons"]
     nodes = [e["node"] for e in first["edges"]]
     assert nodes, "a synthetic population with wrong sexes and relatives' NIKs has conflicting persons"
-    assert [n["recordCount"] for n in nodes] == sorted((n["recordCount"] for n in nodes), reverse=True)
-    assert all(n["reasons"] and set(n["reasons"]) <= {"TWO_NIKS", "BOTH_SEXES", "BIRTH_DATES_APART"} for n in nodes)
+    order = [(n["rank"], n["recordCount"]) for n in nodes]
+    assert order == sorted(order, reverse=True)
+    reasons = {"TWO_TRUSTED_NIKS", "TWO_NIKS", "BOTH_SEXES", "BIRTH_DATES_APART"}
+    assert all(n["reasons"] and set(n["reasons"]) <= reasons for n in nodes)
     if first["pageInfo"]["hasNextPage"]:
         nxt = api.data_of(CONFLICTS, {"after": first["pageInfo"]["endCursor"]}, role=Role.STEWARD)
         assert not {n["personId"] for n in nodes} & {e["node"]["personId"] for e in nxt["conflictingPersons"]["edges"]}
