@@ -41,7 +41,7 @@ def test_db_start_status_stop_works_twice(env: dict[str, str]) -> None:
 def test_db_init_autostarts_and_is_idempotent(env: dict[str, str]) -> None:
     first = hub(env, "db", "init")
     assert first.returncode == 0, first.stderr
-    assert "unique Person(person_id)" in first.stdout and "full-text person_name" in first.stdout
+    assert "unique Person(person_id)" in first.stdout and "full-text person_search_names" in first.stdout
     second = hub(env, "db", "init")
     assert second.returncode == 0 and "created nothing new" in second.stdout
     status = hub(env, "db", "status")
