@@ -38,9 +38,12 @@ STOP_REWRITE_WAIT_S = 120.0
 EFFECTS_THRESHOLD_US = 0
 # A tail longer than this is folded into the snapshot when a command ends (about 0.5 s to read back).
 COMPACT_MIN_TAIL_MB = 8
-# And the server folds its tail on its own once it grows past this (and doubles the AOF):
-# a long `hub serve` or a crash mid-load leaves at most this much, or the size of the snapshot.
-AUTO_REWRITE_MIN_MB = 64
+# Never on its own (auto-aof-rewrite-percentage 0): FalkorDB 4.16 can write a graph that is being
+# written to while the server forks for the rewrite with corrupt relation matrices, and the next
+# start then aborts reading that snapshot back ("Out Of Memory allocating 4785177686638641 bytes"
+# in RdbLoadRelationMatrices, seen with the 64 MB automatic rewrite during a 100k load). A rewrite
+# when a command has ended finds its writes finished.
+AUTO_REWRITE_PERCENTAGE = 0
 
 Reporter = Callable[[str], None]
 
@@ -203,7 +206,7 @@ class EmbeddedServer:
             "--appendonly", "yes",
             "--appendfsync", "everysec",
             "--aof-use-rdb-preamble", "yes",
-            "--auto-aof-rewrite-min-size", f"{AUTO_REWRITE_MIN_MB}mb",
+            "--auto-aof-rewrite-percentage", str(AUTO_REWRITE_PERCENTAGE),
             "--save", "",
             "--daemonize", "yes",
             "--pidfile", str(self.pid_file),
@@ -266,7 +269,7 @@ class EmbeddedServer:
         """Bring a server started by an older hub to today's persistence settings (they take effect at once)."""
         with self._client() as client:
             client.execute_command("GRAPH.CONFIG", "SET", "EFFECTS_THRESHOLD", EFFECTS_THRESHOLD_US)
-            client.config_set("auto-aof-rewrite-min-size", f"{AUTO_REWRITE_MIN_MB}mb")
+            client.config_set("auto-aof-rewrite-percentage", AUTO_REWRITE_PERCENTAGE)
             client.config_set("aof-use-rdb-preamble", "yes")
 
     def set_effects_threshold(self, microseconds: int) -> None:

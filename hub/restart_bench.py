@@ -218,6 +218,11 @@ def run_restart_bench(persons: int, seed: int, runs: int, match: bool) -> dict[s
         _say("loading into a second graph, killing the server half way")
         crash = _crash(scratch, records)
         crash_counts = crash.pop("crash_counts")
+    except BaseException:
+        kept_log = Path(tempfile.gettempdir()) / f"{work.name}-falkordb.log"
+        shutil.copy(server.log_file, kept_log)
+        _say(f"failed; the server's log is kept in {kept_log}")
+        raise
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)

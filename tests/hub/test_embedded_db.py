@@ -147,11 +147,10 @@ def test_a_server_started_by_an_older_hub_is_brought_to_todays_settings(server: 
     server.start()
     server.set_effects_threshold(300)
     client = redis.Redis(host=HOST, port=server.port)
-    client.config_set("auto-aof-rewrite-min-size", "1gb")
+    client.config_set("auto-aof-rewrite-percentage", 100)
     server.start()  # already running: only its settings change
     assert client.execute_command("GRAPH.CONFIG", "GET", "EFFECTS_THRESHOLD") == [b"EFFECTS_THRESHOLD", 0]  # type: ignore[no-untyped-call]
-    assert client.config_get("auto-aof-rewrite-min-size")["auto-aof-rewrite-min-size"] == str(
-        embedded_db.AUTO_REWRITE_MIN_MB * 1024 * 1024)
+    assert client.config_get("auto-aof-rewrite-percentage")["auto-aof-rewrite-percentage"] == "0"
     client.close()
 
 
