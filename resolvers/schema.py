@@ -141,7 +141,7 @@ class Query:
         ctx = info.context
         ctx.principal.require(Permission.HOUSEHOLD)
         network = await walk(ctx.store, ctx.loaders, ctx.principal, str(person_id) if person_id else None,
-                             kk.strip() if kk else None, depth, with_programs)
+                             kk_argument(kk) if kk else None, depth, with_programs)
         ctx.audit_read("householdNetwork", network.person_ids(), ["network"])
         return network
 

@@ -213,6 +213,10 @@ def test_household_by_kk_as_excel_leaves_it(world: Api) -> None:
     for typed in (f"'{row['kk']}", f"{row['kk']}.0"):
         assert world.data_of(query, {"kk": typed})["household"]["members"], typed
     assert error_of(world, query, {"kk": "12"}).startswith("kk: ")
+    network = "query($kk: String) { householdNetwork(kk: $kk) { nodes { id kind } } }"
+    nodes = world.data_of(network, {"kk": f"'{row['kk']}"})["householdNetwork"]["nodes"]
+    assert any(n["kind"].lower() == "household" for n in nodes)
+    assert error_of(world, network, {"kk": "12"}).startswith("kk: ")
 
 
 def test_recall_on_name_variants_with_birth_year_and_regency(world: Api) -> None:
