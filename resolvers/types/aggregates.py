@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from itertools import combinations
 
@@ -11,9 +10,9 @@ import strawberry
 from graph_schema import api_queries, queries
 from graph_schema.port import GraphStore
 from hub.errors import InputError, quote
+from resolvers.arguments import region_argument
 from resolvers.types.region import RegionRef
 
-REGION_CODE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 # Code length of a region -> length of the codes one level below it (Kemendagri: 33, 33.74, 33.74.01, 33.74.01.1001).
 # No region: the regencies (an office's province is the whole graph).
 CHILD_WIDTH = {0: 5, 2: 5, 5: 8, 8: 13, 13: 13}
@@ -60,11 +59,8 @@ class ProgramOverlap:
 
 
 def region_prefix(region: str | None) -> str:
-    if region is None or region == "":
-        return ""
-    if not REGION_CODE.match(region):
-        raise InputError(f"region: {quote(region)} is not a Kemendagri code such as 33, 33.74, 33.74.01 or 33.74.01.1001")
-    return region
+    """The dotted code of a region argument, typed dotted or not ("33.16", "3316"); "" for none."""
+    return region_argument(region) or ""
 
 
 async def _check_programs(store: GraphStore, programs: list[str]) -> None:

@@ -60,7 +60,8 @@ def test_household_and_its_network(api: Api) -> None:
     assert len({e["source"] for e in members}) >= row["n"]
     # Households are addressed by a digest: the KK number is personal data.
     assert row["kk"] not in str(network)
-    deep = api.post("{ householdNetwork(kk: \"1\", depth: 9) { truncated } }", role=Role.ANALYST).json()
+    deep = api.post("query($kk: String) { householdNetwork(kk: $kk, depth: 9) { truncated } }", {"kk": row["kk"]},
+                    role=Role.ANALYST).json()
     assert "depth 9 must be between 1 and 6" in deep["errors"][0]["message"]
 
 
@@ -87,3 +88,13 @@ def test_program_coverage_and_overlap_add_up(api: Api) -> None:
     assert sum(c["persons"] for c in overlap["combinations"] if "PKH" in c["programs"]) == totals["PKH"]
     unknown = api.post("{ programCoverage(program: \"NOPE\") { enrolled } }", role=Role.ANALYST).json()
     assert "not a known program code" in unknown["errors"][0]["message"]
+
+
+def test_every_region_argument_takes_the_code_as_exports_write_it(api: Api) -> None:
+    query = """query($r: String) { programCoverage(program: "PKH", region: $r) { region { code } enrolled } }"""
+    dotted = api.data_of(query, {"r": "33.74"}, role=Role.ANALYST)["programCoverage"]
+    assert dotted and api.data_of(query, {"r": "3374"}, role=Role.ANALYST)["programCoverage"] == dotted
+    queue = """query($r: String) { matchCandidates(region: $r) { edges { node { candidateId } } } }"""
+    assert (api.data_of(queue, {"r": "3374"}, role=Role.STEWARD) == api.data_of(queue, {"r": "33.74"}, role=Role.STEWARD))
+    refused = api.post(query, {"r": "99.99"}, role=Role.ANALYST).json()
+    assert "region" in refused["errors"][0]["message"]
