@@ -102,7 +102,7 @@ def test_a_server_slow_to_read_its_data_back_is_waited_for_and_its_progress_told
     # it has read, then that the graph answers.
     server.start()
     client = redis.Redis(host=HOST, port=server.port)
-    client.execute_command("GRAPH.QUERY", "g", "UNWIND range(1, 400000) AS i CREATE (:Row {i: i})")  # type: ignore[no-untyped-call]
+    client.execute_command("GRAPH.QUERY", "g", "UNWIND range(1, 1200000) AS i CREATE (:Row {i: i})")  # type: ignore[no-untyped-call]
     client.close()
     server.stop()
     monkeypatch.setattr(embedded_db, "START_TIMEOUT_S", 0.2)  # far less than the read back takes
@@ -122,7 +122,7 @@ def test_a_server_slow_to_read_its_data_back_is_waited_for_and_its_progress_told
     client = redis.Redis(host=HOST, port=server.port)
     result = client.execute_command("GRAPH.QUERY", "g", "MATCH (r:Row) RETURN count(r)")  # type: ignore[no-untyped-call]
     client.close()
-    assert result[1] == [[400000]]
+    assert result[1] == [[1200000]]
 
 
 def _incr_aof(server: EmbeddedServer) -> bytes:
