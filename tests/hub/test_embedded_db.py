@@ -185,7 +185,7 @@ def test_a_second_start_waits_for_a_server_still_reading_back(server: EmbeddedSe
     # command must wait for it, not take it for a stranger holding the port.
     server.start()
     client = redis.Redis(host=HOST, port=server.port)
-    client.execute_command("GRAPH.QUERY", "g", "UNWIND range(1, 1200000) AS i CREATE (:Row {i: i})")  # type: ignore[no-untyped-call]
+    client.execute_command("GRAPH.QUERY", "g", "UNWIND range(1, 3000000) AS i CREATE (:Row {i: i})")  # type: ignore[no-untyped-call]
     client.close()
     server.stop()
     first = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; "
@@ -193,12 +193,14 @@ def test_a_second_start_waits_for_a_server_still_reading_back(server: EmbeddedSe
                               "EmbeddedServer(Path(sys.argv[1]), int(sys.argv[2])).start()",
                               str(server.data_dir), str(server.port)])
     deadline = time.monotonic() + 20
-    while not server.loading() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    while not server.pid_file.exists() and time.monotonic() < deadline:  # launched: it starts reading back
+        time.sleep(0.01)
     first.kill()  # Ctrl-C of the first command, the server still reading back
     first.wait()
-    assert server.loading(), "the server was not seen reading back"
-    assert "reading its data back" in server.status().describe()
+    seen = server.status()
+    while not seen.loading and time.monotonic() < deadline:  # listening soon, then "loading" till it has read
+        seen = server.status()
+    assert "reading its data back" in seen.describe()
     said: list[str] = []
     server.report = said.append
     assert server.start().running
