@@ -342,6 +342,11 @@ APPEND_PERSON_HISTORY = (
     "SET p.history = coalesce(p.history, '') + row.entry RETURN count(p) AS written"
 )
 
+# Records no person holds yet (loaded since the last link, or a link cut short).
+UNRESOLVED_RECORD_COUNT = (
+    f"MATCH (s:{Label.SOURCE_RECORD}) WHERE NOT (s)-[:{RelType.RESOLVES_TO}]->() RETURN count(s) AS unresolved"
+)
+
 # A retired person id points at the persons its records belong to now (one: a merge; several: a
 # split); an id in use again (a verdict reversed) points nowhere.
 UPSERT_PERSON_REDIRECTS = (

@@ -186,8 +186,11 @@ def demo(
     else:
         synth_cli.synth(persons=persons, out=out, seed=seed, xlsx=synth_cli.XlsxMode.AUTO, dirt_scale=1.0, workers=None)
     # Loading again is cheap: unchanged rows are recognised and skipped.
-    load_cli.load_dir(out, batch_size=DEFAULT_BATCH, report_dir=None)
-    match_cli.match(retrain=False)
+    reports = load_cli.load_dir(out, batch_size=DEFAULT_BATCH, report_dir=None)
+    if any(r.loaded for r in reports) or not match_cli.links_current():
+        match_cli.match(retrain=False)
+    else:
+        console.print("links are current: no row changed since every record was linked")
     key = api_cli.demo_key(settings, settings.home / "demo-api-key")
     showcase = run_with_store(settings, lambda store: store.run(api_queries.SHOWCASE_PERSON))
     nik = showcase[0]["nik"] if showcase else "3374010101800001"

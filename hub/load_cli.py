@@ -109,13 +109,14 @@ def load_dir(
     directory: Annotated[Path, typer.Argument(help="A `hub synth` output, or any folder of <source>.csv files.")],
     batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = DEFAULT_BATCH,
     report_dir: Annotated[Path | None, typer.Option(help="Where reports and rejects go (default .hub/loads).")] = None,
-) -> None:
+) -> list[LoadReport]:
     """Load every source file of a folder, in dependency order (actors and registers first)."""
     settings = load_settings()
     files = _source_files(directory)
     reports = asyncio.run(_load_all(settings, files, _report_dir(settings, report_dir), batch_size))
     console.print(_report_table(reports))
     console.print(f"reports, rejects and warnings in {_report_dir(settings, report_dir)}")
+    return reports
 
 
 async def _load_all(settings: Settings, files: list[tuple[str, Path]], report_dir: Path, batch_size: int,

@@ -45,6 +45,14 @@ def match(
                   f"{'trained and saved' if report.trained else 'reused'}: {model_path(settings)}")
 
 
+def links_current() -> bool:
+    """Whether every record holds a person and the saved model is this version's."""
+    from matching.pipeline import links_current as current
+
+    settings = load_settings()
+    return run_with_store(settings, lambda store: current(store, model_path(settings)))
+
+
 def bench_match(
     persons: Annotated[int, typer.Option(help="Population size to synthesise, load and link.")] = 20_000,
     seed: Annotated[int, typer.Option()] = 42,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from graph_schema import queries
 from graph_schema.port import GraphStore
 from matching import model
 from matching.clusters import cluster
@@ -39,6 +40,15 @@ def thresholds(prior: float, accept: float = ACCEPT) -> tuple[float, float]:
     """(accept, review) evidence thresholds in bits for a model whose prior weight is ``prior``."""
     joined = max(accept, -prior)
     return joined, joined - REVIEW_BAND
+
+
+async def links_current(store: GraphStore, model_path: Path) -> bool:
+    """Whether a full run would change nothing a load left: every record holds a person and the
+    saved model is this version's. (What a load changed, it reports; the caller asks both.)"""
+    if model.load(model_path) is None:
+        return False
+    (row,) = await store.run(queries.UNRESOLVED_RECORD_COUNT)
+    return int(row["unresolved"]) == 0
 
 
 @dataclass(frozen=True)

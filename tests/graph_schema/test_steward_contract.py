@@ -9,7 +9,8 @@ from tests.graph_schema.test_contract import write_world
 from tests.graph_schema.world import P1, P2
 
 STEWARD_STATEMENTS = {"UPSERT_PERSON_REDIRECTS", "DELETE_PERSON_REDIRECTS", "PERSON_REDIRECTS_BY_IDS",
-                      "DELETE_SETTLED_CANDIDATES", "CANDIDATE_BINDINGS", "CONFLICTING_PERSONS_PAGE"}
+                      "DELETE_SETTLED_CANDIDATES", "CANDIDATE_BINDINGS", "CONFLICTING_PERSONS_PAGE",
+                      "UNRESOLVED_RECORD_COUNT"}
 
 
 async def test_redirects_are_written_read_and_removed(store: GraphStore) -> None:
@@ -66,3 +67,10 @@ async def test_conflicting_persons_page_likeliest_first(store: GraphStore) -> No
                                                     {**page, "after": [8, 2, P2]})] == [P1]
     assert [r["person_id"] for r in await store.run(api_queries.CONFLICTING_PERSONS_PAGE,
                                                     {**page, "region": "33.74"})] == [P1]
+
+
+async def test_records_no_person_holds_are_counted(store: GraphStore) -> None:
+    await write_world(store)
+    assert await store.run(queries.UNRESOLVED_RECORD_COUNT) == [{"unresolved": 0}]
+    await store.run(queries.UNLINK_RECORDS, {"rows": [{"record_id": "ppks:PPKS-9"}]}, write=True)
+    assert await store.run(queries.UNRESOLVED_RECORD_COUNT) == [{"unresolved": 1}]
