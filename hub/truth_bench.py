@@ -36,10 +36,11 @@ Definitions (issue 18):
   person's records resolve to is among the edges; per kind too. Answers with errors are misses
   (``search_errors`` counts them and ``search_first_error`` quotes one).
 - **coverage_max_rel_error**: for each roster and regency, the true enrolled persons (distinct
-  true persons of the roster's loaded rows whose stated region lies in that regency) against
-  ``programCoverage(program:)``'s ``enrolled``; the largest |api - true| / true over cells with
-  true >= 20, and the cell. ``coverage_max_rel_error_home_region`` places each true person in
-  their true home regency instead (a roster row's region may be dirty).
+  true persons of the roster's loaded rows who live in that regency: their true home village)
+  against ``programCoverage(program:)``'s ``enrolled``; the largest |api - true| / true over cells
+  with true >= 20, and the cell. ``coverage_max_rel_error_stated_region`` places each true person
+  where their roster row says instead, dirt included (a row's village may be another than where
+  the person lives: the synthesiser's moved_village), which no count of persons can agree with.
   ``overlap_max_rel_error``: the same over ``programOverlap``'s totals and pairs for three big
   programs (true: distinct true persons of their loaded rows, everywhere).
 """

@@ -313,10 +313,10 @@ async def measure_coverage(api: ApiClient, truth: Truth, links: Links) -> dict[s
     for program, (data, _) in zip(programs, answers, strict=True):
         for row in (data or {}).get("programCoverage") or []:
             cells[f"{program} {row['region']['code']}"] = row["enrolled"]
-    error, cell, compared = worst_cell(cells, stated)
-    home_error, home_cell, _ = worst_cell(cells, home)
+    error, cell, compared = worst_cell(cells, home)
+    stated_error, stated_cell, _ = worst_cell(cells, stated)
     figures = {"coverage_max_rel_error": error, "coverage_worst_cell": cell, "coverage_cells": compared,
-               "coverage_max_rel_error_home_region": home_error, "coverage_worst_cell_home_region": home_cell,
+               "coverage_max_rel_error_stated_region": stated_error, "coverage_worst_cell_stated_region": stated_cell,
                "coverage_errors": len(errors)}
     wanted = [p for p in OVERLAP_PROGRAMS if p in everywhere]
     data, overlap_error = await api.ask(Role.ANALYST, OVERLAP, {"programs": wanted})

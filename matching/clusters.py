@@ -18,6 +18,21 @@ import pandas as pd
 ENCOUNTER_MARGIN = 3.0
 
 
+# Two NIK-confirmed records (each NIK agreeing with its own record) born more than this many
+# years apart are two people: a mother and a daughter of one name in one KK, two namesakes of a
+# village, joined through rows that state neither birth date nor NIK.
+CONFIRMED_YEARS_APART = 2
+
+
+def _together(a: tuple[int, int, frozenset[str]], b: tuple[int, int, frozenset[str]]) -> tuple[int, int, frozenset[str]]:
+    return min(a[0], b[0]), max(a[1], b[1]), a[2] | b[2]
+
+
+def _two_people(confirmed: tuple[int, int, frozenset[str]]) -> bool:
+    lo, hi, sexes = confirmed
+    return hi - lo > CONFIRMED_YEARS_APART or len(sexes) > 1
+
+
 class UnionFind:
     def __init__(self, ids: Iterable[str]) -> None:
         self.index = {record_id: i for i, record_id in enumerate(ids)}
@@ -25,6 +40,20 @@ class UnionFind:
         # Per root: the records its set must stay apart from (a verdict binds every record of one
         # side against every record of the other, so these grow with verdicts, not with the graph).
         self.apart: dict[int, set[int]] = {}
+        # Per root: who its NIK-confirmed records say it is (earliest and latest birth year, sexes).
+        self.confirmed: dict[int, tuple[int, int, frozenset[str]]] = {}
+
+    def confirm(self, record_id: str, birth_year: int | None, sex: str | None) -> None:
+        """What a record whose NIK agrees with it says of its person: a set holding two such records
+        born years apart, or of both sexes, is two people, and no link may make it."""
+        i = self.index.get(record_id)
+        if i is None:
+            return
+        root = self.root(i)
+        lo, hi, sexes = self.confirmed.get(root, (10_000, -10_000, frozenset()))
+        if birth_year is not None:
+            lo, hi = min(lo, birth_year), max(hi, birth_year)
+        self.confirmed[root] = (lo, hi, sexes | ({sex} if sex else set()))
 
     def root(self, i: int) -> int:
         parent = self.parent
@@ -42,6 +71,10 @@ class UnionFind:
             self.apart.setdefault(self.root(ib), set()).add(ia)
 
     def allowed(self, ra: int, rb: int) -> bool:
+        a, b = self.confirmed.get(ra), self.confirmed.get(rb)
+        # A person a steward joined despite it stays as joined; no link makes a new such person.
+        if a is not None and b is not None and _two_people(_together(a, b)) and not (_two_people(a) or _two_people(b)):
+            return False
         small, large = sorted((ra, rb), key=lambda r: len(self.apart.get(r, ())))
         return all(self.root(y) != large for y in self.apart.get(small, ()))
 
@@ -57,6 +90,10 @@ class UnionFind:
         self.parent[child] = top
         if child in self.apart:
             self.apart.setdefault(top, set()).update(self.apart.pop(child))
+        if child in self.confirmed:
+            kept = self.confirmed.get(top)
+            moved = self.confirmed.pop(child)
+            self.confirmed[top] = moved if kept is None else _together(kept, moved)
         return True
 
     def labels(self) -> dict[str, int]:
@@ -74,7 +111,8 @@ def cluster(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.Data
     """``record_id -> cluster, method, probability`` for every record, and the union-find behind it.
 
     Args:
-        nik_groups: ``unique_id, nik`` of records whose NIK is trusted.
+        nik_groups: ``unique_id, nik`` of records whose NIK is trusted, with ``birth_year`` and
+            ``sex`` when known: persons of such records born years apart, or of both sexes, stay apart.
         references: ``record_id, target``.
         pairs: Splink predictions (``unique_id_l, unique_id_r, evidence, match_probability``), evidence in bits.
         accept: the evidence at which a pair joins one person.
@@ -91,6 +129,10 @@ def cluster(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.Data
     for a, b in same:
         if uf.union(a, b):
             method[a] = method[b] = "steward"
+    if "birth_year" in nik_groups:
+        for record_id, year, sex in zip(nik_groups["unique_id"], nik_groups["birth_year"], nik_groups["sex"],
+                                        strict=True):
+            uf.confirm(record_id, None if pd.isna(year) else int(year), None if pd.isna(sex) else str(sex))
     for _, group in nik_groups.groupby("nik"):
         ids = group["unique_id"].tolist()
         for other in ids:

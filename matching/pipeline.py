@@ -97,7 +97,7 @@ async def run_match(store: GraphStore, model_path: Path, retrain: bool = False, 
         pairs = model.scored_pairs(linker, prior + review, frame)
         pairs["evidence"] = pairs["match_weight"] - prior
     lap("predict")
-    trusted = frame[frame["nik_trusted"].astype(bool)][["unique_id", "nik"]]
+    trusted = frame[frame["nik_trusted"].astype(bool)][["unique_id", "nik", "birth_year", "sex"]]
     bound = await judged_pairs(store)
     encounters = frozenset(frame.loc[frame["encounter"].astype(bool), "unique_id"])
     assigned, uf = cluster(records["record_id"].tolist(), trusted, references, pairs, accept, bound.same, bound.different,

@@ -81,3 +81,24 @@ def test_an_encounter_joins_one_registered_person_and_only_a_clear_best() -> Non
     merged, _ = cluster(ids, no_nik, no_refs, pairs, 16.0)
     assert len(set(merged["cluster"])) == 1
 
+
+
+def test_nik_confirmed_records_born_years_apart_stay_two_people() -> None:
+    # A mother (1970) and her daughter (2020) of one name in one KK, each with her own confirmed
+    # NIK; roster rows with no birth date and no NIK fit both and would chain them into one.
+    ids = ["mother", "daughter", "roster1", "roster2", "her_again"]
+    nik = pd.DataFrame({"unique_id": ["mother", "daughter", "her_again"],
+                        "nik": ["3306115512700001", "3306116210200001", "3306115512700001"],
+                        "birth_year": [1970, 2020, 1970], "sex": ["P", "P", "P"]})
+    no_refs = pd.DataFrame(columns=["record_id", "target"])
+    pairs = pd.DataFrame({"unique_id_l": ["mother", "roster1", "daughter", "roster1"],
+                          "unique_id_r": ["roster1", "daughter", "roster2", "roster2"],
+                          "evidence": [30.0, 29.0, 28.0, 27.0], "match_probability": [1.0] * 4})
+    assigned, uf = cluster(ids, nik, no_refs, pairs, accept=16.0)
+    group = dict(zip(assigned["record_id"], assigned["cluster"], strict=True))
+    assert group["mother"] == group["roster1"] == group["her_again"]
+    assert group["daughter"] == group["roster2"] != group["mother"]
+    assert uf.kept_apart("mother", "daughter")
+    # A steward who joins them anyway is obeyed, and the joined person still takes new records.
+    assigned, _ = cluster(ids, nik, no_refs, pairs, accept=16.0, same=[("mother", "daughter")])
+    assert assigned["cluster"].nunique() == 1
