@@ -60,16 +60,19 @@ def person_ids(assigned: pd.DataFrame, previous: dict[str, str], retire: frozens
     return out
 
 
-def identity_changes(frame: pd.DataFrame, previous: dict[str, str], run_id: str, at: str) -> list[dict[str, str]]:
+def earlier(frame: pd.DataFrame, previous: dict[str, str]) -> pd.DataFrame:
+    """The rows of records that had a person before this run, with that person as ``before``."""
+    return frame[frame["record_id"].isin(previous.keys())].assign(before=lambda f: f["record_id"].map(previous))
+
+
+def identity_changes(had: pd.DataFrame, run_id: str, at: str) -> list[dict[str, str]]:
     """History entries for persons that merged or split in this run, with what caused it.
 
     A merge: one person now holds records of several earlier persons; the cause is how the
     records of the absorbed persons are linked now (steward, NIK, Splink, reference). A split:
-    one earlier person's records now belong to several persons.
+    one earlier person's records now belong to several persons. ``had``: see ``earlier``.
     """
     entries: list[dict[str, str]] = []
-    had = frame[frame["record_id"].isin(previous.keys())].assign(
-        before=lambda f: f["record_id"].map(previous))
     # Only the few persons whose records came from another earlier person are looked at one by
     # one (grouping every person made this the slowest step of writing a run's persons).
     arrived = had[had["before"] != had["person_id"]]
@@ -82,24 +85,20 @@ def identity_changes(frame: pd.DataFrame, previous: dict[str, str], run_id: str,
     parted = had.groupby("before")["person_id"].nunique()
     for before, group in had[had["before"].isin(parted[parted > 1].index)].groupby("before"):
         parts = sorted(set(group["person_id"]))
-        if len(parts) > 1:
-            for part in parts:
-                entries.append({"person_id": str(part), "entry": json.dumps({
-                    "kind": "split", "run_id": run_id, "at": at, "from": before, "into": parts,
-                    "cause": "no longer linked to the rest (a steward's DIFFERENT, changed records or a retrained model)",
-                }) + "\n"})
+        for part in parts:
+            entries.append({"person_id": str(part), "entry": json.dumps({
+                "kind": "split", "run_id": run_id, "at": at, "from": before, "into": parts,
+                "cause": "no longer linked to the rest (a steward's DIFFERENT, changed records or a retrained model)",
+            }) + "\n"})
     return entries
 
 
-def redirects(frame: pd.DataFrame, previous: dict[str, str], current: set[str], run_id: str,
-              at: str) -> list[dict[str, object]]:
-    """A pointer from each person id this run retired to the persons its records belong to now."""
-    had = frame[frame["record_id"].isin(previous.keys())]
-    before = had["record_id"].map(previous)
+def redirects(had: pd.DataFrame, current: set[str], run_id: str, at: str) -> list[dict[str, object]]:
+    """A pointer from each person id this run retired to the persons its records belong to now.
+    ``had``: see ``earlier``; only the retired ids are grouped, not every earlier person."""
     rows: list[dict[str, object]] = []
-    for old_id, now_ids in had.groupby(before)["person_id"]:
-        if old_id in current:
-            continue
+    retired = had[~had["before"].isin(current)]
+    for old_id, now_ids in retired.groupby("before")["person_id"]:
         to = sorted(set(now_ids))
         rows.append({"person_id": str(old_id), "to": to, "kind": "merge" if len(to) == 1 else "split",
                      "at": at, "run_id": run_id})
@@ -158,13 +157,14 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
         await store.run_batch(statements)
     for start in range(0, len(links), batch_size):
         await store.run_batch([Statement(queries.LINK_RECORDS_TO_PERSONS, {"rows": links[start:start + batch_size]})])
-    retired = redirects(frame, previous, set(ids.values()), run_id, now)
+    had = earlier(frame, previous)
+    retired = redirects(had, set(ids.values()), run_id, now)
     if retired:
         await store.run(queries.UPSERT_PERSON_REDIRECTS, {"rows": retired}, write=True)
     # An id this run gives that was not in use before may be a retired one coming back (a verdict reversed).
     await store.run(queries.DELETE_PERSON_REDIRECTS, {"ids": sorted(set(ids.values()) - set(previous.values()))},
                     write=True)
-    changes = identity_changes(frame, previous, run_id, now)
+    changes = identity_changes(had, run_id, now)
     for start in range(0, len(changes), batch_size):
         await store.run(queries.APPEND_PERSON_HISTORY, {"rows": changes[start:start + batch_size]}, write=True)
     await store.run(queries.DELETE_ORPHAN_PERSONS, write=True)
