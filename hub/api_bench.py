@@ -23,11 +23,11 @@ import typer
 
 from graph_schema import api_queries
 from graph_schema.port import GraphStore
-from hub.api.access import Role
 from hub.api.example import FULL_HISTORY
 from hub.api.keys import ApiKeys
 from hub.api_cli import check_port_free, tune_gc_for_serving, with_redis
 from hub.http_load import KeepAliveClient
+from hub.privacy.access import Role
 from hub.store import run_with_store, using_store
 
 T = TypeVar("T")

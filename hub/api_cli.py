@@ -14,10 +14,10 @@ from redis.asyncio import Redis
 from rich.console import Console
 from rich.table import Table
 
-from hub.api.access import Role
-from hub.api.audit import AuditLog
 from hub.api.keys import ApiKeys
 from hub.errors import InputError
+from hub.privacy.access import Role
+from hub.privacy.audit import AuditLog
 from hub.settings import Settings, load_settings
 from hub.store import embedded_server, open_redis
 
@@ -90,7 +90,7 @@ def tune_gc_for_serving() -> None:
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[Role, typer.Option(help="What the key may do and see (see hub/api/roles.toml).")],
+    role: Annotated[Role, typer.Option(help="What the key may do and see (see hub/privacy/roles.toml).")],
     name: Annotated[str, typer.Option(help="Who or what holds the key (an application, a person).")],
 ) -> None:
     """Create an API key; it is printed once and stored only as a digest."""

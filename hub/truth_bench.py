@@ -55,8 +55,8 @@ from pathlib import Path
 from typing import Any
 
 from graph_schema.port import GraphStore
-from hub.api.access import Role
 from hub.api.keys import ApiKeys
+from hub.privacy.access import Role
 from hub.settings import Settings
 from hub.store import open_redis, using_store
 from hub.truth_files import read_truth

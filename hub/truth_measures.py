@@ -17,7 +17,7 @@ import numpy as np
 
 from graph_schema import api_queries
 from graph_schema.port import GraphStore
-from hub.api.access import Role
+from hub.privacy.access import Role
 from hub.synth.name_variants import WRITTEN_AS_KINDS, written_as
 from hub.truth_files import RecordKey, Truth, regency_of
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from strawberry.types import Info as StrawberryInfo
 
 from graph_schema.port import GraphStore
-from hub.api.access import Principal
-from hub.api.audit import AuditLog
+from hub.privacy.access import Principal
+from hub.privacy.audit import AuditLog
 from resolvers.dataloaders import DataLoaders
 
 

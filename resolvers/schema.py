@@ -15,8 +15,8 @@ import strawberry
 from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 
 from graph_schema import api_queries
-from hub.api.access import Permission
 from hub.errors import InputError, prefix, quote
+from hub.privacy.access import Permission
 from matching.judgement import Judgement
 from matching.search_names import name_query
 from matching.steward import apply_judgement

@@ -20,10 +20,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from hub.api.access import Principal
-from hub.api.audit import AuditLog
 from hub.api.keys import ApiKeys
 from hub.errors import HubError
+from hub.privacy.access import Principal
+from hub.privacy.audit import AuditLog
 from hub.settings import Settings
 from hub.store import open_redis, open_store
 from resolvers.caller_errors import MASKED

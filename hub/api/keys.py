@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from hub.api.access import Principal, Role
+from hub.privacy.access import Principal, Role
 
 PREFIX = "khub"
 

@@ -8,7 +8,7 @@ from enum import Enum
 import strawberry
 
 from graph_schema.port import Row
-from hub.api.access import Principal
+from hub.privacy.access import Principal
 from resolvers.types.pagination import PageInfo
 from resolvers.types.records import LinkedRecord
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from graph_schema.port import Row
-from hub.api.access import Personal, Principal, mask
+from hub.privacy.access import Personal, Principal, mask
 from resolvers.context import Info
 from resolvers.types.region import Region
 

@@ -7,7 +7,7 @@ from collections import Counter
 import strawberry
 
 from graph_schema.port import Row
-from hub.api.access import Personal, Principal, mask
+from hub.privacy.access import Personal, Principal, mask
 
 
 @strawberry.type(description="A value and the sources that state it.")

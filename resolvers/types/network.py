@@ -9,8 +9,8 @@ import strawberry
 
 from graph_schema import api_queries
 from graph_schema.port import GraphStore
-from hub.api.access import Personal, Principal, mask
 from hub.errors import InputError
+from hub.privacy.access import Personal, Principal, mask
 from resolvers.dataloaders import DataLoaders
 from resolvers.types.household import Relation, relation_of
 

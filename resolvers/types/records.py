@@ -7,8 +7,8 @@ from enum import Enum
 import strawberry
 
 from graph_schema.port import Row
-from hub.api.access import Personal, Principal, mask
-from resolvers.masking import raw_cells
+from hub.privacy.access import Personal, Principal, mask
+from hub.privacy.masking import raw_cells
 
 
 @strawberry.type(description="One cell of the row as the office exported it.")

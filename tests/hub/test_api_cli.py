@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 
-from hub.api.access import Principal, Role
-from hub.api.audit import AuditLog
 from hub.embedded_db import EmbeddedServer
+from hub.privacy.access import Principal, Role
+from hub.privacy.audit import AuditLog
 from hub.settings import load_settings
 from hub.store import open_redis
 from tests.conftest import free_port

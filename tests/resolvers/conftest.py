@@ -18,10 +18,10 @@ import uvicorn
 from starlette.applications import Starlette
 
 from graph_schema import api_queries
-from hub.api.access import Role
 from hub.api.app import create_app
 from hub.api.keys import ApiKeys
 from hub.embedded_db import EmbeddedServer
+from hub.privacy.access import Role
 from hub.settings import Settings, load_settings
 from hub.store import open_redis, open_store
 from hub.synth.config import SynthConfig

@@ -6,9 +6,9 @@ import asyncio
 
 import httpx
 
-from hub.api.access import Role
-from hub.api.audit import AuditLog
 from hub.api.keys import ApiKeys
+from hub.privacy.access import Role
+from hub.privacy.audit import AuditLog
 from hub.store import open_redis
 from tests.resolvers.conftest import Api, serve
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hub.api.access import Role
+from hub.privacy.access import Role
 from tests.resolvers.conftest import Api
 
 SEARCH = """query($name: String, $birthDate: String, $region: String, $after: String) {

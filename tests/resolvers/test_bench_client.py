@@ -7,8 +7,8 @@ import json
 
 import httpx
 
-from hub.api.access import Role
 from hub.http_load import KeepAliveClient
+from hub.privacy.access import Role
 from tests.resolvers.conftest import Api
 
 QUERY = "query($p: ID) { person(personId: $p) { personId records { source sourceKey } } }"

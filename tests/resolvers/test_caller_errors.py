@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.api.access import Role
 from hub.api.keys import ApiKeys
+from hub.privacy.access import Role
 from hub.store import open_redis
 from resolvers.caller_errors import MASKED
 from tests.resolvers.conftest import Api, serve

@@ -3,7 +3,7 @@ one question per pair of persons, and a verdict settles the others between them.
 
 from __future__ import annotations
 
-from hub.api.access import Role
+from hub.privacy.access import Role
 from tests.resolvers.conftest import Api
 
 QUEUE = """query($after: String) { matchCandidates(first: 100, after: $after) { edges { cursor node {

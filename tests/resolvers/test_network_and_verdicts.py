@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from hub.api.access import Role
+from hub.privacy.access import Role
 from tests.resolvers.conftest import Api
 
 NETWORK = """query($p: ID, $kk: String) { householdNetwork(personId: $p, kk: $kk, depth: 2, withPrograms: true) {

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hub.api.access import Role
 from hub.embedded_db import EmbeddedServer
+from hub.privacy.access import Role
 from hub.store import open_store
 from hub.synth.config import SynthConfig
 from hub.synth.name_variants import vary_name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.api.access import Role
+from hub.privacy.access import Role
 from tests.resolvers.conftest import Api
 
 QUEUE = """query($after: String) { matchCandidates(first: 3, after: $after) { edges { cursor node {

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
-from hub.api.access import Principal
+from hub.privacy.access import Principal
 
 
 @dataclass(frozen=True)

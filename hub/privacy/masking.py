@@ -7,8 +7,8 @@ import json
 from functools import cache
 
 from graph_schema.port import Row
-from hub.api.access import Personal, Principal, mask
 from hub.errors import HubError
+from hub.privacy.access import Personal, Principal, mask
 from loaders.mapping import mapping_for
 
 # The record fields (SourceRecord properties and mapping field names) that are personal.
