@@ -37,6 +37,8 @@ class Permission(StrEnum):
     AGGREGATES = "aggregates"
     REVIEW = "review"
     JUDGE = "judge"
+    WRITE_RECORDS = "write_records"
+    SEEN_BEFORE = "seen_before"
 
     @property
     def action(self) -> str:
@@ -51,6 +53,8 @@ _ACTIONS = {
     Permission.AGGREGATES: "read program aggregates",
     Permission.REVIEW: "read the review queue",
     Permission.JUDGE: "judge match candidates",
+    Permission.WRITE_RECORDS: "write records of a source",
+    Permission.SEEN_BEFORE: "ask whether a person was seen before",
 }
 
 
@@ -59,6 +63,8 @@ class RoleSpec(BaseModel):
     description: str
     sees: frozenset[Personal]
     may: frozenset[Permission]
+    # The sources whose rows the role may send through the API (with the write_records permission).
+    writes: frozenset[str] = frozenset()
 
 
 class RolesFile(BaseModel):
@@ -89,9 +95,17 @@ class Principal:
     key_id: str
     name: str
     role: Role
+    # The officer's office (a Dinas Sosial) and, where set, the region the key is scoped to: a
+    # Kemendagri code, dotted ("33.16" a regency, "33.16.01" a district). None reads the province.
+    office: str = ""
+    region: str | None = None
 
     def sees(self, field: Personal) -> bool:
         return field in role_specs()[self.role].sees
+
+    def may_write(self, source: str) -> bool:
+        spec = role_specs()[self.role]
+        return Permission.WRITE_RECORDS in spec.may and source in spec.writes
 
     def require(self, permission: Permission) -> None:
         if permission not in role_specs()[self.role].may:
