@@ -169,7 +169,8 @@ def outreach(ctx: ChunkContext) -> SourceChunk:
                        ctx.rng.integers(0, len(ctx.regions.regency_codes), n))
     lat, lon = regency_centre(regency)
     district_of_regency = [np.flatnonzero(ctx.regions.district_regency == r) for r in range(len(ctx.regions.regency_codes))]
-    met_district = np.array([d[int(ctx.rng.integers(0, len(d)))] for d in (district_of_regency[r] for r in regency)])
+    met_district = np.array([d[int(ctx.rng.integers(0, len(d)))] for d in (district_of_regency[r] for r in regency)],
+                            dtype=np.int64)  # typed: a chunk may meet nobody on the street
     village = ctx.regions.district_village_start[met_district]
     age = rows["age"].to_numpy()
     category = np.where(age < 18, "ANAK JALANAN", ctx.rng.choice(OUTREACH_CATEGORIES[:3], n))

@@ -102,3 +102,12 @@ def test_cli_synth_and_bench(tmp_path: Path, hub_env: dict[str, str]) -> None:
     bad = subprocess.run([*hub, "synth", "--persons", "0"], env=hub_env, capture_output=True, text=True,
                          timeout=120, check=False)
     assert bad.returncode != 0 and "--persons 0" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_population_too_small_to_have_street_persons_is_written(tmp_path: Path) -> None:
+    """300 persons (seed 42) hold nobody living on the street: the outreach file is written with
+    its header and no row, instead of the run failing."""
+    synthesize(SynthConfig(persons=300, seed=42, xlsx=False), tmp_path, workers=1)
+    outreach = pd.read_csv(tmp_path / "penjangkauan.csv", dtype=str)
+    assert list(outreach.columns) == HEADERS["penjangkauan"] and outreach.empty
+    assert (tmp_path / "dtks.csv").stat().st_size > 0
