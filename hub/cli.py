@@ -42,7 +42,7 @@ app.command("explain")(match_cli.explain)
 bench_app.command("find")(match_cli.bench_find)
 app.command("serve")(api_cli.serve)
 app.add_typer(api_cli.keys_app, name="keys")
-app.command("audit")(api_cli.audit)
+app.add_typer(api_cli.audit_app, name="audit")
 bench_app.command("api")(api_bench.bench_api)
 bench_app.command("truth")(truth_cli.bench_truth)
 

@@ -36,6 +36,7 @@ class Settings:
     neo4j_database: str
     redis_url: str
     env: str
+    audit_retention_days: int = 1826  # HUB_AUDIT_RETENTION_DAYS: days of audit log kept (hub/privacy/audit.py)
 
     @property
     def embedded(self) -> bool:
@@ -104,4 +105,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         neo4j_database=source.get("HUB_NEO4J_DATABASE", "").strip(),
         redis_url=source.get("HUB_REDIS_URL", "").strip(),
         env=app_env,
+        audit_retention_days=_int(source, "HUB_AUDIT_RETENTION_DAYS", 1826, 1, 36_500),
     )

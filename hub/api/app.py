@@ -112,7 +112,7 @@ def create_app(settings: Settings) -> Starlette:
             await app.state.store.close()
             raise
         app.state.keys = ApiKeys(app.state.redis, settings.graph_name)
-        app.state.audit = AuditLog(app.state.redis, settings.graph_name)
+        app.state.audit = AuditLog.open(settings)  # checks the folder is writable, prunes past retention
         try:
             yield
         finally:

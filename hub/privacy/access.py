@@ -99,6 +99,7 @@ class Principal:
     # Kemendagri code, dotted ("33.16" a regency, "33.16.01" a district). None reads the province.
     office: str = ""
     region: str | None = None
+    officer: str = ""  # the officer's full name, where the key is an officer's (the audit log names them)
 
     def sees(self, field: Personal) -> bool:
         return field in role_specs()[self.role].sees
