@@ -40,7 +40,7 @@ from resolvers.types.household import Household
 from resolvers.types.network import Network, walk
 from resolvers.types.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from resolvers.types.person import Person
-from resolvers.validation import LimitRules, ValidateWithLimits
+from resolvers.validation import Brakes, LimitRules, ValidateWithLimits
 
 log = logging.getLogger("hub.api")
 
@@ -218,9 +218,9 @@ class Mutation:
                            records_moved=verdict.records_moved)
 
 
-def build_schema(development: bool) -> strawberry.Schema:
+def build_schema(development: bool, brakes: Brakes | None = None) -> strawberry.Schema:
     # Factories, not instances: strawberry builds each extension anew for every operation.
-    limits = LimitRules(MAX_DEPTH, MAX_ALIASES, introspection=development)
+    limits = LimitRules(MAX_DEPTH, MAX_ALIASES, introspection=development, brakes=brakes)
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS), partial(ParserCache, maxsize=256),
         partial(ValidateWithLimits, limits), AuditBarrier]
