@@ -199,6 +199,18 @@ def audit_prune() -> None:
                   f"{len(kept)} kept, oldest {oldest}", highlight=False)
 
 
+def bench_audit(
+    entries: Annotated[int, typer.Option(help="Entries to write with --concurrency in flight.")] = 20_000,
+    concurrency: Annotated[int, typer.Option(help="Requests writing at once.")] = 32,
+) -> None:
+    """What a durable audit entry costs: record() latency alone and under concurrency, entries per fsync."""
+    from hub.audit_bench import run_audit_bench
+
+    if entries < 100 or concurrency < 1:
+        raise InputError("--entries must be at least 100 and --concurrency at least 1")
+    print(json.dumps(run_audit_bench(load_settings().home, entries, concurrency)))
+
+
 def demo_key(settings: Settings, path: Path) -> str:
     """The demo's admin key: the one saved at ``path`` while it is still valid, else a new one."""
 

@@ -45,6 +45,7 @@ app.add_typer(api_cli.keys_app, name="keys")
 app.add_typer(api_cli.audit_app, name="audit")
 app.add_typer(pdp_cli.pdp_app, name="pdp")
 bench_app.command("api")(api_bench.bench_api)
+bench_app.command("audit")(api_cli.bench_audit)
 bench_app.command("truth")(truth_cli.bench_truth)
 
 console = Console(soft_wrap=True)

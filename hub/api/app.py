@@ -158,6 +158,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            await app.state.audit.aclose()  # fsyncs the audit entries of the last second
             await app.state.redis.aclose()
             await app.state.store.close()
 

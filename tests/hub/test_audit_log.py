@@ -16,7 +16,15 @@ import pytest
 
 from hub.errors import InputError
 from hub.privacy.access import Principal, Role
-from hub.privacy.audit import Action, AuditEntry, AuditLog, AuditWriteError, Outcome, moment_argument
+from hub.privacy.audit import (
+    SERVER_SYNC_INTERVAL_S,
+    Action,
+    AuditEntry,
+    AuditLog,
+    AuditWriteError,
+    Outcome,
+    moment_argument,
+)
 from hub.settings import load_settings
 
 HUB = [sys.executable, "-m", "hub.cli"]
@@ -55,12 +63,14 @@ def test_an_entry_names_the_officer_and_is_on_disk_private_to_the_hub(tmp_path: 
     assert log.latest(5) == [AuditEntry.from_line(path.read_bytes())]
 
 
-def test_entries_are_on_disk_when_record_returns_even_if_the_process_dies_at_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sync_interval_s", [0.0, SERVER_SYNC_INTERVAL_S], ids=["fsync-each", "server"])
+def test_entries_are_on_disk_when_record_returns_even_if_the_process_dies_at_once(tmp_path: Path,
+                                                                                 sync_interval_s: float) -> None:
     script = (
         "import asyncio, pathlib, sys, time\n"
         "from hub.privacy.access import Principal, Role\n"
         "from hub.privacy.audit import AuditLog\n"
-        "log = AuditLog(pathlib.Path(sys.argv[1]))\n"
+        "log = AuditLog(pathlib.Path(sys.argv[1]), sync_interval_s=float(sys.argv[2]))\n"
         "p = Principal('0f0f0f0f', 'panti app', Role.APP)\n"
         "async def main():\n"
         "    await asyncio.gather(*(log.record(p, 'person', [f'PRS-{i}'], ['identity.nik']) for i in range(50)))\n"
@@ -68,7 +78,7 @@ def test_entries_are_on_disk_when_record_returns_even_if_the_process_dies_at_onc
         "print('written', flush=True)\n"
         "time.sleep(60)\n"
     )
-    with subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "audit" / "audited")],
+    with subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "audit" / "audited"), str(sync_interval_s)],
                           stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path.cwd())}) as writer:
         try:
             assert writer.stdout is not None and writer.stdout.readline().strip() == "written"
@@ -81,6 +91,22 @@ def test_entries_are_on_disk_when_record_returns_even_if_the_process_dies_at_onc
     (line,) = shown.stdout.splitlines()
     assert json.loads(line)["person_ids"] == ["PRS-7"] and json.loads(line)["key_name"] == "panti app"
     assert len(log_in(tmp_path).latest(100)) == 50
+
+
+def test_the_servers_writes_are_synced_in_rounds_and_at_close(tmp_path: Path) -> None:
+    log = AuditLog.open(load_settings({"HUB_HOME": str(tmp_path), "HUB_GRAPH_NAME": "audited"}))
+    assert log.sync_interval_s == SERVER_SYNC_INTERVAL_S
+
+    async def requests() -> tuple[int, int]:
+        await asyncio.gather(*(log.record(APP, "person", [f"PRS-{i}"], ["name"]) for i in range(20)))
+        written_unsynced = log.syncs
+        await asyncio.sleep(SERVER_SYNC_INTERVAL_S + 0.5)
+        return written_unsynced, log.syncs
+
+    assert asyncio.run(requests()) == (0, 1)
+    asyncio.run(log.record(APP, "person", ["PRS-LAST"], ["name"]))
+    asyncio.run(log.aclose())
+    assert log.syncs == 2 and len(log.latest(100)) == 21
 
 
 def test_several_processes_append_at_once_without_tearing_a_line(tmp_path: Path) -> None:
