@@ -190,18 +190,25 @@ def string_arguments(document: DocumentNode) -> _StringArguments:
 
 
 def string_length_errors(found: _StringArguments, variables: Mapping[str, Any], brakes: Brakes) -> list[GraphQLError]:
-    """One error per argument (literal or variable) holding a string longer than its limit."""
+    """One error per argument (literal or variable) holding a string longer than its limit, or a
+    NUL character (FalkorDB's query text is a C string: a NUL in a parameter fails the statement)."""
     errors = []
     for argument, text in found.literals:
         limit = _limit_for(argument, brakes)
         if len(text) > limit:
             errors.append(GraphQLError(f"{argument} is {len(text):,} characters long; at most {limit:,} are accepted"))
+        elif "\x00" in text:
+            errors.append(GraphQLError(f"{argument} holds a NUL character (U+0000), which no argument may"))
     for name, uses in found.variable_uses.items():
         limit = max(_limit_for(use, brakes) for use in uses)
-        longest = max((len(s) for s in _strings(variables.get(name))), default=0)
+        strings = list(_strings(variables.get(name)))
+        longest = max((len(s) for s in strings), default=0)
+        where = f"${name} ({', '.join(dict.fromkeys(uses))})"
         if longest > limit:
-            errors.append(GraphQLError(f"${name} ({', '.join(dict.fromkeys(uses))}) holds a string of {longest:,} "
-                                       f"characters; at most {limit:,} are accepted"))
+            errors.append(GraphQLError(f"{where} holds a string of {longest:,} characters; at most {limit:,} are "
+                                       "accepted"))
+        elif any("\x00" in s for s in strings):
+            errors.append(GraphQLError(f"{where} holds a NUL character (U+0000), which no argument may"))
     return errors
 
 

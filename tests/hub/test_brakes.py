@@ -22,7 +22,7 @@ from hub.privacy.audit import Action, AuditLog, Outcome
 from hub.settings import Settings
 from hub.store import open_redis
 from resolvers.caller_errors import MASKED
-from tests.resolvers.conftest import Api, api, serve  # noqa: F401  (api: the served world, a fixture)
+from tests.resolvers.conftest import Api, serve
 
 PERSON = "query($n: String) { person(nik: $n) { personId } }"
 COVERAGE = 'a{i}: programCoverage(program: "PKH") {{ region {{ code }} enrolled }}'
@@ -205,7 +205,8 @@ def test_no_message_suggests_a_name_of_the_schema(api: Api, query: str) -> None:
     assert "'personId'" not in message and "'OPEN'" not in message, message
 
 
-TWO_NAMED = "query A { person(nik: \"3374010101010001\") { personId } } query B { programCoverage(program: \"PKH\") { enrolled } }"
+TWO_NAMED = ("query A { person(nik: \"3374010101010001\") { personId } } "
+             "query B { programCoverage(program: \"PKH\") { enrolled } }")
 
 
 def test_several_operations_need_operation_name_and_an_anonymous_one_is_refused(api: Api) -> None:
@@ -219,3 +220,11 @@ def test_several_operations_need_operation_name_and_an_anonymous_one_is_refused(
     with served(api, env="development") as url:  # development runs the first, as strawberry does
         dev = post(url, api.keys[Role.ADMIN], TWO_NAMED).json()
     assert dev == {"data": {"person": None}}
+
+
+def test_a_nul_character_is_a_caller_error_not_an_engine_failure(api: Api) -> None:
+    """Found by the schema fuzz: FalkorDB's query text is a C string, so a NUL failed the statement."""
+    variable = api.post("query($p: ID) { person(personId: $p) { personId } }", {"p": "PRS-\u0000"})
+    literal = api.post('{ searchPersons(name: "a\\u0000b") { edges { cursor } } }')
+    assert only_error(variable) == "$p (person(personId:)) holds a NUL character (U+0000), which no argument may"
+    assert only_error(literal) == "searchPersons(name:) holds a NUL character (U+0000), which no argument may"
