@@ -1,31 +1,25 @@
-"""UU PDP duties as commands, against a real linked population served over HTTP: `hub pdp export`
+"""UU PDP duties as commands, against the real linked population served over HTTP: `hub pdp export`
 writes one person's whole file with every read of it, audited itself; `hub pdp record` lists every
 shipped source and role."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from hub.embedded_db import EmbeddedServer
 from hub.privacy.access import Role, role_specs
 from hub.privacy.audit import Action, AuditLog, Outcome
 from hub.settings import Settings
-from hub.synth.config import SynthConfig
-from hub.synth.run import synthesize
 from loaders.mapping import shipped_sources
-from tests.resolvers.conftest import build_world, serve, settings_for
+from tests.resolvers.conftest import Api
 
 HUB = [sys.executable, "-m", "hub.cli"]
 HISTORY = "query($p: ID) { person(personId: $p) { personId identity { nik { best } } enrolments { program } } }"
@@ -38,24 +32,16 @@ class World:
     showcase: dict[str, Any]
 
 
-@pytest.fixture(scope="module")
-def world(falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    work = tmp_path_factory.mktemp("pdp")
-    synthesize(SynthConfig(persons=400, seed=11, xlsx=False), work / "data", workers=1)
-    settings = settings_for(falkordb_server, work / "hub", f"pdp_{uuid.uuid4().hex[:10]}", "production")
-    keys, showcase = asyncio.run(build_world(settings, work / "data", work))
-    served = serve(settings)
-    try:
-        read = httpx.post(served.url, json={"query": HISTORY, "variables": {"p": showcase["person_id"]}},
-                          headers={"Authorization": f"Bearer {keys[Role.APP]}"}, timeout=60)
-        assert read.json()["data"]["person"]["personId"] == showcase["person_id"]
-    finally:
-        served.stop()
+@pytest.fixture
+def world(api: Api, falkordb_server: EmbeddedServer) -> World:
+    """The package's served population (tests/hub/conftest.py), after an app read the showcase person."""
+    read = api.data_of(HISTORY, {"p": api.showcase["person_id"]}, role=Role.APP)
+    assert read["person"]["personId"] == api.showcase["person_id"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env.update({"HUB_HOME": str(settings.home), "HUB_DB_PORT": str(falkordb_server.port),
-                "HUB_DATA_DIR": str(falkordb_server.data_dir), "HUB_GRAPH_NAME": settings.graph_name,
+    env.update({"HUB_HOME": str(api.settings.home), "HUB_DB_PORT": str(falkordb_server.port),
+                "HUB_DATA_DIR": str(falkordb_server.data_dir), "HUB_GRAPH_NAME": api.settings.graph_name,
                 "COLUMNS": "250"})
-    yield World(settings, env, showcase)
+    return World(api.settings, env, api.showcase)
 
 
 def hub(world: World, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
