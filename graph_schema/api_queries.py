@@ -201,6 +201,13 @@ PROGRAM_OVERLAP = (
     "WHERE g.code IN $programs AND p.region_code STARTS WITH $region "
     "WITH p, collect(DISTINCT g.code) AS programs RETURN programs, count(*) AS persons"
 )
+# How many persons share each (village, birth year, sex) within each of $regions (dotted regency
+# codes): the census that k-anonymity reads (hub/privacy/disclosure.py caches it per regency, so
+# no request scans the persons). Year and sex are null where the person's best value is unknown.
+QUASI_IDENTIFIER_COUNTS = (
+    f"UNWIND $regions AS region MATCH (p:{Label.PERSON}) WHERE p.region_code STARTS WITH region "
+    "RETURN region, p.region_code AS village, left(p.birth_date, 4) AS year, p.sex AS sex, count(*) AS persons"
+)
 
 # --- stewards -------------------------------------------------------------------------------
 # Persons whose records disagree on who they are (matching/identity.py), those most likely two

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -47,6 +47,7 @@ class Settings:
     query_timeout_ms: int = 10_000
     tls_ca_file: str = ""
     audit_retention_days: int = 1826  # HUB_AUDIT_RETENTION_DAYS: days of audit log kept (hub/privacy/audit.py)
+    secret: str = field(default="", repr=False)  # HUB_SECRET: keys identifier digests (hub/privacy/secret.py)
 
     @property
     def embedded(self) -> bool:
@@ -138,6 +139,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         neo4j_database=source.get("HUB_NEO4J_DATABASE", "").strip(),
         redis_url=redis,
         env=app_env,
+        secret=source.get("HUB_SECRET", "").strip(),
         rate_per_second=_int(source, "HUB_RATE_PER_SECOND", 20, 1, 100_000),
         rate_burst=_int(source, "HUB_RATE_BURST", 60, 1, 1_000_000),
         failed_keys_per_minute=_int(source, "HUB_FAILED_KEYS_PER_MINUTE", 10, 1, 100_000),

@@ -133,6 +133,9 @@ API_LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
              [(P1, ["dtks", "outreach", "ppks"], 1)])),
     ("STREET_SHOWCASE_PERSON", {"registry": "dtks", "roster_prefix": "pp", "min_met": 2},
      _equals(lambda rows: rows, [])),
+    ("QUASI_IDENTIFIER_COUNTS", {"regions": ["33.74", "33.99"]},
+     _equals(lambda rows: sorted((r["region"], r["village"], r["year"], r["sex"], r["persons"]) for r in rows),
+             [("33.74", VILLAGE, "1985", "L", 1), ("33.74", VILLAGE, "1988", "P", 1)])),
 ]
 SCOPED_PROJECTIONS = {"PROJECT_ENROLMENTS_FOR_PERSONS", "PROJECT_CONDITIONS_FOR_PERSONS",
                       "PROJECT_PANTI_STAYS_FOR_PERSONS", "PROJECT_HOUSEHOLDS_FOR_PERSONS",
