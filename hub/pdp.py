@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 from graph_schema import api_queries, queries
 from graph_schema.port import GraphStore
+from hub.errors import InputError
 from hub.privacy.access import Principal, role_specs
 from hub.privacy.audit import Action, AuditEntry, AuditLog, Outcome
 from hub.settings import Settings
@@ -50,6 +51,37 @@ def _decoded(value: Any) -> Any:
 def _history(text: Any) -> list[Any]:
     """A person's merges and splits (one JSON line each), as a list."""
     return [_decoded(line) for line in str(text or "").splitlines() if line.strip()]
+
+
+@cache
+def third_party_columns(source: str) -> frozenset[str]:
+    """Columns of a source's rows that name someone else (a complaint's reporter, a village operator).
+
+    Fields typed NIK, KK or name that are not the record's own identity fields. A source without
+    a shipped mapping gives none (its raw row is exported as loaded).
+    """
+    try:
+        mapping = mapping_for(source)
+    except InputError:
+        return frozenset()
+    return frozenset(spec.column for name, spec in mapping.fields.items()
+                     if name not in IDENTITY_FIELDS and spec.type in {FieldType.NIK, FieldType.KK, FieldType.NAME})
+
+
+def subject_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A source record as its subject receives it: raw row and earlier version as data, other people's identifiers masked."""
+    hidden = third_party_columns(str(record.get("source", "")))
+
+    def masked(raw: Any) -> Any:
+        if isinstance(raw, dict) and hidden:
+            return {column: "***" if column in hidden and value not in (None, "") else value
+                    for column, value in raw.items()}
+        return raw
+
+    previous = _decoded(record.get("previous"))
+    if isinstance(previous, dict) and "raw" in previous:
+        previous = {**previous, "raw": masked(_decoded(previous["raw"]))}
+    return {**record, "raw": masked(_decoded(record.get("raw"))), "previous": previous}
 
 
 @dataclass(frozen=True)
@@ -87,8 +119,7 @@ async def subject_export(store: GraphStore, audit: AuditLog, principal: Principa
     core = cores[0]
     pid = str(core["person"]["person_id"])
     person = {**core["person"], "history": _history(core["person"].get("history"))}
-    records = [{**r, "record": {**r["record"], "raw": _decoded(r["record"].get("raw")),
-                                "previous": _decoded(r["record"].get("previous"))}} for r in core["records"]]
+    records = [{**r, "record": subject_record(r["record"])} for r in core["records"]]
     households = []
     for membership in core["households"]:
         for row in await store.run(queries.HOUSEHOLD_BY_KK, {"kk": membership["kk"]}):

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from hub.embedded_db import EmbeddedServer
+from hub.pdp import subject_record, third_party_columns
 from hub.privacy.access import Role, role_specs
 from hub.privacy.audit import Action, AuditLog, Outcome
 from hub.settings import Settings
@@ -64,6 +65,9 @@ def test_export_writes_one_persons_file_with_every_read_of_them(world: World, tm
     assert len({r["record"]["source"] for r in data["records"]}) == world.showcase["sources"] >= 3
     assert all(isinstance(r["record"]["raw"], dict) and r["record"]["raw"] for r in data["records"])
     assert data["enrolments"] and data["events"]["events"] and data["households"]
+    for record in data["records"]:  # someone else's identifiers in a row (a complaint's reporter) are masked
+        assert all(record["record"]["raw"].get(c) in {"***", "", None}
+                   for c in third_party_columns(record["record"]["source"]))
     # Relatives by name and relation only: no NIK, no birth date of anyone else.
     for household in data["households"]:
         assert all(set(m) == {"name", "relation"} for m in household["members"])
@@ -122,3 +126,13 @@ def test_the_processing_record_lists_every_shipped_source_and_role(world: World)
     text = hub(world, "pdp", "record")
     assert all(f"  {source}: " in text.stdout for source in shipped_sources())
     assert "Retention:" in text.stdout and "Breach: docs/breach-notice.md" in text.stdout
+
+
+def test_other_peoples_identifiers_in_a_subjects_rows_are_masked() -> None:
+    raw = {"NO_TIKET": "T-1", "NIK_PELAPOR": "3329010101800001", "NAMA_PELAPOR": "BUDI", "NIK": "3329014101900009",
+           "NAMA": "SITI", "URAIAN": "minta PKH"}
+    record = subject_record({"source": "slrt_pengaduan", "raw": json.dumps(raw),
+                             "previous": json.dumps({"raw": json.dumps({**raw, "NAMA_PELAPOR": "BUDI S"})})})
+    assert record["raw"] == {**raw, "NIK_PELAPOR": "***", "NAMA_PELAPOR": "***"}
+    assert record["previous"]["raw"]["NAMA_PELAPOR"] == "***" and record["previous"]["raw"]["NAMA"] == "SITI"
+    assert third_party_columns("usulan_kis_pbi") == {"OPERATOR_DESA"} and third_party_columns("dtks") == set()
