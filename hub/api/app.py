@@ -33,8 +33,6 @@ from hub.api.keys import ApiKeys
 from hub.errors import GraphUnreachable, HubError
 from hub.privacy.access import Principal
 from hub.privacy.audit import AuditLog, Outcome
-from hub.privacy.disclosure import Disclosure
-from hub.privacy.secret import server_secret
 from hub.settings import Settings
 from hub.store import open_redis, open_store
 from resolvers.caller_errors import http_status, incident_id, masked_message
@@ -79,7 +77,7 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(store=state.store, principal=request.state.principal, audit=state.audit,
-                       loaders=DataLoaders.fresh(state.store), disclosure=state.disclosure)
+                       loaders=DataLoaders.fresh(state.store))
 
 
 class ApiKeyMiddleware:
@@ -102,28 +100,37 @@ class ApiKeyMiddleware:
             # The page holds no data; the queries it sends carry a key.
             await (await view.render_graphql_ide(request))(scope, receive, send)
             return
+        try:
+            caller = await self._caller(request)
+        except (RedisError, HubError) as exc:  # keys and rates live in Redis: down, the request fails whole
+            caller = await hub_error(request, exc)
+        if isinstance(caller, Response):
+            await caller(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = caller
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _caller(request: Request) -> Principal | Response:
+        """Who sends the request, or the refusal to send back (429 guessing, 401, 429 over the rate)."""
         header = request.headers.get("authorization", "")
         key = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
         state = request.app.state
         address = request.client.host if request.client else "unknown"
-        if key and (refused := await state.rate_limits.address_refused(address)) is not None:
-            await refused(scope, receive, send)
-            return
+        limits: RateLimits = state.rate_limits
+        if key and (refused := await limits.address_refused(address)) is not None:
+            return refused
         principal: Principal | None = await state.keys.principal(key) if key else None
         if principal is None:
             if key:
-                await state.rate_limits.failed_key(address)
+                await limits.failed_key(address)
                 await state.audit.failure(None, "sign-in", Outcome.REFUSED, "unknown or revoked API key",
                                           key_id=key, client=address)
             message = ("unknown or revoked API key" if key else "missing API key: send 'Authorization: Bearer <key>' "
                        "(an admin creates keys with `hub keys create`)")
-            await error(401, message)(scope, receive, send)
-            return
-        if (refused := await state.rate_limits.key_refused(principal.key_id)) is not None:
-            await refused(scope, receive, send)
-            return
-        scope.setdefault("state", {})["principal"] = principal
-        await self.app(scope, receive, send)
+            return error(401, message)
+        refused = await limits.key_refused(principal.key_id)
+        return refused if refused is not None else principal
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -173,6 +180,5 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.disclosure = Disclosure(server_secret(settings))
     app.state.graphql_view = view
     return app
