@@ -33,6 +33,8 @@ from hub.api.keys import ApiKeys
 from hub.errors import GraphUnreachable, HubError
 from hub.privacy.access import Principal
 from hub.privacy.audit import AuditLog, Outcome
+from hub.privacy.disclosure import Disclosure
+from hub.privacy.secret import server_secret
 from hub.settings import Settings
 from hub.store import open_redis, open_store
 from resolvers.caller_errors import http_status, incident_id, masked_message
@@ -77,7 +79,7 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(store=state.store, principal=request.state.principal, audit=state.audit,
-                       loaders=DataLoaders.fresh(state.store))
+                       loaders=DataLoaders.fresh(state.store), disclosure=state.disclosure)
 
 
 class ApiKeyMiddleware:
@@ -180,5 +182,6 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.disclosure = Disclosure(server_secret(settings))
     app.state.graphql_view = view
     return app
