@@ -19,7 +19,7 @@ from falkordb.node import Node
 
 from graph_schema.dialect import FALKORDB, SchemaOp
 from graph_schema.port import GraphStore, Params, Row, Statement
-from hub.errors import GraphAuthError, GraphQueryError, GraphUnreachable, SchemaError
+from hub.errors import GraphAuthError, GraphQueryError, GraphTimeout, GraphUnreachable, SchemaError
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -67,15 +67,21 @@ def _positional_header(params: Params) -> bytes | None:
 
 
 class FalkorDBStore(GraphStore):
+    """``tls``: connect with TLS (``rediss://``), trusting ``ca_file`` (else the system's CAs).
+    ``query_timeout_ms``: FalkorDB's own TIMEOUT on every read, so the server stops the query."""
+
     def __init__(self, host: str, port: int, graph: str, username: str | None = None,
-                 password: str | None = None) -> None:
+                 password: str | None = None, *, tls: bool = False, ca_file: str | None = None,
+                 query_timeout_ms: int | None = None) -> None:
         self.dialect = FALKORDB
         self.round_trips = 0
         self._where = f"FalkorDB at {host}:{port}"
         self._graph_name = graph
+        self._timeout = query_timeout_ms
         try:  # the client probes the server (cluster or not) as it is built
             self._db = FalkorDB(host=host, port=port, username=username or None, password=password or None,
-                                socket_connect_timeout=5)
+                                socket_connect_timeout=5, ssl=tls, ssl_ca_certs=ca_file if tls else None,
+                                ssl_check_hostname=tls)
         except (redis_errors.RedisError, OSError) as exc:
             raise self._translate(exc, "connecting") from None
         self._graph = self._db.select_graph(graph)
@@ -93,6 +99,8 @@ class FalkorDBStore(GraphStore):
             return GraphUnreachable(
                 f"{self._where} does not answer ({exc}): start it with `hub db start` or check HUB_GRAPH_URI"
             )
+        if "timed out" in str(exc).lower():
+            return GraphTimeout(f"{what} on {self._where} ran past {self._timeout} ms and was stopped: {exc}")
         return GraphQueryError(f"{what} failed on {self._where}: {exc}")
 
     async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
@@ -103,10 +111,10 @@ class FalkorDBStore(GraphStore):
         if header is not None:
             text, query_params = header.decode() + text, None
         try:
-            if write:
+            if write:  # writes run whole: a verdict's statements are not cut half way
                 result = await self._graph.query(text, query_params)
             else:
-                result = await self._graph.ro_query(text, query_params)
+                result = await self._graph.ro_query(text, query_params, timeout=self._timeout)
         except redis_errors.ResponseError as exc:
             if not write and "empty key" in str(exc):
                 return []  # the graph does not exist yet: a read of it finds nothing

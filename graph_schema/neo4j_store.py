@@ -17,7 +17,7 @@ from neo4j.graph import Node, Relationship
 from graph_schema import queries
 from graph_schema.dialect import NEO4J, SchemaOp
 from graph_schema.port import GraphStore, Params, Row, Statement
-from hub.errors import GraphAuthError, GraphQueryError, GraphUnreachable, SchemaError
+from hub.errors import GraphAuthError, GraphQueryError, GraphTimeout, GraphUnreachable, SchemaError
 
 
 def _plain(value: Any) -> Any:
@@ -30,17 +30,32 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _tls_config(uri: str, ca_file: str | None) -> tuple[str, dict[str, Any]]:
+    """``bolt+s://``/``neo4j+s://`` encrypt and trust the system's CAs; with ``ca_file`` the driver
+    wants the plain scheme with ``encrypted`` and the CAs named instead (it refuses both at once)."""
+    scheme, sep, rest = uri.partition("://")
+    if ca_file is None or not scheme.endswith("+s"):
+        return uri, {}
+    return scheme.removesuffix("+s") + sep + rest, {
+        "encrypted": True, "trusted_certificates": neo4j.TrustCustomCAs(ca_file)}
+
+
 class Neo4jStore(GraphStore):
-    def __init__(self, uri: str, user: str, password: str, database: str | None = None) -> None:
+    """``query_timeout_ms``: a transaction timeout on every read, so that the server stops it."""
+
+    def __init__(self, uri: str, user: str, password: str, database: str | None = None, *,
+                 ca_file: str | None = None, query_timeout_ms: int | None = None) -> None:
         self.dialect = NEO4J
         self.round_trips = 0
         self._where = f"Neo4j at {uri}"
         self._database = database
+        self._timeout = query_timeout_ms
         # Fail in seconds, not the driver's default 30 s of silent retries, when the server is down.
         logging.getLogger("neo4j").setLevel(logging.ERROR)
+        target, tls = _tls_config(uri, ca_file)
         self._driver = neo4j.AsyncGraphDatabase.driver(
-            uri, auth=(user, password) if user else None,
-            connection_timeout=5.0, max_transaction_retry_time=5.0,
+            target, auth=(user, password) if user else None,
+            connection_timeout=5.0, max_transaction_retry_time=5.0, **tls,
         )
 
     @property
@@ -53,14 +68,17 @@ class Neo4jStore(GraphStore):
         if isinstance(exc, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired | OSError):
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return GraphUnreachable(f"{self._where} does not answer ({reason}): check HUB_GRAPH_URI and that Neo4j runs")
+        if isinstance(exc, neo4j_errors.Neo4jError) and "TransactionTimedOut" in (exc.code or ""):
+            return GraphTimeout(f"{what} on {self._where} ran past {self._timeout} ms and was stopped")
         return GraphQueryError(f"{what} failed on {self._where}: {exc}")
 
     async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
         text = self.dialect.render(query)
         self.round_trips += 1
         try:
+            statement = neo4j.Query(text, timeout=self._timeout / 1000) if self._timeout and not write else text
             records, _, keys = await self._driver.execute_query(
-                text, dict(params or {}), database_=self._database,
+                statement, dict(params or {}), database_=self._database,
                 routing_=neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ,
             )
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:

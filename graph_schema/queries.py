@@ -362,6 +362,22 @@ DELETE_ORPHAN_PERSONS = (
     f"MATCH (p:{Label.PERSON}) WHERE NOT ()-[:{RelType.RESOLVES_TO}]->(p) DETACH DELETE p RETURN count(p) AS deleted"
 )
 
+# --- subject access (hub pdp export) -----------------------------------------------------------
+# Match candidates that compare a record now held by the person, with their verdicts; the other
+# side is named by record id only (it may be someone else).
+MATCH_CANDIDATES_OF_PERSON = (
+    f"MATCH (:{Label.PERSON} {{person_id: $person_id}})<-[:{RelType.RESOLVES_TO}]-(:{Label.SOURCE_RECORD})"
+    f"<-[:{RelType.COMPARES}]-(c:{Label.MATCH_CANDIDATE}) WITH DISTINCT c "
+    "RETURN c.candidate_id AS candidate_id, c {.*} AS candidate, "
+    f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | {{side: x.side, record_id: s.record_id}}] AS sides "
+    "ORDER BY candidate_id"
+)
+# Retired person ids whose records went (all, or some after a split) to the person.
+PERSON_REDIRECTS_TO = (
+    f"MATCH (r:{Label.PERSON_REDIRECT}) WHERE $person_id IN r.to "
+    "RETURN r.person_id AS person_id, r {.*} AS redirect ORDER BY person_id"
+)
+
 # --- housekeeping -------------------------------------------------------------------------
 PING = "RETURN 1 AS ok"
 NODE_COUNTS = "MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS count ORDER BY label"

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from graph_schema.port import GraphStore
-from hub import api_bench, api_cli, load_cli, match_cli, synth_cli, truth_cli
+from hub import api_bench, api_cli, load_cli, match_cli, pdp_cli, synth_cli, truth_cli
 from hub.errors import HubError, InputError
 from hub.settings import load_settings
 from hub.store import compact_embedded, embedded_server, run_with_store
@@ -42,8 +42,10 @@ app.command("explain")(match_cli.explain)
 bench_app.command("find")(match_cli.bench_find)
 app.command("serve")(api_cli.serve)
 app.add_typer(api_cli.keys_app, name="keys")
-app.command("audit")(api_cli.audit)
+app.add_typer(api_cli.audit_app, name="audit")
+app.add_typer(pdp_cli.pdp_app, name="pdp")
 bench_app.command("api")(api_bench.bench_api)
+bench_app.command("audit")(api_cli.bench_audit)
 bench_app.command("truth")(truth_cli.bench_truth)
 
 console = Console(soft_wrap=True)

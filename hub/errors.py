@@ -69,6 +69,12 @@ class GraphQueryError(HubError):
     http_status = 500
 
 
+class GraphTimeout(GraphQueryError):
+    """A statement ran past the server-side time limit (``HUB_QUERY_TIMEOUT_MS``) and was stopped."""
+
+    http_status = 504
+
+
 class SchemaError(HubError):
     """Creating a constraint or index failed."""
 

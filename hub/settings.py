@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -36,6 +36,18 @@ class Settings:
     neo4j_database: str
     redis_url: str
     env: str
+    # The API's brakes (README, "Configuration"): each has a default that a normal client never meets.
+    rate_per_second: int = 20
+    rate_burst: int = 60
+    failed_keys_per_minute: int = 10
+    max_body_bytes: int = 1_000_000
+    max_string_chars: int = 1_000
+    max_reason_chars: int = 2_000
+    max_query_cost: int = 1_000
+    query_timeout_ms: int = 10_000
+    tls_ca_file: str = ""
+    audit_retention_days: int = 1826  # HUB_AUDIT_RETENTION_DAYS: days of audit log kept (hub/privacy/audit.py)
+    secret: str = field(default="", repr=False)  # HUB_SECRET: keys identifier digests (hub/privacy/secret.py)
 
     @property
     def embedded(self) -> bool:
@@ -52,6 +64,12 @@ class Settings:
     @property
     def development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def graph_tls(self) -> bool:
+        """Whether the graph URI asks for TLS (``rediss://``, ``bolt+s://``, ``neo4j+s://``...)."""
+        scheme = urlparse(self.graph_uri).scheme
+        return scheme == "rediss" or scheme.endswith(("+s", "+ssc"))
 
 
 def _int(env: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
@@ -82,6 +100,19 @@ def _graph_uri(env: Mapping[str, str]) -> str:
     return uri
 
 
+def _tls_ca_file(env: Mapping[str, str], graph_uri: str, redis_url: str) -> str:
+    raw = env.get("HUB_TLS_CA_FILE", "").strip()
+    if not raw:
+        return ""
+    if not Path(raw).expanduser().is_file():
+        raise ConfigError(f"HUB_TLS_CA_FILE={raw!r} is not a readable file (a PEM bundle of the CAs to trust)")
+    graph_scheme, redis_scheme = urlparse(graph_uri).scheme, urlparse(redis_url).scheme
+    if not (graph_scheme == "rediss" or graph_scheme.endswith("+s") or redis_scheme == "rediss"):
+        raise ConfigError(f"HUB_TLS_CA_FILE={raw!r} is set but no connection uses TLS: use rediss:// in "
+                          "HUB_GRAPH_URI or HUB_REDIS_URL, or bolt+s:// / neo4j+s:// for Neo4j")
+    return str(Path(raw).expanduser())
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: the process environment)."""
     source = os.environ if env is None else env
@@ -93,15 +124,30 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     graph_name = source.get("HUB_GRAPH_NAME", DEFAULT_GRAPH).strip()
     if not graph_name.replace("_", "").replace("-", "").isalnum():
         raise ConfigError(f"HUB_GRAPH_NAME={graph_name!r} may hold only letters, digits, '_' and '-'")
+    graph_uri = _graph_uri(source)
+    redis = source.get("HUB_REDIS_URL", "").strip()
+    if redis and urlparse(redis).scheme not in {"redis", "rediss", "unix"}:
+        raise ConfigError(f"HUB_REDIS_URL has scheme {urlparse(redis).scheme!r}; use redis://, rediss:// (TLS) or unix://")
     return Settings(
         home=home,
         data_dir=data_dir,
         db_port=_int(source, "HUB_DB_PORT", DEFAULT_PORT, 1, 65535),
-        graph_uri=_graph_uri(source),
+        graph_uri=graph_uri,
         graph_user=source.get("HUB_GRAPH_USER", ""),
         graph_password=source.get("HUB_GRAPH_PASSWORD", ""),
         graph_name=graph_name,
         neo4j_database=source.get("HUB_NEO4J_DATABASE", "").strip(),
-        redis_url=source.get("HUB_REDIS_URL", "").strip(),
+        redis_url=redis,
         env=app_env,
+        secret=source.get("HUB_SECRET", "").strip(),
+        rate_per_second=_int(source, "HUB_RATE_PER_SECOND", 20, 1, 100_000),
+        rate_burst=_int(source, "HUB_RATE_BURST", 60, 1, 1_000_000),
+        failed_keys_per_minute=_int(source, "HUB_FAILED_KEYS_PER_MINUTE", 10, 1, 100_000),
+        max_body_bytes=_int(source, "HUB_MAX_BODY_BYTES", 1_000_000, 1_000, 100_000_000),
+        max_string_chars=_int(source, "HUB_MAX_STRING_CHARS", 1_000, 16, 1_000_000),
+        max_reason_chars=_int(source, "HUB_MAX_REASON_CHARS", 2_000, 16, 1_000_000),
+        max_query_cost=_int(source, "HUB_MAX_QUERY_COST", 1_000, 10, 10_000_000),
+        query_timeout_ms=_int(source, "HUB_QUERY_TIMEOUT_MS", 10_000, 1, 3_600_000),
+        tls_ca_file=_tls_ca_file(source, graph_uri, redis),
+        audit_retention_days=_int(source, "HUB_AUDIT_RETENTION_DAYS", 1826, 1, 36_500),
     )

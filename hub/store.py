@@ -33,10 +33,13 @@ def compact_embedded(settings: Settings) -> bool:
     return settings.embedded and embedded_server(settings).compact()
 
 
-async def open_store(settings: Settings, *, autostart: bool = True) -> GraphStore:
+async def open_store(settings: Settings, *, autostart: bool = True, query_timeout_ms: int | None = None) -> GraphStore:
     """The store the settings name, checked to answer.
 
     With no ``HUB_GRAPH_URI`` this is the embedded FalkorDB, started first when ``autostart``.
+    ``rediss://`` and ``bolt+s://``/``neo4j+s://`` connect with TLS, trusting ``HUB_TLS_CA_FILE``
+    when set (else the system's CAs). ``query_timeout_ms``: the server stops any statement
+    that runs longer (the API sets it; loads and matches run without).
 
     Raises:
         GraphUnreachable, GraphAuthError, EmbeddedServerError: with a one-line reason.
@@ -47,12 +50,13 @@ async def open_store(settings: Settings, *, autostart: bool = True) -> GraphStor
             embedded_server(settings).start()
         from graph_schema.falkordb_store import FalkorDBStore
 
-        store = FalkorDBStore(HOST, settings.db_port, settings.graph_name)
+        store = FalkorDBStore(HOST, settings.db_port, settings.graph_name, query_timeout_ms=query_timeout_ms)
     elif settings.backend == "neo4j":
         from graph_schema.neo4j_store import Neo4jStore
 
         store = Neo4jStore(settings.graph_uri, settings.graph_user, settings.graph_password,
-                           database=settings.neo4j_database or None)
+                           database=settings.neo4j_database or None, ca_file=settings.tls_ca_file or None,
+                           query_timeout_ms=query_timeout_ms)
     else:
         from graph_schema.falkordb_store import FalkorDBStore
 
@@ -61,6 +65,7 @@ async def open_store(settings: Settings, *, autostart: bool = True) -> GraphStor
             uri.hostname or HOST, uri.port or 6379, settings.graph_name,
             username=unquote(uri.username) if uri.username else settings.graph_user or None,
             password=unquote(uri.password) if uri.password else settings.graph_password or None,
+            tls=settings.graph_tls, ca_file=settings.tls_ca_file or None, query_timeout_ms=query_timeout_ms,
         )
     try:
         await store.ping()
@@ -116,7 +121,9 @@ async def open_redis(settings: Settings) -> Redis:
     url = redis_url(settings)
     if settings.embedded:
         embedded_server(settings).start()
-    client = Redis.from_url(url, decode_responses=True)
+    ca_file = settings.tls_ca_file if url.startswith("rediss://") and settings.tls_ca_file else None
+    client = Redis.from_url(url, decode_responses=True, ssl_ca_certs=ca_file) if ca_file else \
+        Redis.from_url(url, decode_responses=True)
     try:
         await client.ping()
     except RedisError as exc:

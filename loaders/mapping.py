@@ -9,6 +9,7 @@ validates it at the edge, so a broken mapping fails with the file and the settin
 from __future__ import annotations
 
 import functools
+import json
 import operator
 import re
 import tomllib
@@ -17,9 +18,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hub.errors import InputError
+from hub.privacy.access import Personal
 
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
 
@@ -41,6 +43,26 @@ class FieldType(StrEnum):
     REGION = "region"
 
 
+# What a field or a raw column may declare itself (``personal = "phone"``): a kind of personal data,
+# or NOT_PERSONAL for a column whose values are never about a person (a status, a program code).
+NOT_PERSONAL = "none"
+_KINDS = ", ".join(repr(k.value) for k in Personal)
+# The kind of a field whose mapping declares none: by its name, then by its type. A field with
+# neither is undeclared: its raw cells are masked for a role that sees no identifiers wherever
+# they hold something that looks like one (hub/privacy/masking.py).
+_KIND_BY_NAME = {"nik": Personal.NIK, "kk": Personal.KK, "name": Personal.NAME, "mother_name": Personal.MOTHER_NAME,
+                 "birth_date": Personal.BIRTH_DATE, "age": Personal.BIRTH_DATE, "birth_place": Personal.BIRTH_PLACE,
+                 "sex": Personal.SEX, "region": Personal.REGION, "address": Personal.ADDRESS, "phone": Personal.PHONE,
+                 "latitude": Personal.COORDINATES, "longitude": Personal.COORDINATES}
+
+
+def _personal_kind(value: str | None) -> str | None:
+    if value is not None and value != NOT_PERSONAL and value not in Personal._value2member_map_:
+        raise ValueError(f"personal = {value!r} is not a kind of personal data; use one of {_KINDS}, "
+                         f"or {NOT_PERSONAL!r} for a column that never holds any")
+    return value
+
+
 class FieldSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", ignored_types=(functools.cached_property,))
 
@@ -54,6 +76,10 @@ class FieldSpec(BaseModel):
     pattern: str | None = None  # code lists: a regex whose first group is the code
     min: float | None = None
     max: float | None = None
+    # What personal data the column holds (a Personal value), or "none"; unset: inferred (see _KIND_BY_NAME).
+    personal: str | None = None
+
+    _check_personal = field_validator("personal")(_personal_kind)
 
     @functools.cached_property
     def codes_upper(self) -> dict[str, str]:
@@ -148,6 +174,38 @@ class Mapping(BaseModel):
     @property
     def columns(self) -> list[str]:
         return [self.key, *(spec.column for spec in self.fields.values())]
+
+    def personal_columns(self) -> dict[str, Personal | None]:
+        """Each declared column's kind of personal data (None: declared not personal); a column
+        missing here is undeclared. A column two fields read takes the first personal kind."""
+        kinds: dict[str, Personal | None] = {}
+        for name, spec in self.fields.items():
+            kind = _kind(spec.personal) if spec.personal else _KIND_BY_NAME.get(name) or _KIND_BY_TYPE.get(spec.type)
+            if spec.personal is None and kind is None:
+                continue
+            if kinds.get(spec.column) is None:
+                kinds[spec.column] = kind
+        return kinds
+
+
+    def personal_columns_json(self) -> str:
+        """``personal_columns`` as kept on each load batch, so that a custom mapping's declarations
+        mask its rows when they are read, long after the mapping file is gone."""
+        return json.dumps({column: kind.value if kind else NOT_PERSONAL
+                           for column, kind in sorted(self.personal_columns().items())})
+
+
+def personal_columns_from_json(text: str) -> dict[str, Personal | None]:
+    """What ``Mapping.personal_columns_json`` wrote."""
+    return {str(column): _kind(str(kind)) for column, kind in json.loads(text).items()}
+
+
+_KIND_BY_TYPE = {FieldType.NIK: Personal.NIK, FieldType.KK: Personal.KK, FieldType.NAME: Personal.NAME,
+                 FieldType.BIRTH_DATE: Personal.BIRTH_DATE, FieldType.REGION: Personal.REGION}
+
+
+def _kind(value: str) -> Personal | None:
+    return None if value == NOT_PERSONAL else Personal(value)
 
 
 def load_mapping(path: Path) -> Mapping:

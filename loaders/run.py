@@ -140,7 +140,7 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
     if batch is None or report.resumed:
         await store.run(queries.UPSERT_LOAD_BATCHES, {"rows": [{"batch_id": batch_id, "props": {
             "source": mapping.source, "file_name": path.name, "file_hash": digest, "started_at": started_at,
-            "status": "loading"}}]}, write=True)
+            "status": "loading", "personal_columns": mapping.personal_columns_json()}}]}, write=True)
     batch_props = {"batch_id": batch_id, "file_hash": digest, "loaded_at": started_at}
     reference = today or dt.date.today()
     problems = _Problems()

@@ -16,8 +16,8 @@ from resolvers.context import Info
 
 CACHE_SIZE = 1024
 Fragments = dict[str, FragmentDefinitionNode]
-# id(field node) -> (the node, so that a recycled id is noticed; under; the answer)
-_cache: OrderedDict[tuple[int, tuple[str, ...]], tuple[FieldNode, list[str]]] = OrderedDict()
+# (ids of the field nodes, under) -> (the nodes, so that a recycled id is noticed; the answer)
+_cache: OrderedDict[tuple[tuple[int, ...], tuple[str, ...]], tuple[tuple[FieldNode, ...], list[str]]] = OrderedDict()
 
 
 def _fields(selection_set: SelectionSetNode | None, fragments: Fragments) -> list[FieldNode]:
@@ -34,8 +34,8 @@ def _fields(selection_set: SelectionSetNode | None, fragments: Fragments) -> lis
     return out
 
 
-def _names(node: FieldNode, under: tuple[str, ...], fragments: Fragments) -> list[str]:
-    level = _fields(node.selection_set, fragments)
+def _names(nodes: list[FieldNode], under: tuple[str, ...], fragments: Fragments) -> list[str]:
+    level = [field for node in nodes for field in _fields(node.selection_set, fragments)]
     for step in under:
         level = [child for field in level if field.name.value == step
                  for child in _fields(field.selection_set, fragments)]
@@ -51,16 +51,20 @@ def _names(node: FieldNode, under: tuple[str, ...], fragments: Fragments) -> lis
 
 
 def selected_fields(info: Info, *under: str) -> list[str]:
-    """Field names selected below the current field (optionally below ``under``, e.g. edges.node)."""
+    """Field names selected below the current field (optionally below ``under``, e.g. edges.node).
+
+    A field the query selects twice under one response name (``person(...) { a } person(...) { b }``)
+    is resolved once with both selections merged: every one of them counts.
+    """
     raw = info._raw_info  # graphql-core's info: strawberry exposes the tree only as converted copies
-    node = raw.field_nodes[0]
-    key = (id(node), under)
+    nodes = raw.field_nodes
+    key = (tuple(id(node) for node in nodes), under)
     hit = _cache.get(key)
-    if hit is not None and hit[0] is node:
+    if hit is not None and all(a is b for a, b in zip(hit[0], nodes, strict=True)):
         _cache.move_to_end(key)
         return hit[1]
-    names = _names(node, under, raw.fragments)
-    _cache[key] = (node, names)
+    names = _names(list(nodes), under, raw.fragments)
+    _cache[key] = (tuple(nodes), names)
     if len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
     return names

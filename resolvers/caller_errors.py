@@ -12,11 +12,20 @@ executing always has a path. That is what tells the two apart, not the wording.
 
 graphql-core quotes what the caller sent (a name, a literal, a variable's value) whole or
 cut to 240 characters; every such quote is cut to the prefix ``hub.errors.quote`` gives.
+Outside development its suggestions ("Did you mean 'person'?") are cut too: they would
+describe the schema to a caller that introspection is closed to.
+
+A masked error carries an incident id, in the message and in the log line that holds the
+real exception, so that an operator finds one from the other. The masked error keeps the
+original exception (never sent: graphql-core formats only the message, path and locations)
+so that the HTTP layer can answer 503 or 504 for a graph that is down or too slow.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,11 +45,35 @@ from graphql import (
 from graphql.pyutils import inspect
 from strawberry.extensions import SchemaExtension
 
-from hub.errors import QUOTE_LIMIT, HubError, prefix, quote
+from hub.errors import QUOTE_LIMIT, GraphAuthError, GraphTimeout, GraphUnreachable, HubError, prefix, quote
 
 log = logging.getLogger("hub.api")
 
-MASKED = "internal error; the hub's log has the details"
+MASKED = "internal error"  # every masked message starts so; an incident id follows
+SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+
+
+def incident_id() -> str:
+    return secrets.token_hex(6)
+
+
+def masked_message(exc: BaseException | None, incident: str) -> str:
+    """What a caller is told of a failure that is not theirs: the kind, never the details."""
+    if isinstance(exc, GraphTimeout):
+        return (f"{MASKED} (id {incident}): the query ran longer than the hub allows and was stopped; "
+                "ask for less or try again later")
+    if isinstance(exc, GraphUnreachable | GraphAuthError):
+        return f"{MASKED} (id {incident}): service unavailable; try again later"
+    return f"{MASKED} (id {incident}); the hub's log has the details"
+
+
+def http_status(exc: BaseException | None) -> int:
+    """The HTTP status a failure asks for: 504 a statement stopped, 503 a graph not answering."""
+    if isinstance(exc, GraphTimeout):
+        return 504
+    if isinstance(exc, GraphUnreachable | GraphAuthError):
+        return 503
+    return 200
 
 
 def is_variable_error(error: GraphQLError) -> bool:
@@ -112,6 +145,13 @@ class _ArgumentsOf(Visitor):
             self.uses.append(f"{self.fields[-1]}({node.name.value}:)")
 
 
+def replace_message(error: GraphQLError, message: str) -> GraphQLError:
+    if message == error.message:
+        return error
+    return GraphQLError(message, error.nodes, error.source, error.positions, error.path, error.original_error,
+                        error.extensions)
+
+
 def with_arguments(error: GraphQLError, document: DocumentNode | None) -> str:
     """A variable's error message, saying which arguments the variable gives."""
     node = error.nodes[0] if error.nodes else None
@@ -125,7 +165,7 @@ def with_arguments(error: GraphQLError, document: DocumentNode | None) -> str:
 
 
 class CallerErrors(SchemaExtension):
-    """Masks internal errors (when ``mask``) and shortens the caller's long values in the others."""
+    """Masks internal errors and cuts suggestions (when ``mask``); shortens the caller's long values."""
 
     def __init__(self, mask: bool) -> None:
         super().__init__()
@@ -141,14 +181,18 @@ class CallerErrors(SchemaExtension):
         out = []
         for error in errors:
             if is_internal(error):
-                log.error("internal error in %s", error.path, exc_info=error.original_error)
+                incident = incident_id()
+                log.error("internal error (id %s) in %s: %s", incident, error.path, error.original_error,
+                          exc_info=error.original_error)
                 if self.mask:
-                    out.append(GraphQLError(MASKED, error.nodes, error.source, error.positions, error.path))
+                    out.append(GraphQLError(masked_message(error.original_error, incident), error.nodes, error.source,
+                                            error.positions, error.path, error.original_error))
                     continue
             if values is None:
                 values = long_values(self.execution_context.query, self.execution_context.variables)
-            message = shortened(with_arguments(error, self.execution_context.graphql_document)
-                                if is_variable_error(error) else error.message, values)
+            message = SUGGESTION.sub("", error.message) if self.mask else error.message
+            message = shortened(with_arguments(replace_message(error, message), self.execution_context.graphql_document)
+                                if is_variable_error(error) else message, values)
             out.append(error if message == error.message else GraphQLError(
                 message, error.nodes, error.source, error.positions, error.path, error.original_error,
                 error.extensions))

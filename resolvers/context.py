@@ -10,6 +10,7 @@ from strawberry.types import Info as StrawberryInfo
 from graph_schema.port import GraphStore
 from hub.privacy.access import Principal
 from hub.privacy.audit import AuditLog
+from hub.privacy.disclosure import Disclosure
 from resolvers.dataloaders import DataLoaders
 
 
@@ -19,6 +20,7 @@ class Context:
     principal: Principal
     audit: AuditLog
     loaders: DataLoaders
+    disclosure: Disclosure  # the server secret and the k-anonymity census (hub/privacy/disclosure.py)
     audit_writes: list[asyncio.Task[None]] = field(default_factory=list)
 
     def audit_read(self, operation: str, person_ids: list[str], fields: list[str]) -> None:

@@ -16,11 +16,12 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 
 from graph_schema import api_queries
 from hub.errors import InputError, prefix, quote
-from hub.privacy.access import Permission
+from hub.privacy.access import Permission, Personal
+from hub.privacy.disclosure import K, singles_out
 from matching.judgement import Judgement
 from matching.search_names import name_query
 from matching.steward import apply_judgement
-from resolvers.arguments import born_argument, kk_argument, nik_argument, region_argument
+from resolvers.arguments import Born, born_argument, kk_argument, nik_argument, region_argument
 from resolvers.audit_barrier import AuditBarrier
 from resolvers.audit_fields import selected_fields
 from resolvers.caller_errors import CallerErrors
@@ -40,7 +41,7 @@ from resolvers.types.household import Household
 from resolvers.types.network import Network, walk
 from resolvers.types.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from resolvers.types.person import Person
-from resolvers.validation import LimitRules, ValidateWithLimits
+from resolvers.validation import Brakes, LimitRules, ValidateWithLimits
 
 log = logging.getLogger("hub.api")
 
@@ -60,6 +61,9 @@ class PersonEdge:
 class PersonConnection:
     edges: list[PersonEdge]
     page_info: PageInfo
+    withheld: str | None = strawberry.field(default=None, description="Why no persons are given although some "
+                                            "may match: filters that fewer than 5 persons match would single them "
+                                            "out to a role that does not see who they are.")
 
 
 @strawberry.type
@@ -72,6 +76,7 @@ class Query:
         if (nik is None) == (person_id is None):
             raise InputError("person: give exactly one of nik or personId")
         if nik is not None:
+            ctx.principal.require_sight(Personal.NIK, "person(nik:)", "person(personId:)")
             core = await ctx.loaders.person_core_by_nik.load(nik_argument(nik))
         else:
             core = await ctx.loaders.person_core_by_id.load(str(person_id))
@@ -101,9 +106,12 @@ class Query:
         ctx.principal.require(Permission.SEARCH)
         size, key = page_size(first), decode_cursor("persons", after, (int, float, str))
         born = born_argument(birth_date)
+        if ctx.principal.quasi_masked:  # a role that sees a birth band, not a date, filters by the year at most
+            born = Born(year=born.date[:4]) if born.date else born
         params = {"birth_date": born.date, "birth_year": born.year, "region": region_argument(region), "after": key,
                   "limit": size + 1}
         if name and name.strip():
+            ctx.principal.require_sight(Personal.NAME, "searchPersons(name:)", "birthDate and region")
             searched = name_query(name)
             query = ctx.store.dialect.fulltext_query(searched.searchable) if searched else ""
             if searched is None or not query:
@@ -112,6 +120,11 @@ class Query:
             rows = await ctx.store.run(api_queries.PERSON_SEARCH_BY_NAME,
                                        {**params, "query": query, "words": searched.as_params()})
         elif born.date or born.year or params["region"]:
+            if ctx.principal.quasi_masked and await singles_out(ctx.store, params):
+                ctx.audit_read("searchPersons", [], selected_fields(info, "edges", "node"))
+                return PersonConnection(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None),
+                                        withheld=f"fewer than {K} persons match these filters; the {ctx.principal.role} "
+                                        "role is given no persons for them (widen the region or give a year alone)")
             rows = await ctx.store.run(api_queries.PERSON_SEARCH_BY_FILTERS, params)
         else:
             raise InputError("searchPersons: give a name, a birth date or a region")
@@ -128,10 +141,11 @@ class Query:
     async def household(self, info: Info, kk: str) -> Household | None:
         ctx = info.context
         ctx.principal.require(Permission.HOUSEHOLD)
+        ctx.principal.require_sight(Personal.KK, "household(kk:)", "householdNetwork(personId:)")
         row = await ctx.loaders.household_by_kk.load(kk_argument(kk))
         if row is None:
             return None
-        household = Household.of(row, ctx.principal)
+        household = await Household.shown(row, info)
         ctx.audit_read("household", household.member_ids(), selected_fields(info))
         return household
 
@@ -141,7 +155,7 @@ class Query:
         ctx = info.context
         ctx.principal.require(Permission.HOUSEHOLD)
         network = await walk(ctx.store, ctx.loaders, ctx.principal, str(person_id) if person_id else None,
-                             kk_argument(kk) if kk else None, depth, with_programs)
+                             kk_argument(kk) if kk else None, depth, with_programs, ctx.disclosure)
         ctx.audit_read("householdNetwork", network.person_ids(), ["network"])
         return network
 
@@ -218,9 +232,9 @@ class Mutation:
                            records_moved=verdict.records_moved)
 
 
-def build_schema(development: bool) -> strawberry.Schema:
+def build_schema(development: bool, brakes: Brakes | None = None) -> strawberry.Schema:
     # Factories, not instances: strawberry builds each extension anew for every operation.
-    limits = LimitRules(MAX_DEPTH, MAX_ALIASES, introspection=development)
+    limits = LimitRules(MAX_DEPTH, MAX_ALIASES, introspection=development, brakes=brakes)
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS), partial(ParserCache, maxsize=256),
         partial(ValidateWithLimits, limits), AuditBarrier]

@@ -1,45 +1,89 @@
-"""Masking a source record's raw cells: the columns its mapping maps to personal fields, and
-any cell that repeats a personal value of the record (a custom mapping we do not ship)."""
+"""Masking a source record's raw cells (the row as the office exported it), deny-by-default.
+
+Each column is masked by what its mapping declares it holds (``personal = "phone"``, inferred for
+the usual fields: ``Mapping.personal_columns``). For a role that does not see identifiers, a
+column the mapping does not declare at all (a custom mapping's, or one nobody marked) is masked
+wherever it holds something that looks like one: a run of 8 or more digits (NIK, KK, card and
+account numbers), a phone number, or a personal value of the record itself. Only a column
+declared ``personal = "none"`` is shown as it is.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 
 from graph_schema.port import Row
 from hub.errors import HubError
-from hub.privacy.access import Personal, Principal, mask
+from hub.privacy.access import MASKED, QUASI_IDENTIFIERS, Personal, Principal, mask
 from loaders.mapping import mapping_for
 
-# The record fields (SourceRecord properties and mapping field names) that are personal.
-PERSONAL_FIELDS: dict[str, Personal] = {
-    "nik": Personal.NIK, "nik_raw": Personal.NIK, "kk": Personal.NIK,
-    "mother_name": Personal.MOTHER_NAME, "address": Personal.ADDRESS,
+# The record's own properties that are personal: a cell repeating one is that kind of data.
+RECORD_PERSONAL: dict[str, Personal] = {
+    "nik": Personal.NIK, "nik_raw": Personal.NIK, "kk": Personal.KK, "name": Personal.NAME,
+    "mother_name": Personal.MOTHER_NAME, "address": Personal.ADDRESS, "birth_place": Personal.BIRTH_PLACE,
 }
+# Identifier-looking text inside a cell: long digit runs (a NIK or KK, even as Excel leaves it:
+# "3327…0001.0", "'3327…"), Indonesian phone numbers written with spaces, dots or dashes.
+IDENTIFIER = re.compile(r"\d{8,}|(?:\+62|\b62|\b0)[\s.-]?8\d{1,3}(?:[\s.-]?\d{2,5}){2,3}\b|\(0\d{2,3}\)\s?\d{5,8}")
 
 
 @cache
-def personal_columns(source: str) -> dict[str, Personal]:
-    """Column -> personal field, from the mapping shipped for ``source`` (empty if none)."""
+def declared_columns(source: str) -> dict[str, Personal | None]:
+    """Column -> kind of personal data (None: declared not personal), from the mapping shipped for ``source``."""
     try:
         mapping = mapping_for(source)
     except HubError:
         return {}
-    return {spec.column: PERSONAL_FIELDS[name] for name, spec in mapping.fields.items() if name in PERSONAL_FIELDS}
+    return mapping.personal_columns()
 
 
-def raw_cells(record: Row, principal: Principal) -> list[tuple[str, str | None]]:
-    """(column, value) of the row as the office exported it, masked for ``principal``."""
+def scrub(text: str) -> str:
+    """``text`` with every identifier-looking run replaced by ``***``."""
+    return IDENTIFIER.sub(MASKED, text)
+
+
+def shown_text(text: str | None, principal: Principal) -> str | None:
+    """Free text of no declared kind (a complaint's description, an undeclared column) as ``principal`` may
+    see it: whatever looks like an identifier goes, unless the role sees NIKs and phone numbers."""
+    if text is None or (principal.sees(Personal.NIK) and principal.sees(Personal.PHONE)):
+        return text
+    return scrub(text)
+
+
+def raw_cells(record: Row, principal: Principal,
+              declared: dict[str, Personal | None] | None = None) -> list[tuple[str, str | None]]:
+    """(column, value) of the row as the office exported it, masked for ``principal``.
+
+    ``declared``: what the mapping the row was loaded with declared (kept on its load batch, see
+    ``Disclosure.batch_columns``); without it, the mapping shipped for the record's source.
+    """
     raw = json.loads(record.get("raw") or "{}")
-    by_column = personal_columns(str(record.get("source", "")))
+    if declared is None:
+        declared = declared_columns(str(record.get("source", "")))
     by_value: dict[str, Personal] = {}
-    for name, personal in PERSONAL_FIELDS.items():
+    for name, personal in RECORD_PERSONAL.items():
         value = record.get(name)
         if isinstance(value, str) and value.strip():
             by_value[value.strip().upper()] = personal
     cells: list[tuple[str, str | None]] = []
     for column, value in raw.items():
         text = None if value is None else str(value)
-        field: Personal | None = by_column.get(column) or (by_value.get(text.strip().upper()) if text else None)
-        cells.append((column, mask(text, field, principal) if field else text))
+        cells.append((column, text if text is None else _cell(column, text, declared, by_value, principal)))
     return cells
+
+
+def _cell(column: str, text: str, declared: dict[str, Personal | None], by_value: dict[str, Personal],
+          principal: Principal) -> str | None:
+    if column in declared:
+        kind = declared[column]
+        if kind is None:
+            return text
+    else:
+        kind = by_value.get(text.strip().upper())
+        if kind is None:
+            return shown_text(text, principal)
+    if kind in QUASI_IDENTIFIERS and principal.quasi_masked:
+        return MASKED  # the person's view shows them, as coarse as needed; a cell would tell more
+    return mask(text, kind, principal)

@@ -7,6 +7,9 @@ from enum import Enum
 import strawberry
 
 from graph_schema.port import Row
+from hub.privacy.access import Principal, mask_coordinate
+from hub.privacy.disclosure import QuasiView
+from hub.privacy.masking import shown_text
 
 
 @strawberry.enum(description="What kind of service event.")
@@ -49,7 +52,8 @@ class ServiceEvent:
     status: str | None
     summary: str | None
     region_code: str | None
-    latitude: float | None
+    latitude: float | None = strawberry.field(description="Where it happened; rounded to 0.1 degree for a role "
+                                              "that does not see coordinates.")
     longitude: float | None
     source: str | None
     source_key: str | None
@@ -59,11 +63,16 @@ class ServiceEvent:
     follows_up: list[str] = strawberry.field(description="Events this one follows up (event ids).")
 
     @classmethod
-    def of(cls, event: Row, handlers: list[Row], referrals: list[Row], follows: list[str]) -> ServiceEvent:
+    def of(cls, event: Row, handlers: list[Row], referrals: list[Row], follows: list[str], principal: Principal,
+           view: QuasiView | None) -> ServiceEvent:
+        region = event.get("region_code")
+        if principal.quasi_masked:  # where it happened tells where they live: no finer than their own region
+            region = view.region(region) if view else None
         return cls(
             event_id=event["event_id"], kind=EventKind(event["kind"]), date=event.get("date"),
-            status=event.get("status"), summary=event.get("summary"), region_code=event.get("region_code"),
-            latitude=event.get("latitude"), longitude=event.get("longitude"), source=event.get("source"),
+            status=event.get("status"), summary=shown_text(event.get("summary"), principal), region_code=region,
+            latitude=mask_coordinate(event.get("latitude"), principal),
+            longitude=mask_coordinate(event.get("longitude"), principal), source=event.get("source"),
             source_key=event.get("source_key"), status_history=status_history(event.get("status_history")),
             handlers=[Handler(actor_id=h["actor_id"], name=h.get("name"), kind=h.get("kind"), role=h.get("role"))
                       for h in handlers],
@@ -87,8 +96,10 @@ def status_history(text: str | None) -> list[StatusChange]:
     return steps
 
 
-def events_of(row: Row | None, kinds: list[EventKind] | None) -> list[ServiceEvent]:
-    """The events of an ``EVENTS_BY_PERSONS`` row, newest first, joined with their handlers."""
+def events_of(row: Row | None, kinds: list[EventKind] | None, principal: Principal,
+              view: QuasiView | None = None) -> list[ServiceEvent]:
+    """The events of an ``EVENTS_BY_PERSONS`` row, newest first, joined with their handlers, as ``principal``
+    may see them (``view``: the person's k-anonymous quasi-identifiers, for a role that needs them)."""
     if row is None:
         return []
     wanted = {k.value for k in kinds} if kinds else None
@@ -102,6 +113,6 @@ def events_of(row: Row | None, kinds: list[EventKind] | None) -> list[ServiceEve
     for f in row["follow_ups"] or []:
         follows.setdefault(f["event_id"], []).append(f["follows"])
     events = [ServiceEvent.of(e, handlers.get(e["event_id"], []), referrals.get(e["event_id"], []),
-                              sorted(follows.get(e["event_id"], [])))
+                              sorted(follows.get(e["event_id"], [])), principal, view)
               for e in row["events"] or [] if wanted is None or e.get("kind") in wanted]
     return sorted(events, key=lambda e: (e.date or "", e.event_id), reverse=True)

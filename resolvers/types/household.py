@@ -9,6 +9,7 @@ import strawberry
 
 from graph_schema.port import Row
 from hub.privacy.access import Personal, Principal, mask
+from hub.privacy.disclosure import PROVINCE, VILLAGE, QuasiView, region_at, shown_beside
 from resolvers.context import Info
 from resolvers.types.region import Region
 
@@ -63,7 +64,24 @@ class Household:
     programs: list[str] = strawberry.field(description="Programs any member is enrolled in.")
 
     @classmethod
-    def of(cls, row: Row, principal: Principal) -> Household:
+    async def shown(cls, row: Row, info: Info) -> Household:
+        """The household as the caller may see it. For a role that does not see birth dates, sex and
+        villages: each member's birth band and sex as coarse as 5 persons of the household's region
+        share, and the region (and the villages a source placed it in) no finer than every member allows."""
+        ctx = info.context
+        if not ctx.principal.quasi_masked:
+            return cls.of(row, ctx.principal)
+        village = row["household"].get("region_code")
+        views = {m["person_id"]: await ctx.disclosure.view(ctx.store, m.get("birth_date"), m.get("sex"), village)
+                 for m in row["members"] or []}
+        level = min([await ctx.disclosure.place_level(ctx.store, village), *(v.level for v in views.values())])
+        return cls.of(row, ctx.principal, views, level)
+
+    @classmethod
+    def of(cls, row: Row, principal: Principal, views: dict[str, QuasiView] | None = None,
+           level: int | None = None) -> Household:
+        """``views`` (by person id) and ``level``: see ``shown``; without them a masked role sees none of
+        the members' birth dates and sex, nor the region."""
         programs: dict[str, set[str]] = {}
         for entry in row["member_programs"] or []:
             programs.setdefault(entry["person_id"], set()).add(entry["program"])
@@ -71,14 +89,27 @@ class Household:
         members = sorted(row["members"] or [], key=lambda m: (order.get(m.get("relation") or "", len(order)),
                                                               m.get("birth_date") or "", m["person_id"]))
         h = row["household"]
+        if principal.quasi_masked:
+            views = views or {}
+            hidden = QuasiView(birth=None, sex=None, level=PROVINCE, shared_by=0)
+            shown = {m["person_id"]: views.get(m["person_id"], hidden) for m in members}
+            level = PROVINCE if level is None else level
+            region = Region.at_level(row["region"], row.get("region_above") or [], level) if row.get("region") else None
+            place = region_at(h.get("region_code"), level)
+            located_in = sorted({code for code in (shown_beside(c, level, place) for c in row["located_in"] or [])
+                                 if code})
+        else:
+            shown = {m["person_id"]: QuasiView(birth=m.get("birth_date"), sex=m.get("sex"), level=VILLAGE, shared_by=0)
+                     for m in members}
+            region = Region.of(row.get("region"), row.get("region_above"))
+            located_in = sorted(row["located_in"] or [])
         return cls(
-            kk=mask(h.get("kk"), Personal.NIK, principal), decile=h.get("decile"),
-            address=mask(h.get("address"), Personal.ADDRESS, principal),
-            region=Region.of(row.get("region"), row.get("region_above")),
-            located_in=sorted(row["located_in"] or []),
-            members=[HouseholdMember(person_id=strawberry.ID(m["person_id"]), name=m.get("name"),
-                                     nik=mask(m.get("nik"), Personal.NIK, principal), sex=m.get("sex"),
-                                     birth_date=m.get("birth_date"), relation=relation_of(m.get("relation")),
+            kk=mask(h.get("kk"), Personal.KK, principal), decile=h.get("decile"),
+            address=mask(h.get("address"), Personal.ADDRESS, principal), region=region, located_in=located_in,
+            members=[HouseholdMember(person_id=strawberry.ID(m["person_id"]), name=mask(m.get("name"), Personal.NAME,
+                                                                                        principal),
+                                     nik=mask(m.get("nik"), Personal.NIK, principal), sex=shown[m["person_id"]].sex,
+                                     birth_date=shown[m["person_id"]].birth, relation=relation_of(m.get("relation")),
                                      programs=sorted(programs.get(m["person_id"], set())))
                      for m in members],
             programs=sorted(set().union(*programs.values())) if programs else [])

@@ -8,6 +8,7 @@ import strawberry
 
 from graph_schema.port import Row
 from hub.privacy.access import Personal, Principal, mask
+from hub.privacy.disclosure import QuasiView
 
 
 @strawberry.type(description="A value and the sources that state it.")
@@ -35,7 +36,9 @@ class Identity:
     address: IdentityField
 
     @classmethod
-    def of(cls, person: Row, links: list[Row], principal: Principal) -> Identity:
+    def of(cls, person: Row, links: list[Row], principal: Principal, view: QuasiView | None = None) -> Identity:
+        """The identity as ``principal`` may see it; ``view``: the person's k-anonymous quasi-identifiers,
+        for a role that does not see birth date, sex and village (``Principal.quasi_masked``)."""
         records = [link["record"] for link in links]
 
         def field(name: str, personal: Personal | None = None) -> IdentityField:
@@ -58,7 +61,18 @@ class Identity:
                       for v in sorted(counts, key=lambda v: (-counts[v], v))]
             return IdentityField(best=shown(best), values=values)
 
-        return cls(name=field("name"), nik=field("nik", Personal.NIK), kk=field("kk", Personal.NIK),
-                   birth_date=field("birth_date"), sex=field("sex"),
-                   mother_name=field("mother_name", Personal.MOTHER_NAME), birth_place=field("birth_place"),
-                   address=field("address", Personal.ADDRESS))
+        def generalised(name: str, value: str | None) -> IdentityField:
+            # Each source's own value would tell more than the view allows: one value, every source behind it.
+            stated = [record for record in records if record.get(name) not in (None, "")]
+            return IdentityField(best=value, values=[SourcedValue(
+                value=value, sources=sorted({r["source"] for r in stated}), records=len(stated))] if value else [])
+
+        if principal.quasi_masked:  # without a view: nothing of them (never the values in clear)
+            birth_date = generalised("birth_date", view.birth if view else None)
+            sex = generalised("sex", view.sex if view else None)
+        else:
+            birth_date, sex = field("birth_date"), field("sex")
+        return cls(name=field("name", Personal.NAME), nik=field("nik", Personal.NIK), kk=field("kk", Personal.KK),
+                   birth_date=birth_date, sex=sex,
+                   mother_name=field("mother_name", Personal.MOTHER_NAME),
+                   birth_place=field("birth_place", Personal.BIRTH_PLACE), address=field("address", Personal.ADDRESS))

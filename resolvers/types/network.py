@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from enum import Enum
 
 import strawberry
@@ -11,6 +10,7 @@ from graph_schema import api_queries
 from graph_schema.port import GraphStore
 from hub.errors import InputError
 from hub.privacy.access import Personal, Principal, mask
+from hub.privacy.disclosure import Disclosure, region_at
 from resolvers.dataloaders import DataLoaders
 from resolvers.types.household import Relation, relation_of
 
@@ -33,7 +33,9 @@ class NetworkEdgeKind(Enum):
 
 @strawberry.type(description="A node of a network: a person, a household or a program.")
 class NetworkNode:
-    id: strawberry.ID = strawberry.field(description="person:<personId>, household:<digest of KK> or program:<code>.")
+    id: strawberry.ID = strawberry.field(description="person:<personId>, household:<keyed digest of the KK: the "
+                                  "same in every request, not computable from the KK without the server's secret> "
+                                  "or program:<code>.")
     kind: NetworkNodeKind
     label: str | None
     person_id: strawberry.ID | None
@@ -63,30 +65,36 @@ class Network:
         return [str(n.person_id) for n in self.nodes if n.person_id]
 
 
-def household_node_id(kk: str) -> strawberry.ID:
-    # KK numbers are personal: nodes are addressed by a digest, the KK itself is masked per role.
-    return strawberry.ID("household:" + hashlib.sha256(kk.encode()).hexdigest()[:16])
+def household_node_id(disclosure: Disclosure, kk: str) -> strawberry.ID:
+    # KK numbers are personal: nodes are addressed by a keyed digest (HMAC), the KK itself is masked per role.
+    return strawberry.ID("household:" + disclosure.household_id(kk))
 
 
-def person_node(person_id: str, name: str | None, depth: int) -> NetworkNode:
-    return NetworkNode(id=strawberry.ID(f"person:{person_id}"), kind=NetworkNodeKind.PERSON, label=name,
-                       person_id=strawberry.ID(person_id), kk=None, decile=None, region_code=None, depth=depth)
+def person_node(person_id: str, name: str | None, principal: Principal, depth: int) -> NetworkNode:
+    return NetworkNode(id=strawberry.ID(f"person:{person_id}"), kind=NetworkNodeKind.PERSON,
+                       label=mask(name, Personal.NAME, principal), person_id=strawberry.ID(person_id), kk=None,
+                       decile=None, region_code=None, depth=depth)
 
 
-def household_node(kk: str, decile: int | None, region_code: str | None, principal: Principal,
-                   depth: int) -> NetworkNode:
-    return NetworkNode(id=household_node_id(kk), kind=NetworkNodeKind.HOUSEHOLD, label=None, person_id=None,
-                       kk=mask(kk, Personal.NIK, principal), decile=decile, region_code=region_code, depth=depth)
+def household_node(disclosure: Disclosure, kk: str, decile: int | None, region_code: str | None,
+                   principal: Principal, depth: int) -> NetworkNode:
+    return NetworkNode(id=household_node_id(disclosure, kk), kind=NetworkNodeKind.HOUSEHOLD, label=None,
+                       person_id=None, kk=mask(kk, Personal.KK, principal), decile=decile, region_code=region_code,
+                       depth=depth)
 
 
 async def walk(store: GraphStore, loaders: DataLoaders, principal: Principal, person_id: str | None, kk: str | None,
-               depth: int, with_programs: bool) -> Network:
+               depth: int, with_programs: bool, disclosure: Disclosure) -> Network:
     """Breadth-first from the start, one query per step (person -> households -> persons ...).
 
     The start is looked up first: a person or KK the graph does not know gives an empty network.
+    For a role that does not see villages, a household's region is shown only as finely as K
+    persons live there.
     """
     if (person_id is None) == (kk is None):
         raise InputError("householdNetwork: give exactly one of personId or kk")
+    if kk is not None:
+        principal.require_sight(Personal.KK, "householdNetwork(kk:)", "personId")
     if not 1 <= depth <= MAX_DEPTH:
         raise InputError(f"householdNetwork: depth {depth} must be between 1 and {MAX_DEPTH}")
     nodes: dict[str, NetworkNode] = {}
@@ -97,14 +105,15 @@ async def walk(store: GraphStore, loaders: DataLoaders, principal: Principal, pe
         core = await loaders.person_core_by_id.load(person_id)
         if core is None or core.get("person") is None:
             return Network(nodes=[], edges=[], truncated=False)
-        start = person_node(person_id, core["person"].get("name"), 0)
+        start = person_node(person_id, core["person"].get("name"), principal, 0)
         persons = [person_id]
     else:
         assert kk is not None
         row = await loaders.household_by_kk.load(kk)
         if row is None or row.get("household") is None:
             return Network(nodes=[], edges=[], truncated=False)
-        start = household_node(kk, row["household"].get("decile"), row["household"].get("region_code"), principal, 0)
+        start = household_node(disclosure, kk, row["household"].get("decile"), row["household"].get("region_code"),
+                               principal, 0)
         households = [kk]
     nodes[start.id] = start
     truncated = False
@@ -113,9 +122,9 @@ async def walk(store: GraphStore, loaders: DataLoaders, principal: Principal, pe
             rows = await store.run(api_queries.HOUSEHOLDS_OF_PERSONS, {"keys": persons})
             persons, fresh = [], []
             for r in rows:
-                hid = household_node_id(r["kk"])
+                hid = household_node_id(disclosure, r["kk"])
                 if hid not in nodes:
-                    nodes[hid] = household_node(r["kk"], r["decile"], r["region_code"], principal, step)
+                    nodes[hid] = household_node(disclosure, r["kk"], r["decile"], r["region_code"], principal, step)
                     fresh.append(r["kk"])
                 edges[(f"person:{r['person_id']}", hid)] = NetworkEdge(
                     source=strawberry.ID(f"person:{r['person_id']}"), target=hid, kind=NetworkEdgeKind.MEMBER_OF,
@@ -127,9 +136,9 @@ async def walk(store: GraphStore, loaders: DataLoaders, principal: Principal, pe
             for r in rows:
                 pid = f"person:{r['person_id']}"
                 if pid not in nodes:
-                    nodes[pid] = person_node(r["person_id"], r["name"], step)
+                    nodes[pid] = person_node(r["person_id"], r["name"], principal, step)
                     fresh.append(r["person_id"])
-                hid = household_node_id(r["kk"])
+                hid = household_node_id(disclosure, r["kk"])
                 edges[(pid, hid)] = NetworkEdge(source=strawberry.ID(pid), target=hid, kind=NetworkEdgeKind.MEMBER_OF,
                                                 relation=relation_of(r["relation"]))
             persons = fresh
@@ -148,4 +157,9 @@ async def walk(store: GraphStore, loaders: DataLoaders, principal: Principal, pe
             edges[(f"person:{r['person_id']}", gid)] = NetworkEdge(
                 source=strawberry.ID(f"person:{r['person_id']}"), target=gid, kind=NetworkEdgeKind.ENROLLED_IN,
                 relation=None)
+    if principal.quasi_masked:
+        for node in nodes.values():
+            if node.region_code:
+                node.region_code = region_at(node.region_code,
+                                             await disclosure.place_level(store, node.region_code))
     return Network(nodes=list(nodes.values()), edges=list(edges.values()), truncated=truncated)

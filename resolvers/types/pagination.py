@@ -8,7 +8,9 @@ unique id, so the order is total.
 
 The cursor is opaque to callers (URL-safe base64 of a small JSON list) and checked when it
 comes back: a cursor that was not given out, or was given out by another connection, is an
-``InputError`` naming the argument.
+``InputError`` naming the argument. So is one whose parts no sort key can hold (an integer
+past 64 bits, NaN or infinity, a string longer than an id): the engine would fail on them
+with a message of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Sequence
 
 import strawberry
@@ -24,6 +27,8 @@ from hub.errors import InputError, quote
 
 MAX_PAGE = 100
 MAX_CURSOR_CHARS = 512
+MAX_KEY_INT = 2**63 - 1  # what the engines' integers hold
+MAX_KEY_CHARS = 64
 
 KeyPart = str | int | float | None
 
@@ -54,7 +59,8 @@ def decode_cursor(kind: str, cursor: str | None, types: Sequence[type]) -> list[
     if len(cursor) > MAX_CURSOR_CHARS:
         raise bad
     try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode(),
+                             parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise bad from None
     if not isinstance(decoded, list) or len(decoded) != len(types) + 1 or decoded[0] != kind:
@@ -65,9 +71,21 @@ def decode_cursor(kind: str, cursor: str | None, types: Sequence[type]) -> list[
             continue
         ok = isinstance(part, int | float) and not isinstance(part, bool) if expected is float \
             else isinstance(part, expected) and not isinstance(part, bool)
-        if not ok:
+        if not ok or not _storable(part):
             raise bad
     return key
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(name)  # NaN, Infinity: never in a cursor this API gave out
+
+
+def _storable(part: KeyPart) -> bool:
+    if isinstance(part, int):
+        return -MAX_KEY_INT <= part <= MAX_KEY_INT
+    if isinstance(part, float):
+        return math.isfinite(part)
+    return not isinstance(part, str) or len(part) <= MAX_KEY_CHARS
 
 
 def page_size(first: int) -> int:

@@ -12,11 +12,14 @@ number of round trips does not grow with the number of programs or events.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 import strawberry
 
 from graph_schema.port import Row
+from hub.privacy.access import Personal
+from hub.privacy.disclosure import QuasiView
 from resolvers.context import Info
 from resolvers.gaps import Facts, gaps_for, load_rules
 from resolvers.types.events import EventKind, ServiceEvent, events_of
@@ -43,19 +46,28 @@ class Person:
     person_id: strawberry.ID
     record_count: int | None
     core: strawberry.Private[Row]
+    # The person's k-anonymous quasi-identifiers, worked out once per request (masked roles only).
+    quasi: strawberry.Private[list[QuasiView]] = dataclasses.field(default_factory=list)
 
     @classmethod
     def of(cls, core: Row) -> Person:
         return cls(person_id=strawberry.ID(core["person"]["person_id"]),
                    record_count=core["person"].get("record_count"), core=core)
 
-    @strawberry.field(description="Best value of each identity field, and every source's value.")
-    def identity(self, info: Info) -> Identity:
-        return Identity.of(self.core["person"], self.core["records"] or [], info.context.principal)
+    @strawberry.field(description="Best value of each identity field, and every source's value. Birth date, sex "
+                      "and village: for a role that does not see them, a birth band and as coarse as 5 persons share.")
+    async def identity(self, info: Info) -> Identity:
+        return Identity.of(self.core["person"], self.core["records"] or [], info.context.principal,
+                           await self.view(info))
 
-    @strawberry.field(description="The village the person's records place them in, with the regions above.")
-    def region(self) -> Region | None:
-        return Region.of(self.core.get("region"), self.core.get("region_above"))
+    @strawberry.field(description="The village the person's records place them in, with the regions above (for a "
+                      "role that does not see villages: the district or regency, as finely as 5 persons share).")
+    async def region(self, info: Info) -> Region | None:
+        view = await self.view(info)
+        region, above = self.core.get("region"), self.core.get("region_above") or []
+        if view is not None and region:
+            return Region.at_level(region, above, view.level)
+        return Region.of(region, above)
 
     @strawberry.field(description="The person's household (their best KK), with members and relations.")
     async def household(self, info: Info) -> Household | None:
@@ -86,12 +98,22 @@ class Person:
 
     @strawberry.field(description="Service events about the person, newest first.")
     async def events(self, info: Info, kinds: list[EventKind] | None = None) -> list[ServiceEvent]:
-        return events_of(await info.context.loaders.events_by_person.load(str(self.person_id)), kinds)
+        return events_of(await info.context.loaders.events_by_person.load(str(self.person_id)), kinds,
+                         info.context.principal, await self.view(info))
 
     @strawberry.field(description="The source rows linked to this person, with link method and probability.")
-    def records(self, info: Info) -> list[LinkedRecord]:
+    async def records(self, info: Info) -> list[LinkedRecord]:
         links = sorted(self.core["records"] or [], key=lambda r: r["record"]["record_id"])
-        return [LinkedRecord.of(link, info.context.principal) for link in links]
+        view = await self.view(info)
+        ctx = info.context
+        # What each row's mapping declared of its columns (one query per load batch, once per process),
+        # for a role that does not see every kind of personal data.
+        batches = sorted({str(link["record"].get("batch_id") or "") for link in links})
+        masked = not all(map(ctx.principal.sees, Personal))
+        declared = {batch: await ctx.disclosure.batch_columns(ctx.store, batch) if masked else None
+                    for batch in batches}
+        return [LinkedRecord.of(link, ctx.principal, view, declared[str(link["record"].get("batch_id") or "")])
+                for link in links]
 
     @strawberry.field(description="Services the person appears eligible for but does not receive.")
     async def gaps(self, info: Info) -> list[Gap]:
@@ -146,4 +168,15 @@ class Person:
 
     async def _households(self, info: Info, kks: list[str]) -> list[Household]:
         rows = await info.context.loaders.household_by_kk.load_many(kks)
-        return [Household.of(row, info.context.principal) for row in rows if row is not None]
+        return [await Household.shown(row, info) for row in rows if row is not None]
+
+    async def view(self, info: Info) -> QuasiView | None:
+        """What a masked role may see of the person's birth band, sex and region; None for a role that sees them."""
+        if not info.context.principal.quasi_masked:
+            return None
+        if not self.quasi:
+            person = self.core["person"]
+            self.quasi.append(await info.context.disclosure.view(info.context.store, person.get("birth_date"),
+                                                                 person.get("sex"), person.get("region_code")))
+        return self.quasi[0]
+

@@ -8,6 +8,7 @@ import strawberry
 
 from graph_schema.port import Row
 from hub.privacy.access import Personal, Principal, mask
+from hub.privacy.disclosure import QuasiView
 from hub.privacy.masking import raw_cells
 
 
@@ -51,15 +52,24 @@ class LinkedRecord:
     raw: list[RawCell]
 
     @classmethod
-    def of(cls, link: Row, principal: Principal) -> LinkedRecord:
+    def of(cls, link: Row, principal: Principal, view: QuasiView | None = None,
+           declared: dict[str, Personal | None] | None = None) -> LinkedRecord:
+        """The record as ``principal`` may see it; ``view``: its person's k-anonymous quasi-identifiers,
+        shown instead of the record's own for a role that does not see them (``Principal.quasi_masked``);
+        ``declared``: what the mapping it was loaded with declared of its columns (see ``raw_cells``)."""
         s = link["record"]
+        if principal.quasi_masked:
+            birth_date, sex = (view.birth, view.sex) if view else (None, None)
+            region_code = view.region(s.get("region_code")) if view else None
+        else:
+            birth_date, sex, region_code = s.get("birth_date"), s.get("sex"), s.get("region_code")
         return cls(
             record_id=s["record_id"], source=s["source"], source_key=s["source_key"],
             method=LinkMethod(link["method"]) if link.get("method") else None,
             probability=link.get("probability"), linked_at=link.get("linked_at"), batch_id=s.get("batch_id"),
             file_hash=s.get("file_hash"), row_number=s.get("row_number"), loaded_at=s.get("loaded_at"),
-            name=s.get("name"), nik=mask(s.get("nik"), Personal.NIK, principal), nik_status=s.get("nik_status"),
-            kk=mask(s.get("kk"), Personal.NIK, principal), birth_date=s.get("birth_date"), sex=s.get("sex"),
-            mother_name=mask(s.get("mother_name"), Personal.MOTHER_NAME, principal),
-            address=mask(s.get("address"), Personal.ADDRESS, principal), region_code=s.get("region_code"),
-            raw=[RawCell(column=c, value=v) for c, v in raw_cells(s, principal)])
+            name=mask(s.get("name"), Personal.NAME, principal), nik=mask(s.get("nik"), Personal.NIK, principal),
+            nik_status=s.get("nik_status"), kk=mask(s.get("kk"), Personal.KK, principal), birth_date=birth_date,
+            sex=sex, mother_name=mask(s.get("mother_name"), Personal.MOTHER_NAME, principal),
+            address=mask(s.get("address"), Personal.ADDRESS, principal), region_code=region_code,
+            raw=[RawCell(column=c, value=v) for c, v in raw_cells(s, principal, declared)])

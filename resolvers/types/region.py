@@ -23,6 +23,16 @@ class Region:
         return cls(code=region["code"], name=region.get("name"), level=region.get("level"), type=region.get("type"),
                    above=[RegionRef(code=r["code"], name=r.get("name"), level=r.get("level")) for r in parents])
 
+    @classmethod
+    def at_level(cls, region: Row, above: list[Row], level: int) -> Region | None:
+        """``region`` shown no finer than ``level``: the region of that level it lies in, with those above it."""
+        chain = [region, *above]
+        shown = max((r for r in chain if (r.get("level") or 0) <= level), key=lambda r: r.get("level") or 0,
+                    default=None)
+        if shown is None:
+            return None
+        return cls.of(shown, [r for r in chain if (r.get("level") or 0) < (shown.get("level") or 0)])
+
 
 @strawberry.type(description="A region named by code, name and level.")
 class RegionRef:

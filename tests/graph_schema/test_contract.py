@@ -444,6 +444,9 @@ def test_every_shared_statement_has_a_contract_case() -> None:
     from tests.graph_schema.test_steward_contract import STEWARD_STATEMENTS
 
     covered |= STEWARD_STATEMENTS
+    from tests.graph_schema.test_pdp_contract import PDP_STATEMENTS
+
+    covered |= PDP_STATEMENTS
     from tests.loaders.test_facts_across_sources import FACT_STATEMENTS
 
     covered |= FACT_STATEMENTS

@@ -1,5 +1,5 @@
-"""The API as an operator runs it: keys from the command line, the audit log over a restart,
-and `hub demo` followed by the printed query against `hub serve`."""
+"""The API as an operator runs it: officers' keys from the command line, and `hub demo` followed by
+the printed query against `hub serve`, audited on disk over a restart."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from hub.embedded_db import EmbeddedServer
+from hub.api.keys import ApiKeys, digest
 from hub.privacy.access import Principal, Role
-from hub.privacy.audit import AuditLog
 from hub.settings import load_settings
 from hub.store import open_redis
 from tests.conftest import free_port
@@ -24,7 +23,9 @@ HUB = [sys.executable, "-m", "hub.cli"]
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*HUB, *args], env=env, capture_output=True, text=True, timeout=600, check=False)
+    """``hub ARGS``; tables as wide as they need (rich folds cells at the 80 columns of a pipe)."""
+    return subprocess.run([*HUB, *args], env={"COLUMNS": "250", **env}, capture_output=True, text=True, timeout=600,
+                          check=False)
 
 
 def test_keys_are_created_listed_and_revoked(hub_env: dict[str, str]) -> None:
@@ -45,33 +46,46 @@ def test_keys_are_created_listed_and_revoked(hub_env: dict[str, str]) -> None:
         run(hub_env, "db", "stop")
 
 
-def test_the_audit_log_survives_a_restart(tmp_path: Path) -> None:
-    server = EmbeddedServer(tmp_path / "data", free_port())
-    settings = load_settings({"HUB_HOME": str(tmp_path), "HUB_DATA_DIR": str(server.data_dir),
-                              "HUB_DB_PORT": str(server.port), "HUB_GRAPH_NAME": "audited"})
-    reader = Principal("k1", "panti app", Role.APP)
-
-    async def write() -> None:
-        redis = await open_redis(settings)
-        try:
-            await AuditLog(redis, "audited").record(reader, "person", ["PRS-1", "PRS-2"], ["identity.nik"])
-        finally:
-            await redis.aclose()
-
-    async def read() -> list[tuple[str, str, str]]:
-        redis = await open_redis(settings)
-        try:
-            return [(e.person_id, e.key_name, e.fields) for e in await AuditLog(redis, "audited").latest(10)]
-        finally:
-            await redis.aclose()
-
+def test_a_key_belongs_to_an_officer_of_an_office_and_a_region(hub_env: dict[str, str]) -> None:
+    settings = load_settings(hub_env)
+    env = hub_env
     try:
-        asyncio.run(write())
-        server.stop()
-        assert not server.status().running
-        assert asyncio.run(read()) == [("PRS-2", "panti app", "identity.nik"), ("PRS-1", "panti app", "identity.nik")]
+        created = run(env, "keys", "create", "--role", "steward", "--name", "siks brebes", "--officer", "Dewi Lestari",
+                      "--office", "Dinas Sosial Kab. Brebes", "--region", "3329")
+        assert created.returncode == 0, created.stderr
+        assert "(Dewi Lestari, Dinas Sosial Kab. Brebes) (role steward, region 33.29)" in created.stdout
+        key = created.stdout.strip().splitlines()[-1]
+        district = run(env, "keys", "create", "--role", "app", "--name", "desk", "--region", "33.29.01")
+        assert district.returncode == 0 and "region 33.29.01" in district.stdout
+        listed = run(env, "keys", "list")
+        assert "Dewi Lestari" in listed.stdout and "Dinas Sosial Kab. Brebes" in listed.stdout
+        assert "33.29" in listed.stdout and "33.29.01" in listed.stdout
+
+        async def principals() -> tuple[Principal | None, Principal | None]:
+            redis = await open_redis(settings)
+            try:
+                keys = ApiKeys(redis, settings.graph_name)
+                # A key created before keys had officers: its stored info has none of their fields.
+                old = "khub_0ld0ld00_" + "x" * 43
+                await redis.hset(keys.hash, digest(old), json.dumps(
+                    {"key_id": "0ld0ld00", "name": "panti app", "role": "app", "created_at": "2026-01-01T00:00:00+00:00"}))
+                return await keys.principal(key), await keys.principal(old)
+            finally:
+                await redis.aclose()
+
+        officer, old = asyncio.run(principals())
+        assert officer == Principal(key.split("_")[1], "siks brebes", Role.STEWARD, office="Dinas Sosial Kab. Brebes",
+                                    region="33.29", officer="Dewi Lestari")
+        assert old == Principal("0ld0ld00", "panti app", Role.APP)
+        assert "0ld0ld00" in run(env, "keys", "list").stdout
+        for region, reason in [("9999", "is not a Kemendagri regency or district code"),
+                               ("33", "is Jawa Tengah, a provinsi: a key is scoped to a regency"),
+                               ("3329012001", "is Banjaran, a desa: a key is scoped to a regency")]:
+            refused = run(env, "keys", "create", "--role", "app", "--name", "x", "--region", region)
+            assert refused.returncode == 65 and f"--region '{region}' {reason}" in refused.stderr
+            assert "Traceback" not in refused.stderr
     finally:
-        server.stop()
+        run(hub_env, "db", "stop")
 
 
 def test_demo_then_the_printed_query_shows_a_whole_history(hub_env: dict[str, str]) -> None:
@@ -104,6 +118,15 @@ def test_demo_then_the_printed_query_shows_a_whole_history(hub_env: dict[str, st
         finally:
             server.terminate()
             server.wait(timeout=30)
+        # The read is in the audit log on disk, naming the demo key, after the API and the graph server stopped.
+        assert run(hub_env, "db", "stop").returncode == 0
+        audit = run(hub_env, "audit", "--person", person["personId"], "--json")
+        assert audit.returncode == 0, audit.stderr
+        entry = json.loads(audit.stdout.splitlines()[0])
+        assert (entry["key_name"], entry["operation"], entry["action"], entry["outcome"]) == (
+            "make demo", "person", "read", "ok")
+        assert "identity.nik" in entry["fields"] and entry["key_id"] == key.group(1).split("_")[1]
+        assert list((Path(hub_env["HUB_HOME"]) / "audit" / "kesos").glob("*.jsonl"))
         # A second demo reuses the population and the key.
         second = run(hub_env, "demo", "--persons", "1500", "--no-serve")
         assert second.returncode == 0 and "reusing" in second.stdout and key.group(1) in second.stdout

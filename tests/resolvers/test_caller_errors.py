@@ -24,7 +24,7 @@ NETWORK = "query($w: Boolean!) { householdNetwork(kk: \"1\", withPrograms: $w) {
 MISTAKES: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("wrong enum value", QUEUE, {"s": "CLOSED", "f": 5},
      ["$s", "'CLOSED'", "'CandidateStatus' enum", "matchCandidates(status:)"]),
-    ("enum value in another spelling", QUEUE, {"s": "open", "f": 5}, ["$s", "'open'", "Did you mean", "'OPEN'"]),
+    ("enum value in another spelling", QUEUE, {"s": "open", "f": 5}, ["$s", "'open'", "'CandidateStatus' enum"]),
     ("string for an Int", QUEUE, {"f": "ten"}, ["$f", "Int cannot represent non-integer value: 'ten'",
                                                 "matchCandidates(first:)"]),
     ("fraction for an Int", QUEUE, {"f": 2.5}, ["$f", "Int cannot represent non-integer value: 2.5"]),
@@ -44,7 +44,7 @@ def test_a_mistaken_variable_names_itself_and_what_it_expects(api: Api, case: st
     (error,) = body["errors"]
     for part in says:
         assert part in error["message"], (case, error["message"])
-    assert error["message"] != MASKED
+    assert not error["message"].startswith(MASKED) and "Did you mean" not in error["message"]
 
 
 LONG = "x" * 4990 + "ENDING"
@@ -68,8 +68,10 @@ def test_a_long_argument_is_quoted_as_a_short_prefix(api: Api, case: str, query:
                                                      variables: dict[str, Any]) -> None:
     (error,) = api.post(query, variables).json()["errors"]
     message = error["message"]
-    assert SHORT in message and "x" * 41 not in message and "ENDING" not in message, (case, message)
-    assert len(message) < 250 and message != MASKED, (case, message)
+    # A string argument past the length limit is refused without being quoted at all.
+    assert SHORT in message or "at most 1,000 are accepted" in message, (case, message)
+    assert "x" * 41 not in message and "ENDING" not in message, (case, message)
+    assert len(message) < 250 and not message.startswith(MASKED), (case, message)
 
 
 def test_an_internal_failure_is_masked_and_logged(api: Api, caplog: pytest.LogCaptureFixture) -> None:
@@ -95,9 +97,10 @@ def test_an_internal_failure_is_masked_and_logged(api: Api, caplog: pytest.LogCa
         served.stop()
     assert body["data"] == {"person": None}
     (error,) = body["errors"]
-    assert error["message"] == MASKED and error["path"] == ["person"]
+    assert error["message"].startswith(MASKED + " (id ") and error["path"] == ["person"]
+    incident = error["message"].split("(id ")[1].split(")")[0]
     text = str(body)
     for leak in ("127.0.0.1", str(broken.db_port), "MATCH", "UNWIND", broken.graph_name, "WRONGTYPE", "Traceback"):
         assert leak not in text, leak
-    assert any("internal error" in r.getMessage() and r.exc_info for r in caplog.records)
+    assert any(incident in r.getMessage() and r.exc_info for r in caplog.records)
 

@@ -19,7 +19,7 @@ JUDGE = """mutation($c: ID!, $d: Decision!, $r: String!) { judgeMatch(candidateI
 
 def test_an_unknown_start_gives_an_empty_network(api: Api) -> None:
     for start in ({"p": "PRS-NOPE"}, {"kk": "3374000000000000"}):
-        network = api.data_of(NETWORK, start, role=Role.ANALYST)["householdNetwork"]
+        network = api.data_of(NETWORK, start, role=Role.STEWARD)["householdNetwork"]
         assert network == {"nodes": [], "edges": [], "truncated": False}, start
 
 
@@ -27,7 +27,7 @@ def test_network_depths_count_hops_from_the_start(api: Api) -> None:
     (row,) = asyncio.run(api.cypher(
         "MATCH (p:Person)-[:MEMBER_OF]->(h:Household), (p)-[:ENROLLED_IN]->(:Program) WHERE h.decile IS NOT NULL "
         "RETURN p.person_id AS person_id, p.name AS name, h.kk AS kk ORDER BY person_id LIMIT 1"))
-    by_person = api.data_of(NETWORK, {"p": row["person_id"]}, role=Role.ANALYST)["householdNetwork"]
+    by_person = api.data_of(NETWORK, {"p": row["person_id"]}, role=Role.STEWARD)["householdNetwork"]
     nodes = {n["id"]: n for n in by_person["nodes"]}
     start = nodes[f"person:{row['person_id']}"]
     assert start["depth"] == 0 and start["label"] == row["name"]
@@ -40,7 +40,7 @@ def test_network_depths_count_hops_from_the_start(api: Api) -> None:
     for program in programs:
         enrolled = [nodes[e["source"]]["depth"] for e in by_person["edges"] if e["target"] == program["id"]]
         assert program["depth"] == min(enrolled) + 1
-    by_kk = api.data_of(NETWORK, {"kk": row["kk"]}, role=Role.ANALYST)["householdNetwork"]
+    by_kk = api.data_of(NETWORK, {"kk": row["kk"]}, role=Role.STEWARD)["householdNetwork"]
     (household,) = [n for n in by_kk["nodes"] if n["depth"] == 0]
     assert household["kind"] == "HOUSEHOLD" and household["decile"] is not None
 
