@@ -19,7 +19,7 @@ import pandas as pd
 
 from graph_schema import queries
 from graph_schema.port import GraphStore
-from matching import model
+from matching import blocking, model
 from matching.clusters import cluster
 from matching.extract import load_records, load_references, load_resolutions
 from matching.features import features
@@ -48,7 +48,12 @@ async def links_current(store: GraphStore, model_path: Path) -> bool:
     if model.load(model_path) is None:
         return False
     (row,) = await store.run(queries.UNRESOLVED_RECORD_COUNT)
-    return int(row["unresolved"]) == 0
+    if int(row["unresolved"]) != 0:
+        return False
+    # Live linking looks records up by their blocking keys: a graph whose keys were never written
+    # (loaded before schema 6, or with --no-link) needs the full run that writes them.
+    (row,) = await store.run(queries.UNKEYED_RECORD_COUNT)
+    return int(row["unkeyed"]) == 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,8 @@ async def run_match(store: GraphStore, model_path: Path, retrain: bool = False, 
     lap("read")
     frame = features(records)
     lap("features")
+    await blocking.write_keys(store, frame)
+    lap("write_keys")
     saved = None if retrain else model.load(model_path)
     trained = saved is None
     if saved is None:
