@@ -428,6 +428,12 @@ REFERENCES_TO_RECORDS = (
     f"UNWIND $ids AS id MATCH (a:{Label.SOURCE_RECORD})-[:{RelType.REFERS_TO}]->"
     f"(b:{Label.SOURCE_RECORD} {{record_id: id}}) RETURN a.record_id AS record_id, b.record_id AS target"
 )
+# The records one load wrote (new or changed: an unchanged row keeps its earlier batch), read in
+# its source's range of the record_id index: what a load links before it returns.
+RECORD_IDS_OF_BATCH = (
+    f"MATCH (s:{Label.SOURCE_RECORD}) WHERE s.record_id > $after AND s.record_id < $before "
+    "AND s.batch_id = $batch_id RETURN s.record_id AS record_id"
+)
 # Persons (of those given) that no record resolves to any more: a live link retires only these.
 DELETE_ORPHAN_PERSONS_AMONG = (
     f"UNWIND $person_ids AS pid MATCH (p:{Label.PERSON} {{person_id: pid}}) "

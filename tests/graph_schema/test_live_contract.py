@@ -17,6 +17,7 @@ LIVE_STATEMENTS = {
     "RECORDS_SHARING_REGISTER_ID", "RECORDS_SHARING_SORTED_ADDRESS", "WRITE_BLOCKING_KEYS",
     "UNKEYED_RECORD_COUNT", "RECORDS_BY_IDS", "RECORDS_OF_PERSONS", "REFERENCES_FROM_RECORDS",
     "REFERENCES_TO_RECORDS", "DELETE_ORPHAN_PERSONS_AMONG", "DELETE_STALE_CANDIDATES_OF_RECORDS",
+    "RECORD_IDS_OF_BATCH",
 }
 # Those both registered records and encounters carry first, then the two only some records carry.
 PROPS = ["bk_name_year", "bk_first_date", "bk_sorted_district", "bk_first_district", "bk_date_village",
@@ -64,6 +65,9 @@ async def test_records_and_references_of_a_few(store: GraphStore) -> None:
     assert sorted(r["record_id"] for r in rows) == ["dtks:DTKS-1", "outreach:OUT-3", "ppks:PPKS-9"]
     assert await store.run(queries.REFERENCES_FROM_RECORDS, {"ids": ["outreach:OUT-3", "ppks:PPKS-9"]}) == [
         {"record_id": "outreach:OUT-3", "target": "ppks:PPKS-9"}]
+    rows = await store.run(queries.RECORD_IDS_OF_BATCH, {"after": "dtks:", "before": "dtks;", "batch_id": "dtks-abc"})
+    assert rows == [{"record_id": "dtks:DTKS-1"}]
+    assert await store.run(queries.RECORD_IDS_OF_BATCH, {"after": "ppks:", "before": "ppks;", "batch_id": "dtks-abc"}) == []
     assert await store.run(queries.REFERENCES_TO_RECORDS, {"ids": ["ppks:PPKS-9", "outreach:OUT-3"]}) == [
         {"record_id": "outreach:OUT-3", "target": "ppks:PPKS-9"}]
 

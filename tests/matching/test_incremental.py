@@ -10,6 +10,7 @@ import pytest
 from graph_schema import queries
 from graph_schema.port import GraphStore
 from graph_schema.schema import BLOCKING_KEY_PROPERTIES
+from hub.live_bench import DELTA_SOURCES, hold_back, pairs_with, pairwise
 from hub.synth.config import SynthConfig
 from hub.synth.run import SOURCE_ORDER, synthesize
 from loaders.mapping import mapping_for
@@ -17,6 +18,7 @@ from loaders.run import load_file
 from matching import blocking, model
 from matching.extract import load_records
 from matching.features import features
+from matching.incremental import link_records, records_of_loads
 from matching.pipeline import links_current, run_match
 
 
@@ -76,3 +78,37 @@ async def test_a_full_run_keys_every_record_and_neighbours_are_those_sharing_a_k
     assert set(found["record_id"]) == _sharing(frame, records, asked)
     person = dict(zip(report.assigned["record_id"], report.assigned["cluster"], strict=True))
     assert found["person_id"].notna().all() and len(person) == len(records)
+
+
+async def _resolutions(store: GraphStore) -> dict[str, str]:
+    return {str(r["record_id"]): str(r["person_id"]) for r in await store.run(queries.CURRENT_RESOLUTIONS)}
+
+
+async def test_a_delta_linked_live_agrees_with_a_full_run(store: GraphStore, population: Path, tmp_path: Path) -> None:
+    held = hold_back(population, tmp_path / "split", 100, seed=5, writes=0)
+    await load_all(store, held.base, tmp_path / "reports")
+    model_path = tmp_path / "model.json"
+    await run_match(store, model_path)
+    loads = []
+    for source in DELTA_SOURCES:
+        report = await load_file(store, mapping_for(source), held.delta / f"{source}.csv", tmp_path / "reports")
+        loads.append((source, report.batch_id))
+    ids = await records_of_loads(store, loads)
+    assert sorted(ids) == sorted(held.records) and len(ids) >= 95
+    assert not await links_current(store, model_path)  # the new records hold no person yet
+
+    live = await link_records(store, model_path, ids)
+    assert sorted(r.record_id for r in live.records) == sorted(ids) and not live.trained
+    assert await links_current(store, model_path)
+    incremental = await _resolutions(store)
+    assert set(incremental) >= set(ids)
+    full = await run_match(store, model_path)
+    assert not full.trained
+    batch = dict(zip(full.assigned["record_id"], full.assigned["cluster"], strict=True))
+    delta = set(ids)
+    agreement = pairwise(pairs_with(incremental, delta), pairs_with(batch, delta))
+    assert agreement["f1"] >= 0.995, agreement
+    truth = pd.read_csv(population / "truth.csv", dtype=str, keep_default_na=False)
+    true_person = dict(zip(truth["source"] + ":" + truth["source_key"], truth["person_id"], strict=True))
+    expected = pairs_with({r: true_person[r] for r in incremental}, delta)
+    assert pairwise(pairs_with(incremental, delta), expected)["f1"] > 0.9
