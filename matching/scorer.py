@@ -8,7 +8,7 @@ match weights exactly and does the least per call:
 * the model is read once through Splink's own ``Settings`` (the same levels, comparison vector
   values, clamped ``log2(m/u)`` weights and term-frequency parameters Splink would use);
 * each comparison's level is found by Splink's own ``CASE`` statement, all of them in one DuckDB
-  statement over the cross join of the probe and its candidates (the levels' conditions are
+  statement over the probe and its candidates, passed as parameters (the levels' conditions are
   DuckDB SQL: Jaro-Winkler, Damerau-Levenshtein and the rest are the very functions Splink calls);
 * the weights, term-frequency adjustments, their sum with the prior and the probability are
   computed with numpy, as Splink's ``predict`` SQL computes them.
@@ -19,7 +19,6 @@ Read-only: it scores, it never writes a link (the linker does, from these scores
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 import threading
 from collections.abc import Mapping
@@ -119,12 +118,9 @@ class Scorer:
         self.columns = list(dict.fromkeys(str(col.input_name) for c in core.comparisons
                                           for col in c._input_columns_used_by_case_statement))
         self.tf_columns = sorted({lv.tf_column for c in self.comparisons for lv in c.levels if lv.tf_column})
-        pairs = ", ".join(f'l."{c}" AS "{c}_l", r."{c}" AS "{c}_r"' for c in self.columns)
-        cases = ", ".join(c.case_sql for c in self.comparisons)
-        self._sql = f"SELECT {cases} FROM (SELECT {pairs} FROM candidates AS l CROSS JOIN probe AS r)"
+        self._statements: dict[tuple[str, ...], str] = {}  # by the columns' SQL types
         self._db = duckdb.connect(":memory:")
         self._lock = threading.Lock()
-        self._tables = itertools.count()
 
     def score(self, probe: pd.DataFrame, candidates: pd.DataFrame, tf: TermFrequencies | None = None) -> Scores:
         """Score the one record of ``probe`` against each row of ``candidates`` (features frames)."""
@@ -160,15 +156,28 @@ class Scorer:
         missing = [c for c in self.columns if c not in candidates or c not in probe]
         if missing:
             raise ValueError(f"the model compares {missing}, which the records lack")
+        # The values go in as parameters (candidates' columns as lists, the probe's as scalars):
+        # registering data frames costs DuckDB tens of milliseconds a call, parameters almost nothing.
+        types = tuple(_sql_type(candidates[c], probe[c]) for c in self.columns)
+        sql = self._statements.get(types)
+        if sql is None:
+            sql = self._statements[types] = self._statement(types)
+        params = [_values(candidates[c], t) for c, t in zip(self.columns, types, strict=True)]
+        params += [_values(probe[c], t)[0] for c, t in zip(self.columns, types, strict=True)]
         with self._lock:
             cursor = self._db.cursor()
         try:
-            cursor.register("candidates", candidates[self.columns])
-            cursor.register("probe", probe[self.columns])
-            result = cursor.execute(self._sql).fetchnumpy()
+            result = cursor.execute(sql, params).fetchnumpy()
         finally:
             cursor.close()
         return {c.name: np.asarray(result[f"gamma_{c.name}"], dtype=np.int64) for c in self.comparisons}
+
+    def _statement(self, types: tuple[str, ...]) -> str:
+        n = len(self.columns)
+        left = [f'unnest(${i + 1}::{t}[]) AS "{c}_l"' for i, (c, t) in enumerate(zip(self.columns, types, strict=True))]
+        right = [f'${n + i + 1}::{t} AS "{c}_r"' for i, (c, t) in enumerate(zip(self.columns, types, strict=True))]
+        cases = ", ".join(c.case_sql for c in self.comparisons)
+        return f"SELECT {cases} FROM (SELECT {', '.join(left + right)})"
 
     @staticmethod
     def _tf(frame: pd.DataFrame, column: str, tf: TermFrequencies | None) -> np.ndarray:
@@ -178,6 +187,29 @@ class Scorer:
             return np.full(len(frame), np.nan)
         table = (tf or {}).get(column, {})
         return np.array([np.nan if pd.isna(v) else table.get(v, np.nan) for v in frame[column]], dtype=np.float64)
+
+
+def _sql_type(*columns: pd.Series) -> str:
+    """The SQL type of a column as Splink's DuckDB would read it from the frames."""
+    if all(pd.api.types.is_bool_dtype(c.dtype) for c in columns):
+        return "BOOLEAN"
+    if all(pd.api.types.is_integer_dtype(c.dtype) for c in columns):
+        return "BIGINT"
+    if all(pd.api.types.is_numeric_dtype(c.dtype) and not pd.api.types.is_bool_dtype(c.dtype) for c in columns):
+        return "DOUBLE"
+    present = [v for c in columns for v in c if not _missing(v)]
+    if present and all(isinstance(v, bool | np.bool_) for v in present):
+        return "BOOLEAN"
+    return "VARCHAR"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _values(column: pd.Series, sql_type: str) -> list[Any]:
+    cast = {"BOOLEAN": bool, "BIGINT": int, "DOUBLE": float, "VARCHAR": str}[sql_type]
+    return [None if _missing(v) else cast(v) for v in column]
 
 
 def _tf_adjustment(level: Level, left: np.ndarray, right: float) -> np.ndarray:
