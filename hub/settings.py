@@ -53,6 +53,11 @@ class Settings:
     def development(self) -> bool:
         return self.env == "development"
 
+    @property
+    def model_path(self) -> Path:
+        """The saved linking model (``hub match`` writes it; live linking and the API read it)."""
+        return self.home / "models" / f"{self.graph_name}.splink.json"
+
 
 def _int(env: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
     raw = env.get(key)

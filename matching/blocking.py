@@ -132,4 +132,4 @@ async def neighbours(store: GraphStore, frame: pd.DataFrame) -> pd.DataFrame:
                 record_id = str(row["record_id"])
                 if record_id not in own:
                     found.setdefault(record_id, row)
-    return pd.DataFrame(list(found.values()), columns=NEIGHBOUR_COLUMNS)
+    return pd.DataFrame(list(found.values()), columns=NEIGHBOUR_COLUMNS, dtype=object)  # None stays None (not NaN)

@@ -51,7 +51,7 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(store=state.store, principal=request.state.principal, audit=state.audit,
-                       loaders=DataLoaders.fresh(state.store))
+                       loaders=DataLoaders.fresh(state.store), model_path=state.settings.model_path)
 
 
 class ApiKeyMiddleware:
