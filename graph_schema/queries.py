@@ -393,6 +393,8 @@ RECORDS_SHARING_FIRST_REGENCY = _records_sharing("bk_first_regency")
 RECORDS_SHARING_PHONE = _records_sharing("bk_phone")
 RECORDS_SHARING_REGISTER_ID = _records_sharing("bk_register_id")
 RECORDS_SHARING_SORTED_ADDRESS = _records_sharing("bk_sorted_address")
+RECORDS_SHARING_LAST_DATE = _records_sharing("bk_last_date")
+RECORDS_SHARING_DATE_ADDRESS = _records_sharing("bk_date_address")
 # Encounters only (bk_met_first_regency is set on encounter records): what a registered record
 # is compared with by ENCOUNTER_KEYS, without reading every record of its first name in the regency.
 RECORDS_SHARING_MET_FIRST_REGENCY = _records_sharing("bk_met_first_regency")
@@ -405,7 +407,8 @@ WRITE_BLOCKING_KEYS = (
     "s.bk_sorted_district = row.bk_sorted_district, s.bk_first_district = row.bk_first_district, "
     "s.bk_date_village = row.bk_date_village, s.bk_first_regency = row.bk_first_regency, "
     "s.bk_met_first_regency = row.bk_met_first_regency, s.bk_phone = row.bk_phone, "
-    "s.bk_register_id = row.bk_register_id, s.bk_sorted_address = row.bk_sorted_address RETURN count(s) AS written"
+    "s.bk_register_id = row.bk_register_id, s.bk_sorted_address = row.bk_sorted_address, "
+    "s.bk_last_date = row.bk_last_date, s.bk_date_address = row.bk_date_address RETURN count(s) AS written"
 )
 # Named records whose keys were never written (loaded with --no-link, or before schema 6).
 UNKEYED_RECORD_COUNT = (

@@ -28,6 +28,7 @@ UNIQUE_KEYS: list[tuple[Label, tuple[str, ...]]] = [(spec.label, spec.key) for s
 BLOCKING_KEY_PROPERTIES: tuple[str, ...] = (
     "bk_name_year", "bk_first_date", "bk_sorted_district", "bk_first_district", "bk_date_village",
     "bk_first_regency", "bk_met_first_regency", "bk_phone", "bk_register_id", "bk_sorted_address",
+    "bk_last_date", "bk_date_address",
 )
 
 LOOKUP_INDEXES: list[tuple[Label, str]] = [

@@ -40,6 +40,8 @@ KEY_PROPERTIES: dict[tuple[str, ...], str] = {
     ("phone",): "bk_phone",
     ("register_id",): "bk_register_id",
     ("name_sorted", "address_folded"): "bk_sorted_address",
+    ("name_last", "birth_date"): "bk_last_date",
+    ("birth_date", "address_folded"): "bk_date_address",
 }
 # The encounter key again, on encounter records only: a registered record is compared with the
 # encounters of its first name in the regency, not with everyone of that name there.
@@ -57,6 +59,8 @@ LOOKUPS: dict[str, str] = {
     "bk_phone": queries.RECORDS_SHARING_PHONE,
     "bk_register_id": queries.RECORDS_SHARING_REGISTER_ID,
     "bk_sorted_address": queries.RECORDS_SHARING_SORTED_ADDRESS,
+    "bk_last_date": queries.RECORDS_SHARING_LAST_DATE,
+    "bk_date_address": queries.RECORDS_SHARING_DATE_ADDRESS,
 }
 # Lookup batches: values per UNWIND.
 BATCH = 2000
