@@ -123,14 +123,21 @@ class Scorer:
         self._lock = threading.Lock()
 
     def score(self, probe: pd.DataFrame, candidates: pd.DataFrame, tf: TermFrequencies | None = None) -> Scores:
-        """Score the one record of ``probe`` against each row of ``candidates`` (features frames)."""
+        """Score the one record of ``probe`` against each row of ``candidates`` (features frames),
+        candidates on the left as Splink's ``score_pairs(candidates, probe)`` puts them."""
         if len(probe) != 1:
             raise ValueError(f"a probe is one record, not {len(probe)}")
-        gammas = self._gammas(probe, candidates)
-        total = np.full(len(candidates), self.prior_weight, dtype=np.float64)
+        return self.score_pairs(candidates, probe.iloc[np.zeros(len(candidates), dtype=np.int64)], tf)
+
+    def score_pairs(self, left: pd.DataFrame, right: pd.DataFrame, tf: TermFrequencies | None = None) -> Scores:
+        """Score row i of ``left`` against row i of ``right`` (features frames of one length)."""
+        if len(left) != len(right):
+            raise ValueError(f"pairs need as many left records as right ones, not {len(left)} and {len(right)}")
+        gammas = self._gammas(left, right)
+        total = np.full(len(left), self.prior_weight, dtype=np.float64)
         weights: dict[str, np.ndarray] = {}
-        tf_left = {c: self._tf(candidates, c, tf) for c in self.tf_columns}
-        tf_right = {c: self._tf(probe, c, tf)[0] for c in self.tf_columns}
+        tf_left = {c: self._tf(left, c, tf) for c in self.tf_columns}
+        tf_right = {c: self._tf(right, c, tf) for c in self.tf_columns}
         for comparison in self.comparisons:
             gamma = gammas[comparison.name]
             level_weight = np.zeros(len(gamma), dtype=np.float64)
@@ -139,7 +146,7 @@ class Scorer:
                 at = gamma == level.gamma
                 level_weight[at] = level.weight
                 if level.tf_column is not None and at.any():
-                    adjustment[at] = _tf_adjustment(level, tf_left[level.tf_column][at], tf_right[level.tf_column])
+                    adjustment[at] = _tf_adjustment(level, tf_left[level.tf_column][at], tf_right[level.tf_column][at])
             # Splink adds the prior, then each comparison's weight and its adjustment, in this order.
             total = total + level_weight
             if any(level.tf_column for level in comparison.levels):
@@ -150,20 +157,19 @@ class Scorer:
                                    np.power(2.0, total) / (1.0 + np.power(2.0, total)))
         return Scores(total, probability, gammas, weights, self.comparisons)
 
-    def _gammas(self, probe: pd.DataFrame, candidates: pd.DataFrame) -> dict[str, np.ndarray]:
-        if candidates.empty:
+    def _gammas(self, left: pd.DataFrame, right: pd.DataFrame) -> dict[str, np.ndarray]:
+        if left.empty:
             return {c.name: np.zeros(0, dtype=np.int64) for c in self.comparisons}
-        missing = [c for c in self.columns if c not in candidates or c not in probe]
+        missing = [c for c in self.columns if c not in left or c not in right]
         if missing:
             raise ValueError(f"the model compares {missing}, which the records lack")
-        # The values go in as parameters (candidates' columns as lists, the probe's as scalars):
-        # registering data frames costs DuckDB tens of milliseconds a call, parameters almost nothing.
-        types = tuple(_sql_type(candidates[c], probe[c]) for c in self.columns)
+        # The values go in as parameters (each side's columns as lists): registering data frames
+        # costs DuckDB tens of milliseconds a call, parameters almost nothing.
+        types = tuple(_sql_type(left[c], right[c]) for c in self.columns)
         sql = self._statements.get(types)
         if sql is None:
             sql = self._statements[types] = self._statement(types)
-        params = [_values(candidates[c], t) for c, t in zip(self.columns, types, strict=True)]
-        params += [_values(probe[c], t)[0] for c, t in zip(self.columns, types, strict=True)]
+        params = [_values(side[c], t) for side in (left, right) for c, t in zip(self.columns, types, strict=True)]
         with self._lock:
             cursor = self._db.cursor()
         try:
@@ -174,8 +180,9 @@ class Scorer:
 
     def _statement(self, types: tuple[str, ...]) -> str:
         n = len(self.columns)
-        left = [f'unnest(${i + 1}::{t}[]) AS "{c}_l"' for i, (c, t) in enumerate(zip(self.columns, types, strict=True))]
-        right = [f'${n + i + 1}::{t} AS "{c}_r"' for i, (c, t) in enumerate(zip(self.columns, types, strict=True))]
+        columns = list(zip(self.columns, types, strict=True))
+        left = [f'unnest(${i + 1}::{t}[]) AS "{c}_l"' for i, (c, t) in enumerate(columns)]
+        right = [f'unnest(${n + i + 1}::{t}[]) AS "{c}_r"' for i, (c, t) in enumerate(columns)]
         cases = ", ".join(c.case_sql for c in self.comparisons)
         return f"SELECT {cases} FROM (SELECT {', '.join(left + right)})"
 
@@ -212,11 +219,10 @@ def _values(column: pd.Series, sql_type: str) -> list[Any]:
     return [None if _missing(v) else cast(v) for v in column]
 
 
-def _tf_adjustment(level: Level, left: np.ndarray, right: float) -> np.ndarray:
+def _tf_adjustment(level: Level, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Splink's ``tf_weight * (log2(u_exact) - log2(greatest(tf_l, tf_r, minimum)))``, 0 where neither side has one."""
-    first = np.where(np.isnan(left), right, left)
-    second = np.full_like(left, right) if not np.isnan(right) else left
-    second = np.where(np.isnan(second), first, second)
+    first = np.where(np.isnan(left), right, left)  # coalesce(tf_l, tf_r)
+    second = np.where(np.isnan(right), left, right)  # coalesce(tf_r, tf_l)
     exists = ~np.isnan(first)
     greatest = np.maximum(np.maximum(np.where(exists, first, 1.0), np.where(exists, second, 1.0)), level.tf_minimum_u)
     return np.where(exists, level.tf_weight * (level.log2_u_exact - np.log2(greatest)), 0.0)

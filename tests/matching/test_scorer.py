@@ -61,6 +61,7 @@ async def test_scorer_equals_splink_on_real_pairs(store: GraphStore, population:
     picks = [*met, *rng.choice(len(frame), PROBES - len(met), replace=False)]
     compared = 0
     levels_seen: set[tuple[str, int]] = set()
+    lefts, rights, splinks = [], [], []
     for i, position in enumerate(picks):
         probe = frame.iloc[[int(position)]]
         candidates = _candidates(frame, probe.iloc[0], rng)
@@ -85,7 +86,13 @@ async def test_scorer_equals_splink_on_real_pairs(store: GraphStore, population:
             np.testing.assert_allclose(ours.weight[name], weight, rtol=0, atol=1e-9, err_msg=name)
             levels_seen |= {(name, int(g)) for g in ours.gamma[name]}
         compared += len(candidates)
+        lefts.append(candidates)
+        rights.append(probe.iloc[[0] * len(candidates)])
+        splinks.append(theirs["match_weight"].to_numpy(dtype=float))
     assert compared >= 300
+    # Every pair at once, a different probe on each right side: the batch form live linking uses.
+    batch = scorer.score_pairs(pd.concat(lefts, ignore_index=True), pd.concat(rights, ignore_index=True), tf)
+    np.testing.assert_allclose(batch.match_weight, np.concatenate(splinks), rtol=0, atol=1e-9)
     # The pairs reach the levels that matter: a term-frequency-adjusted name, a call name, a guessed age.
     assert {("name", comparison_level) for comparison_level in (8, 3)} <= levels_seen
     assert ("birth", 6) in levels_seen and ("nik", 4) in levels_seen and ("household_place", 6) in levels_seen
