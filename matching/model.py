@@ -256,6 +256,13 @@ FIELD_WORDS = {
 }
 
 
+COMPARED_WORDS = {
+    "name": "names", "birth": "birth dates", "sex": "sexes", "mother_folded": "mothers' names",
+    "household_place": "KKs, villages and addresses", "nik": "NIKs", "phone": "phone numbers",
+    "register_id": "register ids",
+}
+
+
 def _shares(rule: tuple[str, ...]) -> str:
     return " and ".join(FIELD_WORDS[c] for c in rule)
 
@@ -310,27 +317,28 @@ def training_plan(frame: pd.DataFrame, columns: dict[str, set[str]]) -> Training
         if estimates(rule) - covered or len(chosen) < 2:
             chosen.append(rule)
             covered |= estimates(rule)
-    problems = []
     prior_rules: list[tuple[str, ...]]
     if pair_count(frame, NIK_PRIOR_RULE) >= MIN_TRAINING_PAIRS:
         prior_rules, recall = [NIK_PRIOR_RULE], NIK_RECALL
     else:
         prior_rules = [rule for rule in OTHER_PRIOR_RULES if pair_count(frame, rule) >= MIN_TRAINING_PAIRS]
         recall = OTHER_RECALL
-        if not prior_rules:
-            rules = [NIK_PRIOR_RULE, *OTHER_PRIOR_RULES]
-            problems.append(f"fewer than {MIN_TRAINING_PAIRS} pairs of records share {', '.join(map(_shares, rules[:-1]))} "
-                            f"or {_shares(rules[-1])} (what says two records are one person)")
-    for name in sorted(set(has_data) - covered):
-        helpers = [rule for rule in TRAINING_BLOCKS if name in {n for n in EVIDENCE_COLUMNS if not columns[n] & set(rule)}]
-        problems.append(f"the {name} comparison is learnt from pairs that share something else, and fewer than "
-                        f"{MIN_TRAINING_PAIRS} pairs share {' or '.join(map(_shares, helpers))}")
-    if problems:
+    if not prior_rules:
+        rules = [NIK_PRIOR_RULE, *OTHER_PRIOR_RULES]
+        problem = (f"fewer than {MIN_TRAINING_PAIRS} pairs of records share {', '.join(map(_shares, rules[:-1]))} "
+                   f"or {_shares(rules[-1])}, so nothing says which records are one person (a single list with "
+                   "each person once has nothing to learn from: load the lists to link together)")
+    else:
+        unweighed = sorted(set(has_data) - covered)
+        problem = "; ".join(
+            f"{COMPARED_WORDS[name]} cannot be weighed: fewer than {MIN_TRAINING_PAIRS} pairs of records share "
+            f"{' or '.join(_shares(rule) for rule in TRAINING_BLOCKS if not columns[name] & set(rule))}"
+            for name in unweighed)
+    if problem:
         raise InputError(
-            f"nothing to learn a linking model from in these {len(frame):,} named records: {'; '.join(problems)}. "
-            "Load lists that give a birth date, a NIK, a KK, an address or a phone number (mapping fields "
-            "birth_date, nik, kk, address, phone, register_id), or keep the model trained before (hub match "
-            "without --retrain)")
+            f"nothing to learn a linking model from in these {len(frame):,} named records: {problem}. Load lists "
+            "that give a birth date, a NIK, a KK, an address or a phone number (mapping fields birth_date, nik, kk, "
+            "address, phone, register_id), or keep the model trained before (hub match without --retrain)")
     return TrainingPlan(prior_rules, recall, chosen, untrained)
 
 

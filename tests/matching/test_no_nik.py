@@ -150,11 +150,18 @@ async def test_two_lists_with_only_name_birth_date_and_address_link(
         assert loaded.returncode == 0, loaded.stderr
     matched = hub(env, "match", "--retrain")
     assert matched.returncode == 0, matched.stderr
+    assert "no two records had the fields of sex, mother_folded, nik, phone, register_id" in matched.stdout
     found = await resolved(falkordb_server, env["HUB_GRAPH_NAME"])
     assert set(found) == set(truth)
     precision, recall, true_pairs = precision_recall(found, truth)
     assert true_pairs == 240
     assert precision >= 0.95 and recall >= 0.9, (precision, recall)
+    # What no record has (a NIK, a phone, a mother's name...) gives no evidence, and the model says so.
+    saved = model.load(Path(env["HUB_HOME"]) / "models" / f"{env['HUB_GRAPH_NAME']}.splink.json")
+    assert saved is not None
+    assert set(model.untrained_comparisons(saved)) == {"sex", "mother_folded", "nik", "phone", "register_id"}
+    assert all(level["m_probability"] == level["u_probability"] for c in saved["comparisons"]
+               if c["output_column_name"] == "nik" for level in c["comparison_levels"] if not level.get("is_null_level"))
 
 
 async def test_a_list_with_a_phone_links_on_it(store: GraphStore, tmp_path: Path) -> None:
@@ -225,7 +232,7 @@ def test_a_set_with_nothing_to_learn_from_says_so(hub_env: dict[str, str], falko
     matched = hub(env, "match", "--retrain")
     assert matched.returncode != 0 and "Traceback" not in matched.stderr + matched.stdout
     assert "nothing to learn a linking model from" in matched.stderr
-    assert "a name and a birth date" in matched.stderr and "the name comparison" in matched.stderr
+    assert "a name and a birth date" in matched.stderr and "nothing says which records are one person" in matched.stderr
     assert "EMTrainingException" not in matched.stderr
 
 
@@ -255,3 +262,16 @@ def test_phones_are_stored_as_62(cell: str, phone: str | None, problem: str | No
     value, why = parse_phone(cell)
     assert value == phone
     assert (why is None) if problem is None else (why is not None and problem in why)
+
+
+def test_a_phone_in_a_raw_row_is_masked_like_an_address() -> None:
+    """A list's phone column, whatever its header, is masked for roles not cleared for contact details."""
+    from hub.privacy.access import Principal, Role
+    from hub.privacy.masking import raw_cells
+
+    record = {"source": "hp_b", "phone": "6281234567890",
+              "raw": '{"ID": "B1", "NAMA": "SITI AMINAH", "TELEPON": "+62 812-3456-7890"}'}
+    analyst = dict(raw_cells(record, Principal("k1", "analyst", Role.ANALYST)))
+    steward = dict(raw_cells(record, Principal("k2", "steward", Role.STEWARD)))
+    assert analyst == {"ID": "B1", "NAMA": "SITI AMINAH", "TELEPON": "***"}
+    assert steward["TELEPON"] == "+62 812-3456-7890"
