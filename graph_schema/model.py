@@ -95,7 +95,7 @@ NODES: dict[Label, NodeSpec] = {
         NodeSpec(Label.SOURCE_RECORD, ("record_id",), {
             "source": str, "source_key": str, "nik": str, "nik_raw": str, "nik_status": str, "nik_birth_date": str,
             "nik_sex": str, "kk": str, "name": str, "birth_date": str, "birth_year": int, "age": int, "sex": str,
-            "mother_name": str, "birth_place": str, "address": str, "region_code": str,
+            "mother_name": str, "birth_place": str, "address": str, "region_code": str, "phone": str, "register_id": str,
             "raw": str, "content_hash": str, "batch_id": str, "file_hash": str, "row_number": int,
             "loaded_at": str, "previous": str, "encounter": bool,
         }),

@@ -192,12 +192,16 @@ SOURCE_RECORD_COUNTS = (
 # One page of one source's records. record_id is "<source>:<key>", so the source is a range of
 # the record_id index, [$after, $before) with $before = "<source>;" (';' follows ':'): each page
 # reads that range only, not every record whose id sorts after it.
-RECORDS_FOR_MATCHING = (
-    f"MATCH (s:{Label.SOURCE_RECORD}) WHERE s.record_id > $after AND s.record_id < $before "
-    "RETURN s.record_id AS record_id, s.source AS source, s.nik AS nik, s.nik_birth_date AS nik_birth_date, "
+# What the linker reads of a record ``s`` (matching/extract.py COLUMNS): one fragment for every read.
+_RECORD_IDENTITY = (
+    "s.record_id AS record_id, s.source AS source, s.nik AS nik, s.nik_birth_date AS nik_birth_date, "
     "s.nik_sex AS nik_sex, s.kk AS kk, s.name AS name, s.birth_date AS birth_date, s.birth_year AS birth_year, "
     "s.age AS age, s.sex AS sex, s.mother_name AS mother_name, s.region_code AS region_code, "
-    "s.encounter AS encounter ORDER BY record_id LIMIT $limit"
+    "s.encounter AS encounter, s.address AS address, s.phone AS phone, s.register_id AS register_id"
+)
+RECORDS_FOR_MATCHING = (
+    f"MATCH (s:{Label.SOURCE_RECORD}) WHERE s.record_id > $after AND s.record_id < $before "
+    f"RETURN {_RECORD_IDENTITY} ORDER BY record_id LIMIT $limit"
 )
 SOURCES_LOADED = f"MATCH (s:{Label.SOURCE_RECORD}) RETURN DISTINCT s.source AS source ORDER BY source"
 RECORD_REFERENCES = (
@@ -376,6 +380,89 @@ MATCH_CANDIDATES_OF_PERSON = (
 PERSON_REDIRECTS_TO = (
     f"MATCH (r:{Label.PERSON_REDIRECT}) WHERE $person_id IN r.to "
     "RETURN r.person_id AS person_id, r {.*} AS redirect ORDER BY person_id"
+)
+
+# --- live linking (matching/blocking.py, matching/incremental.py) -----------------------------
+# Each record carries its blocking-key values (bk_*, strings; schema.BLOCKING_KEY_PROPERTIES), so
+# the records that share a key with a few new ones are index lookups, never a read of every
+# record. A NIK is looked up on the record's own nik, a KK through its Household.
+_RESOLVED_TO = (f"OPTIONAL MATCH (s)-[r:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) "
+                f"RETURN {_RECORD_IDENTITY}, p.person_id AS person_id, r.method AS method, "
+                "r.probability AS probability")
+
+
+def _records_sharing(prop: str) -> str:
+    return f"UNWIND $values AS v MATCH (s:{Label.SOURCE_RECORD} {{{prop}: v}}) {_RESOLVED_TO}"
+
+
+RECORDS_SHARING_NIK = _records_sharing("nik")
+RECORDS_SHARING_KK = (
+    f"UNWIND $values AS v MATCH (:{Label.HOUSEHOLD} {{kk: v}})<-[:{RelType.IN_HOUSEHOLD}]-(s:{Label.SOURCE_RECORD}) "
+    f"{_RESOLVED_TO}"
+)
+RECORDS_SHARING_NAME_YEAR = _records_sharing("bk_name_year")
+RECORDS_SHARING_FIRST_DATE = _records_sharing("bk_first_date")
+RECORDS_SHARING_SORTED_DISTRICT = _records_sharing("bk_sorted_district")
+RECORDS_SHARING_FIRST_DISTRICT = _records_sharing("bk_first_district")
+RECORDS_SHARING_DATE_VILLAGE = _records_sharing("bk_date_village")
+RECORDS_SHARING_FIRST_REGENCY = _records_sharing("bk_first_regency")
+RECORDS_SHARING_PHONE = _records_sharing("bk_phone")
+RECORDS_SHARING_REGISTER_ID = _records_sharing("bk_register_id")
+RECORDS_SHARING_SORTED_ADDRESS = _records_sharing("bk_sorted_address")
+RECORDS_SHARING_LAST_DATE = _records_sharing("bk_last_date")
+RECORDS_SHARING_DATE_ADDRESS = _records_sharing("bk_date_address")
+# Encounters only (bk_met_first_regency is set on encounter records): what a registered record
+# is compared with by ENCOUNTER_KEYS, without reading every record of its first name in the regency.
+RECORDS_SHARING_MET_FIRST_REGENCY = _records_sharing("bk_met_first_regency")
+# The keys of a record are written when they differ from those it holds (bk_hash): a full run
+# over unchanged records writes none. A key a record no longer has is removed (set to null).
+WRITE_BLOCKING_KEYS = (
+    f"UNWIND $rows AS row MATCH (s:{Label.SOURCE_RECORD} {{record_id: row.record_id}}) "
+    "WITH s, row WHERE coalesce(s.bk_hash, '') <> row.bk_hash "
+    "SET s.bk_hash = row.bk_hash, s.bk_name_year = row.bk_name_year, s.bk_first_date = row.bk_first_date, "
+    "s.bk_sorted_district = row.bk_sorted_district, s.bk_first_district = row.bk_first_district, "
+    "s.bk_date_village = row.bk_date_village, s.bk_first_regency = row.bk_first_regency, "
+    "s.bk_met_first_regency = row.bk_met_first_regency, s.bk_phone = row.bk_phone, "
+    "s.bk_register_id = row.bk_register_id, s.bk_sorted_address = row.bk_sorted_address, "
+    "s.bk_last_date = row.bk_last_date, s.bk_date_address = row.bk_date_address RETURN count(s) AS written"
+)
+# Named records whose keys were never written (loaded with --no-link, or before schema 6).
+UNKEYED_RECORD_COUNT = (
+    f"MATCH (s:{Label.SOURCE_RECORD}) WHERE s.name IS NOT NULL AND s.bk_hash IS NULL RETURN count(s) AS unkeyed"
+)
+# The records to link, with the person each resolves to now.
+RECORDS_BY_IDS = f"UNWIND $ids AS id MATCH (s:{Label.SOURCE_RECORD} {{record_id: id}}) {_RESOLVED_TO}"
+# Every record of some persons (a delta record's person, and those it may join).
+RECORDS_OF_PERSONS = (
+    f"UNWIND $person_ids AS pid MATCH (s:{Label.SOURCE_RECORD})-[r:{RelType.RESOLVES_TO}]->"
+    f"(p:{Label.PERSON} {{person_id: pid}}) "
+    f"RETURN {_RECORD_IDENTITY}, p.person_id AS person_id, r.method AS method, r.probability AS probability"
+)
+# References from some records (an attendance row to its resident), and to them.
+REFERENCES_FROM_RECORDS = (
+    f"UNWIND $ids AS id MATCH (a:{Label.SOURCE_RECORD} {{record_id: id}})-[:{RelType.REFERS_TO}]->"
+    f"(b:{Label.SOURCE_RECORD}) RETURN a.record_id AS record_id, b.record_id AS target"
+)
+REFERENCES_TO_RECORDS = (
+    f"UNWIND $ids AS id MATCH (a:{Label.SOURCE_RECORD})-[:{RelType.REFERS_TO}]->"
+    f"(b:{Label.SOURCE_RECORD} {{record_id: id}}) RETURN a.record_id AS record_id, b.record_id AS target"
+)
+# The records one load wrote (new or changed: an unchanged row keeps its earlier batch), read in
+# its source's range of the record_id index: what a load links before it returns.
+RECORD_IDS_OF_BATCH = (
+    f"MATCH (s:{Label.SOURCE_RECORD}) WHERE s.record_id > $after AND s.record_id < $before "
+    "AND s.batch_id = $batch_id RETURN s.record_id AS record_id"
+)
+# Persons (of those given) that no record resolves to any more: a live link retires only these.
+DELETE_ORPHAN_PERSONS_AMONG = (
+    f"UNWIND $person_ids AS pid MATCH (p:{Label.PERSON} {{person_id: pid}}) "
+    f"WHERE NOT ()-[:{RelType.RESOLVES_TO}]->(p) DETACH DELETE p RETURN count(*) AS deleted"
+)
+# Undecided candidates comparing one of the given records that this run did not propose again.
+DELETE_STALE_CANDIDATES_OF_RECORDS = (
+    f"UNWIND $ids AS id MATCH (c:{Label.MATCH_CANDIDATE})-[:{RelType.COMPARES}]->(:{Label.SOURCE_RECORD} "
+    "{record_id: id}) WHERE c.decision IS NULL AND c.run_id <> $run_id "
+    "WITH DISTINCT c DETACH DELETE c RETURN count(*) AS deleted"
 )
 
 # --- housekeeping -------------------------------------------------------------------------

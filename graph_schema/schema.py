@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from graph_schema.model import NODES, Label
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -23,12 +23,21 @@ class FulltextIndex:
 # uniqueness is that of the pair, and lookups by the pair ask for the record_id.
 UNIQUE_KEYS: list[tuple[Label, tuple[str, ...]]] = [(spec.label, spec.key) for spec in NODES.values()]
 
+# Since schema 6 each record carries its blocking-key values (matching/blocking.py), so that live
+# linking finds the records sharing a key with a new one by index, not by reading every record.
+BLOCKING_KEY_PROPERTIES: tuple[str, ...] = (
+    "bk_name_year", "bk_first_date", "bk_sorted_district", "bk_first_district", "bk_date_village",
+    "bk_first_regency", "bk_met_first_regency", "bk_phone", "bk_register_id", "bk_sorted_address",
+    "bk_last_date", "bk_date_address",
+)
+
 LOOKUP_INDEXES: list[tuple[Label, str]] = [
     (Label.PERSON, "nik"),
     (Label.PERSON, "kk"),
     (Label.SOURCE_RECORD, "nik"),
     (Label.MATCH_CANDIDATE, "status"),
     (Label.SERVICE_EVENT, "kind"),
+    *((Label.SOURCE_RECORD, prop) for prop in BLOCKING_KEY_PROPERTIES),
 ]
 
 # A person is searched by every name their records give, folded (matching/search_names.py), not

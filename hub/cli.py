@@ -188,8 +188,10 @@ def demo(
     else:
         synth_cli.synth(persons=persons, out=out, seed=seed, xlsx=synth_cli.XlsxMode.AUTO, dirt_scale=1.0, workers=None)
     # Loading again is cheap: unchanged rows are recognised and skipped.
-    reports = load_cli.load_dir(out, batch_size=DEFAULT_BATCH, report_dir=None)
-    if any(r.loaded for r in reports) or not match_cli.links_current():
+    load_cli.load_dir(out, batch_size=DEFAULT_BATCH, report_dir=None)
+    # The load linked what it added or changed (the first one trained the model): the full run is
+    # needed only where records were left without a person or keys (loaded with --no-link, an older hub).
+    if not match_cli.links_current():
         match_cli.match(retrain=False)
     else:
         console.print("links are current: no row changed since every record was linked")

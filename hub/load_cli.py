@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from graph_schema.port import GraphStore
-from hub.errors import InputError
+from hub.errors import HubError, InputError
 from hub.settings import Settings, load_settings
 from hub.store import open_store, run_with_store
 from loaders.mapping import Mapping, mapping_for, shipped_sources
@@ -85,47 +85,88 @@ def _report_dir(settings: Settings, given: Path | None) -> Path:
     return given if given is not None else settings.home / "loads"
 
 
+LINK_HELP = ("Link what the load added or changed before returning (the default). --no-link: the new records "
+             "hold no person (person(nik:) does not find them) until `hub match` links everything.")
+
+
+async def _link(store: GraphStore, settings: Settings, reports: list[LoadReport]) -> None:
+    """Link the records the loads wrote, and say what that did. A load is complete without it: when
+    linking cannot be done (nothing to train a first model on), the records wait for `hub match`."""
+    from hub.match_cli import model_path
+    from matching.incremental import link_records, records_of_loads
+
+    ids = await records_of_loads(store, [(r.source, r.batch_id) for r in reports if r.loaded])
+    if not ids:
+        console.print("linking: no record was added or changed")
+        return
+    try:
+        with console.status(f"linking {len(ids):,} records"):
+            live = await link_records(store, model_path(settings), ids)
+    except HubError as err:
+        console.print(f"[yellow]loaded, not linked yet:[/] {err}. The records wait for `hub match`.", highlight=False)
+        return
+    if live.trained:
+        console.print(f"linking: no saved model yet, so every record was linked and the model trained "
+                      f"({live.persons_touched:,} persons, {live.seconds:.1f}s; model {model_path(settings)})")
+        return
+    console.print(f"linking: {len(live.records):,} records linked in {live.seconds:.1f}s "
+                  f"({live.records_per_s:,.0f} records/s): {live.joined:,} joined a known person, "
+                  f"{live.persons_new:,} new persons, {live.moved:,} records moved to another person; "
+                  f"{live.review_candidates:,} candidates for review", highlight=False)
+
+
 def load(
     source: Annotated[str, typer.Argument(help="Source type, e.g. dtks, ppks, program_pkh (see loaders/mappings).")],
     path: Annotated[Path, typer.Argument(help="The export: .csv (UTF-8 or cp1252; , ; or tab) or .xlsx.")],
     mapping: Annotated[Path | None, typer.Option(help="A mapping file for an export with other headers.")] = None,
     batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = DEFAULT_BATCH,
     report_dir: Annotated[Path | None, typer.Option(help="Where reports and rejects go (default .hub/loads).")] = None,
+    link: Annotated[bool, typer.Option(help=LINK_HELP)] = True,
 ) -> None:
-    """Load one export into the graph: every row is loaded or in the rejects file, with its reason."""
+    """Load one export into the graph: every row is loaded or in the rejects file, with its reason;
+    then what it added or changed is linked to persons."""
     settings = load_settings()
     chosen = mapping_for(source, mapping)
 
     async def work(store: GraphStore) -> LoadReport:
         await _schema_ready(store)
-        return await _load_one(store, chosen, path, _report_dir(settings, report_dir), batch_size)
+        report = await _load_one(store, chosen, path, _report_dir(settings, report_dir), batch_size)
+        console.print(_report_table([report]))
+        console.print(f"report {report.report_file}; rejects {report.rejects_file}; warnings {report.warnings_file}")
+        if link:
+            await _link(store, settings, [report])
+        return report
 
-    report = run_with_store(settings, work)
-    console.print(_report_table([report]))
-    console.print(f"report {report.report_file}; rejects {report.rejects_file}; warnings {report.warnings_file}")
+    run_with_store(settings, work)
 
 
 def load_dir(
     directory: Annotated[Path, typer.Argument(help="A `hub synth` output, or any folder of <source>.csv files.")],
     batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = DEFAULT_BATCH,
     report_dir: Annotated[Path | None, typer.Option(help="Where reports and rejects go (default .hub/loads).")] = None,
+    link: Annotated[bool, typer.Option(help=LINK_HELP)] = True,
 ) -> list[LoadReport]:
-    """Load every source file of a folder, in dependency order (actors and registers first)."""
+    """Load every source file of a folder, in dependency order (actors and registers first); then
+    what the files added or changed is linked to persons, once for all of them."""
     settings = load_settings()
     files = _source_files(directory)
-    reports = asyncio.run(_load_all(settings, files, _report_dir(settings, report_dir), batch_size))
-    console.print(_report_table(reports))
-    console.print(f"reports, rejects and warnings in {_report_dir(settings, report_dir)}")
+    reports = asyncio.run(_load_all(settings, files, _report_dir(settings, report_dir), batch_size, link=link))
     return reports
 
 
 async def _load_all(settings: Settings, files: list[tuple[str, Path]], report_dir: Path, batch_size: int,
-                    quiet: bool = False, empty_afterwards: bool = False) -> list[LoadReport]:
+                    quiet: bool = False, empty_afterwards: bool = False, link: bool = False) -> list[LoadReport]:
     store = await open_store(settings)
     try:
         await _schema_ready(store)
-        return [await _load_one(store, mapping_for(source), path, report_dir, batch_size, quiet)
-                for source, path in files]
+        reports = [await _load_one(store, mapping_for(source), path, report_dir, batch_size, quiet)
+                   for source, path in files]
+        if not quiet:
+            console.print(_report_table(reports))
+            console.print(f"reports, rejects and warnings in {report_dir}")
+        if link:
+            await _link(store, settings, reports)
+        return reports
     finally:
         if empty_afterwards:
             await store.clear()

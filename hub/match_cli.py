@@ -43,6 +43,14 @@ def match(
                   f"scored pairs accepted; {report.review_candidates:,} candidates for review (`hub review`); "
                   f"{report.relinked:,} records moved to another person; model "
                   f"{'trained and saved' if report.trained else 'reused'}: {model_path(settings)}")
+    if report.trained:
+        from matching import model
+
+        saved = model.load(model_path(settings))
+        untrained = model.untrained_comparisons(saved) if saved else []
+        if untrained:
+            console.print(f"no two records had the fields of {', '.join(untrained)}: the model gives them no "
+                          "evidence until `hub match --retrain` runs on lists that have them")
 
 
 def links_current() -> bool:

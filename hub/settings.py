@@ -71,6 +71,11 @@ class Settings:
         scheme = urlparse(self.graph_uri).scheme
         return scheme == "rediss" or scheme.endswith(("+s", "+ssc"))
 
+    @property
+    def model_path(self) -> Path:
+        """The saved linking model (``hub match`` writes it; live linking and the API read it)."""
+        return self.home / "models" / f"{self.graph_name}.splink.json"
+
 
 def _int(env: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
     raw = env.get(key)

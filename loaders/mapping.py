@@ -26,8 +26,11 @@ from hub.privacy.access import Personal
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
 
 # Fields with these names are identity attributes of the SourceRecord (what matching compares).
+# Beyond what every register has, a list may carry other identifying fields the linker compares:
+# ``address`` (street address text), ``phone`` (type "phone": stored as 62...) and ``register_id``
+# (the id a shared register gave the person, e.g. an ID DTKS a program roster repeats).
 IDENTITY_FIELDS = frozenset({"nik", "kk", "name", "birth_date", "age", "sex", "mother_name", "birth_place", "region",
-                             "address"})
+                             "address", "phone", "register_id"})
 
 
 class FieldType(StrEnum):
@@ -41,6 +44,7 @@ class FieldType(StrEnum):
     FLOAT = "float"
     CODE = "code"
     REGION = "region"
+    PHONE = "phone"  # an Indonesian telephone number, stored as 62...
 
 
 # What a field or a raw column may declare itself (``personal = "phone"``): a kind of personal data,

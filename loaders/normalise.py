@@ -116,6 +116,27 @@ def parse_date(text: str, formats: list[str], year_only: bool = False) -> Parsed
     return None, f"{cell} is not a date in a known format (DD-MM-YYYY, DD/MM/YYYY, YYYY-MM-DD, Excel day number)"
 
 
+_PHONE_NOISE = re.compile(r"[\s.\-()/']")
+
+
+def parse_phone(cell: str) -> Parsed:
+    """An Indonesian telephone number as 62 and the national number: "0812-3456-7890",
+    "+62 812 3456 7890" and "812 3456 7890" are all 6281234567890; a landline keeps its area code."""
+    digits = _PHONE_NOISE.sub("", cell).removeprefix("+")
+    if not digits.isdigit():
+        return None, f"{cell} is not a telephone number (only digits, spaces, +, -, . and brackets)"
+    if digits.startswith("62"):
+        national = digits[2:]
+    elif digits.startswith("0"):
+        national = digits[1:]
+    else:
+        national = digits
+    national = national.lstrip("0")
+    if not 7 <= len(national) <= 13:
+        return None, f"{cell} is not a telephone number ({len(national)} digits after the 0 or 62, not 7 to 13)"
+    return "62" + national, None
+
+
 def normalise_name(text: str) -> str | None:
     cleaned = " ".join(text.split()).upper()  # str.split() takes the same whitespace as \s
     return cleaned or None
@@ -142,6 +163,8 @@ def parse_cell(text: str, spec: FieldSpec, reference: dt.date) -> Parsed:
         if isinstance(value, dt.date) and value > reference:
             return None, f"{cell} is in the future"
         return value, problem
+    if kind is FieldType.PHONE:
+        return parse_phone(cell)
     if kind is FieldType.KK:
         digits, problem, _ = repair_number(cell)
         return digits, (f"KK {problem}" if problem else None)

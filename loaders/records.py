@@ -33,7 +33,8 @@ _encode_text: Callable[[str], str] = json.encoder.encode_basestring
 
 # Fields that are identity properties of the SourceRecord, by the name the matcher reads.
 IDENTITY_PROPERTIES = {"kk": "kk", "name": "name", "sex": "sex", "mother_name": "mother_name",
-                       "birth_place": "birth_place", "address": "address", "age": "age", "region": "region_code"}
+                       "birth_place": "birth_place", "address": "address", "age": "age", "region": "region_code",
+                       "phone": "phone", "register_id": "register_id"}
 
 
 @dataclass(frozen=True)

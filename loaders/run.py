@@ -68,9 +68,35 @@ class LoadReport:
 
 
 @dataclass
-class _Problems:
+class Problems:
     rejects: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+
+
+class RowChecker:
+    """Raw rows to records ready to write, for one load: a row that cannot be loaded, or whose key
+    repeats an earlier row of the same load, goes to ``problems.rejects`` (its warnings to
+    ``problems.warnings``). A file load and an API write check their rows through it alike."""
+
+    def __init__(self, mapping: Mapping, reference: dt.date, problems: Problems) -> None:
+        self.mapping, self.problems = mapping, problems
+        self.seen: dict[str, int] = {}
+        self._prepare = RowPreparer(mapping, reference)
+
+    def __call__(self, raw_rows: list[RawRow]) -> list[Prepared]:
+        ready: list[Prepared] = []
+        for result in self._prepare.batch(raw_rows):
+            if isinstance(result, Problem):
+                self.problems.rejects.append(result)
+                continue
+            if result.key in self.seen:
+                self.problems.rejects.append(Problem(result.row, "key", self.mapping.key, result.key,
+                                                     f"{self.mapping.key} {result.key} repeats row {self.seen[result.key]}"))
+                continue
+            self.seen[result.key] = result.row
+            self.problems.warnings.extend(result.warnings)
+            ready.append(result)
+        return ready
 
 
 def _write_problems(path: Path, problems: list[Problem]) -> None:
@@ -99,12 +125,12 @@ def _tuned_for_loading() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
-async def _stored_versions(store: GraphStore, ids: list[str]) -> dict[str, dict[str, Any]]:
+async def stored_versions(store: GraphStore, ids: list[str]) -> dict[str, dict[str, Any]]:
     rows = await store.run(queries.SOURCE_RECORD_VERSIONS, {"ids": ids})
     return {str(r["id"]): r for r in rows}
 
 
-async def _check_references(store: GraphStore, mapping: Mapping, records: list[Prepared], problems: _Problems) -> None:
+async def _check_references(store: GraphStore, mapping: Mapping, records: list[Prepared], problems: Problems) -> None:
     wanted = missing_references(records, mapping)
     if not wanted:
         return
@@ -143,25 +169,8 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
             "status": "loading", "personal_columns": mapping.personal_columns_json()}}]}, write=True)
     batch_props = {"batch_id": batch_id, "file_hash": digest, "loaded_at": started_at}
     reference = today or dt.date.today()
-    problems = _Problems()
-    seen: dict[str, int] = {}
-    prepare = RowPreparer(mapping, reference)
-
-    def check(raw_rows: list[Any]) -> list[Prepared]:
-        """CPU work of one batch; runs in a thread while the previous batch is being written."""
-        ready: list[Prepared] = []
-        for result in prepare.batch(raw_rows):
-            if isinstance(result, Problem):
-                problems.rejects.append(result)
-                continue
-            if result.key in seen:
-                problems.rejects.append(Problem(result.row, "key", mapping.key, result.key,
-                                                f"{mapping.key} {result.key} repeats row {seen[result.key]}"))
-                continue
-            seen[result.key] = result.row
-            problems.warnings.extend(result.warnings)
-            ready.append(result)
-        return ready
+    problems = Problems()
+    check = RowChecker(mapping, reference, problems)  # CPU work of a batch: in a thread while the one before is written
 
     rows = read_rows(path, mapping)
 
@@ -196,13 +205,13 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
                     ready, stored = await asyncio.to_thread(check, raw_rows), {}
                 else:
                     ids = [record_id(mapping.source, r.cells.get(mapping.key, "").strip()) for r in raw_rows]
-                    versions = asyncio.create_task(_stored_versions(store, ids))
+                    versions = asyncio.create_task(stored_versions(store, ids))
                     try:
                         ready = await asyncio.to_thread(check, raw_rows)
                     finally:
                         stored = await versions
                 report.rows_read += len(raw_rows)
-                statements = await _plan_batch(store, mapping, ready, stored, batch_props, batch_size, report,
+                statements = await plan_batch(store, mapping, ready, stored, batch_props, batch_size, report,
                                                problems, known_regions)
                 if writing is not None:
                     await writing
@@ -237,10 +246,13 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
     return report
 
 
-async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared], stored: dict[str, dict[str, Any]],
-                      batch_props: dict[str, Any], batch_size: int, report: LoadReport, problems: _Problems,
-                      known_regions: set[str]) -> list[Statement]:
-    """Compare with what is stored and return the statements that write the new and changed rows."""
+async def plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared], stored: dict[str, dict[str, Any]],
+                     batch_props: dict[str, Any], batch_size: int, report: LoadReport, problems: Problems,
+                     known_regions: set[str], outcomes: dict[str, str] | None = None) -> list[Statement]:
+    """Compare with what is stored and return the statements that write the new and changed rows.
+
+    ``outcomes``, where given, gets each record's outcome by record id: new, updated or unchanged.
+    """
     if not ready:
         return []
     to_write: list[Prepared] = []
@@ -248,6 +260,9 @@ async def _plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared]
     fresh: set[str] = set()
     for record in ready:
         before = stored.get(record.record_id)
+        if outcomes is not None:
+            outcomes[record.record_id] = ("new" if before is None else "unchanged"
+                                          if before["content_hash"] == record.content_hash else "updated")
         if before is None:
             report.new += 1
             fresh.add(record.record_id)

@@ -107,7 +107,8 @@ class UnionFind:
 
 def cluster(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.DataFrame, pairs: pd.DataFrame,
             accept: float, same: Iterable[tuple[str, str]] = (), different: Iterable[tuple[str, str]] = (),
-            encounters: frozenset[str] = frozenset()) -> tuple[pd.DataFrame, UnionFind]:
+            encounters: frozenset[str] = frozenset(),
+            kept: Iterable[list[str]] = ()) -> tuple[pd.DataFrame, UnionFind]:
     """``record_id -> cluster, method, probability`` for every record, and the union-find behind it.
 
     Args:
@@ -120,6 +121,9 @@ def cluster(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.Data
         encounters: ids of encounter records (street outreach). An encounter joins at most one
             registered person, its best match: a call name, a guessed age and a regency fit many
             people, so two registered persons an encounter both fits stay apart (and go to review).
+        kept: groups of records that are one person already and are not linked again here (live
+            linking: the persons a new record may join, whose own links no new record changed).
+            Joined right after stewards' SAMEs, keeping their methods.
     """
     uf = UnionFind(record_ids)
     for a, b in different:
@@ -129,6 +133,9 @@ def cluster(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.Data
     for a, b in same:
         if uf.union(a, b):
             method[a] = method[b] = "steward"
+    for members in kept:
+        for other in members[1:]:
+            uf.union(members[0], other)
     if "birth_year" in nik_groups:
         for record_id, year, sex in zip(nik_groups["unique_id"], nik_groups["birth_year"], nik_groups["sex"],
                                         strict=True):

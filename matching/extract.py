@@ -12,7 +12,7 @@ from graph_schema.port import GraphStore
 
 PAGE = 50_000
 COLUMNS = ["record_id", "source", "nik", "nik_birth_date", "nik_sex", "kk", "name", "birth_date", "birth_year", "age",
-           "sex", "mother_name", "region_code", "encounter"]
+           "sex", "mother_name", "region_code", "encounter", "address", "phone", "register_id"]
 
 
 async def load_records(store: GraphStore) -> pd.DataFrame:

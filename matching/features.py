@@ -4,20 +4,26 @@ Dates: the record's birth date, the same date with day and month swapped (a comm
 and a birth year that is known exactly (from a date, or a year-only cell) or estimated from
 an age. Regions: village, district and regency codes from the one stored code. Encounter
 records (street outreach) are flagged: their age is a guess and their region where they were met.
+Further identifying fields, where a list has them: the address folded (``matching/addresses.py``),
+the phone as the loader stored it (62...), and another register's id without case or separators.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
 
+from matching.addresses import fold_address
 from matching.names import first_token, fold_name, initials, last_token, sorted_tokens
 
 FEATURES = ["unique_id", "source", "nik", "kk", "name_folded", "name_sorted", "name_first", "name_last", "name_initials",
             "birth_date", "birth_date_swapped", "birth_year", "year_estimated", "sex", "mother_folded",
-            "village", "district", "regency", "nik_trusted", "encounter", "age_guessed"]
+            "village", "district", "regency", "nik_trusted", "encounter", "age_guessed", "address_folded", "phone",
+            "register_id"]
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 
 
 def _swap(date: str | None) -> str | None:
@@ -49,6 +55,14 @@ def features(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFram
         "sex": named["sex"].to_numpy(),
         "mother_folded": [fold_name(n) for n in named["mother_name"]],
     }, dtype=object)
+    # Lists read before these fields existed (or rows an app sends) may lack their columns.
+    # An address repeats for every member of a household: each is folded once.
+    addresses = _column(named, "address")
+    folded_address = {a: fold_address(a) for a in set(addresses) if isinstance(a, str)}
+    out["address_folded"] = [folded_address.get(a) if isinstance(a, str) else None for a in addresses]
+    out["phone"] = [p if isinstance(p, str) and p else None for p in _column(named, "phone")]
+    out["register_id"] = [_NOT_ALNUM.sub("", r.upper()) or None if isinstance(r, str) else None
+                          for r in _column(named, "register_id")]
     year = pd.to_numeric(named["birth_year"], errors="coerce").to_numpy()
     age = pd.to_numeric(named["age"], errors="coerce").to_numpy()
     estimated = np.isnan(year) & ~np.isnan(age)
@@ -82,6 +96,10 @@ def features(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFram
     contradicted = nik_contradicted(nik_year, year, named["nik_sex"].to_numpy(), sex) | someone_elses_nik(out)
     out["nik"] = [None if c else n for c, n in zip(contradicted, nik, strict=True)]
     return out[FEATURES]
+
+
+def _column(records: pd.DataFrame, name: str) -> np.ndarray:
+    return records[name].to_numpy() if name in records else np.full(len(records), None, dtype=object)
 
 
 def someone_elses_nik(out: pd.DataFrame) -> np.ndarray:

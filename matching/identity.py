@@ -94,7 +94,9 @@ def coherent(frame: pd.DataFrame, key: str = "person_id") -> pd.Series:
              .agg(trusted=("trusted", "sum"), n=("trusted", "size")).reset_index()
              .sort_values([key, "trusted", "n", "year"], ascending=[True, False, False, True])
              .drop_duplicates(key).set_index(key))
-    anchor_sex = frame[key].map(votes["sex"]).fillna(frame[key].map(most_common(stated, key, "sex")))
+    # As objects: with no record stating both (an encounter alone), the votes map to float NaN.
+    anchor_sex = frame[key].map(votes["sex"]).astype(object).fillna(
+        frame[key].map(most_common(stated, key, "sex")).astype(object))
     anchor_year = frame[key].map(votes["year"]).fillna(frame[key].map(most_common(stated, key, "year")))
     sex_ok = frame["sex"].isna() | anchor_sex.isna() | (frame["sex"] == anchor_sex)
     year_ok = day.isna() | anchor_year.isna() | ((day - anchor_year * 365.25).abs() <= TWO_YEARS_DAYS + 183)

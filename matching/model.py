@@ -13,6 +13,7 @@ import logging
 import math
 import tempfile
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,9 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.internals.blocking import BlockingRule
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
-from hub.errors import ConfigError
+from hub.errors import ConfigError, InputError
 
-MODEL_VERSION = 7
+MODEL_VERSION = 8
 SOMEONE_ELSES_NIK = "equal, different names"
 # Levels that only an encounter record (street outreach) reaches; see ``encounter_priors``.
 CALL_FIRST_NAME = "a call name: the other's first name"
@@ -106,10 +107,18 @@ def _household_place() -> cl.CustomComparison:
         output_column_name="household_place",
         comparison_description="Same KK and village, same KK, same village, district, regency",
         comparison_levels=[
-            cll.CustomLevel("(kk_l IS NULL OR kk_r IS NULL) AND (regency_l IS NULL OR regency_r IS NULL)",
+            cll.CustomLevel("(kk_l IS NULL OR kk_r IS NULL) AND (regency_l IS NULL OR regency_r IS NULL) "
+                            "AND (address_folded_l IS NULL OR address_folded_r IS NULL)",
                             "unknown").configure(is_null_level=True),
             cll.CustomLevel("kk_l = kk_r AND village_l = village_r", "same KK, same village"),
             cll.CustomLevel("kk_l = kk_r", "same KK"),
+            # A street address is the household's place too: one level here, not a comparison of its
+            # own, or a shared address and a shared village would count one fact twice. Common
+            # addresses ("DUSUN KRAJAN RT1 RW1") repeat across villages: two villages that differ rule it out.
+            cll.CustomLevel("address_folded_l = address_folded_r AND coalesce(village_l = village_r, TRUE)",
+                            SAME_ADDRESS),
+            cll.CustomLevel(f"{_ADDRESS_TOKENS_SHARED} >= {ADDRESS_SIMILAR} AND coalesce(village_l = village_r, TRUE)",
+                            SIMILAR_ADDRESS),
             cll.ExactMatchLevel("village"),
             cll.ExactMatchLevel("district"),
             cll.CustomLevel("regency_l = regency_r AND (encounter_l OR encounter_r)", MET_IN_REGENCY),
@@ -117,6 +126,19 @@ def _household_place() -> cl.CustomComparison:
             cll.ElseLevel(),
         ],
     )
+
+
+SAME_ADDRESS = "same address"
+SIMILAR_ADDRESS = "similar address (most words shared)"
+ADDRESS_SIMILAR = 0.75
+# The share of address words (folded: "RT1", "JALAN", "MERDEKA") two records have in common, as
+# 2|A∩B| / (|A| + |B|): a word left out or the words reordered still counts as nearly the same.
+# (Cast: a record scored alone whose address is unknown gives DuckDB a column of no text type.)
+_ADDRESS_WORDS = "list_distinct(string_split(CAST(address_folded_{side} AS VARCHAR), ' '))"
+_ADDRESS_TOKENS_SHARED = (
+    f"(2.0 * len(list_intersect({_ADDRESS_WORDS.format(side='l')}, {_ADDRESS_WORDS.format(side='r')})) "
+    f"/ (len({_ADDRESS_WORDS.format(side='l')}) + len({_ADDRESS_WORDS.format(side='r')})))"
+)
 
 
 def _nik() -> cl.CustomComparison:
@@ -145,6 +167,11 @@ def _nik() -> cl.CustomComparison:
 BLOCKING_KEYS: list[tuple[str, ...]] = [
     ("nik",), ("kk",), ("name_folded", "birth_year"), ("name_first", "birth_date"), ("name_sorted", "district"),
     ("name_first", "district"), ("birth_date", "village"),
+    # A typo in the first name, where no village is known (a list without region codes).
+    ("name_last", "birth_date"),
+    # Identifying fields a list may declare (a no-NIK list's best keys): equal phone, equal id in
+    # another register, the same name or the same birth date at the same address.
+    ("phone",), ("register_id",), ("name_sorted", "address_folded"), ("birth_date", "address_folded"),
 ]
 # Encounters (street outreach) rarely share a NIK, a KK, a birth date or a village with anyone:
 # each is compared with everyone of its first name in the regency where it was met. Asymmetric
@@ -162,6 +189,8 @@ def settings() -> SettingsCreator:
             cl.JaroWinklerAtThresholds("mother_folded", [0.92, 0.8]),
             _household_place(),
             _nik(),
+            cl.ExactMatch("phone"),
+            cl.ExactMatch("register_id"),
         ],
         blocking_rules_to_generate_predictions=[block_on(*key) for key in BLOCKING_KEYS],
         retain_intermediate_calculation_columns=True,
@@ -194,17 +223,142 @@ def new_linker(frame: pd.DataFrame, model: SettingsCreator | dict[str, Any]) -> 
 TRAIN_RECORDS = 200_000
 
 
+# EM passes, in order of preference. A pass blocked on some fields cannot estimate the comparisons
+# of those fields, so the passes chosen must between them estimate every comparison the records
+# have data for. The first three are what registers with NIKs have always trained on; the rest
+# stand in where a list lacks a NIK or a birth date.
+TRAINING_BLOCKS: list[tuple[str, ...]] = [
+    ("nik",), ("birth_date",), ("name_folded",),
+    ("kk",), ("phone",), ("register_id",), ("address_folded",), ("name_first", "village"), ("birth_year", "village"),
+]
+PREFERRED_BLOCKS = 3
+# Rules that alone say two records are one person: how many pairs meet them (over the share of
+# true matches they find) estimates the prior, the probability that two random records match.
+# A NIK finds about 0.7 of the matches on the synthetic registers; without one, exact name and
+# birth date, phone, register id or name and address are a little less complete.
+NIK_PRIOR_RULE: tuple[str, ...] = ("nik",)
+NIK_RECALL = 0.7
+OTHER_PRIOR_RULES: list[tuple[str, ...]] = [
+    ("name_folded", "birth_date"), ("phone",), ("register_id",), ("name_folded", "address_folded")]
+OTHER_RECALL = 0.6
+# A block with fewer pairs than this teaches EM nothing it can trust.
+MIN_TRAINING_PAIRS = 10
+# The fields each comparison needs on both records to say anything (what "has data" means).
+EVIDENCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name_folded",), "birth": ("birth_year",), "sex": ("sex",), "mother_folded": ("mother_folded",),
+    "household_place": ("kk", "regency", "address_folded"), "nik": ("nik",), "phone": ("phone",),
+    "register_id": ("register_id",),
+}
+FIELD_WORDS = {
+    "nik": "a NIK", "birth_date": "a birth date", "name_folded": "a name", "kk": "a KK", "phone": "a phone number",
+    "register_id": "a register id", "address_folded": "an address", "name_first": "a first name",
+    "village": "a village", "birth_year": "a birth year",
+}
+
+
+COMPARED_WORDS = {
+    "name": "names", "birth": "birth dates", "sex": "sexes", "mother_folded": "mothers' names",
+    "household_place": "KKs, villages and addresses", "nik": "NIKs", "phone": "phone numbers",
+    "register_id": "register ids",
+}
+
+
+def _shares(rule: tuple[str, ...]) -> str:
+    return " and ".join(FIELD_WORDS[c] for c in rule)
+
+
+def pair_count(frame: pd.DataFrame, rule: tuple[str, ...]) -> int:
+    """How many record pairs agree on every field of ``rule`` (nulls agree with nothing)."""
+    sizes = frame.groupby(list(rule), sort=False, dropna=True).size().to_numpy()
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """What ``train`` estimates from: the prior's rules and the recall assumed for them, the EM
+    passes' blocking rules, and the comparisons no two records have the fields for (they keep
+    no evidence, m = u, until a retrain on records that have them)."""
+
+    prior_rules: list[tuple[str, ...]]
+    recall: float
+    em_rules: list[tuple[str, ...]]
+    untrained: list[str]
+
+
+def compared_columns(linker: Linker) -> dict[str, set[str]]:
+    """Each comparison's input columns, as Splink reads them to leave it out of an EM pass."""
+    comparisons = linker._settings_obj.comparisons  # Splink exposes no public accessor
+    return {c.output_column_name: {col.input_name for col in c._input_columns_used_by_case_statement}
+            for c in comparisons}
+
+
+def training_plan(frame: pd.DataFrame, columns: dict[str, set[str]]) -> TrainingPlan:
+    """The rules ``train`` uses on ``frame``, chosen from the fields its records have.
+
+    Raises:
+        InputError: the records share nothing that says two are one person, or a comparison that
+            has data can be estimated by no pass (what is missing, and what would do).
+    """
+    has_data = [name for name, fields in EVIDENCE_COLUMNS.items()
+                if any(int(frame[f].notna().sum()) >= 2 for f in fields)]
+    untrained = [name for name in EVIDENCE_COLUMNS if name not in has_data]
+
+    def estimates(rule: tuple[str, ...]) -> set[str]:
+        return {name for name in has_data if not columns[name] & set(rule)}
+
+    usable = [rule for rule in TRAINING_BLOCKS if pair_count(frame, rule) >= MIN_TRAINING_PAIRS]
+    chosen = [rule for rule in usable if rule in TRAINING_BLOCKS[:PREFERRED_BLOCKS]]
+    covered = set().union(*map(estimates, chosen)) if chosen else set()
+    for rule in usable:
+        if rule in chosen:
+            continue
+        if covered >= set(has_data) and len(chosen) >= 2:
+            break
+        if estimates(rule) - covered or len(chosen) < 2:
+            chosen.append(rule)
+            covered |= estimates(rule)
+    prior_rules: list[tuple[str, ...]]
+    if pair_count(frame, NIK_PRIOR_RULE) >= MIN_TRAINING_PAIRS:
+        prior_rules, recall = [NIK_PRIOR_RULE], NIK_RECALL
+    else:
+        prior_rules = [rule for rule in OTHER_PRIOR_RULES if pair_count(frame, rule) >= MIN_TRAINING_PAIRS]
+        recall = OTHER_RECALL
+    if not prior_rules:
+        rules = [NIK_PRIOR_RULE, *OTHER_PRIOR_RULES]
+        problem = (f"fewer than {MIN_TRAINING_PAIRS} pairs of records share {', '.join(map(_shares, rules[:-1]))} "
+                   f"or {_shares(rules[-1])}, so nothing says which records are one person (a single list with "
+                   "each person once has nothing to learn from: load the lists to link together)")
+    else:
+        unweighed = sorted(set(has_data) - covered)
+        problem = "; ".join(
+            f"{COMPARED_WORDS[name]} cannot be weighed: fewer than {MIN_TRAINING_PAIRS} pairs of records share "
+            f"{' or '.join(_shares(rule) for rule in TRAINING_BLOCKS if not columns[name] & set(rule))}"
+            for name in unweighed)
+    if problem:
+        raise InputError(
+            f"nothing to learn a linking model from in these {len(frame):,} named records: {problem}. Load lists "
+            "that give a birth date, a NIK, a KK, an address or a phone number (mapping fields birth_date, nik, kk, "
+            "address, phone, register_id), or keep the model trained before (hub match without --retrain)")
+    return TrainingPlan(prior_rules, recall, chosen, untrained)
+
+
 def train(frame: pd.DataFrame, seed: int = 42) -> Linker:
     """A linker with parameters estimated on ``frame`` (or a sample of ``TRAIN_RECORDS`` of it):
-    λ from trusted NIKs, u by sampling, m by EM."""
+    λ from the deterministic rules the records allow (a trusted NIK first), u by sampling, m by EM
+    in passes blocked on the fields the records have (``training_plan``).
+
+    Raises:
+        InputError: the records give nothing to learn from (see ``training_plan``).
+    """
     if len(frame) > TRAIN_RECORDS:
         frame = frame.sample(TRAIN_RECORDS, random_state=seed).reset_index(drop=True)
     linker = new_linker(frame, settings())
+    plan = training_plan(frame, compared_columns(linker))
     linker.training.estimate_probability_two_random_records_match(
-        [block_on("nik")], recall=0.7)
+        [block_on(*rule) for rule in plan.prior_rules], recall=plan.recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
-    for rule in (block_on("nik"), block_on("birth_date"), block_on("name_folded")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    for rule in plan.em_rules:
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*rule))
     return linker
 
 
@@ -250,6 +404,8 @@ def trained_model(linker: Linker, share_of_encounter_pairs: float) -> dict[str, 
     model: dict[str, Any] = linker.misc.save_model_to_json(out_path=None)
     priors = encounter_priors()
     for comparison in model["comparisons"]:
+        if _without_data(comparison):
+            continue
         exact_u = {level["tf_adjustment_column"]: level.get("u_probability")
                    for level in comparison["comparison_levels"]
                    if level.get("tf_adjustment_column") and str(level.get("label_for_charts", "")).startswith("Exact")}
@@ -270,6 +426,27 @@ def trained_model(linker: Linker, share_of_encounter_pairs: float) -> dict[str, 
             if label == SOMEONE_ELSES_NIK and level.get("u_probability"):
                 level["m_probability"] = level["u_probability"]
     return model
+
+
+UNTRAINED = "no two records had its fields when the model was trained: it gives no evidence until retrained"
+
+
+def _without_data(comparison: dict[str, Any]) -> bool:
+    """Makes a comparison whose fields no sampled pair had give no evidence (m = u on every level),
+    and says so in its description; whether it was one. Splink would otherwise score it with
+    made-up default weights as soon as records with those fields are linked."""
+    levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+    if any(level.get("u_probability") is not None for level in levels):
+        return False
+    for level in levels:
+        level["m_probability"] = level["u_probability"] = 1.0
+    comparison["comparison_description"] = f"{comparison.get('comparison_description', '')} ({UNTRAINED})"
+    return True
+
+
+def untrained_comparisons(model: dict[str, Any]) -> list[str]:
+    """The comparisons of a trained model that give no evidence: no record had their fields."""
+    return [c["output_column_name"] for c in model["comparisons"] if UNTRAINED in c.get("comparison_description", "")]
 
 
 def scored_pairs(linker: Linker, threshold_weight: float, frame: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from graph_schema import queries
 from graph_schema.port import GraphStore
-from matching import model
+from matching import blocking, frequencies, model
 from matching.clusters import cluster
 from matching.extract import load_records, load_references, load_resolutions
 from matching.features import features
@@ -45,10 +45,16 @@ def thresholds(prior: float, accept: float = ACCEPT) -> tuple[float, float]:
 async def links_current(store: GraphStore, model_path: Path) -> bool:
     """Whether a full run would change nothing a load left: every record holds a person and the
     saved model is this version's. (What a load changed, it reports; the caller asks both.)"""
-    if model.load(model_path) is None:
+    saved = model.load(model_path)
+    if saved is None or frequencies.load(model_path, model.tf_columns(saved)) is None:
         return False
     (row,) = await store.run(queries.UNRESOLVED_RECORD_COUNT)
-    return int(row["unresolved"]) == 0
+    if int(row["unresolved"]) != 0:
+        return False
+    # Live linking looks records up by their blocking keys: a graph whose keys were never written
+    # (loaded before schema 6, or with --no-link) needs the full run that writes them.
+    (row,) = await store.run(queries.UNKEYED_RECORD_COUNT)
+    return int(row["unkeyed"]) == 0
 
 
 @dataclass(frozen=True)
@@ -83,12 +89,16 @@ async def run_match(store: GraphStore, model_path: Path, retrain: bool = False, 
     lap("read")
     frame = features(records)
     lap("features")
+    await blocking.write_keys(store, frame)
+    lap("write_keys")
     saved = None if retrain else model.load(model_path)
     trained = saved is None
     if saved is None:
         saved = model.trained_model(model.train(frame), model.encounter_share(frame))
         model.save(saved, model_path)
     lap("train")
+    # Live linking weighs names as this run does (matching/frequencies.py).
+    frequencies.save(frequencies.compute(frame, model.tf_columns(saved)), model_path)
     prior = model.prior_weight(saved)
     accept, review = thresholds(prior, accept)
     pairs = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "match_probability", "evidence"])

@@ -167,7 +167,10 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     changes = identity_changes(had, run_id, now)
     for start in range(0, len(changes), batch_size):
         await store.run(queries.APPEND_PERSON_HISTORY, {"rows": changes[start:start + batch_size]}, write=True)
-    await store.run(queries.DELETE_ORPHAN_PERSONS, write=True)
+    if only_persons is None:
+        await store.run(queries.DELETE_ORPHAN_PERSONS, write=True)
+    else:  # only the persons given can have lost their last record: no scan of every person
+        await store.run(queries.DELETE_ORPHAN_PERSONS_AMONG, {"person_ids": sorted(set(only_persons))}, write=True)
     if only_persons is None:
         for projection in queries.PERSON_FACT_PROJECTIONS:
             await store.run(projection, write=True)

@@ -90,7 +90,10 @@ def review_band(pairs: pd.DataFrame, assigned: pd.DataFrame, uf: UnionFind, low:
     return band.merge(keep, on=["unique_id_l", "unique_id_r"])
 
 
-async def write_candidates(store: GraphStore, band: pd.DataFrame, run_id: str, batch_size: int = 5000) -> int:
+async def write_candidates(store: GraphStore, band: pd.DataFrame, run_id: str, batch_size: int = 5000,
+                           only_records: list[str] | None = None) -> int:
+    """Write the band's candidates; undecided candidates this run did not propose again go: every
+    such one (a full run), or (``only_records``: live linking) those comparing one of these records."""
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     nodes: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
@@ -107,7 +110,12 @@ async def write_candidates(store: GraphStore, band: pd.DataFrame, run_id: str, b
         end = start + batch_size
         await store.run_batch([Statement(queries.UPSERT_MATCH_CANDIDATES, {"rows": nodes[start:end]}),
                                Statement(queries.LINK_CANDIDATE_RECORDS, {"rows": links[2 * start:2 * end]})])
-    await store.run(queries.DELETE_STALE_CANDIDATES, {"run_id": run_id}, write=True)
+    if only_records is None:
+        await store.run(queries.DELETE_STALE_CANDIDATES, {"run_id": run_id}, write=True)
+    else:
+        for start in range(0, len(only_records), batch_size):
+            await store.run(queries.DELETE_STALE_CANDIDATES_OF_RECORDS,
+                            {"ids": only_records[start:start + batch_size], "run_id": run_id}, write=True)
     return len(nodes)
 
 

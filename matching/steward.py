@@ -60,7 +60,10 @@ async def apply_judgement(store: GraphStore, candidate_id: str, decision: Judgem
         return Verdict(True, decision, before, before)
     resolutions = Resolutions(person_of, {r: (m, float(p or 0.0)) for r, m, p in
                                           zip(frame["record_id"], frame["method"], frame["probability"], strict=True)})
-    report = await write_persons(store, assigned, frame[COLUMNS], resolutions, run_id="steward-" + uuid.uuid4().hex[:8],
+    # The candidate's records as the linker reads them (a field this read lacks is left empty).
+    records = frame.reindex(columns=COLUMNS).astype(object)
+    records = records.where(records.notna(), None)
+    report = await write_persons(store, assigned, records, resolutions, run_id="steward-" + uuid.uuid4().hex[:8],
                                  only_persons=list(before), retire=retire)
     after = tuple(sorted({r["person_id"] for r in await store.run(api_queries.CANDIDATE_PERSON_RECORDS,
                                                                    {"candidate_id": candidate_id})}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -22,6 +23,7 @@ class Context:
     loaders: DataLoaders
     disclosure: Disclosure  # the server secret and the k-anonymity census (hub/privacy/disclosure.py)
     audit_writes: list[asyncio.Task[None]] = field(default_factory=list)
+    model_path: Path | None = None  # the saved linking model, for writes and "seen before?"
 
     def audit_read(self, operation: str, person_ids: list[str], fields: list[str]) -> None:
         """Start writing the audit entries of a read; ``AuditBarrier`` holds the response until they are written.

@@ -27,6 +27,7 @@ from resolvers.audit_fields import selected_fields
 from resolvers.caller_errors import CallerErrors
 from resolvers.context import Info
 from resolvers.redirects import PersonRedirect, follow
+from resolvers.seen_before import EncounterResult, SeenBefore, register_encounter, seen_before_field
 from resolvers.types.aggregates import ProgramOverlap, RegionCoverage, coverage, overlap, region_prefix
 from resolvers.types.candidates import (
     CandidateStatus,
@@ -42,6 +43,7 @@ from resolvers.types.network import Network, walk
 from resolvers.types.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from resolvers.types.person import Person
 from resolvers.validation import Brakes, LimitRules, ValidateWithLimits
+from resolvers.writes import WriteResult, write_records
 
 log = logging.getLogger("hub.api")
 
@@ -68,6 +70,10 @@ class PersonConnection:
 
 @strawberry.type
 class Query:
+    seen_before: list[SeenBefore] = strawberry.field(resolver=seen_before_field, description=(
+        "Have we met this person before? Known persons the one described may be, most likely first, each with "
+        "the probability and every comparison's level and weight (the saved linking model)."))
+
     @strawberry.field(description="One person's whole history, by NIK or by person id. A person id that a merge "
                       "retired gives the person it became (see personRedirect).")
     async def person(self, info: Info, nik: str | None = None, person_id: strawberry.ID | None = None) -> Person | None:
@@ -209,6 +215,13 @@ class Query:
 
 @strawberry.type
 class Mutation:
+    write_records: WriteResult = strawberry.mutation(resolver=write_records, description=(
+        "Rows of a known source, as its export has them, checked, stored with their history and linked to "
+        "persons at once, as a file load is; per row: new, updated, unchanged or rejected, and its person."))
+    register_encounter: EncounterResult = strawberry.mutation(resolver=register_encounter, description=(
+        "A street encounter (outreach), stored and linked: the person it joined, with their earlier "
+        "encounters, or a new person."))
+
     @strawberry.mutation(description="A steward's verdict on a candidate, applied to the graph at once.")
     async def judge_match(self, info: Info, candidate_id: strawberry.ID, decision: Decision,
                           reason: str) -> JudgeResult:

@@ -79,7 +79,8 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(store=state.store, principal=request.state.principal, audit=state.audit,
-                       loaders=DataLoaders.fresh(state.store), disclosure=state.disclosure)
+                       loaders=DataLoaders.fresh(state.store), disclosure=state.disclosure,
+                       model_path=state.settings.model_path)
 
 
 class ApiKeyMiddleware:

@@ -23,6 +23,7 @@ from loaders.mapping import mapping_for
 RECORD_PERSONAL: dict[str, Personal] = {
     "nik": Personal.NIK, "nik_raw": Personal.NIK, "kk": Personal.KK, "name": Personal.NAME,
     "mother_name": Personal.MOTHER_NAME, "address": Personal.ADDRESS, "birth_place": Personal.BIRTH_PLACE,
+    "phone": Personal.PHONE,
 }
 # Identifier-looking text inside a cell: long digit runs (a NIK or KK, even as Excel leaves it:
 # "3327…0001.0", "'3327…"), Indonesian phone numbers written with spaces, dots or dashes.

@@ -123,8 +123,9 @@ LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
                                  {"source": "ppks", "records": 1}])),
     ("SOURCES_LOADED", {}, _equals(lambda rows: [r["source"] for r in rows], ["dtks", "outreach", "ppks"])),
     ("RECORDS_FOR_MATCHING", {"after": "dtks:", "before": "dtks;", "limit": 10},
-     _equals(lambda rows: [(r["record_id"], r["nik"], r["name"], r["kk"]) for r in rows],
-             [("dtks:DTKS-1", NIK1, "SITI AMINAH", KK)])),
+     _equals(lambda rows: [(r["record_id"], r["nik"], r["name"], r["kk"], r["address"], r["phone"], r["register_id"])
+                           for r in rows],
+             [("dtks:DTKS-1", NIK1, "SITI AMINAH", KK, "JL. PEMUDA 5", "6281234567890", "DTKS-1")])),
     ("RECORD_REFERENCES", {}, _equals(lambda rows: rows, [{"record_id": "outreach:OUT-3", "target": "ppks:PPKS-9"}])),
     ("CURRENT_RESOLUTIONS", {},
      _equals(lambda rows: sorted((r["record_id"], r["person_id"]) for r in rows),
@@ -450,4 +451,7 @@ def test_every_shared_statement_has_a_contract_case() -> None:
     from tests.loaders.test_facts_across_sources import FACT_STATEMENTS
 
     covered |= FACT_STATEMENTS
+    from tests.graph_schema.test_live_contract import LIVE_STATEMENTS
+
+    covered |= LIVE_STATEMENTS
     assert covered == set(queries.shared_statements())

@@ -44,7 +44,8 @@ WORLD: list[tuple[str, list[dict[str, Any]]]] = [
     ]),
     ("UPSERT_SOURCE_RECORDS", [
         {**REC_DTKS, "props": {**KEY_DTKS, "nik": NIK1, "kk": KK, "name": "SITI AMINAH",
-                               "raw": '{"NIK": "3374014506880003"}', "batch_id": "b1", "row_number": 2}},
+                               "raw": '{"NIK": "3374014506880003"}', "batch_id": "b1", "row_number": 2,
+                               "address": "JL. PEMUDA 5", "phone": "6281234567890", "register_id": "DTKS-1"}},
         {**REC_PPKS, "props": {"source": "ppks", "source_key": "PPKS-9", "nik": NIK1, "name": "SITI AMINAH",
                                "batch_id": "b2", "row_number": 10}},
         {**REC_OUTREACH, "props": {**KEY_OUTREACH, "name": "SITI", "batch_id": "b3", "encounter": True,
@@ -118,7 +119,8 @@ WORLD: list[tuple[str, list[dict[str, Any]]]] = [
     ("LINK_EVENT_FOLLOW_UPS", [{"start": {"event_id": "SLRT-1"}, "end": {"event_id": "SLRT-0"}, "props": {}}]),
     ("UPSERT_SOURCE_RECORDS", [  # a newer row of the same record replaces it
         {**REC_DTKS, "props": {**KEY_DTKS, "nik": NIK1, "kk": KK, "name": "SITI AMINAH", "content_hash": "h1",
-                               "raw": '{"NIK": "3374014506880003"}', "batch_id": "dtks-abc", "row_number": 2}},
+                               "raw": '{"NIK": "3374014506880003"}', "batch_id": "dtks-abc", "row_number": 2,
+                               "address": "JL. PEMUDA 5", "phone": "6281234567890", "register_id": "DTKS-1"}},
     ]),
     ("LINK_CANDIDATE_RECORDS", [
         {"start": {"candidate_id": "MC-1"}, "end": REC_PPKS, "props": {"side": "left"}},

@@ -21,7 +21,7 @@ def test_match_review_judge_from_the_command_line(hub_env: dict[str, str], falko
         return subprocess.run([*HUB, *args], env=env, capture_output=True, text=True, timeout=600, check=False)
 
     assert hub("synth", "--persons", "2000", "--out", str(tmp_path / "d"), "--xlsx", "never").returncode == 0
-    assert hub("load-dir", str(tmp_path / "d")).returncode == 0
+    assert hub("load-dir", str(tmp_path / "d"), "--no-link").returncode == 0  # hub match links (and trains) here
     matched = hub("match")
     assert matched.returncode == 0, matched.stderr
     assert "persons" in matched.stdout and "model trained and saved" in matched.stdout

@@ -103,7 +103,7 @@ async def build_world(settings: Settings, data: Path, work: Path) -> tuple[dict[
         await store.ensure_schema("2026-01-01T00:00:00+00:00")
         for source in SOURCE_ORDER:
             await load_file(store, mapping_for(source), data / f"{source}.csv", work)
-        await run_match(store, work / "model.json")
+        await run_match(store, settings.model_path)  # where the API reads it (writes, seenBefore)
         (showcase,) = await store.run(api_queries.SHOWCASE_PERSON)
     finally:
         await store.close()

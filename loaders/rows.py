@@ -1,0 +1,155 @@
+"""Loading rows that an application sends (through the API) instead of a file.
+
+The rows go the file's way (``loaders/run.py``): the same checks (``RowChecker``), the same
+comparison with what is stored and the same statements (``plan_batch``), so a row sent twice is
+unchanged the second time and a newer version of a row keeps what it was before in the record's
+history (``previous``), as a newer export does. The batch id comes from the rows' content, so
+sending the same rows again resumes or repeats the same batch.
+
+Each row gets its own outcome (``RowResult``): new, updated, unchanged, or rejected with the
+field, column and reason; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping as AnyMapping
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph_schema import queries
+from graph_schema.port import GraphStore
+from hub.errors import InputError
+from loaders.mapping import Mapping
+from loaders.reading import RawRow
+from loaders.records import Prepared, Problem
+from loaders.run import LoadReport, Problems, RowChecker, plan_batch, stored_versions
+
+MAX_ROWS = 500  # per call: a call is one batch, written at once
+
+
+@dataclass
+class RowResult:
+    index: int  # the row's position in what was sent, from 0
+    status: str  # new, updated, unchanged or rejected
+    key: str | None = None
+    record_id: str | None = None
+    rejected: Problem | None = None
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class RowsReport:
+    batch_id: str
+    source: str
+    results: list[RowResult]
+
+    def record_ids(self) -> list[str]:
+        """The records the rows hold now (every row not rejected)."""
+        return [r.record_id for r in self.results if r.record_id is not None]
+
+
+def _cell(index: int, column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        raise InputError(f"rows[{index}].{column}: {value} is a boolean; send the text the export has")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise InputError(f"rows[{index}].{column}: a {type(value).__name__} is not a cell; send text or a number")
+
+
+def raw_rows(mapping: Mapping, rows: Sequence[AnyMapping[str, Any]]) -> list[RawRow]:
+    """The rows as the file reader gives them: numbered from 1, every cell text, every column the
+    mapping reads present (empty where the row does not have it).
+
+    Raises:
+        InputError: too many rows, a row that is not an object, or a cell that is not text or a number.
+    """
+    if len(rows) > MAX_ROWS:
+        raise InputError(f"rows: {len(rows)} rows in one call; send at most {MAX_ROWS} at a time")
+    out = []
+    for index, row in enumerate(rows):
+        if not isinstance(row, AnyMapping):
+            raise InputError(f"rows[{index}]: a row is an object of column: value, not {type(row).__name__}")
+        cells = {str(column).strip(): _cell(index, str(column), value) for column, value in row.items()}
+        for column in mapping.columns:
+            cells.setdefault(column, "")
+        out.append(RawRow(index + 1, cells))
+    return out
+
+
+def _batch_id(source: str, rows: list[RawRow]) -> str:
+    digest = hashlib.sha256(json.dumps([r.cells for r in rows], sort_keys=True, ensure_ascii=False).encode())
+    return f"{source}-api-{digest.hexdigest()[:16]}"
+
+
+def _outside(record: Prepared, mapping: Mapping, scope: str) -> Problem | None:
+    """Why a record may not be written by a caller scoped to region ``scope`` (dotted), or None."""
+    code = record.get("region_code")
+    column = mapping.fields["region"].column if "region" in mapping.fields else ""
+    if not code:
+        return Problem(record.row, "region", column, "", f"states no region; this key may write only rows of {scope}")
+    if code != scope and not str(code).startswith(f"{scope}."):
+        return Problem(record.row, "region", column, str(code), f"{code} is outside {scope}, the region this key "
+                       "may write")
+    return None
+
+
+async def load_rows(store: GraphStore, mapping: Mapping, rows: Sequence[AnyMapping[str, Any]], sent_by: str,
+                    today: dt.date | None = None, region_scope: str | None = None) -> RowsReport:
+    """Check and write ``rows`` of ``mapping``'s source (cells keyed by its export's column names).
+
+    With ``region_scope`` (a dotted region code: an officer's key), a row whose region is not in
+    it is rejected.
+
+    Raises:
+        InputError: the rows as a whole cannot be taken (see ``raw_rows``); a bad row is a result.
+    """
+    raws = raw_rows(mapping, rows)
+    batch_id = _batch_id(mapping.source, raws)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    existing = await store.run(queries.LOAD_BATCH_BY_ID, {"batch_id": batch_id})
+    batch = existing[0]["batch"] if existing else None
+    started_at = batch["started_at"] if batch else now
+    report = LoadReport(batch_id, mapping.source, sent_by, batch_id)
+    report.resumed = batch is not None and batch.get("status") != "complete"
+    if batch is None:
+        await store.run(queries.UPSERT_LOAD_BATCHES, {"rows": [{"batch_id": batch_id, "props": {
+            "source": mapping.source, "file_name": sent_by, "file_hash": batch_id, "started_at": started_at,
+            "status": "loading"}}]}, write=True)
+    problems = Problems()
+    check = RowChecker(mapping, today or dt.date.today(), problems)
+    ready = check(raws)
+    if region_scope:
+        outside = {r.row: p for r in ready if (p := _outside(r, mapping, region_scope)) is not None}
+        problems.rejects += outside.values()
+        ready = [r for r in ready if r.row not in outside]
+    ids = [r.record_id for r in ready]
+    stored = await stored_versions(store, ids) if ids else {}
+    known_regions = {str(r["code"]) for r in await store.run(queries.REGION_CODES)}
+    outcomes: dict[str, str] = {}
+    batch_props = {"batch_id": batch_id, "file_hash": batch_id, "loaded_at": started_at}
+    report.rows_read = len(raws)
+    statements = await plan_batch(store, mapping, ready, stored, batch_props, max(len(ready), 1), report, problems,
+                                  known_regions, outcomes)
+    if statements:
+        await store.run_batch(statements)
+    if batch is None or report.resumed:
+        await store.run(queries.UPSERT_LOAD_BATCHES, {"rows": [{"batch_id": batch_id, "props": {
+            "status": "complete", "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "rows_read": len(raws), "records": len(ready), "rejected": len(problems.rejects)}}]}, write=True)
+
+    results = {r.row: RowResult(r.row - 1, outcomes[r.record_id], r.key, r.record_id) for r in ready}
+    for problem in problems.rejects:
+        results[problem.row] = RowResult(problem.row - 1, "rejected", problem.value if problem.field == "key" else None,
+                                         rejected=problem)
+    for problem in problems.warnings:
+        results[problem.row].warnings.append(problem)
+    return RowsReport(batch_id, mapping.source, [results[r.number] for r in raws])
+

@@ -1,0 +1,139 @@
+"""Persistent blocking keys: which known records share a blocking key with some new ones.
+
+Every named record carries, as string properties, the value of each of the model's blocking
+keys (``model.BLOCKING_KEYS`` and ``model.ENCOUNTER_KEYS``; a NIK and a KK are looked up on the
+record's own NIK and through its Household), each with an index. So the records that a new row
+must be scored against are a few batched UNWIND lookups on those indexes, never a read of every
+record: the live path (``matching/incremental.py``) and "seen before?" (``resolvers``) both ask here.
+
+Public API (used by the GraphQL writes and "seen before?"):
+
+* ``await neighbours(store, frame) -> pd.DataFrame``: ``frame`` is a features frame
+  (``matching.features.features(records)``); the result has ``extract.COLUMNS`` plus
+  ``person_id`` (None when the record holds no person yet), ``method`` and ``probability`` of
+  its link, one row per known record sharing any key with any row of ``frame`` (the frame's own
+  ``unique_id``s left out).
+* ``await write_keys(store, frame) -> int``: stores the keys of the frame's records (those whose
+  keys changed); returns how many were written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+
+from graph_schema import queries
+from graph_schema.port import GraphStore
+from matching.extract import COLUMNS
+
+# Each blocking key and the record property holding its value. A key added to the model needs a
+# property here, an index in graph_schema/schema.py and a lookup in graph_schema/queries.py
+# (tests/matching/test_incremental.py checks that every key has all three).
+KEY_PROPERTIES: dict[tuple[str, ...], str] = {
+    ("name_folded", "birth_year"): "bk_name_year",
+    ("name_first", "birth_date"): "bk_first_date",
+    ("name_sorted", "district"): "bk_sorted_district",
+    ("name_first", "district"): "bk_first_district",
+    ("birth_date", "village"): "bk_date_village",
+    ("name_first", "regency"): "bk_first_regency",
+    ("phone",): "bk_phone",
+    ("register_id",): "bk_register_id",
+    ("name_sorted", "address_folded"): "bk_sorted_address",
+    ("name_last", "birth_date"): "bk_last_date",
+    ("birth_date", "address_folded"): "bk_date_address",
+}
+# The encounter key again, on encounter records only: a registered record is compared with the
+# encounters of its first name in the regency, not with everyone of that name there.
+MET_PROPERTY = "bk_met_first_regency"
+# Keys looked up on what the graph already indexes.
+INDEXED_KEYS: dict[tuple[str, ...], str] = {("nik",): queries.RECORDS_SHARING_NIK, ("kk",): queries.RECORDS_SHARING_KK}
+LOOKUPS: dict[str, str] = {
+    "bk_name_year": queries.RECORDS_SHARING_NAME_YEAR,
+    "bk_first_date": queries.RECORDS_SHARING_FIRST_DATE,
+    "bk_sorted_district": queries.RECORDS_SHARING_SORTED_DISTRICT,
+    "bk_first_district": queries.RECORDS_SHARING_FIRST_DISTRICT,
+    "bk_date_village": queries.RECORDS_SHARING_DATE_VILLAGE,
+    "bk_first_regency": queries.RECORDS_SHARING_FIRST_REGENCY,
+    MET_PROPERTY: queries.RECORDS_SHARING_MET_FIRST_REGENCY,
+    "bk_phone": queries.RECORDS_SHARING_PHONE,
+    "bk_register_id": queries.RECORDS_SHARING_REGISTER_ID,
+    "bk_sorted_address": queries.RECORDS_SHARING_SORTED_ADDRESS,
+    "bk_last_date": queries.RECORDS_SHARING_LAST_DATE,
+    "bk_date_address": queries.RECORDS_SHARING_DATE_ADDRESS,
+}
+# Lookup batches: values per UNWIND.
+BATCH = 2000
+WRITE_BATCH = 5000
+NEIGHBOUR_COLUMNS = [*COLUMNS, "person_id", "method", "probability"]
+
+
+def _text(value: object) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return str(value)
+
+
+def key_values(frame: pd.DataFrame, key: tuple[str, ...]) -> list[str | None]:
+    """Per row of a features frame: the key's value as stored (its columns joined by '|'), None
+    when a column is missing (such a row does not block on the key, as in Splink's ``block_on``)."""
+    columns = [[_text(v) for v in frame[column]] for column in key]
+    return [None if any(v is None for v in values) else "|".join(v for v in values if v is not None)
+            for values in zip(*columns, strict=True)]
+
+
+def keys_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``unique_id`` and each key property (``KEY_PROPERTIES``, ``MET_PROPERTY``) of a features frame."""
+    out = pd.DataFrame({"unique_id": frame["unique_id"].astype(str).to_numpy()})
+    for key, prop in KEY_PROPERTIES.items():
+        out[prop] = pd.Series(key_values(frame, key), dtype=object)
+    met = frame["encounter"].astype(bool).to_numpy()
+    out[MET_PROPERTY] = pd.Series([v if m else None for v, m in zip(out["bk_first_regency"], met, strict=True)],
+                                  dtype=object)
+    return out
+
+
+async def write_keys(store: GraphStore, frame: pd.DataFrame) -> int:
+    """Store the blocking keys of the records of a features frame; returns the records written
+    (those whose keys changed since they were last written)."""
+    keys = keys_frame(frame)
+    props = [*KEY_PROPERTIES.values(), MET_PROPERTY]
+    rows = []
+    for row in keys.itertuples(index=False):
+        values = dict(zip(props, row[1:], strict=True))
+        digest = hashlib.blake2b("\x1f".join(v or "" for v in values.values()).encode(), digest_size=8).hexdigest()
+        rows.append({"record_id": row[0], **values, "bk_hash": digest})
+    written = 0
+    for start in range(0, len(rows), WRITE_BATCH):
+        (result,) = await store.run(queries.WRITE_BLOCKING_KEYS, {"rows": rows[start:start + WRITE_BATCH]}, write=True)
+        written += int(result["written"])
+    return written
+
+
+async def neighbours(store: GraphStore, frame: pd.DataFrame) -> pd.DataFrame:
+    """The known records that share any blocking key with a row of ``frame`` (a features frame),
+    with the person each resolves to: ``extract.COLUMNS`` + ``person_id``, ``method``,
+    ``probability``. The frame's own records are left out. Batched index lookups only."""
+    lookups: list[tuple[str, list[str]]] = []
+    for key, statement in INDEXED_KEYS.items():
+        lookups.append((statement, [v for v in key_values(frame, key) if v is not None]))
+    keys = keys_frame(frame)
+    met = frame["encounter"].astype(bool).to_numpy()
+    for prop, statement in LOOKUPS.items():
+        if prop == "bk_first_regency":  # an encounter against every record of its first name in the regency
+            values = [v for v, m in zip(keys["bk_first_regency"], met, strict=True) if m and v is not None]
+        elif prop == MET_PROPERTY:  # a registered record against the encounters of its first name there
+            values = [v for v, m in zip(keys["bk_first_regency"], met, strict=True) if not m and v is not None]
+        else:
+            values = [v for v in keys[prop] if v is not None]
+        lookups.append((statement, values))
+    found: dict[str, dict[str, object]] = {}
+    own = set(frame["unique_id"].astype(str))
+    for statement, values in lookups:
+        distinct = sorted(set(values))
+        for start in range(0, len(distinct), BATCH):
+            for row in await store.run(statement, {"values": distinct[start:start + BATCH]}):
+                record_id = str(row["record_id"])
+                if record_id not in own:
+                    found.setdefault(record_id, row)
+    return pd.DataFrame(list(found.values()), columns=NEIGHBOUR_COLUMNS, dtype=object)  # None stays None (not NaN)

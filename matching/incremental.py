@@ -1,0 +1,263 @@
+"""Live linking: the records a load or an API write added or changed become persons at once.
+
+``link_records`` takes those records (the delta) and, with the saved model:
+
+1. reads them, and every other record of the persons they held before (a changed record is
+   re-evaluated with its person: it may leave it, and the rest then stays together or splits as
+   the rules say): together, the records linked again here (the core);
+2. finds the known records sharing a blocking key with a delta record (``blocking.neighbours``:
+   index lookups, never every record) and scores the core against them and among itself with the
+   saved Splink model, names weighed by the full run's term frequencies;
+3. takes in the persons the core may join: those holding a record it scores at or above the
+   review band with, shares a trusted NIK or a reference with, or that a steward's SAME binds to
+   it; their records are read whole and kept together as they are;
+4. clusters these records by the batch run's rules (``clusters.cluster``: stewards' verdicts, NIK,
+   references, Splink pairs, the encounter rules) and writes persons, history and candidates for
+   them alone (``resolve.write_persons`` with the persons touched), then the delta's keys.
+
+With no saved model yet (a first load) it runs the full ``hub match`` once, which trains.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from splink import Linker, block_on
+
+from graph_schema import queries
+from graph_schema.port import GraphStore, Row
+from matching import blocking, frequencies, model
+from matching.clusters import cluster
+from matching.extract import COLUMNS, Resolutions
+from matching.features import features
+from matching.pipeline import ACCEPT, run_match, thresholds
+from matching.resolve import person_ids, write_persons
+from matching.review import judged_pairs, review_band, write_candidates
+
+RECORD_COLUMNS = [*COLUMNS, "person_id", "method", "probability"]
+PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
+READ_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class LinkedRecord:
+    record_id: str
+    person_id: str
+    method: str  # nik, reference, splink, steward or single (a person of its own)
+    probability: float
+
+
+@dataclass(frozen=True)
+class LiveReport:
+    """What linking a delta did: per record its person, and what happened to persons."""
+
+    records: list[LinkedRecord]
+    persons_new: int  # persons that did not exist before (new records alone, or parts of a split)
+    joined: int  # delta records that now belong to a person that existed before
+    moved: int  # records (of the delta or not) whose person changed
+    persons_touched: int
+    pairs_scored: int
+    review_candidates: int
+    trained: bool  # no saved model: the full run linked everything (and trained)
+    seconds: float
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def records_per_s(self) -> float:
+        return len(self.records) / self.seconds if self.seconds else 0.0
+
+
+def _frame(rows: list[Row]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=RECORD_COLUMNS)
+    return frame.drop_duplicates("record_id").reset_index(drop=True)
+
+
+def _union(*frames: pd.DataFrame) -> pd.DataFrame:
+    """The records of several reads, once each, missing values as None (as a read gives them)."""
+    frame = pd.concat(frames, ignore_index=True).drop_duplicates("record_id").reset_index(drop=True)
+    return frame.astype(object).where(frame.notna(), None)
+
+
+async def _read(store: GraphStore, statement: str, name: str, values: list[str]) -> pd.DataFrame:
+    rows: list[Row] = []
+    for start in range(0, len(values), READ_BATCH):
+        rows += await store.run(statement, {name: values[start:start + READ_BATCH]})
+    return _frame(rows)
+
+
+def _kept_columns(linker: Linker, predicted: Any) -> pd.DataFrame:
+    query = linker.misc.query_sql  # untyped in Splink
+    columns = query(f"select * from {predicted.physical_name} limit 0", output_type="pandas").columns  # type: ignore[no-untyped-call]
+    keep = [*PAIR_COLUMNS, *[c for c in columns if c.startswith("mw_") and not c.startswith("mw_tf_")]]
+    frame: pd.DataFrame = query(  # type: ignore[no-untyped-call]
+        f"select {', '.join(keep)} from {predicted.physical_name}", output_type="pandas")
+    predicted.drop_table_from_database_and_remove_from_cache()
+    return frame
+
+
+def score(saved: dict[str, Any], tf: dict[str, pd.DataFrame], frame: pd.DataFrame, core: set[str],
+          threshold: float) -> pd.DataFrame:
+    """Pairs of ``frame`` (a features frame) with at least one side in ``core``, found by the
+    model's blocking rules (the encounter rule only where a side is an encounter), scored with
+    Splink at or above ``threshold`` match weight: the pairs a full run would score for them."""
+    if frame.empty or not core:
+        return pd.DataFrame(columns=PAIR_COLUMNS)
+    db = model.duckdb_api()
+    tag = uuid.uuid4().hex[:8]
+    every = db.register(frame, table_name=f"live_known_{tag}")
+    mine = db.register(frame[frame["unique_id"].isin(core)], table_name=f"live_core_{tag}")
+    linker = Linker(mine, saved, log_level=None)
+    for column, table in tf.items():
+        linker.table_management.register_term_frequency_lookup(db.register(table, table_name=f"live_tf_{column}_{tag}"),
+                                                               column)
+    found = []
+    for rules, encounters_only in (([block_on(*k) for k in model.BLOCKING_KEYS], False),
+                                   ([block_on(*k) for k in model.ENCOUNTER_KEYS], True)):
+        pairs = _kept_columns(linker, linker.inference.predict_between(
+            every, mine, link_type="link_only", blocking_rules_to_generate_predictions=list(rules),
+            threshold_match_weight=threshold))
+        pairs = pairs[pairs["unique_id_l"] != pairs["unique_id_r"]]
+        if encounters_only:
+            met = set(frame.loc[frame["encounter"].astype(bool), "unique_id"])
+            pairs = pairs[pairs["unique_id_l"].isin(met) | pairs["unique_id_r"].isin(met)]
+        found.append(pairs)
+    pairs = pd.concat(found, ignore_index=True)
+    swap = pairs["unique_id_l"] > pairs["unique_id_r"]  # as predict() orders them (the weights are symmetric)
+    pairs.loc[swap, ["unique_id_l", "unique_id_r"]] = pairs.loc[swap, ["unique_id_r", "unique_id_l"]].to_numpy()
+    return pairs.drop_duplicates(subset=["unique_id_l", "unique_id_r"], keep="first").reset_index(drop=True)
+
+
+async def link_records(store: GraphStore, model_path: Path, record_ids: list[str], accept: float = ACCEPT) -> LiveReport:
+    """Link the records a load or a write added or changed (see the module docstring).
+
+    Returns per record (of those that exist) its person, method and probability.
+    """
+    started = time.perf_counter()
+    stages: dict[str, float] = {}
+
+    def lap(stage: str) -> None:
+        stages[stage] = round(time.perf_counter() - started - sum(stages.values()), 3)
+
+    ids = sorted(set(record_ids))
+    saved = model.load(model_path)
+    tf = frequencies.load(model_path, model.tf_columns(saved)) if saved is not None else None
+    if saved is None or tf is None:
+        full = await run_match(store, model_path)
+        now = await _read(store, queries.RECORDS_BY_IDS, "ids", ids)
+        linked = [LinkedRecord(r, p, m, float(pr)) for r, p, m, pr in
+                  zip(now["record_id"], now["person_id"], now["method"], now["probability"], strict=True)]
+        return LiveReport(linked, full.persons, 0, full.relinked, full.persons, full.pairs_scored,
+                          full.review_candidates, full.trained, time.perf_counter() - started, full.stages)
+    prior = model.prior_weight(saved)
+    accept_bits, review = thresholds(prior, accept)
+
+    delta = await _read(store, queries.RECORDS_BY_IDS, "ids", ids)
+    ids = sorted(delta["record_id"])
+    before = sorted({str(p) for p in delta["person_id"].dropna()})
+    core = _union(delta, await _read(store, queries.RECORDS_OF_PERSONS, "person_ids", before))
+    core_ids = set(core["record_id"])
+    lap("read")
+    delta_features = features(core[COLUMNS])
+    delta_features = delta_features[delta_features["unique_id"].isin(set(ids))]
+    known = await blocking.neighbours(store, delta_features)
+    known = known[~known["record_id"].isin(core_ids)]
+    lap("neighbours")
+    scored = _union(core, known)
+    frame = features(scored[COLUMNS])
+    lap("features")
+    pairs = score(saved, tf, frame, core_ids, prior + review)
+    pairs["evidence"] = pairs["match_weight"] - prior
+    lap("score")
+
+    # The persons the core may join, and every record of theirs.
+    person_of = {str(r): p for r, p in zip(scored["record_id"], scored["person_id"], strict=True)}
+    partners: set[str] = set()
+    strong = pairs[pairs["evidence"] >= review]
+    partners |= set(strong["unique_id_l"]) | set(strong["unique_id_r"])
+    trusted = frame[frame["nik_trusted"].astype(bool)]
+    shared_niks = set(trusted.loc[trusted["unique_id"].isin(core_ids), "nik"])
+    partners |= set(trusted.loc[trusted["nik"].isin(shared_niks), "unique_id"])
+    core_list = sorted(core_ids)
+    references = pd.concat([pd.DataFrame(await store.run(statement, {"ids": core_list[i:i + READ_BATCH]}),
+                                         columns=["record_id", "target"])
+                            for statement in (queries.REFERENCES_FROM_RECORDS, queries.REFERENCES_TO_RECORDS)
+                            for i in range(0, max(len(core_list), 1), READ_BATCH)], ignore_index=True)
+    references = references.drop_duplicates()
+    partners |= set(references["record_id"]) | set(references["target"])
+    bound = await judged_pairs(store)
+    for a, b in bound.same:
+        if a in core_ids or b in core_ids:
+            partners |= {a, b}
+    unknown = sorted(partners - set(person_of))
+    if unknown:
+        extra = await _read(store, queries.RECORDS_BY_IDS, "ids", unknown)
+        scored = _union(scored, extra)
+        person_of.update(zip(extra["record_id"], extra["person_id"], strict=True))
+    joinable = sorted({str(person_of[r]) for r in partners if r in person_of and pd.notna(person_of[r])} - set(before))
+    others = await _read(store, queries.RECORDS_OF_PERSONS, "person_ids", joinable)
+    unresolved = [r for r in partners if r in person_of and pd.isna(person_of[r]) and r not in core_ids]
+    records = _union(core, others, scored[scored["record_id"].isin(unresolved)])
+    lap("read_persons")
+
+    # The batch run's rules on these records; the persons they may join are kept as they are.
+    member = set(records["record_id"])
+    every = features(records[COLUMNS])
+    trusted = every[every["nik_trusted"].astype(bool)][["unique_id", "nik", "birth_year", "sex"]]
+    inside = pairs[pairs["unique_id_l"].isin(member) & pairs["unique_id_r"].isin(member)]
+    kept_groups = [list(group) for _, group in
+                   others[~others["record_id"].isin(core_ids)].groupby("person_id")["record_id"]]
+    encounters = frozenset(every.loc[every["encounter"].astype(bool), "unique_id"])
+    refs = references[references["record_id"].isin(member) & references["target"].isin(member)]
+    same = [(a, b) for a, b in bound.same if a in member and b in member]
+    different = [(a, b) for a, b in bound.different if a in member and b in member]
+    assigned, uf = cluster(records["record_id"].tolist(), trusted, refs, inside, accept_bits, same, different,
+                           encounters, kept_groups)
+    # Records of the persons kept as they are keep how they were linked.
+    how = {str(r): (str(m), float(p or 0.0)) for r, m, p in
+           zip(records["record_id"], records["method"], records["probability"], strict=True) if pd.notna(m)}
+    outside = ~assigned["record_id"].isin(core_ids) & assigned["record_id"].isin(how.keys())
+    assigned.loc[outside, "method"] = [how[r][0] for r in assigned.loc[outside, "record_id"]]
+    assigned.loc[outside, "probability"] = [how[r][1] for r in assigned.loc[outside, "record_id"]]
+    lap("cluster")
+
+    previous = {str(r): str(p) for r, p in zip(records["record_id"], records["person_id"], strict=True) if pd.notna(p)}
+    resolutions = Resolutions(previous, how)
+    run_id = "live-" + uuid.uuid4().hex[:10]
+    touched = sorted(set(before) | set(joinable))
+    written = await write_persons(store, assigned, records[COLUMNS], resolutions, run_id=run_id, only_persons=touched)
+    lap("write_persons")
+    candidates = await write_candidates(store, review_band(inside, assigned, uf, review), run_id, only_records=ids)
+    ids_of = person_ids(assigned, previous)
+    now_person = {r: ids_of[int(c)] for r, c in zip(assigned["record_id"], assigned["cluster"], strict=True)}
+    settled = sorted(set(now_person.values()))
+    if settled:
+        await store.run(queries.DELETE_SETTLED_CANDIDATES, {"pairs": [[p, p] for p in settled]}, write=True)
+    await blocking.write_keys(store, every[every["unique_id"].isin(set(ids))])
+    lap("write_candidates_keys")
+
+    held_before = {p for r, p in previous.items() if r not in set(ids)}
+    method_of = dict(zip(assigned["record_id"], zip(assigned["method"], assigned["probability"], strict=True),
+                         strict=True))
+    linked = [LinkedRecord(r, now_person[r], str(method_of[r][0]), float(method_of[r][1])) for r in ids]
+    return LiveReport(
+        records=linked,
+        persons_new=len({p for p in now_person.values() if p not in set(previous.values())}),
+        joined=sum(1 for x in linked if x.person_id in held_before),
+        moved=written.relinked + sum(1 for r in ids if r not in previous),
+        persons_touched=len(settled), pairs_scored=len(pairs), review_candidates=candidates, trained=False,
+        seconds=time.perf_counter() - started, stages=stages)
+
+
+async def records_of_loads(store: GraphStore, loads: list[tuple[str, str]]) -> list[str]:
+    """The records that loads wrote (new or changed), each load given as (source, batch_id)."""
+    ids: list[str] = []
+    for source, batch_id in loads:
+        rows = await store.run(queries.RECORD_IDS_OF_BATCH, {"after": f"{source}:", "before": f"{source};",
+                                                              "batch_id": batch_id})
+        ids += [str(r["record_id"]) for r in rows]
+    return ids

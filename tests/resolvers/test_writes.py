@@ -1,0 +1,192 @@
+"""Writes through GraphQL (writeRecords, registerEncounter), over real HTTP, on a world of their own:
+they change the graph, which the package's shared world must not see."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hub.embedded_db import EmbeddedServer
+from hub.privacy.access import Role
+from hub.privacy.audit import AuditLog
+from hub.store import open_redis
+from hub.synth.config import SynthConfig
+from hub.synth.run import synthesize
+from matching.names import first_token, fold_name
+from tests.resolvers.conftest import Api, build_world, serve, settings_for
+
+WRITE = """mutation($source: String!, $rows: [JSON!]!) { writeRecords(source: $source, rows: $rows) {
+  source written unchanged rejected
+  rows { index status sourceKey recordId personId method probability
+         problem { field column reason } warnings { field reason }
+         person { personId identity { nik { best } } events { kind status sourceKey statusHistory { status } } } } } }"""
+ENCOUNTER = """mutation($name: String!, $age: Int, $sex: String, $region: String, $date: String!, $id: String) {
+  registerEncounter(name: $name, age: $age, sex: $sex, region: $region, date: $date, team: "TIM REAKSI CEPAT",
+                    category: "GELANDANGAN", place: "ALUN-ALUN", latitude: -7.0, longitude: 110.4, encounterId: $id) {
+    joined row { status personId method probability }
+    person { personId records { source sourceKey } }
+    earlierEncounters { source sourceKey date } } }"""
+
+
+@pytest.fixture(scope="module")
+def live(falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    work = tmp_path_factory.mktemp("writes")
+    synthesize(SynthConfig(persons=1000, seed=5, xlsx=False), work / "data", workers=1)
+    settings = settings_for(falkordb_server, work / "hub", f"writes_{uuid.uuid4().hex[:10]}", "production")
+    keys, showcase = asyncio.run(build_world(settings, work / "data", work))
+    served = serve(settings)
+    yield Api(served.url, served.app, settings, keys, showcase, work / "data")
+    served.stop()
+
+
+def _one(api: Api, query: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    rows = asyncio.run(api.cypher(query, params))
+    assert rows, query
+    return rows[0]
+
+
+def _complaint(api: Api, status: str, history: str, ticket: str = "API-T0001") -> dict[str, Any]:
+    """A complaint about the showcase person, as an SLRT desk app exports it."""
+    me = _one(api, "MATCH (s:SourceRecord {nik: $nik}) WHERE s.birth_date IS NOT NULL AND s.sex IS NOT NULL "
+              "AND s.region_code IS NOT NULL RETURN s.name AS name, s.birth_date AS birth_date, s.sex AS sex, "
+              "s.region_code AS region ORDER BY s.record_id LIMIT 1", {"nik": api.showcase["nik"]})
+    born = dt.date.fromisoformat(me["birth_date"])
+    return {"NO_TIKET": ticket, "TGL_PENGADUAN": "02-11-2026", "NIK": api.showcase["nik"], "NAMA": me["name"],
+            "TGL_LAHIR": born.strftime("%d-%m-%Y"), "JENIS_KELAMIN": "LAKI-LAKI" if me["sex"] == "L" else "PEREMPUAN",
+            "KODE_WILAYAH": me["region"].replace(".", ""), "JENIS_PENGADUAN": "KEPESERTAAN",
+            "URAIAN": "belum menerima PKH", "STATUS": status, "RIWAYAT_STATUS": history, "PETUGAS": ""}
+
+
+def _write(api: Api, source: str, rows: list[dict[str, Any]], role: Role = Role.APP) -> dict[str, Any]:
+    result: dict[str, Any] = api.data_of(WRITE, {"source": source, "rows": rows}, role=role)["writeRecords"]
+    return result
+
+
+def test_a_complaint_is_written_linked_retried_and_updated_with_its_history(live: Api) -> None:
+    received = _complaint(live, "DITERIMA", "2026-11-02 DITERIMA")
+    first = _write(live, "slrt_pengaduan", [received])
+    (row,) = first["rows"]
+    assert (row["status"], first["written"], row["sourceKey"]) == ("NEW", 1, "API-T0001")
+    # Linked at once, by its NIK, to the person the registers know under that NIK.
+    assert row["personId"] == live.showcase["person_id"] == row["person"]["personId"]
+    assert row["method"] == "NIK" and row["probability"] == 1.0
+    assert row["person"]["identity"]["nik"]["best"] == live.showcase["nik"]  # the app role sees NIKs
+    complaint = [e for e in row["person"]["events"] if e["sourceKey"] == "API-T0001"]
+    assert [e["status"] for e in complaint] == ["DITERIMA"]
+
+    # The app retries: the same answer, nothing written again.
+    again = _write(live, "slrt_pengaduan", [received])
+    assert again["rows"][0]["status"] == "UNCHANGED" and again["unchanged"] == 1
+    assert {k: again["rows"][0][k] for k in ("personId", "method", "recordId")} == {
+        k: row[k] for k in ("personId", "method", "recordId")}
+
+    # The desk refers the complaint: a newer version of the row, the old one kept in the record's history.
+    referred = _complaint(live, "DIRUJUK", "2026-11-02 DITERIMA; 2026-11-06 DIRUJUK")
+    update = _write(live, "slrt_pengaduan", [referred])["rows"][0]
+    assert update["status"] == "UPDATED" and update["personId"] == row["personId"]
+    event = next(e for e in update["person"]["events"] if e["sourceKey"] == "API-T0001")
+    assert event["status"] == "DIRUJUK" and [s["status"] for s in event["statusHistory"]] == ["DITERIMA", "DIRUJUK"]
+    stored = _one(live, "MATCH (s:SourceRecord {record_id: $id}) RETURN s.previous AS previous, s.raw AS raw",
+                  {"id": row["recordId"]})
+    (before,) = json.loads(stored["previous"])
+    assert before["raw"]["STATUS"] == "DITERIMA" and json.loads(stored["raw"])["STATUS"] == "DIRUJUK"
+
+    # Every write is audited like a read: who wrote about whom.
+    async def latest() -> list[Any]:
+        redis = await open_redis(live.settings)
+        try:
+            return list(await AuditLog(redis, live.settings.graph_name).latest(3, row["personId"]))
+        finally:
+            await redis.aclose()
+
+    newest = asyncio.run(latest())[0]
+    assert (newest.operation, newest.role, newest.person_id) == ("writeRecords", "app", row["personId"])
+
+
+def test_a_bad_row_is_rejected_with_field_column_and_reason_and_the_rest_is_written(live: Api) -> None:
+    good = _complaint(live, "DITERIMA", "2026-11-03 DITERIMA", ticket="API-T0002")
+    bad = _complaint(live, "DITERIMA", "2026-11-03 DITERIMA", ticket="API-T0003") | {"TGL_PENGADUAN": "31-02-2026"}
+    nameless = _complaint(live, "DITERIMA", "2026-11-03 DITERIMA", ticket="API-T0004") | {"NAMA": "  "}
+    result = _write(live, "slrt_pengaduan", [good, bad, nameless])
+    assert [r["status"] for r in result["rows"]] == ["NEW", "REJECTED", "REJECTED"]
+    assert (result["written"], result["rejected"]) == (1, 2)
+    date, name = result["rows"][1]["problem"], result["rows"][2]["problem"]
+    assert (date["field"], date["column"]) == ("opened", "TGL_PENGADUAN") and "exist" in date["reason"]
+    assert (name["field"], name["column"]) == ("name", "NAMA") and date["reason"]
+    assert result["rows"][1]["personId"] is None and result["rows"][0]["personId"]
+
+
+def test_a_role_writes_only_the_sources_roles_toml_lists(live: Api) -> None:
+    row = _complaint(live, "DITERIMA", "2026-11-02 DITERIMA", ticket="API-T0009")
+    refused = live.post(WRITE, {"source": "dtks", "rows": [{"ID_DTKS": "X"}]}, role=Role.APP).json()
+    assert refused["errors"][0]["message"].startswith("the app role may not write dtks rows")
+    analyst = live.post(WRITE, {"source": "slrt_pengaduan", "rows": [row]}, role=Role.ANALYST).json()
+    assert analyst["errors"][0]["message"].startswith("the analyst role may not write records of a source")
+    unknown = live.post(WRITE, {"source": "bansos", "rows": [row]}, role=Role.APP).json()
+    assert unknown["errors"][0]["message"].startswith("source: 'bansos' is not a source the hub knows")
+    too_many = live.post(WRITE, {"source": "slrt_pengaduan", "rows": [row] * 501}, role=Role.APP).json()
+    assert "send at most 500" in too_many["errors"][0]["message"]
+    nested = live.post(WRITE, {"source": "slrt_pengaduan", "rows": [row | {"NAMA": ["A"]}]}, role=Role.APP).json()
+    assert nested["errors"][0]["message"].startswith("rows[0].NAMA: a list is not a cell")
+    # Nothing of the refused calls was written.
+    assert not asyncio.run(live.cypher("MATCH (s:SourceRecord {source_key: 'API-T0009'}) RETURN s.record_id AS id"))
+
+
+def test_a_street_encounter_of_a_registered_person_joins_that_person(live: Api) -> None:
+    rows = asyncio.run(live.cypher(
+        "MATCH (d:SourceRecord {source: 'dtks'})-[:RESOLVES_TO]->(p:Person) WHERE d.birth_date IS NOT NULL "
+        "AND d.sex IS NOT NULL RETURN d.name AS name, d.birth_date AS born, d.sex AS sex, d.region_code AS region, "
+        "p.person_id AS person_id ORDER BY d.record_id"))
+    names = Counter(r["name"] for r in asyncio.run(live.cypher("MATCH (s:SourceRecord) RETURN s.name AS name")))
+    me = next(r for r in rows if names[r["name"]] == 1)
+    # Met in their own regency, their age guessed a year off, no NIK: what street outreach writes.
+    variables = {"name": me["name"], "age": dt.date.today().year - int(me["born"][:4]) - 1, "sex": me["sex"],
+                 "region": me["region"], "date": "2026-11-20", "id": None}
+    answer = live.data_of(ENCOUNTER, variables, role=Role.APP)["registerEncounter"]
+    assert answer["row"]["status"] == "NEW" and answer["joined"] and answer["row"]["method"] == "SPLINK"
+    assert answer["row"]["personId"] == answer["person"]["personId"] == me["person_id"]
+    assert "dtks" in {r["source"] for r in answer["person"]["records"]} and answer["earlierEncounters"] == []
+    # A retry (same content, so the same id) registers nothing new and gives the same person.
+    retry = live.data_of(ENCOUNTER, variables, role=Role.APP)["registerEncounter"]
+    assert retry["row"]["status"] == "UNCHANGED" and retry["row"]["personId"] == me["person_id"]
+    # Met again a month later: the first encounter is now an earlier one.
+    later = live.data_of(ENCOUNTER, variables | {"date": "27-11-2026"}, role=Role.APP)["registerEncounter"]
+    assert later["row"]["personId"] == me["person_id"]
+    assert [e["date"] for e in later["earlierEncounters"]] == ["2026-11-20"]
+    bad = live.post(ENCOUNTER, variables | {"date": "31-02-2026"}, role=Role.APP).json()
+    assert bad["errors"][0]["message"].startswith("date: ") and "Traceback" not in str(bad)
+
+
+def test_an_encounter_between_two_registered_persons_never_joins_them(live: Api) -> None:
+    rows = asyncio.run(live.cypher(
+        "MATCH (d:SourceRecord {source: 'dtks'})-[:RESOLVES_TO]->(p:Person) WHERE d.birth_date IS NOT NULL "
+        "RETURN d.name AS name, d.birth_date AS born, d.sex AS sex, d.region_code AS region, p.person_id AS person_id"))
+    groups: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        key = (first_token(fold_name(r["name"])) or "", r["region"][:5], r["sex"])
+        groups.setdefault(key, {})[r["person_id"]] = r
+    pairs = [list(g.values())[:2] for g in groups.values() if len(g) >= 2]
+    pairs = [p for p in pairs if abs(int(p[0]["born"][:4]) - int(p[1]["born"][:4])) <= 4]
+    assert pairs, "the synthetic world has two registered persons of one first name in one regency"
+    a, b = pairs[0]
+    year = (int(a["born"][:4]) + int(b["born"][:4])) // 2
+    answer = live.data_of(ENCOUNTER, {
+        "name": first_token(fold_name(a["name"])), "age": dt.date.today().year - year, "sex": a["sex"],
+        "region": a["region"][:5], "date": "2026-11-21", "id": "JKN-BOTH-1"}, role=Role.APP)["registerEncounter"]
+    assert answer["row"]["status"] == "NEW" and answer["row"]["personId"]
+
+    def persons_of(record: dict[str, Any]) -> set[str]:
+        """The persons that the DTKS records of this name and birth date resolve to now."""
+        found = asyncio.run(live.cypher(
+            "MATCH (d:SourceRecord {source: 'dtks'})-[:RESOLVES_TO]->(p:Person) WHERE d.name = $name "
+            "AND d.birth_date = $born RETURN p.person_id AS person_id", {"name": record["name"], "born": record["born"]}))
+        return {r["person_id"] for r in found}
+
+    assert persons_of(a) and persons_of(b) and persons_of(a).isdisjoint(persons_of(b))
