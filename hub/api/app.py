@@ -41,6 +41,7 @@ from resolvers.caller_errors import http_status, incident_id, masked_message
 from resolvers.context import Context
 from resolvers.dataloaders import DataLoaders
 from resolvers.schema import build_schema
+from resolvers.scope import scope_param
 from resolvers.validation import Brakes
 
 log = logging.getLogger("hub.api")
@@ -79,7 +80,8 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(store=state.store, principal=request.state.principal, audit=state.audit,
-                       loaders=DataLoaders.fresh(state.store), disclosure=state.disclosure)
+                       loaders=DataLoaders.fresh(state.store, scope_param(request.state.principal)),
+                       disclosure=state.disclosure)
 
 
 class ApiKeyMiddleware:
