@@ -151,7 +151,10 @@ async def hub_error(request: Request, exc: Exception) -> Response:
     incident = incident_id()
     log.error("internal error (id %s) on %s: %s", incident, request.url.path, exc, exc_info=exc)
     status = exc.http_status if isinstance(exc, HubError) else 500
-    return error(status, masked_message(exc, incident))
+    response = error(status, masked_message(exc, incident))
+    if status in (503, 504):
+        response.headers["Retry-After"] = "5"
+    return response
 
 
 def create_app(settings: Settings) -> Starlette:

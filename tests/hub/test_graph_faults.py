@@ -69,7 +69,7 @@ async def cypher(settings: Settings, query: str, params: dict[str, Any] | None =
 
 
 def assert_clean_503(reply: httpx.Response) -> None:
-    assert reply.status_code == 503, (reply.status_code, reply.text[:300])
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == "5", (reply.status_code, reply.text[:300])
     (error,) = reply.json()["errors"]
     assert error["message"].startswith("internal error (id ") and "service unavailable" in error["message"]
     for leak in LEAKS:
