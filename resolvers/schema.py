@@ -161,13 +161,14 @@ class Query:
                                               api_queries.PERSON_SEARCH_BY_NAME_IN_SCOPE),
                                        {**params, "query": query, "words": searched.as_params()})
         elif born.date or born.year or params["region"]:
-            if ctx.principal.quasi_masked and await singles_out(ctx.store, params):
+            statement = scoped(ctx.principal, api_queries.PERSON_SEARCH_BY_FILTERS,
+                               api_queries.PERSON_SEARCH_BY_FILTERS_IN_SCOPE)
+            if ctx.principal.quasi_masked and await singles_out(ctx.store, params, statement):
                 ctx.audit_read("searchPersons", [], selected_fields(info, "edges", "node"))
                 return PersonConnection(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None),
                                         withheld=f"fewer than {K} persons match these filters; the {ctx.principal.role} "
                                         "role is given no persons for them (widen the region or give a year alone)")
-            rows = await ctx.store.run(scoped(ctx.principal, api_queries.PERSON_SEARCH_BY_FILTERS,
-                                              api_queries.PERSON_SEARCH_BY_FILTERS_IN_SCOPE), params)
+            rows = await ctx.store.run(statement, params)
         else:
             raise InputError("searchPersons: give a name, a birth date or a region")
         page = rows[:size]

@@ -210,3 +210,22 @@ def test_aggregates_count_only_the_regency(api: Api, scene: Scene) -> None:
                "{ region totals { persons } } }")
     assert api.post(overlap, key=officer.key).json()["data"]["programOverlap"]["region"] == scene.regency
     assert errors(api.post(overlap, {"r": "33"}, key=officer.key).json())[0].startswith("region: '33' is outside")
+
+
+def test_a_scoped_analyst_cannot_single_out_fewer_than_k_in_its_regency(api: Api, scene: Scene) -> None:
+    """The k-anonymity check counts the persons the scoped search would give, not the whole province's."""
+    officer = make_key(api, Role.ANALYST, scene.regency)
+    province = make_key(api, Role.ANALYST, None)
+    search = ("query($born: String) { searchPersons(birthDate: $born, first: 100) { edges { node { personId } } "
+              "withheld } }")
+    # A birth year the province holds at least 5 persons of, but the regency 1 to 4.
+    for year in range(1940, 2020):
+        everyone = api.post(search, {"born": str(year)}, key=province.key).json()["data"]["searchPersons"]
+        inside = [e["node"]["personId"] for e in everyone["edges"] if belongs(api, e["node"]["personId"],
+                                                                                scene.regency)]
+        if len(everyone["edges"]) >= 5 and 1 <= len(inside) < 5:
+            break
+    else:
+        raise AssertionError("no birth year with 1 to 4 persons in the regency")
+    mine = api.post(search, {"born": str(year)}, key=officer.key).json()["data"]["searchPersons"]
+    assert mine["edges"] == [] and mine["withheld"].startswith("fewer than 5 persons match these filters"), mine
