@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from graph_schema.port import GraphStore
 from hub.privacy.access import Principal
-from hub.privacy.audit import AuditLog
+from hub.privacy.audit import AuditLog, Outcome
 from hub.privacy.disclosure import Disclosure
 from resolvers.dataloaders import DataLoaders
 
@@ -31,6 +32,12 @@ class Context:
         Started, not awaited, so that the write overlaps the rest of the request's queries.
         """
         self.audit_writes.append(asyncio.ensure_future(self.audit.record(self.principal, operation, person_ids, fields)))
+
+    def audit_failed(self, operation: str, outcome: Outcome, detail: str, person_ids: Sequence[str] = ()) -> None:
+        """Start writing the entry of a lookup that returned no one: a miss, or a person outside the key's region
+        (``person_ids`` then names whom the caller asked for, which the caller is not told)."""
+        self.audit_writes.append(asyncio.ensure_future(
+            self.audit.failure(self.principal, operation, outcome, detail, person_ids=person_ids)))
 
 
 Info = StrawberryInfo[Context, None]

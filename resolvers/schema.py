@@ -17,6 +17,7 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from graph_schema import api_queries
 from hub.errors import InputError, prefix, quote
 from hub.privacy.access import Permission, Personal
+from hub.privacy.audit import Outcome
 from hub.privacy.disclosure import K, singles_out
 from matching.judgement import Judgement
 from matching.search_names import name_query
@@ -25,9 +26,10 @@ from resolvers.arguments import Born, born_argument, kk_argument, nik_argument, 
 from resolvers.audit_barrier import AuditBarrier
 from resolvers.audit_fields import selected_fields
 from resolvers.caller_errors import CallerErrors
-from resolvers.context import Info
+from resolvers.context import Context, Info
 from resolvers.redirects import PersonRedirect, follow
 from resolvers.seen_before import EncounterResult, SeenBefore, register_encounter, seen_before_field
+from resolvers.scope import not_in_region, persons_in_scope, region_within, scope_param, scoped
 from resolvers.types.aggregates import ProgramOverlap, RegionCoverage, coverage, overlap, region_prefix
 from resolvers.types.candidates import (
     CandidateStatus,
@@ -68,6 +70,34 @@ class PersonConnection:
                                             "out to a role that does not see who they are.")
 
 
+async def _any_in_scope(ctx: Context, person_ids: list[str]) -> bool:
+    """Whether any of the persons belongs to the key's region (always true without a scope)."""
+    if scope_param(ctx.principal) is None:
+        return True
+    return any(row is not None for row in await ctx.loaders.person_in_scope.load_many(person_ids))
+
+
+async def _missed_person(ctx: Context, by: str, asked: str) -> None:
+    """Audit a ``person`` lookup that found no one; a scoped key is refused alike for a miss and an outsider.
+
+    The caller is not told which it was (that would confirm the person exists); the log is,
+    naming the person asked for.
+
+    Raises:
+        OutsideRegion: the key is scoped to a region.
+    """
+    if scope_param(ctx.principal) is None:
+        ctx.audit_failed("person", Outcome.NOT_FOUND, f"no person with this {by}")
+        return
+    query = api_queries.PERSON_CORE_BY_NIKS if by == "nik" else api_queries.PERSON_CORE_BY_IDS
+    outside = [row["person"]["person_id"] for row in await ctx.store.run(query, {"keys": [asked]})]
+    if outside:
+        ctx.audit_failed("person", Outcome.REFUSED, f"the person with this {by} is outside the key's region", outside)
+    else:
+        ctx.audit_failed("person", Outcome.NOT_FOUND, f"no person with this {by}")
+    raise not_in_region(ctx.principal, f"person: no person with this {'NIK' if by == 'nik' else 'person id'}")
+
+
 @strawberry.type
 class Query:
     seen_before: list[SeenBefore] = strawberry.field(resolver=seen_before_field, description=(
@@ -83,14 +113,17 @@ class Query:
             raise InputError("person: give exactly one of nik or personId")
         if nik is not None:
             ctx.principal.require_sight(Personal.NIK, "person(nik:)", "person(personId:)")
-            core = await ctx.loaders.person_core_by_nik.load(nik_argument(nik))
+            asked = nik_argument(nik)
+            core = await ctx.loaders.person_core_by_nik.load(asked)
         else:
-            core = await ctx.loaders.person_core_by_id.load(str(person_id))
+            asked = str(person_id)
+            core = await ctx.loaders.person_core_by_id.load(asked)
             if core is None:
-                redirect = await follow(ctx.store, str(person_id))
+                redirect = await follow(ctx.store, asked)
                 if redirect is not None and len(redirect.current_ids) == 1:
                     core = await ctx.loaders.person_core_by_id.load(str(redirect.current_ids[0]))
         if core is None or core.get("person") is None:
+            await _missed_person(ctx, "nik" if nik is not None else "personId", asked)
             return None
         ctx.loaders.person_core_by_id.prime(core["person"]["person_id"], core)
         fields = selected_fields(info)
@@ -102,8 +135,15 @@ class Query:
     @strawberry.field(description="Where a person id that is no longer in use went: the person a merge joined it "
                       "into, or the persons a split divided it into (null for an id in use or never given).")
     async def person_redirect(self, info: Info, person_id: strawberry.ID) -> PersonRedirect | None:
-        info.context.principal.require(Permission.READ_PERSON)
-        return await follow(info.context.store, str(person_id))
+        ctx = info.context
+        ctx.principal.require(Permission.READ_PERSON)
+        redirect = await follow(ctx.store, str(person_id))
+        if redirect is None or scope_param(ctx.principal) is None:
+            return redirect
+        # A scoped key learns only where an id went inside its region; none there reads as never retired.
+        inside = await ctx.loaders.person_in_scope.load_many([str(i) for i in redirect.current_ids])
+        redirect.current_ids = [i for i, row in zip(redirect.current_ids, inside, strict=True) if row is not None]
+        return redirect if redirect.current_ids else None
 
     @strawberry.field(description="Persons by name (fuzzy), birth date and region; best matches first.")
     async def search_persons(self, info: Info, name: str | None = None, birth_date: str | None = None,
@@ -115,7 +155,7 @@ class Query:
         if ctx.principal.quasi_masked:  # a role that sees a birth band, not a date, filters by the year at most
             born = Born(year=born.date[:4]) if born.date else born
         params = {"birth_date": born.date, "birth_year": born.year, "region": region_argument(region), "after": key,
-                  "limit": size + 1}
+                  "limit": size + 1, "scope": scope_param(ctx.principal)}
         if name and name.strip():
             ctx.principal.require_sight(Personal.NAME, "searchPersons(name:)", "birthDate and region")
             searched = name_query(name)
@@ -123,15 +163,18 @@ class Query:
             if searched is None or not query:
                 raise InputError(f"name: {quote(name)} has no name to search once titles and initials are set "
                                  "aside; give at least one name of two letters or more")
-            rows = await ctx.store.run(api_queries.PERSON_SEARCH_BY_NAME,
+            rows = await ctx.store.run(scoped(ctx.principal, api_queries.PERSON_SEARCH_BY_NAME,
+                                              api_queries.PERSON_SEARCH_BY_NAME_IN_SCOPE),
                                        {**params, "query": query, "words": searched.as_params()})
         elif born.date or born.year or params["region"]:
-            if ctx.principal.quasi_masked and await singles_out(ctx.store, params):
+            statement = scoped(ctx.principal, api_queries.PERSON_SEARCH_BY_FILTERS,
+                               api_queries.PERSON_SEARCH_BY_FILTERS_IN_SCOPE)
+            if ctx.principal.quasi_masked and await singles_out(ctx.store, params, statement):
                 ctx.audit_read("searchPersons", [], selected_fields(info, "edges", "node"))
                 return PersonConnection(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None),
                                         withheld=f"fewer than {K} persons match these filters; the {ctx.principal.role} "
                                         "role is given no persons for them (widen the region or give a year alone)")
-            rows = await ctx.store.run(api_queries.PERSON_SEARCH_BY_FILTERS, params)
+            rows = await ctx.store.run(statement, params)
         else:
             raise InputError("searchPersons: give a name, a birth date or a region")
         page = rows[:size]
@@ -149,10 +192,18 @@ class Query:
         ctx.principal.require(Permission.HOUSEHOLD)
         ctx.principal.require_sight(Personal.KK, "household(kk:)", "householdNetwork(personId:)")
         row = await ctx.loaders.household_by_kk.load(kk_argument(kk))
-        if row is None:
+        if row is None or not await _any_in_scope(ctx, [m["person_id"] for m in row["members"] or []]):
+            ctx.audit_failed("household", Outcome.REFUSED if row else Outcome.NOT_FOUND,
+                             "no household with this KK" + (" in the key's region" if row else ""),
+                             [m["person_id"] for m in row["members"] or []] if row else [])
+            if scope_param(ctx.principal) is not None:
+                raise not_in_region(ctx.principal, "household: no household with this KK")
             return None
         household = await Household.shown(row, info)
-        ctx.audit_read("household", household.member_ids(), selected_fields(info))
+        # The household's own fields (KK, address, ...) are about its members; the members' own are
+        # audited where they are sent (Household.members).
+        ctx.audit_read("household", household.member_ids(),
+                       [f for f in selected_fields(info) if not f.startswith("members.")])
         return household
 
     @strawberry.field(description="Persons and households linked through shared households, up to depth hops.")
@@ -162,20 +213,26 @@ class Query:
         ctx.principal.require(Permission.HOUSEHOLD)
         network = await walk(ctx.store, ctx.loaders, ctx.principal, str(person_id) if person_id else None,
                              kk_argument(kk) if kk else None, depth, with_programs, ctx.disclosure)
-        ctx.audit_read("householdNetwork", network.person_ids(), ["network"])
+        if not network.nodes:
+            ctx.audit_failed("householdNetwork", Outcome.NOT_FOUND, "no such start " + ("person" if person_id else "KK"))
+            if scope_param(ctx.principal) is not None:
+                raise not_in_region(ctx.principal, "householdNetwork: no such " + ("person" if person_id else "KK"))
+        ctx.audit_read("householdNetwork", network.person_ids(), selected_fields(info, "nodes"))
         return network
 
     @strawberry.field(description="How many persons of each sub-region a program reaches (counts only): per regency "
                       "without a region, else per region one level below it, or at `level` (1-4).")
     async def program_coverage(self, info: Info, program: str, region: str | None = None,
                                level: int | None = None) -> list[RegionCoverage]:
-        info.context.principal.require(Permission.AGGREGATES)
-        return await coverage(info.context.store, program, region, level)
+        ctx = info.context
+        ctx.principal.require(Permission.AGGREGATES)
+        return await coverage(ctx.store, program, region_within(ctx.principal, region), level)
 
     @strawberry.field(description="How the persons of a region overlap across programs (counts only).")
     async def program_overlap(self, info: Info, programs: list[str], region: str | None = None) -> ProgramOverlap:
-        info.context.principal.require(Permission.AGGREGATES)
-        return await overlap(info.context.store, programs, region)
+        ctx = info.context
+        ctx.principal.require(Permission.AGGREGATES)
+        return await overlap(ctx.store, programs, region_within(ctx.principal, region))
 
     @strawberry.field(description="Persons whose linked records disagree on who they are (two valid NIKs, both "
                       "sexes, birth dates more than two years apart), those most likely two people first.")
@@ -184,8 +241,10 @@ class Query:
         ctx = info.context
         ctx.principal.require(Permission.REVIEW)
         size, key = page_size(first), decode_cursor("conflicts", after, (int, int, str))
-        rows = await ctx.store.run(api_queries.CONFLICTING_PERSONS_PAGE, {
-            "region": region_prefix(region) or None, "after": key, "limit": size + 1})
+        rows = await ctx.store.run(scoped(ctx.principal, api_queries.CONFLICTING_PERSONS_PAGE,
+                                          api_queries.CONFLICTING_PERSONS_PAGE_IN_SCOPE), {
+            "region": region_prefix(region) or None, "after": key, "limit": size + 1,
+            "scope": scope_param(ctx.principal)})
         edges = [ConflictingPersonEdge(cursor=encode_cursor("conflicts", (r["rank"], r["record_count"], r["person_id"])),
                                        node=ConflictingPerson.of(r)) for r in rows[:size]]
         ctx.audit_read("conflictingPersons", [str(e.node.person_id) for e in edges],
@@ -200,9 +259,10 @@ class Query:
         ctx = info.context
         ctx.principal.require(Permission.REVIEW)
         size, key = page_size(first), decode_cursor("candidates", after, (float, str))
-        rows = await ctx.store.run(api_queries.MATCH_CANDIDATES_PAGE, {
+        rows = await ctx.store.run(scoped(ctx.principal, api_queries.MATCH_CANDIDATES_PAGE,
+                                          api_queries.MATCH_CANDIDATES_PAGE_IN_SCOPE), {
             "status": status.value if status else None, "region": region_prefix(region) or None,
-            "after": key, "limit": size + 1})
+            "after": key, "limit": size + 1, "scope": scope_param(ctx.principal)})
         nodes = [MatchCandidate.of(r, ctx.principal) for r in rows[:size]]
         ctx.audit_read("matchCandidates", sorted({p for n in nodes for p in n.person_ids()}),
                        selected_fields(info, "edges", "node"))
@@ -229,6 +289,14 @@ class Mutation:
         ctx.principal.require(Permission.JUDGE)
         if not reason.strip():
             raise InputError("judgeMatch: reason must say why (it is kept with the verdict)")
+        if scope_param(ctx.principal) is not None:  # both sides' persons must belong to the key's region
+            sides = {r["person_id"] for r in await ctx.store.run(api_queries.CANDIDATE_PERSON_RECORDS,
+                                                                 {"candidate_id": str(candidate_id)})}
+            if not sides or await persons_in_scope(ctx.store, ctx.principal, sides) != sides:
+                ctx.audit_failed("judgeMatch", Outcome.REFUSED if sides else Outcome.NOT_FOUND,
+                                 f"match candidate {prefix(candidate_id)} outside the key's region or unknown",
+                                 sorted(sides))
+                raise not_in_region(ctx.principal, f"judgeMatch: no match candidate {prefix(candidate_id)}")
         by = f"{ctx.principal.name} (key {ctx.principal.key_id})"
         verdict = await apply_judgement(ctx.store, str(candidate_id), Judgement(decision.value), by, reason.strip())
         if not verdict.found:

@@ -41,6 +41,7 @@ from resolvers.caller_errors import http_status, incident_id, masked_message
 from resolvers.context import Context
 from resolvers.dataloaders import DataLoaders
 from resolvers.schema import build_schema
+from resolvers.scope import scope_param
 from resolvers.validation import Brakes
 
 log = logging.getLogger("hub.api")
@@ -79,8 +80,8 @@ class HubGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.app.state
         return Context(store=state.store, principal=request.state.principal, audit=state.audit,
-                       loaders=DataLoaders.fresh(state.store), disclosure=state.disclosure,
-                       model_path=state.settings.model_path)
+                       loaders=DataLoaders.fresh(state.store, scope_param(request.state.principal)),
+                       disclosure=state.disclosure, model_path=state.settings.model_path)
 
 
 class ApiKeyMiddleware:
@@ -150,7 +151,10 @@ async def hub_error(request: Request, exc: Exception) -> Response:
     incident = incident_id()
     log.error("internal error (id %s) on %s: %s", incident, request.url.path, exc, exc_info=exc)
     status = exc.http_status if isinstance(exc, HubError) else 500
-    return error(status, masked_message(exc, incident))
+    response = error(status, masked_message(exc, incident))
+    if status in (503, 504):
+        response.headers["Retry-After"] = "5"
+    return response
 
 
 def create_app(settings: Settings) -> Starlette:

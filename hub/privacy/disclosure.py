@@ -171,12 +171,15 @@ class Disclosure:
             self._pending.pop(regency, None)
 
 
-async def singles_out(store: GraphStore, filters: dict[str, Any]) -> bool:
-    """Whether a filter-only person search (``PERSON_SEARCH_BY_FILTERS``'s parameters) matches fewer than K persons.
+async def singles_out(store: GraphStore, filters: dict[str, Any],
+                      statement: str = api_queries.PERSON_SEARCH_BY_FILTERS) -> bool:
+    """Whether a filter-only person search (``statement``, with its parameters) matches fewer than K persons.
 
-    Asked from the first row whatever page is wanted: a cursor must not narrow what is counted.
+    Asked from the first row whatever page is wanted: a cursor must not narrow what is counted; and
+    with the statement the search runs (a key scoped to a region: its scoped twin), since the persons
+    it would give are what must number K.
     """
-    rows = await store.run(api_queries.PERSON_SEARCH_BY_FILTERS, {**filters, "after": None, "limit": K})
+    rows = await store.run(statement, {**filters, "after": None, "limit": K})
     return len(rows) < K
 
 

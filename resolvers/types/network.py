@@ -12,6 +12,7 @@ from hub.errors import InputError
 from hub.privacy.access import Personal, Principal, mask
 from hub.privacy.disclosure import Disclosure, region_at
 from resolvers.dataloaders import DataLoaders
+from resolvers.scope import scope_param, scoped
 from resolvers.types.household import Relation, relation_of
 
 MAX_DEPTH = 6
@@ -87,7 +88,8 @@ async def walk(store: GraphStore, loaders: DataLoaders, principal: Principal, pe
                depth: int, with_programs: bool, disclosure: Disclosure) -> Network:
     """Breadth-first from the start, one query per step (person -> households -> persons ...).
 
-    The start is looked up first: a person or KK the graph does not know gives an empty network.
+    The start is looked up first: a person or KK the graph does not know gives an empty network,
+    and so does one outside the key's region; the walk never steps onto a person outside it.
     For a role that does not see villages, a household's region is shown only as finely as K
     persons live there.
     """
@@ -112,6 +114,9 @@ async def walk(store: GraphStore, loaders: DataLoaders, principal: Principal, pe
         row = await loaders.household_by_kk.load(kk)
         if row is None or row.get("household") is None:
             return Network(nodes=[], edges=[], truncated=False)
+        if scope_param(principal) is not None and not any(  # a household none of whose members is in the region
+                await loaders.person_in_scope.load_many([m["person_id"] for m in row["members"] or []])):
+            return Network(nodes=[], edges=[], truncated=False)
         start = household_node(disclosure, kk, row["household"].get("decile"), row["household"].get("region_code"),
                                principal, 0)
         households = [kk]
@@ -131,7 +136,9 @@ async def walk(store: GraphStore, loaders: DataLoaders, principal: Principal, pe
                     relation=relation_of(r["relation"]))
             households = fresh
         elif households:
-            rows = await store.run(api_queries.MEMBERS_OF_HOUSEHOLDS, {"keys": households})
+            rows = await store.run(scoped(principal, api_queries.MEMBERS_OF_HOUSEHOLDS,
+                                          api_queries.MEMBERS_OF_HOUSEHOLDS_IN_SCOPE),
+                                   {"keys": households, "scope": scope_param(principal)})
             households, fresh = [], []
             for r in rows:
                 pid = f"person:{r['person_id']}"

@@ -126,7 +126,7 @@ class Person:
             panti_resident=bool(self.core["stays"]),
             conditions=frozenset(c["code"] for c in self.core["conditions"] or []),
             programs=frozenset(e["program"] for e in self.core["enrolments"] or []),
-            household_programs=frozenset(household.programs if household else [])
+            household_programs=frozenset(household.programs_of_members if household else [])
             | frozenset(e["program"] for e in self.core["enrolments"] or []),
             proposals=frozenset(e.get("summary") or "" for e in (events or {}).get("events") or []
                                 if e.get("kind") == "proposal"))

@@ -7,6 +7,7 @@ again, ends as an uninterrupted load."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 import uuid
@@ -19,7 +20,8 @@ import httpx
 import pytest
 
 from graph_schema.port import GraphStore
-from hub.embedded_db import EmbeddedServer
+from hub.embedded_db import HOST, EmbeddedServer
+from hub.errors import GraphTimeout
 from hub.privacy.access import Role
 from hub.settings import Settings
 from hub.store import open_store
@@ -27,7 +29,7 @@ from hub.synth.config import SynthConfig
 from hub.synth.run import synthesize
 from loaders.mapping import mapping_for
 from loaders.run import load_file
-from tests.conftest import free_port
+from tests.conftest import BACKENDS, free_port
 from tests.resolvers.conftest import build_world, serve, settings_for
 
 LOOKUP = "query($p: ID) { person(personId: $p) { personId records { source } } }"
@@ -67,7 +69,7 @@ async def cypher(settings: Settings, query: str, params: dict[str, Any] | None =
 
 
 def assert_clean_503(reply: httpx.Response) -> None:
-    assert reply.status_code == 503, (reply.status_code, reply.text[:300])
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == "5", (reply.status_code, reply.text[:300])
     (error,) = reply.json()["errors"]
     assert error["message"].startswith("internal error (id ") and "service unavailable" in error["message"]
     for leak in LEAKS:
@@ -229,3 +231,34 @@ def test_a_load_killed_half_way_leaves_no_partial_record_and_ends_whole_when_run
     again = asyncio.run(load(victim, 200))
     assert again.reconciled and again.rows_read == whole.rows_read
     assert record_shape(world.settings, victim) == record_shape(world.settings, reference)
+
+
+HEAVY_READ = ("UNWIND range(1, 5000) AS a UNWIND range(1, 5000) AS b WITH a, b WHERE (a * b) % 7 = 3 "
+              "RETURN count(*) AS n")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_each_backend_stops_a_read_past_the_timeout_on_the_server(backend: str,
+                                                                        falkordb_server: EmbeddedServer) -> None:
+    """The timeout is the engine's own (FalkorDB's TIMEOUT, Neo4j's transaction timeout), not the client
+    giving up: the adapter turns it into GraphTimeout, which the API answers with 504."""
+    store: GraphStore
+    if backend == "falkordb":
+        from graph_schema.falkordb_store import FalkorDBStore
+
+        store = FalkorDBStore(HOST, falkordb_server.port, f"timeout_{uuid.uuid4().hex[:8]}", query_timeout_ms=50)
+        await store.run("CREATE (:Seed)", write=True)  # a read of a graph that does not exist returns at once
+    else:
+        from graph_schema.neo4j_store import Neo4jStore
+
+        store = Neo4jStore(os.environ["NEO4J_URI"], os.environ.get("NEO4J_USER", "neo4j"),
+                           os.environ.get("NEO4J_PASSWORD", "neo4j"), query_timeout_ms=50)
+    try:
+        started = time.monotonic()
+        with pytest.raises(GraphTimeout, match="ran past 50 ms and was stopped"):
+            await store.run(HEAVY_READ)
+        assert time.monotonic() - started < 5
+    finally:
+        if backend == "falkordb":
+            await store.clear()
+        await store.close()

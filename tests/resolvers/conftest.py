@@ -67,8 +67,12 @@ class Api:
 
 
 def settings_for(server: EmbeddedServer, home: Path, graph: str, env: str) -> Settings:
+    """The test world's settings. Its rate limits are out of reach (a test sends requests one after
+    another as fast as it can, some with unknown keys); tests/hub/test_brakes.py serves the same world
+    with tight ones."""
     return load_settings({"HUB_HOME": str(home), "HUB_DB_PORT": str(server.port), "HUB_DATA_DIR": str(server.data_dir),
-                          "HUB_GRAPH_NAME": graph, "HUB_ENV": env})
+                          "HUB_GRAPH_NAME": graph, "HUB_ENV": env, "HUB_RATE_PER_SECOND": "100000",
+                          "HUB_RATE_BURST": "1000000", "HUB_FAILED_KEYS_PER_MINUTE": "100000"})
 
 
 @dataclass
