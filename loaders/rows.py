@@ -162,8 +162,8 @@ async def load_rows(store: GraphStore, mapping: Mapping, rows: Sequence[AnyMappi
 
     results = {r.row: RowResult(r.row - 1, outcomes[r.record_id], r.key, r.record_id) for r in ready}
     for problem in problems.rejects:
-        results[problem.row] = RowResult(problem.row - 1, "rejected", problem.value if problem.field == "key" else None,
-                                         rejected=problem)
+        key = raws[problem.row - 1].cells.get(mapping.key, "").strip() or None
+        results[problem.row] = RowResult(problem.row - 1, "rejected", key, rejected=problem)
     for problem in problems.warnings:
         results[problem.row].warnings.append(problem)
     return RowsReport(batch_id, mapping.source, [results[r.number] for r in raws])

@@ -122,6 +122,7 @@ def test_a_bad_row_is_rejected_with_field_column_and_reason_and_the_rest_is_writ
     assert (date["field"], date["column"]) == ("opened", "TGL_PENGADUAN") and "exist" in date["reason"]
     assert (name["field"], name["column"]) == ("name", "NAMA") and date["reason"]
     assert result["rows"][1]["personId"] is None and result["rows"][0]["personId"]
+    assert [r["sourceKey"] for r in result["rows"]] == ["API-T0002", "API-T0003", "API-T0004"]
 
 
 def test_a_role_writes_only_the_sources_roles_toml_lists(live: Api) -> None:
