@@ -47,6 +47,8 @@ def test_every_blocking_key_has_a_property_an_index_and_a_lookup() -> None:
     assert keys == set(blocking.KEY_PROPERTIES) | set(blocking.INDEXED_KEYS)
     props = {*blocking.KEY_PROPERTIES.values(), blocking.MET_PROPERTY}
     assert props == set(BLOCKING_KEY_PROPERTIES) == set(blocking.LOOKUPS)
+    # One round trip for a few records: every lookup, in the order neighbours() asks them.
+    assert [*blocking.INDEXED_KEYS.values(), *blocking.LOOKUPS.values()] == queries.RECORDS_SHARING_PARTS
 
 
 def _sharing(frame: pd.DataFrame, records: pd.DataFrame, asked: pd.DataFrame) -> set[str]:
