@@ -59,7 +59,7 @@ class LiveReport:
     records: list[LinkedRecord]
     persons_new: int  # persons that did not exist before (new records alone, or parts of a split)
     joined: int  # delta records that now belong to a person that existed before
-    moved: int  # records (of the delta or not) whose person changed
+    moved: int  # records that held a person before and now hold another (the delta's or others')
     persons_touched: int
     pairs_scored: int
     review_candidates: int
@@ -140,7 +140,7 @@ def score(saved: dict[str, Any], tf: dict[str, pd.DataFrame], frame: pd.DataFram
     tag = uuid.uuid4().hex[:8]
     every = db.register(frame, table_name=f"live_known_{tag}")
     mine = db.register(frame[frame["unique_id"].isin(core)], table_name=f"live_core_{tag}")
-    linker = Linker(mine, saved, log_level=None)
+    linker = Linker(mine, saved, log_level=None, validate_settings=False)  # checked when it was trained and saved
     for column, table in tf.items():
         linker.table_management.register_term_frequency_lookup(db.register(table, table_name=f"live_tf_{column}_{tag}"),
                                                                column)
@@ -303,7 +303,7 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
         records=linked,
         persons_new=len({p for p in now_person.values() if p not in set(previous.values())}),
         joined=sum(1 for x in linked if x.person_id in held_before),
-        moved=written.relinked + sum(1 for r in ids if r not in previous),
+        moved=written.relinked,
         persons_touched=len(settled), pairs_scored=len(pairs), review_candidates=candidates, trained=False,
         seconds=time.perf_counter() - started, stages=stages)
 
