@@ -414,6 +414,16 @@ RECORDS_SHARING_DATE_ADDRESS = _records_sharing("bk_date_address")
 # Encounters only (bk_met_first_regency is set on encounter records): what a registered record
 # is compared with by ENCOUNTER_KEYS, without reading every record of its first name in the regency.
 RECORDS_SHARING_MET_FIRST_REGENCY = _records_sharing("bk_met_first_regency")
+# Every lookup above in one statement (one round trip: "seen before?" and a single-row write ask
+# with one record). Each part takes its values as $k0, $k1, ... in the order of RECORDS_SHARING_PARTS.
+RECORDS_SHARING_PARTS = [
+    RECORDS_SHARING_NIK, RECORDS_SHARING_KK, RECORDS_SHARING_NAME_YEAR, RECORDS_SHARING_FIRST_DATE,
+    RECORDS_SHARING_SORTED_DISTRICT, RECORDS_SHARING_FIRST_DISTRICT, RECORDS_SHARING_DATE_VILLAGE,
+    RECORDS_SHARING_FIRST_REGENCY, RECORDS_SHARING_MET_FIRST_REGENCY, RECORDS_SHARING_PHONE,
+    RECORDS_SHARING_REGISTER_ID, RECORDS_SHARING_SORTED_ADDRESS, RECORDS_SHARING_LAST_DATE,
+    RECORDS_SHARING_DATE_ADDRESS,
+]
+RECORDS_SHARING_ANY_KEY = " UNION ALL ".join(q.replace("$values", f"$k{i}") for i, q in enumerate(RECORDS_SHARING_PARTS))
 # The keys of a record are written when they differ from those it holds (bk_hash): a full run
 # over unchanged records writes none. A key a record no longer has is removed (set to null).
 WRITE_BLOCKING_KEYS = (

@@ -144,6 +144,23 @@ def db_counts() -> None:
     console.print(table)
 
 
+@bench_app.command("live")
+def bench_live(
+    persons: int = typer.Option(20_000, help="Population size to synthesise."),
+    delta: int = typer.Option(1000, help="Records held back (new and changed rows), then loaded and linked live."),
+    seed: int = typer.Option(42),
+) -> None:
+    """The live hub: a delta loaded and linked at once (timed, and compared with a full run on the same model),
+    single-row writes and "seen before?" timed. One JSON object."""
+    import json
+
+    from hub.live_bench import run_live_bench
+
+    if persons < 500 or delta < 10:
+        raise InputError("--persons must be at least 500 and --delta at least 10")
+    print(json.dumps(run_live_bench(persons, delta, seed)))
+
+
 @bench_app.command("restart")
 def bench_restart(
     persons: int = typer.Option(20_000, help="Population size to synthesise, load and link."),

@@ -112,7 +112,9 @@ async def _link(store: GraphStore, settings: Settings, reports: list[LoadReport]
     console.print(f"linking: {len(live.records):,} records linked in {live.seconds:.1f}s "
                   f"({live.records_per_s:,.0f} records/s): {live.joined:,} joined a known person, "
                   f"{live.persons_new:,} new persons, {live.moved:,} records moved to another person; "
-                  f"{live.review_candidates:,} candidates for review", highlight=False)
+                  f"{live.review_candidates:,} candidates for review (seconds: "
+                  + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in live.stages.items()) + ")",
+                  highlight=False)
 
 
 def load(

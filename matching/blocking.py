@@ -129,11 +129,16 @@ async def neighbours(store: GraphStore, frame: pd.DataFrame) -> pd.DataFrame:
         lookups.append((statement, values))
     found: dict[str, dict[str, object]] = {}
     own = set(frame["unique_id"].astype(str))
-    for statement, values in lookups:
-        distinct = sorted(set(values))
-        for start in range(0, len(distinct), BATCH):
-            for row in await store.run(statement, {"values": distinct[start:start + BATCH]}):
-                record_id = str(row["record_id"])
-                if record_id not in own:
-                    found.setdefault(record_id, row)
+    asked = [sorted(set(values)) for _, values in lookups]
+    if sum(map(len, asked)) <= BATCH and [s for s, _ in lookups] == queries.RECORDS_SHARING_PARTS:
+        replies = [await store.run(queries.RECORDS_SHARING_ANY_KEY, {f"k{i}": v for i, v in enumerate(asked)})]
+    else:
+        replies = [await store.run(statement, {"values": distinct[start:start + BATCH]})
+                   for (statement, _), distinct in zip(lookups, asked, strict=True)
+                   for start in range(0, len(distinct), BATCH)]
+    for rows in replies:
+        for row in rows:
+            record_id = str(row["record_id"])
+            if record_id not in own:
+                found.setdefault(record_id, row)
     return pd.DataFrame(list(found.values()), columns=NEIGHBOUR_COLUMNS, dtype=object)  # None stays None (not NaN)

@@ -59,7 +59,7 @@ class LiveReport:
     records: list[LinkedRecord]
     persons_new: int  # persons that did not exist before (new records alone, or parts of a split)
     joined: int  # delta records that now belong to a person that existed before
-    moved: int  # records (of the delta or not) whose person changed
+    moved: int  # records that held a person before and now hold another (the delta's or others')
     persons_touched: int
     pairs_scored: int
     review_candidates: int
@@ -100,18 +100,47 @@ def _kept_columns(linker: Linker, predicted: Any) -> pd.DataFrame:
     return frame
 
 
+def blocked_pairs(frame: pd.DataFrame, core: set[str]) -> pd.DataFrame:
+    """``unique_id_l < unique_id_r`` pairs of ``frame`` with a side in ``core`` that share a blocking
+    key (the encounter key only where a side is an encounter), as Splink's blocking finds them.
+    Plain dictionaries: the frame is a few records and their neighbours."""
+    ids = [str(i) for i in frame["unique_id"]]
+    met = [bool(m) for m in frame["encounter"]]
+    found: set[tuple[str, str]] = set()
+    for key, encounters_only in [*((k, False) for k in model.BLOCKING_KEYS), *((k, True) for k in model.ENCOUNTER_KEYS)]:
+        sharing: dict[str, list[int]] = {}
+        values = blocking.key_values(frame, key)
+        for i, value in enumerate(values):
+            if value is not None:
+                sharing.setdefault(value, []).append(i)
+        for i, value in enumerate(values):
+            if value is None or ids[i] not in core:
+                continue
+            for j in sharing[value]:
+                if j != i and (not encounters_only or met[i] or met[j]):
+                    found.add((min(ids[i], ids[j]), max(ids[i], ids[j])))
+    return pd.DataFrame(sorted(found), columns=["unique_id_l", "unique_id_r"])
+
+
+# Up to this many records linked at once are scored by the exact scorer (``matching.scorer``: no
+# SQL built per call); more by Splink, whose few seconds of set-up a big delta pays once.
+SCORER_MAX = 64
+
+
 def score(saved: dict[str, Any], tf: dict[str, pd.DataFrame], frame: pd.DataFrame, core: set[str],
-          threshold: float) -> pd.DataFrame:
+          threshold: float, model_path: Path | None = None) -> pd.DataFrame:
     """Pairs of ``frame`` (a features frame) with at least one side in ``core``, found by the
     model's blocking rules (the encounter rule only where a side is an encounter), scored with
     Splink at or above ``threshold`` match weight: the pairs a full run would score for them."""
     if frame.empty or not core:
         return pd.DataFrame(columns=PAIR_COLUMNS)
+    if model_path is not None and len(core) <= SCORER_MAX:
+        return _scored_exactly(model_path, frame, core, threshold)
     db = model.duckdb_api()
     tag = uuid.uuid4().hex[:8]
     every = db.register(frame, table_name=f"live_known_{tag}")
     mine = db.register(frame[frame["unique_id"].isin(core)], table_name=f"live_core_{tag}")
-    linker = Linker(mine, saved, log_level=None)
+    linker = Linker(mine, saved, log_level=None, validate_settings=False)  # checked when it was trained and saved
     for column, table in tf.items():
         linker.table_management.register_term_frequency_lookup(db.register(table, table_name=f"live_tf_{column}_{tag}"),
                                                                column)
@@ -130,6 +159,32 @@ def score(saved: dict[str, Any], tf: dict[str, pd.DataFrame], frame: pd.DataFram
     swap = pairs["unique_id_l"] > pairs["unique_id_r"]  # as predict() orders them (the weights are symmetric)
     pairs.loc[swap, ["unique_id_l", "unique_id_r"]] = pairs.loc[swap, ["unique_id_r", "unique_id_l"]].to_numpy()
     return pairs.drop_duplicates(subset=["unique_id_l", "unique_id_r"], keep="first").reset_index(drop=True)
+
+
+def _scored_exactly(model_path: Path, frame: pd.DataFrame, core: set[str], threshold: float) -> pd.DataFrame:
+    """``score`` with the exact scorer, one core record against its blocked partners at a time."""
+    from matching.seen import live_model
+
+    live = live_model(model_path)
+    pairs = blocked_pairs(frame, core)
+    if pairs.empty:
+        return pd.DataFrame(columns=PAIR_COLUMNS)
+    # Each pair is scored once, from a side in the core.
+    pairs["probe"] = pairs["unique_id_l"].where(pairs["unique_id_l"].isin(core), pairs["unique_id_r"])
+    pairs["other"] = pairs["unique_id_r"].where(pairs["probe"] == pairs["unique_id_l"], pairs["unique_id_l"])
+    by_id = frame.set_index(frame["unique_id"].astype(str), drop=False)
+    scored = []
+    for probe, group in pairs.groupby("probe", sort=False):
+        scores = live.scorer.score(by_id.loc[[str(probe)]], by_id.loc[group["other"].tolist()].reset_index(drop=True),
+                                   live.tf)
+        part = group[["unique_id_l", "unique_id_r"]].reset_index(drop=True)
+        part["match_weight"] = scores.match_weight
+        part["match_probability"] = scores.match_probability
+        for name, weight in scores.weight.items():
+            part[f"mw_{name}"] = weight
+        scored.append(part)
+    out = pd.concat(scored, ignore_index=True)
+    return out[out["match_weight"] >= threshold].reset_index(drop=True)
 
 
 async def link_records(store: GraphStore, model_path: Path, record_ids: list[str], accept: float = ACCEPT) -> LiveReport:
@@ -170,7 +225,7 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     scored = _union(core, known)
     frame = features(scored[COLUMNS])
     lap("features")
-    pairs = score(saved, tf, frame, core_ids, prior + review)
+    pairs = score(saved, tf, frame, core_ids, prior + review, model_path)
     pairs["evidence"] = pairs["match_weight"] - prior
     lap("score")
 
@@ -248,7 +303,7 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
         records=linked,
         persons_new=len({p for p in now_person.values() if p not in set(previous.values())}),
         joined=sum(1 for x in linked if x.person_id in held_before),
-        moved=written.relinked + sum(1 for r in ids if r not in previous),
+        moved=written.relinked,
         persons_touched=len(settled), pairs_scored=len(pairs), review_candidates=candidates, trained=False,
         seconds=time.perf_counter() - started, stages=stages)
 

@@ -28,8 +28,8 @@ from resolvers.audit_fields import selected_fields
 from resolvers.caller_errors import CallerErrors
 from resolvers.context import Context, Info
 from resolvers.redirects import PersonRedirect, follow
-from resolvers.seen_before import EncounterResult, SeenBefore, register_encounter, seen_before_field
 from resolvers.scope import not_in_region, persons_in_scope, region_within, scope_param, scoped
+from resolvers.seen_before import EncounterResult, SeenBefore, register_encounter, seen_before_field
 from resolvers.types.aggregates import ProgramOverlap, RegionCoverage, coverage, overlap, region_prefix
 from resolvers.types.candidates import (
     CandidateStatus,

@@ -18,7 +18,7 @@ LIVE_STATEMENTS = {
     "RECORDS_SHARING_DATE_ADDRESS", "WRITE_BLOCKING_KEYS",
     "UNKEYED_RECORD_COUNT", "RECORDS_BY_IDS", "RECORDS_OF_PERSONS", "REFERENCES_FROM_RECORDS",
     "REFERENCES_TO_RECORDS", "DELETE_ORPHAN_PERSONS_AMONG", "DELETE_STALE_CANDIDATES_OF_RECORDS",
-    "RECORD_IDS_OF_BATCH",
+    "RECORD_IDS_OF_BATCH", "RECORDS_SHARING_ANY_KEY",
 }
 # Those both registered records and encounters carry first, then the two only some records carry.
 PROPS = ["bk_name_year", "bk_first_date", "bk_sorted_district", "bk_first_district", "bk_date_village",
@@ -54,6 +54,11 @@ async def test_blocking_keys_are_written_once_and_found_by_each_key(store: Graph
     assert await _ids(store, queries.RECORDS_SHARING_MET_FIRST_REGENCY, ["SITI|33.74"]) == [("outreach:OUT-3", P1)]
     assert await _ids(store, queries.RECORDS_SHARING_NIK, [NIK1]) == [("dtks:DTKS-1", P1), ("ppks:PPKS-9", P1)]
     assert await _ids(store, queries.RECORDS_SHARING_KK, [KK]) == [("dtks:DTKS-1", P1)]
+    # All of them at once, one list of values per lookup.
+    asked: dict[str, Any] = {f"k{i}": [] for i in range(len(queries.RECORDS_SHARING_PARTS))}
+    asked |= {"k0": [NIK1], "k1": [KK], "k7": ["SITI|33.74"]}
+    rows = await store.run(queries.RECORDS_SHARING_ANY_KEY, asked)
+    assert sorted(r["record_id"] for r in rows) == ["dtks:DTKS-1", "dtks:DTKS-1", "outreach:OUT-3", "ppks:PPKS-9"]
     (row,) = await store.run(queries.RECORDS_SHARING_KK, {"values": [KK]})
     assert (row["name"], row["nik"], row["method"], row["probability"]) == ("SITI AMINAH", NIK1, "nik", 1.0)
 

@@ -20,10 +20,10 @@ from hub.synth.config import SynthConfig
 from hub.synth.run import SOURCE_ORDER, synthesize
 from loaders.mapping import mapping_for
 from loaders.run import load_file
-from matching import blocking, model
+from matching import blocking, frequencies, model
 from matching.extract import load_records
 from matching.features import features
-from matching.incremental import link_records, records_of_loads
+from matching.incremental import link_records, records_of_loads, score
 from matching.judgement import Judgement
 from matching.pipeline import links_current, run_match
 from matching.review import candidate_id, write_candidates
@@ -47,6 +47,8 @@ def test_every_blocking_key_has_a_property_an_index_and_a_lookup() -> None:
     assert keys == set(blocking.KEY_PROPERTIES) | set(blocking.INDEXED_KEYS)
     props = {*blocking.KEY_PROPERTIES.values(), blocking.MET_PROPERTY}
     assert props == set(BLOCKING_KEY_PROPERTIES) == set(blocking.LOOKUPS)
+    # One round trip for a few records: every lookup, in the order neighbours() asks them.
+    assert [*blocking.INDEXED_KEYS.values(), *blocking.LOOKUPS.values()] == queries.RECORDS_SHARING_PARTS
 
 
 def _sharing(frame: pd.DataFrame, records: pd.DataFrame, asked: pd.DataFrame) -> set[str]:
@@ -237,3 +239,22 @@ async def test_hub_load_links_a_new_export_at_once_and_no_link_leaves_it(
     finally:
         await store.clear()
         await store.close()
+
+
+async def test_the_exact_scorer_finds_and_weighs_the_pairs_splink_does(store: GraphStore, population: Path,
+                                                                      tmp_path: Path) -> None:
+    await load_all(store, population, tmp_path)
+    model_path = tmp_path / "model.json"
+    await run_match(store, model_path)
+    saved = model.load(model_path)
+    assert saved is not None
+    tf = frequencies.load(model_path, model.tf_columns(saved))
+    assert tf is not None
+    frame = features(await load_records(store))
+    core = set(pd.concat([frame[frame["encounter"].astype(bool)].head(3), frame.sample(20, random_state=4)])["unique_id"])
+    by_splink = score(saved, tf, frame, core, -40.0)
+    exactly = score(saved, tf, frame, core, -40.0, model_path)
+    assert len(by_splink) > 50
+    both = by_splink.merge(exactly, on=["unique_id_l", "unique_id_r"], suffixes=("_s", "_e"))
+    assert len(both) == len(by_splink) == len(exactly)
+    assert (both["match_weight_s"] - both["match_weight_e"]).abs().max() < 1e-6

@@ -275,3 +275,18 @@ def test_a_phone_in_a_raw_row_is_masked_like_an_address() -> None:
     steward = dict(raw_cells(record, Principal("k2", "steward", Role.STEWARD)))
     assert analyst == {"ID": "B1", "NAMA": "SITI AMINAH", "TELEPON": "***"}
     assert steward["TELEPON"] == "+62 812-3456-7890"
+
+
+def test_records_read_without_the_identifying_columns_still_have_features() -> None:
+    """Rows from before these fields (or an app's rows) may lack the columns: no address, phone or id."""
+    import pandas as pd
+
+    from matching.extract import COLUMNS
+    from matching.features import FEATURES, features
+
+    old = [c for c in COLUMNS if c not in ("address", "phone", "register_id")]
+    records = pd.DataFrame([dict.fromkeys(old), dict.fromkeys(old)], columns=old, dtype=object)
+    records["record_id"], records["source"], records["name"] = ["a:1", "a:2"], ["a", "a"], ["SITI", "SITI"]
+    frame = features(records)
+    assert list(frame.columns) == FEATURES
+    assert frame[["address_folded", "phone", "register_id"]].isna().all().all()

@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 
 from hub.embedded_db import EmbeddedServer
-from hub.privacy.access import Role
+from hub.privacy.access import Principal, Role
 from hub.privacy.audit import AuditLog
-from hub.store import open_redis
+from hub.store import open_redis, open_store
 from hub.synth.config import SynthConfig
 from hub.synth.run import synthesize
 from matching.names import first_token, fold_name
+from resolvers.writes import RowOutcome, write_rows
 from tests.resolvers.conftest import Api, build_world, serve, settings_for
 
 WRITE = """mutation($source: String!, $rows: [JSON!]!) { writeRecords(source: $source, rows: $rows) {
@@ -121,6 +122,7 @@ def test_a_bad_row_is_rejected_with_field_column_and_reason_and_the_rest_is_writ
     assert (date["field"], date["column"]) == ("opened", "TGL_PENGADUAN") and "exist" in date["reason"]
     assert (name["field"], name["column"]) == ("name", "NAMA") and date["reason"]
     assert result["rows"][1]["personId"] is None and result["rows"][0]["personId"]
+    assert [r["sourceKey"] for r in result["rows"]] == ["API-T0002", "API-T0003", "API-T0004"]
 
 
 def test_a_role_writes_only_the_sources_roles_toml_lists(live: Api) -> None:
@@ -190,3 +192,29 @@ def test_an_encounter_between_two_registered_persons_never_joins_them(live: Api)
         return {r["person_id"] for r in found}
 
     assert persons_of(a) and persons_of(b) and persons_of(a).isdisjoint(persons_of(b))
+
+
+def test_a_key_scoped_to_a_region_writes_only_rows_of_that_region(live: Api) -> None:
+    inside = _complaint(live, "DITERIMA", "2026-11-04 DITERIMA", ticket="API-T0021")
+    region = ".".join([inside["KODE_WILAYAH"][:2], inside["KODE_WILAYAH"][2:4]])
+    other = _one(live, "MATCH (s:SourceRecord) WHERE s.region_code IS NOT NULL AND NOT s.region_code STARTS WITH $r "
+                 "RETURN s.region_code AS code LIMIT 1", {"r": region})["code"]
+    elsewhere = inside | {"NO_TIKET": "API-T0022", "KODE_WILAYAH": other.replace(".", "")}
+    nowhere = inside | {"NO_TIKET": "API-T0023", "KODE_WILAYAH": ""}
+    officer = Principal("k-officer", "officer", Role.APP, office="Dinsos", region=region)
+
+    async def write() -> list[RowOutcome]:
+        store = await open_store(live.settings, autostart=False)
+        try:
+            return await write_rows(store, officer, "slrt_pengaduan", [inside, elsewhere, nowhere],
+                                    live.settings.model_path)
+        finally:
+            await store.close()
+
+    ok, outside, unstated = asyncio.run(write())
+    assert ok.status == "new" and ok.person_id == live.showcase["person_id"]
+    assert outside.status == "rejected" and outside.problem is not None and outside.person_id is None
+    assert (outside.problem.field, outside.problem.column) == ("region", "KODE_WILAYAH")
+    assert f"outside {region}" in outside.problem.reason
+    assert unstated.status == "rejected" and unstated.problem is not None
+    assert "states no region" in unstated.problem.reason
