@@ -289,7 +289,12 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     candidates = await write_candidates(store, review_band(inside, assigned, uf, review), run_id, only_records=ids)
     ids_of = person_ids(assigned, previous)
     now_person = {r: ids_of[int(c)] for r, c in zip(assigned["record_id"], assigned["cluster"], strict=True)}
-    settled = sorted(set(now_person.values()))
+    # Open candidates between records now of one person leave the queue: only a person that took
+    # records of several earlier persons (or unlinked ones) can have such a candidate newly settled.
+    earlier_of: dict[str, set[str | None]] = {}
+    for record, person_now in now_person.items():
+        earlier_of.setdefault(person_now, set()).add(previous.get(record))
+    settled = sorted(p for p, earlier in earlier_of.items() if len(earlier) > 1)
     if settled:
         await store.run(queries.DELETE_SETTLED_CANDIDATES, {"pairs": [[p, p] for p in settled]}, write=True)
     await blocking.write_keys(store, every[every["unique_id"].isin(set(ids))])
@@ -304,7 +309,7 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
         persons_new=len({p for p in now_person.values() if p not in set(previous.values())}),
         joined=sum(1 for x in linked if x.person_id in held_before),
         moved=written.relinked,
-        persons_touched=len(settled), pairs_scored=len(pairs), review_candidates=candidates, trained=False,
+        persons_touched=len(earlier_of), pairs_scored=len(pairs), review_candidates=candidates, trained=False,
         seconds=time.perf_counter() - started, stages=stages)
 
 

@@ -22,6 +22,7 @@ import pytest
 from graph_schema import queries
 from graph_schema.dialect import NEO4J
 from graph_schema.model import NODES, RELATIONSHIPS, Label, RelType
+from graph_schema.schema import BLOCKING_KEY_PROPERTIES
 
 LINT_DIR = Path(__file__).parent / "cypher_lint"
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -40,6 +41,8 @@ def property_keys() -> list[str]:
     keys |= {p for spec in RELATIONSHIPS.values() for p in spec.properties}
     # Map keys of the UNWIND row shape (see queries.py) read like properties to the linter.
     keys |= {"start", "end", "props"}
+    # What live linking keeps on a record besides its row (graph_schema/schema.py, matching/blocking.py).
+    keys |= {*BLOCKING_KEY_PROPERTIES, "bk_hash"}
     return sorted(keys)
 
 
