@@ -16,8 +16,8 @@ import datetime as dt
 import hashlib
 import json
 import weakref
+from collections.abc import Callable, Sequence
 from collections.abc import Mapping as AnyMapping
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,24 +103,33 @@ def _batch_id(source: str, rows: list[RawRow]) -> str:
     return f"{source}-api-{digest.hexdigest()[:16]}"
 
 
-def _outside(record: Prepared, mapping: Mapping, scope: str) -> Problem | None:
-    """Why a record may not be written by a caller scoped to region ``scope`` (dotted), or None."""
+@dataclass(frozen=True)
+class RegionScope:
+    """The region a caller may write (a dotted code) and whether a record's dotted code lies inside it."""
+
+    code: str
+    covers: Callable[[str], bool]
+
+
+def _outside(record: Prepared, mapping: Mapping, scope: RegionScope) -> Problem | None:
+    """Why a record may not be written by a caller scoped to a region, or None."""
     code = record.get("region_code")
     column = mapping.fields["region"].column if "region" in mapping.fields else ""
     if not code:
-        return Problem(record.row, "region", column, "", f"states no region; this key may write only rows of {scope}")
-    if code != scope and not str(code).startswith(f"{scope}."):
-        return Problem(record.row, "region", column, str(code), f"{code} is outside {scope}, the region this key "
+        return Problem(record.row, "region", column, "", f"states no region; this key may write only rows of "
+                       f"{scope.code}")
+    if not scope.covers(str(code)):
+        return Problem(record.row, "region", column, str(code), f"{code} is outside {scope.code}, the region this key "
                        "may write")
     return None
 
 
 async def load_rows(store: GraphStore, mapping: Mapping, rows: Sequence[AnyMapping[str, Any]], sent_by: str,
-                    today: dt.date | None = None, region_scope: str | None = None) -> RowsReport:
+                    today: dt.date | None = None, region_scope: RegionScope | None = None) -> RowsReport:
     """Check and write ``rows`` of ``mapping``'s source (cells keyed by its export's column names).
 
-    With ``region_scope`` (a dotted region code: an officer's key), a row whose region is not in
-    it is rejected.
+    With ``region_scope`` (an officer's key: its region and the caller's test of a code against
+    it, ``resolvers.scope.covers``), a row whose region is not in it is rejected.
 
     Raises:
         InputError: the rows as a whole cannot be taken (see ``raw_rows``); a bad row is a result.

@@ -10,6 +10,7 @@ by the exact scorer (``matching/scorer.py``), weighing names by the full run's t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,14 +96,22 @@ def probe_features(probe: dict[str, Any], as_of: dt.date | None = None) -> pd.Da
 
 
 async def seen_before(store: GraphStore, live: LiveModel, probe: dict[str, Any], first: int = 10,
-                      as_of: dt.date | None = None) -> list[SeenPerson]:
+                      as_of: dt.date | None = None,
+                      among: Callable[[list[str]], Awaitable[set[str]]] | None = None) -> list[SeenPerson]:
     """The persons ``probe`` may be, best first: at most ``first``, each with evidence for a match
-    (a best record whose score is above the prior). A record that holds no person yet is skipped."""
+    (a best record whose score is above the prior). A record that holds no person yet is skipped.
+
+    ``among`` (the caller's region scope) keeps only the candidates' persons it returns, before
+    any is scored, so that ``first`` persons inside it come back whatever ranks above them outside.
+    """
     searched = probe_features(probe, as_of)
     if searched.empty:
         return []
     known = await neighbours(store, searched)
     known = known[known["person_id"].notna()]
+    if among is not None and not known.empty:
+        allowed = await among(sorted(set(known["person_id"].astype(str))))
+        known = known[known["person_id"].astype(str).isin(allowed)]
     if known.empty:
         return []
     person_of = dict(zip(known["record_id"].astype(str), known["person_id"].astype(str), strict=True))

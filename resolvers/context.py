@@ -11,7 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from graph_schema.port import GraphStore
 from hub.privacy.access import Principal
-from hub.privacy.audit import AuditLog, Outcome
+from hub.privacy.audit import AuditEntry, AuditLog, Outcome
 from hub.privacy.disclosure import Disclosure
 from resolvers.dataloaders import DataLoaders
 
@@ -32,6 +32,11 @@ class Context:
         Started, not awaited, so that the write overlaps the rest of the request's queries.
         """
         self.audit_writes.append(asyncio.ensure_future(self.audit.record(self.principal, operation, person_ids, fields)))
+
+    def audit_entries(self, entries: list[AuditEntry]) -> None:
+        """Start writing ``entries`` (made by ``AuditLog.entry``: a write's rows) in one group commit."""
+        if entries:
+            self.audit_writes.append(asyncio.ensure_future(self.audit.write(entries)))
 
     def audit_failed(self, operation: str, outcome: Outcome, detail: str, person_ids: Sequence[str] = ()) -> None:
         """Start writing the entry of a lookup that returned no one: a miss, or a person outside the key's region

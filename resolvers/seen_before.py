@@ -15,21 +15,24 @@ import datetime as dt
 import hashlib
 import json
 import re
+from functools import partial
 from typing import Annotated, Any
 
 import strawberry
 
 from hub.errors import ConfigError, InputError, quote
 from hub.privacy.access import Permission
+from hub.privacy.audit import Outcome
 from loaders.mapping import mapping_for
 from loaders.normalise import parse_nik_cell
 from matching.seen import SeenPerson, live_model, seen_before
 from resolvers.arguments import born_argument, kk_argument, nik_argument, region_argument
 from resolvers.audit_fields import selected_fields
 from resolvers.context import Info
+from resolvers.scope import persons_in_scope, scope_param
 from resolvers.types.events import EventKind, ServiceEvent, events_of
 from resolvers.types.person import Person
-from resolvers.writes import WrittenRow, person_of, write_rows, written_rows
+from resolvers.writes import WrittenRow, audit_rows, person_of, write_rows, written_rows
 
 ENCOUNTERS = "penjangkauan"
 MAX_FIRST = 50
@@ -117,17 +120,31 @@ async def seen_before_field(
     if ctx.model_path is None:
         raise ConfigError("the API was started without a linking model path")
     live = live_model(ctx.model_path)
+    # A key with a region weighs only the persons of its region: they are kept before scoring, so
+    # its `first` are the best inside it, not what is left of the province's best.
+    among = None if scope_param(ctx.principal) is None else partial(persons_in_scope, ctx.store, ctx.principal)
     best: dict[str, SeenPerson] = {}
     for given in [name, *([alias] if alias and alias.strip() else [])]:
         probe = probe_of(given, age, birth_date, sex, region, nik, kk, mother_name, met_on_street)
-        for seen in await seen_before(ctx.store, live, probe, first):
+        for seen in await seen_before(ctx.store, live, probe, first, among=among):
             if seen.person_id not in best or seen.match_weight > best[seen.person_id].match_weight:
                 best[seen.person_id] = seen
     ranked = sorted(best.values(), key=lambda s: (-s.match_weight, s.person_id))[:first]
     ids = [s.person_id for s in ranked]
     cores = dict(zip(ids, await ctx.loaders.person_core_by_id.load_many(ids), strict=True))
-    ctx.audit_read("seenBefore", ids, selected_fields(info, "person") or ["personId"])
+    ranked = [s for s in ranked if person_of(cores.get(s.person_id)) is not None]
+    if not ranked:
+        ctx.audit_failed("seenBefore", Outcome.NOT_FOUND, "no known person fits the description")
+        return []
+    ctx.audit_read("seenBefore", [s.person_id for s in ranked], _sent(info))
     return [SeenBefore.of(s, person_of(cores.get(s.person_id))) for s in ranked]
+
+
+def _sent(info: Info) -> list[str]:
+    """The fields a seenBefore answer sends about each person: the person's, and the evidence's."""
+    evidence = [f for f in selected_fields(info) if f.split(".")[0] in ("probability", "matchWeight", "recordId",
+                                                                        "source", "comparisons")]
+    return sorted(set(selected_fields(info, "person")) | set(evidence)) or ["personId"]
 
 
 @strawberry.type(description="A street encounter registered: the person it joined (with their earlier "
@@ -181,15 +198,18 @@ async def register_encounter(
     row = _encounter_row(cells) | {mapping_for(ENCOUNTERS).key: key}
     (outcome,) = await write_rows(ctx.store, ctx.principal, ENCOUNTERS, [row], ctx.model_path)
     if outcome.problem is not None:
+        audit_rows(info, "registerEncounter", [outcome], [])
         argument = _ARGUMENTS.get(outcome.problem.field, outcome.problem.field)
         raise InputError(f"{argument}: {outcome.problem.reason}")
-    (written,) = await written_rows(info, "registerEncounter", [outcome], "person")
+    fields = selected_fields(info, "person") + (["earlierEncounters"] if "earlierEncounters" in selected_fields(info)
+                                                 else [])
+    (written,) = await written_rows(info, "registerEncounter", [outcome], fields)
     person = written.person
     earlier: list[ServiceEvent] = []
     joined = False
     if person is not None:
         joined = len(person.core["records"] or []) > 1
         events = await ctx.loaders.events_by_person.load(str(person.person_id))
-        earlier = [e for e in events_of(events, [EventKind.OUTREACH])
+        earlier = [e for e in events_of(events, [EventKind.OUTREACH], ctx.principal, await person.view(info))
                    if not (e.source == ENCOUNTERS and e.source_key == key)]
     return EncounterResult(row=written, joined=joined, person=person, earlier_encounters=earlier)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -23,12 +24,14 @@ from graph_schema import queries
 from graph_schema.port import GraphStore, Row
 from hub.errors import ConfigError, InputError, quote
 from hub.privacy.access import Forbidden, Permission, Principal
+from hub.privacy.audit import Action, AuditLog, Outcome
 from loaders.mapping import mapping_for, shipped_sources
 from loaders.records import Problem
-from loaders.rows import MAX_ROWS, load_rows
+from loaders.rows import MAX_ROWS, RegionScope, load_rows
 from matching.incremental import link_records
 from resolvers.audit_fields import selected_fields
 from resolvers.context import Info
+from resolvers.scope import covers, scope_param
 from resolvers.types.person import Person
 from resolvers.types.records import LinkMethod
 
@@ -46,6 +49,12 @@ class RowOutcome:
     person_id: str | None = None
     method: str | None = None
     probability: float | None = None
+    refused: bool = False  # rejected because its region lies outside the caller's (an officer's key)
+
+    @property
+    def audit_outcome(self) -> Outcome:
+        """ok for a row written or unchanged, refused for one outside the key's region, failed for a bad one."""
+        return Outcome.REFUSED if self.refused else Outcome.FAILED if self.status == "rejected" else Outcome.OK
 
 
 def require_writer(principal: Principal, source: str) -> None:
@@ -69,8 +78,14 @@ async def write_rows(store: GraphStore, principal: Principal, source: str, rows:
                          f"{', '.join(shipped_sources())}")
     require_writer(principal, source)
     mapping = mapping_for(source)
-    report = await load_rows(store, mapping, rows, f"api:{principal.key_id}", region_scope=principal.region)
+    scope = scope_param(principal)
+    report = await load_rows(store, mapping, rows, f"api:{principal.key_id}", region_scope=None if scope is None else
+                             RegionScope(scope, partial(covers, principal)))
     outcomes = [RowOutcome(r.index, r.status, r.key, r.record_id, r.rejected, r.warnings) for r in report.results]
+    for outcome in outcomes:
+        problem = outcome.problem
+        outcome.refused = (scope is not None and problem is not None and problem.field == "region"
+                           and not covers(principal, problem.value or None))
     changed = [o.record_id for o in outcomes if o.record_id and o.status in ("new", "updated")]
     if changed:
         await link_records(store, model_path, changed)
@@ -157,13 +172,39 @@ class WriteResult:
         return sum(r.status is WriteStatus.REJECTED for r in self.rows)
 
 
-async def written_rows(info: Info, operation: str, outcomes: list[RowOutcome], *under: str) -> list[WrittenRow]:
-    """The outcomes with their persons (masked for the caller by the Person type), audited as reads."""
+async def written_rows(info: Info, operation: str, outcomes: list[RowOutcome], fields: list[str]) -> list[WrittenRow]:
+    """The outcomes with their persons (masked for the caller by the Person type), each row audited as a write.
+
+    A person outside the caller's region (which a row inside it cannot link to, but a key's region
+    is the last word) is not shown: neither the person nor their id.
+    """
     ctx = info.context
     person_ids = sorted({o.person_id for o in outcomes if o.person_id})
     cores = dict(zip(person_ids, await ctx.loaders.person_core_by_id.load_many(person_ids), strict=True))
-    ctx.audit_read(operation, person_ids, selected_fields(info, *under) or ["personId"])
+    for outcome in outcomes:
+        if outcome.person_id and person_of(cores.get(outcome.person_id)) is None:
+            outcome.person_id = outcome.method = outcome.probability = None
+    audit_rows(info, operation, outcomes, fields or ["personId"])
     return [WrittenRow.of(o, person_of(cores.get(o.person_id or ""))) for o in outcomes]
+
+
+def audit_rows(info: Info, operation: str, outcomes: list[RowOutcome], fields: list[str]) -> None:
+    """One write entry per row sent: ok (with the person and the fields sent), refused or failed.
+
+    A rejected row's detail names its index, field and column, never the value or the reason
+    (which may quote it): the log must not become a copy of what it protects.
+    """
+    entries = []
+    for o in outcomes:
+        outcome = o.audit_outcome
+        detail = None
+        if o.problem is not None:
+            why = "outside the key's region" if o.refused else "rejected"
+            detail = f"row {o.index}: {o.problem.field} ({o.problem.column or 'no column'}) {why}"
+        entries.append(AuditLog.entry(info.context.principal, operation, [o.person_id] if o.person_id else [],
+                                      fields if o.person_id else [], action=Action.WRITE, outcome=outcome,
+                                      detail=detail))
+    info.context.audit_entries(entries)
 
 
 def person_of(core: Row | None) -> Person | None:
@@ -182,4 +223,5 @@ async def write_records(info: Info, source: str, rows: RowsArgument) -> WriteRes
         raise ConfigError("the API was started without a linking model path")
     outcomes = await write_rows(ctx.store, ctx.principal, source.strip(), cast(list[Mapping[str, Any]], rows),
                                 ctx.model_path)
-    return WriteResult(source=source.strip(), rows=await written_rows(info, "writeRecords", outcomes, "rows", "person"))
+    return WriteResult(source=source.strip(), rows=await written_rows(
+        info, "writeRecords", outcomes, selected_fields(info, "rows", "person")))

@@ -7,8 +7,11 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+import pytest
+
+from hub.api.keys import ApiKeys
 from hub.privacy.access import Role
-from hub.privacy.audit import AuditLog
+from hub.privacy.audit import Action, AuditLog, Outcome
 from hub.store import open_redis
 from tests.resolvers.conftest import Api
 
@@ -73,12 +76,96 @@ def test_seen_before_is_for_roles_that_may_ask_audited_and_checks_its_arguments(
     assert with_nik[0]["personId"] == me["person_id"]
     assert {c["comparison"]: c["level"] for c in with_nik[0]["comparisons"]}["nik"] != "nik is NULL"
 
-    async def latest() -> list[Any]:
+    (entry,) = AuditLog.of(api.settings).latest(1, me["person_id"])
+    assert (entry.operation, entry.role, entry.action, entry.outcome) == ("seenBefore", "app", Action.READ, Outcome.OK)
+    assert entry.fields == ("comparisons.comparison", "comparisons.level", "comparisons.weight", "identity.nik",
+                            "matchWeight", "personId", "probability", "recordId", "source")
+
+
+def _key(api: Api, role: Role, region: str | None) -> tuple[str, str]:
+    """A new key (its id and the clear key) for ``role``, scoped to ``region`` as `hub keys create --region` makes."""
+    async def create() -> tuple[str, str]:
         redis = await open_redis(api.settings)
         try:
-            return list(await AuditLog(redis, api.settings.graph_name).latest(1, me["person_id"]))
+            info, key = await ApiKeys(redis, api.settings.graph_name).create(
+                role, f"{role} in {region}", officer="Sri Wahyuni", office="Dinas Sosial", region=region)
+            return info.key_id, key
         finally:
             await redis.aclose()
 
-    (entry,) = asyncio.run(latest())
-    assert (entry.operation, entry.role) == ("seenBefore", "app")
+    return asyncio.run(create())
+
+
+def _places(api: Api, person_ids: list[str]) -> dict[str, list[str]]:
+    """Every region code that places each person (test_officer_scope.PLACES, for several)."""
+    rows = asyncio.run(api.cypher(
+        "UNWIND $ps AS id MATCH (p:Person {person_id: id}) RETURN id, [p.region_code] + "
+        "[(s:SourceRecord)-[:RESOLVES_TO]->(p) | s.region_code] + [(p)-[:MEMBER_OF]->(h:Household) | h.region_code] + "
+        "[(p)-[:MEMBER_OF]->(:Household)-[:LOCATED_IN]->(l:Region) | l.code] AS codes", {"ps": person_ids}))
+    return {r["id"]: [c for c in r["codes"] if c] for r in rows}
+
+
+def _seen(api: Api, key: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
+    body = api.post(SEEN, {"street": True} | variables, key=key).json()
+    assert "errors" not in body, body
+    found: list[dict[str, Any]] = body["data"]["seenBefore"]
+    return found
+
+
+def test_an_officer_is_shown_only_persons_of_its_region(api: Api) -> None:
+    people = registered(api)
+    me = people[0]
+    regency = me["region"][:5]
+    _, province = _key(api, Role.APP, None)
+    officer_id, officer = _key(api, Role.APP, regency)
+    mine = _seen(api, officer, {"name": me["name"], "birthDate": me["born"], "sex": me["sex"], "street": False})
+    assert mine[0]["personId"] == me["person_id"] == mine[0]["person"]["personId"]
+    places = _places(api, [f["personId"] for f in mine])
+    assert all(any(c.startswith(regency) for c in places[f["personId"]]) for f in mine)
+
+    # A person of another regency, described exactly, is not there for the officer: no different from no one.
+    stranger = next(p for p in people if not any(c.startswith(regency) for c in _places(api, [p["person_id"]])[
+        p["person_id"]]))
+    exactly = {"name": stranger["name"], "birthDate": stranger["born"], "sex": stranger["sex"], "street": False}
+    assert _seen(api, province, exactly)[0]["personId"] == stranger["person_id"]
+    assert _seen(api, officer, exactly) == []  # the same answer as for no one at all
+    nobody = _seen(api, officer, {"name": "XQZV KRWPTL", "birthDate": "1901-01-01"})
+    assert nobody == []
+    # Both are audited alike, as misses (seenBefore takes no person id, so nothing names the stranger).
+    misses = [(e.operation, e.action, e.person_ids, e.region, e.detail)
+              for e in AuditLog.of(api.settings).entries(key_id=officer_id) if e.outcome is Outcome.NOT_FOUND]
+    assert misses == [("seenBefore", Action.READ, (), regency, "no known person fits the description")] * 2
+
+
+def test_seen_before_persons_are_masked_as_person_masks_them(api: Api) -> None:
+    me = registered(api)[2]
+    shown = """personId identity { nik { best } motherName { best } birthDate { best } }
+               household { members { personId name nik programs } }"""
+    query = SEEN.replace("person { personId identity { nik { best } } }", "person { " + shown + " }")
+    assert query != SEEN
+    found = api.data_of(query, {"name": me["name"], "sex": me["sex"], "birthDate": me["born"], "street": False},
+                        role=Role.APP)["seenBefore"][0]["person"]
+    read = api.data_of("query($p: ID) { person(personId: $p) { " + shown + " } }", {"p": me["person_id"]},
+                       role=Role.APP)["person"]
+    steward = api.data_of("query($p: ID) { person(personId: $p) { " + shown + " } }", {"p": me["person_id"]},
+                          role=Role.STEWARD)["person"]
+    assert found == read and read["identity"]["motherName"]["best"] != steward["identity"]["motherName"]["best"]
+    assert all(m["nik"] is None and m["programs"] == [] for m in read["household"]["members"])
+
+
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.STEWARD])
+def test_analysts_and_stewards_may_not_ask_seen_before(api: Api, role: Role) -> None:
+    refused = api.post(SEEN, {"name": "SITI", "street": True}, role=role).json()
+    assert refused["data"] is None
+    assert refused["errors"][0]["message"].startswith(f"the {role} role may not ask whether a person was seen before")
+
+
+def test_seen_before_arguments_are_braked(api: Api) -> None:
+    long_name = api.post(SEEN, {"name": "A" * 1_001, "street": True}, role=Role.APP).json()
+    assert long_name["errors"][0]["message"] == ("$name (seenBefore(name:)) holds a string of 1,001 characters; at "
+                                                 "most 1,000 are accepted")
+    nul = api.post(SEEN, {"name": "SITI\u0000", "street": True}, role=Role.APP).json()
+    assert nul["errors"][0]["message"] == "$name (seenBefore(name:)) holds a NUL character (U+0000), which no argument may"
+    many = "query { " + " ".join(f'a{i}: seenBefore(name: "SITI", first: 50) {{ personId person {{ personId }} }}'
+                                 for i in range(15)) + " }"
+    assert api.post(many, role=Role.APP).json()["errors"][0]["message"].startswith("this query costs ")

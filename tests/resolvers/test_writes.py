@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+from hub.api.keys import ApiKeys
 from hub.embedded_db import EmbeddedServer
 from hub.privacy.access import Principal, Role
-from hub.privacy.audit import AuditLog
+from hub.privacy.audit import Action, AuditEntry, AuditLog, Outcome
 from hub.store import open_redis, open_store
 from hub.synth.config import SynthConfig
 from hub.synth.run import synthesize
@@ -45,6 +46,10 @@ def live(falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFacto
     served = serve(settings)
     yield Api(served.url, served.app, settings, keys, showcase, work / "data")
     served.stop()
+
+
+# The person's fields WRITE's answer sends, as the audit log names them.
+FIELDS_SENT = ("events.kind", "events.sourceKey", "events.status", "events.statusHistory", "identity.nik", "personId")
 
 
 def _one(api: Api, query: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -99,16 +104,11 @@ def test_a_complaint_is_written_linked_retried_and_updated_with_its_history(live
     (before,) = json.loads(stored["previous"])
     assert before["raw"]["STATUS"] == "DITERIMA" and json.loads(stored["raw"])["STATUS"] == "DIRUJUK"
 
-    # Every write is audited like a read: who wrote about whom.
-    async def latest() -> list[Any]:
-        redis = await open_redis(live.settings)
-        try:
-            return list(await AuditLog(redis, live.settings.graph_name).latest(3, row["personId"]))
-        finally:
-            await redis.aclose()
-
-    newest = asyncio.run(latest())[0]
-    assert (newest.operation, newest.role, newest.person_id) == ("writeRecords", "app", row["personId"])
+    # Every write is audited: who wrote about whom, and which of the person's fields the answer sent.
+    newest = AuditLog.of(live.settings).latest(1, row["personId"])[0]
+    assert (newest.operation, newest.role, newest.action, newest.outcome) == (
+        "writeRecords", "app", Action.WRITE, Outcome.OK)
+    assert newest.person_ids == (row["personId"],) and newest.fields == FIELDS_SENT
 
 
 def test_a_bad_row_is_rejected_with_field_column_and_reason_and_the_rest_is_written(live: Api) -> None:
@@ -218,3 +218,145 @@ def test_a_key_scoped_to_a_region_writes_only_rows_of_that_region(live: Api) -> 
     assert f"outside {region}" in outside.problem.reason
     assert unstated.status == "rejected" and unstated.problem is not None
     assert "states no region" in unstated.problem.reason
+
+
+def _officer(api: Api, role: Role, region: str | None) -> tuple[str, str]:
+    """A new key (its id and the clear key) for ``role``, scoped to ``region`` as `hub keys create --region` makes."""
+    async def create() -> tuple[str, str]:
+        redis = await open_redis(api.settings)
+        try:
+            info, key = await ApiKeys(redis, api.settings.graph_name).create(
+                role, f"{role} in {region}", officer="Sri Wahyuni", office="Dinas Sosial", region=region)
+            return info.key_id, key
+        finally:
+            await redis.aclose()
+
+    return asyncio.run(create())
+
+
+def _entries(api: Api, key_id: str) -> list[AuditEntry]:
+    return list(AuditLog.of(api.settings).entries(key_id=key_id, newest_first=False))
+
+
+def _elsewhere(api: Api, regency: str) -> str:
+    """A village code of another regency (dotted)."""
+    code: str = _one(api, "MATCH (s:SourceRecord) WHERE s.region_code IS NOT NULL AND NOT s.region_code STARTS WITH $r "
+                     "AND size(s.region_code) = 13 RETURN s.region_code AS code ORDER BY code LIMIT 1",
+                     {"r": regency})["code"]
+    return code
+
+
+def test_an_officer_writes_only_its_region_and_every_row_is_audited_without_its_values(live: Api) -> None:
+    inside = _complaint(live, "DITERIMA", "2026-11-05 DITERIMA", ticket="API-T0031")
+    regency = f"{inside['KODE_WILAYAH'][:2]}.{inside['KODE_WILAYAH'][2:4]}"
+    other = _elsewhere(live, regency)
+    elsewhere = inside | {"NO_TIKET": "API-T0032", "KODE_WILAYAH": other.replace(".", "")}
+    nowhere = inside | {"NO_TIKET": "API-T0033", "KODE_WILAYAH": ""}
+    bad_date = inside | {"NO_TIKET": "API-T0034", "TGL_PENGADUAN": "31-02-2026"}
+    key_id, key = _officer(live, Role.APP, regency)
+    body = live.post(WRITE, {"source": "slrt_pengaduan", "rows": [inside, elsewhere, nowhere, bad_date]}, key=key).json()
+    assert "errors" not in body, body
+    rows = body["data"]["writeRecords"]["rows"]
+    assert [r["status"] for r in rows] == ["NEW", "REJECTED", "REJECTED", "REJECTED"]
+    assert rows[0]["personId"] == live.showcase["person_id"] == rows[0]["person"]["personId"]
+    assert [r["problem"]["field"] for r in rows[1:]] == ["region", "region", "opened"]
+    assert all(r["personId"] is None and r["person"] is None for r in rows[1:])
+
+    written = [e for e in _entries(live, key_id) if e.operation == "writeRecords"]
+    assert [(e.action, e.outcome) for e in written] == [(Action.WRITE, Outcome.OK), (Action.WRITE, Outcome.REFUSED),
+                                                        (Action.WRITE, Outcome.REFUSED), (Action.WRITE, Outcome.FAILED)]
+    assert written[0].person_ids == (live.showcase["person_id"],)
+    assert written[0].fields == FIELDS_SENT and written[0].region == regency
+    assert all(e.person_ids == () and e.fields == () for e in written[1:])
+    assert [e.detail for e in written[1:]] == ["row 1: region (KODE_WILAYAH) outside the key's region",
+                                               "row 2: region (KODE_WILAYAH) outside the key's region",
+                                               "row 3: opened (TGL_PENGADUAN) rejected"]
+    sent = json.dumps([inside, elsewhere])
+    assert all(e.detail and e.detail not in sent and other not in e.detail and "31-02" not in e.detail
+               for e in written[1:])
+
+
+PERSON_SEEN = """identity { nik { best } kk { best } motherName { best } birthDate { best } address { best } }
+  household { members { personId name nik birthDate programs } }"""
+
+
+def test_a_written_person_is_masked_for_the_role_exactly_as_person_masks_them(live: Api) -> None:
+    row = _complaint(live, "DITERIMA", "2026-11-07 DITERIMA", ticket="API-T0041")
+    query = WRITE.replace("person { personId identity { nik { best } } events { kind status sourceKey statusHistory "
+                          "{ status } } }", "person { personId " + PERSON_SEEN + " }")
+    assert query != WRITE
+    written = _write(live, "slrt_pengaduan", [row])["rows"][0]["person"]
+    read = live.data_of("query($p: ID) { person(personId: $p) { personId " + PERSON_SEEN + " } }",
+                        {"p": written["personId"]}, role=Role.APP)["person"]
+    written = live.data_of(query, {"source": "slrt_pengaduan", "rows": [row | {"NO_TIKET": "API-T0042"}]},
+                           role=Role.APP)["writeRecords"]["rows"][0]["person"]
+    assert written == read
+    # The app role sees the person's NIK, not their mother's name; a relative by name, relation and id only.
+    steward = live.data_of("query($p: ID) { person(personId: $p) { personId " + PERSON_SEEN + " } }",
+                           {"p": read["personId"]}, role=Role.STEWARD)["person"]
+    assert read["identity"]["nik"]["best"] == live.showcase["nik"]
+    assert read["identity"]["motherName"]["best"] != steward["identity"]["motherName"]["best"]
+    assert all(m["nik"] is None and m["birthDate"] is None and m["programs"] == []
+               for m in read["household"]["members"])
+
+
+def test_an_officer_registers_encounters_only_in_its_region(live: Api) -> None:
+    inside = _complaint(live, "DITERIMA", "2026-11-08 DITERIMA")
+    regency = f"{inside['KODE_WILAYAH'][:2]}.{inside['KODE_WILAYAH'][2:4]}"
+    key_id, key = _officer(live, Role.APP, regency)
+    here = {"name": "SI KUMIS", "age": 40, "sex": "L", "region": regency, "date": "2026-11-22", "id": "OFF-1"}
+    answer = live.post(ENCOUNTER, here, key=key).json()
+    assert "errors" not in answer, answer
+    person = answer["data"]["registerEncounter"]["person"]
+    assert person and answer["data"]["registerEncounter"]["row"]["status"] == "NEW"
+    outside = _elsewhere(live, regency)[:5]
+    there = live.post(ENCOUNTER, here | {"region": outside, "id": "OFF-2"}, key=key).json()
+    assert there["data"] is None
+    assert there["errors"][0]["message"] == f"region: {outside} is outside {regency}, the region this key may write"
+    nowhere = live.post(ENCOUNTER, here | {"region": None, "id": "OFF-3"}, key=key).json()
+    assert nowhere["errors"][0]["message"].startswith("region: states no region")
+    assert not asyncio.run(live.cypher("MATCH (s:SourceRecord) WHERE s.source_key IN ['OFF-2', 'OFF-3'] "
+                                       "RETURN s.record_id AS id"))
+    audited = [(e.action, e.outcome, e.person_ids) for e in _entries(live, key_id)
+               if e.operation == "registerEncounter"]
+    assert audited == [(Action.WRITE, Outcome.OK, (person["personId"],)), (Action.WRITE, Outcome.REFUSED, ()),
+                       (Action.WRITE, Outcome.REFUSED, ())]
+
+
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.STEWARD])
+def test_analysts_and_stewards_neither_write_nor_register_encounters(live: Api, role: Role) -> None:
+    row = _complaint(live, "DITERIMA", "2026-11-09 DITERIMA", ticket="API-T0051")
+    write = live.post(WRITE, {"source": "slrt_pengaduan", "rows": [row]}, role=role).json()
+    assert write["data"] is None
+    assert write["errors"][0]["message"].startswith(f"the {role} role may not write records of a source")
+    met = live.post(ENCOUNTER, {"name": "SI KUMIS", "date": "2026-11-22", "id": "ROLE-1"}, role=role).json()
+    assert met["errors"][0]["message"].startswith(f"the {role} role may not ask whether a person was seen before")
+    assert not asyncio.run(live.cypher("MATCH (s:SourceRecord) WHERE s.source_key IN ['API-T0051', 'ROLE-1'] "
+                                       "RETURN s.record_id AS id"))
+
+
+def test_write_brakes_count_rows_and_check_every_cell(live: Api) -> None:
+    nameless = {"NO_TIKET": "", "NAMA": ""}
+    one = "mutation($rows: [JSON!]!) { w: writeRecords(source: \"slrt_pengaduan\", rows: $rows) { rejected } }"
+    full = live.post(one, {"rows": [nameless] * 500}, role=Role.APP).json()
+    assert "errors" not in full and full["data"]["w"]["rejected"] == 500, "one write of 500 rows is within the cost"
+    fifteen = "mutation($rows: [JSON!]!) { " + " ".join(
+        f'w{i}: writeRecords(source: "slrt_pengaduan", rows: $rows) {{ rejected }}' for i in range(15)) + " }"
+    refused = live.post(fifteen, {"rows": [nameless] * 500}, role=Role.APP).json()
+    assert refused["data"] is None
+    assert refused["errors"][0]["message"].startswith("this query costs 7,875, more than the 1,000 a request may")
+    two = live.post(fifteen.split(" w2:")[0] + " }", {"rows": [nameless] * 500}, role=Role.APP).json()
+    assert two["errors"][0]["message"].startswith("this query costs 1,050,")
+
+    row = _complaint(live, "DITERIMA", "2026-11-10 DITERIMA", ticket="API-T0061")
+    long_cell = live.post(one, {"rows": [row | {"URAIAN": "x" * 1_001}]}, role=Role.APP).json()
+    assert long_cell["errors"][0]["message"] == ("$rows (writeRecords(rows:)) holds a string of 1,001 characters; "
+                                                 "at most 1,000 are accepted")
+    nul = live.post(one, {"rows": [row | {"URAIAN": "a\u0000b"}]}, role=Role.APP).json()
+    assert nul["errors"][0]["message"] == ("$rows (writeRecords(rows:)) holds a NUL character (U+0000), which no "
+                                           "argument may")
+    literal = live.post('mutation { writeRecords(source: "slrt_pengaduan", rows: [{URAIAN: "' + "y" * 1_001
+                        + '"}]) { rejected } }', role=Role.APP).json()
+    assert literal["errors"][0]["message"] == ("writeRecords(rows:) is 1,001 characters long; at most 1,000 are "
+                                               "accepted")
+    assert not asyncio.run(live.cypher("MATCH (s:SourceRecord {source_key: 'API-T0061'}) RETURN s.record_id AS id"))
