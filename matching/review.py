@@ -24,6 +24,13 @@ from matching.judgement import Judgement
 COMPARISONS = ["name", "birth", "sex", "mother_folded", "household_place", "nik"]
 
 
+def cursor_safe(value: float) -> float:
+    """``value`` as FalkorDB returns it (text of 15 significant digits), so that a keyset cursor made from
+    the value read compares equal to the value stored: a cursor rounded above the stored value brought
+    the page's last candidate back on the next page, again and again."""
+    return float(f"{float(value):.15g}")
+
+
 def candidate_id(a: str, b: str) -> str:
     left, right = sorted((a, b))
     return "MC-" + hashlib.sha256(f"{left}|{right}".encode()).hexdigest()[:16].upper()
@@ -102,7 +109,7 @@ async def write_candidates(store: GraphStore, band: pd.DataFrame, run_id: str, b
         weights = {c: round(float(row[f"mw_{c}"]), 3) for c in COMPARISONS if f"mw_{c}" in row}
         nodes.append({"candidate_id": cid, "props": {
             "probability": float(row["match_probability"]), "match_weight": round(float(row["evidence"]), 3),
-            "match_weights": json.dumps(weights), "priority": float(row["priority"]), "status": "open",
+            "match_weights": json.dumps(weights), "priority": cursor_safe(row["priority"]), "status": "open",
             "created_at": now, "run_id": run_id}})
         for side, record in (("left", row["unique_id_l"]), ("right", row["unique_id_r"])):
             links.append({"start": {"candidate_id": cid}, "end": {"record_id": record}, "props": {"side": side}})
