@@ -22,6 +22,8 @@ class Context:
     audit: AuditLog
     loaders: DataLoaders
     disclosure: Disclosure  # the server secret and the k-anonymity census (hub/privacy/disclosure.py)
+    request_id: str | None = None  # the HTTP request's id (X-Request-Id): every audit entry it writes names it
+    client: str | None = None  # the caller's address
     audit_writes: list[asyncio.Task[None]] = field(default_factory=list)
 
     def audit_read(self, operation: str, person_ids: list[str], fields: list[str]) -> None:
@@ -29,13 +31,15 @@ class Context:
 
         Started, not awaited, so that the write overlaps the rest of the request's queries.
         """
-        self.audit_writes.append(asyncio.ensure_future(self.audit.record(self.principal, operation, person_ids, fields)))
+        self.audit_writes.append(asyncio.ensure_future(self.audit.record(
+            self.principal, operation, person_ids, fields, request_id=self.request_id, client=self.client)))
 
     def audit_failed(self, operation: str, outcome: Outcome, detail: str, person_ids: Sequence[str] = ()) -> None:
         """Start writing the entry of a lookup that returned no one: a miss, or a person outside the key's region
         (``person_ids`` then names whom the caller asked for, which the caller is not told)."""
         self.audit_writes.append(asyncio.ensure_future(
-            self.audit.failure(self.principal, operation, outcome, detail, person_ids=person_ids)))
+            self.audit.failure(self.principal, operation, outcome, detail, person_ids=person_ids,
+                               request_id=self.request_id, client=self.client)))
 
 
 Info = StrawberryInfo[Context, None]

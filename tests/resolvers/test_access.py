@@ -164,3 +164,22 @@ def test_introspection_and_graphiql_only_in_development(api: Api) -> None:
         assert body["data"]["__schema"]["queryType"]["name"] == "Query"
     finally:
         dev.stop()
+
+
+def test_each_request_has_one_id_in_its_header_and_in_every_audit_entry_it_wrote(api: Api) -> None:
+    person_id = api.showcase["person_id"]
+    read = "query($p: ID) { person(personId: $p) { personId household { members { personId name } } } }"
+    replies = [api.post(read, {"p": person_id}, role=Role.APP) for _ in range(2)]
+    ids = [r.headers.get("X-Request-Id") for r in replies]
+    assert all(ids) and ids[0] != ids[1], ids
+    log = AuditLog.of(api.settings)
+    for request_id, reply in zip(ids, replies, strict=True):
+        entries = [e for e in log.latest(200) if e.request_id == request_id]
+        members = {m["personId"] for m in reply.json()["data"]["person"]["household"]["members"]}
+        # the person's own entry and the household members' (several entries, one request)
+        assert {p for e in entries for p in e.person_ids} == {person_id} | members
+        assert len(entries) >= 2 and {e.client for e in entries} == {"127.0.0.1"}
+    refused = api.post(read, {"p": person_id}, key="khub_0badc0de_nope")
+    assert refused.status_code == 401 and refused.headers.get("X-Request-Id")
+    (sign_in,) = [e for e in log.latest(50) if e.request_id == refused.headers["X-Request-Id"]]
+    assert (sign_in.operation, sign_in.outcome, sign_in.key_id) == ("sign-in", Outcome.REFUSED, "khub_0badc0de")
