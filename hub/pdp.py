@@ -25,9 +25,9 @@ from urllib.parse import urlparse
 
 from graph_schema import api_queries, queries
 from graph_schema.port import GraphStore
-from hub.errors import InputError
 from hub.privacy.access import Principal, role_specs
 from hub.privacy.audit import Action, AuditEntry, AuditLog, Outcome
+from hub.privacy.masking import third_party_columns
 from hub.settings import Settings
 from loaders.mapping import IDENTITY_FIELDS, FieldType, Mapping, mapping_for, shipped_sources
 
@@ -51,21 +51,6 @@ def _decoded(value: Any) -> Any:
 def _history(text: Any) -> list[Any]:
     """A person's merges and splits (one JSON line each), as a list."""
     return [_decoded(line) for line in str(text or "").splitlines() if line.strip()]
-
-
-@cache
-def third_party_columns(source: str) -> frozenset[str]:
-    """Columns of a source's rows that name someone else (a complaint's reporter, a village operator).
-
-    Fields typed NIK, KK or name that are not the record's own identity fields. A source without
-    a shipped mapping gives none (its raw row is exported as loaded).
-    """
-    try:
-        mapping = mapping_for(source)
-    except InputError:
-        return frozenset()
-    return frozenset(spec.column for name, spec in mapping.fields.items()
-                     if name not in IDENTITY_FIELDS and spec.type in {FieldType.NIK, FieldType.KK, FieldType.NAME})
 
 
 def subject_record(record: dict[str, Any]) -> dict[str, Any]:

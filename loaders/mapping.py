@@ -192,6 +192,15 @@ class Mapping(BaseModel):
         return kinds
 
 
+    def third_party_columns(self) -> frozenset[str]:
+        """Columns naming someone other than the record's person (a complaint's reporter, a village
+        operator): fields outside the record's own identity whose kind, declared or inferred, is a
+        NIK, KK or name."""
+        others = {Personal.NIK, Personal.KK, Personal.NAME, Personal.MOTHER_NAME}
+        return frozenset(spec.column for name, spec in self.fields.items() if name not in IDENTITY_FIELDS and (
+            _kind(spec.personal) if spec.personal else _KIND_BY_NAME.get(name) or _KIND_BY_TYPE.get(spec.type))
+            in others)
+
     def personal_columns_json(self) -> str:
         """``personal_columns`` as kept on each load batch, so that a custom mapping's declarations
         mask its rows when they are read, long after the mapping file is gone."""

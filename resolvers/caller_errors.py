@@ -182,8 +182,9 @@ class CallerErrors(SchemaExtension):
         for error in errors:
             if is_internal(error):
                 incident = incident_id()
-                log.error("internal error (id %s) in %s: %s", incident, error.path, error.original_error,
-                          exc_info=error.original_error)
+                log.error("internal error (id %s, request %s) in %s: %s", incident,
+                          getattr(self.execution_context.context, "request_id", None), error.path,
+                          error.original_error, exc_info=error.original_error)
                 if self.mask:
                     out.append(GraphQLError(masked_message(error.original_error, incident), error.nodes, error.source,
                                             error.positions, error.path, error.original_error))

@@ -23,6 +23,8 @@ class Context:
     audit: AuditLog
     loaders: DataLoaders
     disclosure: Disclosure  # the server secret and the k-anonymity census (hub/privacy/disclosure.py)
+    request_id: str | None = None  # the HTTP request's id (X-Request-Id): every audit entry it writes names it
+    client: str | None = None  # the caller's address
     audit_writes: list[asyncio.Task[None]] = field(default_factory=list)
     model_path: Path | None = None  # the saved linking model, for writes and "seen before?"
 
@@ -31,7 +33,8 @@ class Context:
 
         Started, not awaited, so that the write overlaps the rest of the request's queries.
         """
-        self.audit_writes.append(asyncio.ensure_future(self.audit.record(self.principal, operation, person_ids, fields)))
+        self.audit_writes.append(asyncio.ensure_future(self.audit.record(
+            self.principal, operation, person_ids, fields, request_id=self.request_id, client=self.client)))
 
     def audit_entries(self, entries: list[AuditEntry]) -> None:
         """Start writing ``entries`` (made by ``AuditLog.entry``: a write's rows) in one group commit."""
@@ -42,7 +45,8 @@ class Context:
         """Start writing the entry of a lookup that returned no one: a miss, or a person outside the key's region
         (``person_ids`` then names whom the caller asked for, which the caller is not told)."""
         self.audit_writes.append(asyncio.ensure_future(
-            self.audit.failure(self.principal, operation, outcome, detail, person_ids=person_ids)))
+            self.audit.failure(self.principal, operation, outcome, detail, person_ids=person_ids,
+                               request_id=self.request_id, client=self.client)))
 
 
 Info = StrawberryInfo[Context, None]

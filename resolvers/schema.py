@@ -226,13 +226,13 @@ class Query:
                                level: int | None = None) -> list[RegionCoverage]:
         ctx = info.context
         ctx.principal.require(Permission.AGGREGATES)
-        return await coverage(ctx.store, program, region_within(ctx.principal, region), level)
+        return await coverage(ctx.store, ctx.principal, program, region_within(ctx.principal, region), level)
 
     @strawberry.field(description="How the persons of a region overlap across programs (counts only).")
     async def program_overlap(self, info: Info, programs: list[str], region: str | None = None) -> ProgramOverlap:
         ctx = info.context
         ctx.principal.require(Permission.AGGREGATES)
-        return await overlap(ctx.store, programs, region_within(ctx.principal, region))
+        return await overlap(ctx.store, ctx.principal, programs, region_within(ctx.principal, region))
 
     @strawberry.field(description="Persons whose linked records disagree on who they are (two valid NIKs, both "
                       "sexes, birth dates more than two years apart), those most likely two people first.")

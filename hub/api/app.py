@@ -4,8 +4,9 @@
 request without a valid key never reaches GraphQL: it gets a 401 with a one-line reason. The
 brakes (``hub/api/brakes.py``) come in this order: an address guessing keys (429), the key
 itself (401), the key's rate (429), the body's size (413); then GraphQL's own limits
-(``resolvers/validation.py``). A graph that is down or too slow answers 503 or 504, with the
-error masked like every failure that is not the caller's (``resolvers/caller_errors.py``).
+(``resolvers/validation.py``). Each request gets an id (``hub/api/request_id.py``: the
+``X-Request-Id`` header, its audit entries, its error log lines). A graph that is down or too
+slow answers 503 or 504, with the error masked like every failure that is not the caller's (``resolvers/caller_errors.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from strawberry.types import ExecutionResult
 
 from hub.api.brakes import BodyLimit, RateLimits
 from hub.api.keys import ApiKeys
+from hub.api.request_id import RequestId
 from hub.errors import GraphUnreachable, HubError
 from hub.privacy.access import Principal
 from hub.privacy.audit import AuditLog, Outcome
@@ -81,7 +83,9 @@ class HubGraphQL(GraphQL[Context, None]):
         state = request.app.state
         return Context(store=state.store, principal=request.state.principal, audit=state.audit,
                        loaders=DataLoaders.fresh(state.store, scope_param(request.state.principal)),
-                       disclosure=state.disclosure, model_path=state.settings.model_path)
+                       disclosure=state.disclosure, model_path=state.settings.model_path,
+                       request_id=getattr(request.state, "request_id", None),
+                       client=request.client.host if request.client else None)
 
 
 class ApiKeyMiddleware:
@@ -129,7 +133,8 @@ class ApiKeyMiddleware:
             if key:
                 await limits.failed_key(address)
                 await state.audit.failure(None, "sign-in", Outcome.REFUSED, "unknown or revoked API key",
-                                          key_id=key, client=address)
+                                          key_id=key, client=address,
+                                          request_id=getattr(request.state, "request_id", None))
             message = ("unknown or revoked API key" if key else "missing API key: send 'Authorization: Bearer <key>' "
                        "(an admin creates keys with `hub keys create`)")
             return error(401, message)
@@ -149,7 +154,8 @@ async def hub_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, RedisError):  # the keys' and rates' Redis: down, or refusing us
         exc = GraphUnreachable(f"Redis does not answer ({exc})")
     incident = incident_id()
-    log.error("internal error (id %s) on %s: %s", incident, request.url.path, exc, exc_info=exc)
+    log.error("internal error (id %s, request %s) on %s: %s", incident, getattr(request.state, "request_id", None),
+              request.url.path, exc, exc_info=exc)
     status = exc.http_status if isinstance(exc, HubError) else 500
     response = error(status, masked_message(exc, incident))
     if status in (503, 504):
@@ -181,7 +187,7 @@ def create_app(settings: Settings) -> Starlette:
     view = HubGraphQL(settings)
     app = Starlette(
         routes=[Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz)],
-        middleware=[Middleware(ApiKeyMiddleware),
+        middleware=[Middleware(RequestId), Middleware(ApiKeyMiddleware),
                     Middleware(BodyLimit, limit=settings.max_body_bytes)],
         exception_handlers={HubError: hub_error, Exception: hub_error},
         lifespan=lifespan,

@@ -11,8 +11,10 @@ Written before data leaves: ``record()`` returns only once its entries are writt
 response). A one-off command's entries are ``fsync``ed before ``record()`` returns; the server's
 (``AuditLog.open``) are in the kernel when the response leaves, so a crash of the hub loses none,
 and ``fsync``ed in rounds at most a second apart (a power cut may lose that second, as with
-Redis's ``appendfsync everysec``). Entries that arrive while a write is in flight go out
-together in the next one (a group commit).
+Redis's ``appendfsync everysec``). When a round's ``fsync`` fails, every request is refused
+(fail closed) until an entry is written and ``fsync``ed again, which happens by itself once the
+folder is writable: the log then says loudly which second's entries may be lost. Entries that
+arrive while a write is in flight go out together in the next one (a group commit).
 
 Several processes (``hub serve``, a CLI command) may append to the same day at once: each
 write is whole lines, in one ``O_APPEND`` file under an exclusive ``flock``, so lines never
@@ -204,7 +206,8 @@ class AuditLog:
         self._syncer: asyncio.Task[None] | None = None
         self._unsynced: set[Path] = set()
         self._unsynced_lock = threading.Lock()
-        self._sync_error: str | None = None
+        self._sync_error: str | None = None  # set by a failed fsync round, cleared by the next write that syncs
+        self._sync_failed_at = ""
 
     @classmethod
     def of(cls, settings: Settings, sync_interval_s: float = 0.0) -> AuditLog:
@@ -296,10 +299,18 @@ class AuditLog:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                if self._sync_error:
-                    raise OSError(0, self._sync_error)
                 flat = [e for entries, _ in batch for e in entries]
-                if self.sync_interval_s > 0:
+                if self._sync_error:
+                    # The last round's fsync failed, its entries may be lost: until a write reaches the disk
+                    # again, every request is refused. This batch reopens the files and is fsync'd before
+                    # its requests go on; once the folder is writable again the log recovers by itself.
+                    try:
+                        await asyncio.to_thread(self.append, flat)
+                    except OSError as exc:
+                        raise OSError(exc.errno, f"{self._sync_error}; now {exc.strerror or type(exc).__name__}") \
+                            from None
+                    self._recovered()
+                elif self.sync_interval_s > 0:
                     # A write to the page cache takes microseconds: a thread hop would cost more.
                     self.append(flat, sync=False)
                 else:
@@ -321,9 +332,18 @@ class AuditLog:
         await asyncio.sleep(self.sync_interval_s)
         try:
             await asyncio.to_thread(self.sync)
-        except OSError as exc:  # written but maybe not kept: refuse every later write until restarted
+        except OSError as exc:  # written but maybe not kept: refuse requests until a write is fsync'd again
             self._sync_error = f"fsync failed: {exc.strerror or type(exc).__name__}"
-            logger.error("audit log fsync failed in %s; every later request is refused", self.directory, exc_info=exc)
+            self._sync_failed_at = now_iso()
+            logger.error("audit log fsync failed in %s (%s): the entries written in the second before %s may be "
+                         "lost; every request is refused until an entry is written and fsync'd again",
+                         self.directory, exc.strerror or type(exc).__name__, self._sync_failed_at)
+
+    def _recovered(self) -> None:
+        logger.error("audit log in %s is writable again (an entry was written and fsync'd after '%s' at %s): "
+                     "entries written in the second before %s may be lost; requests are served again",
+                     self.directory, self._sync_error, self._sync_failed_at, self._sync_failed_at)
+        self._sync_error = None
 
     async def aclose(self) -> None:
         """``fsync`` what is written and not yet synced (``hub serve`` at shutdown)."""

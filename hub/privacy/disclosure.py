@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from graph_schema import api_queries, queries
 from graph_schema.port import GraphStore
-from hub.privacy.access import Personal
+from hub.privacy.access import Personal, Principal
 from hub.privacy.secret import keyed_digest
 from loaders.mapping import personal_columns_from_json
 
@@ -186,3 +186,10 @@ async def singles_out(store: GraphStore, filters: dict[str, Any],
 def _year(value: str | None) -> int | None:
     head = (value or "").strip()[:4]
     return int(head) if len(head) == 4 and head.isdigit() else None
+
+
+def shown_count(count: int, principal: Principal) -> int | None:
+    """A count of persons as ``principal`` may see it: None (withheld) where it is 1 to K-1 for a role
+    that sees quasi-identifiers masked, since so few persons in a region or program set single them
+    out (primary cell suppression, as statistical offices publish tables); 0 and K or more as they are."""
+    return None if principal.quasi_masked and 0 < count < K else count

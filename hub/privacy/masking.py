@@ -5,7 +5,9 @@ the usual fields: ``Mapping.personal_columns``). For a role that does not see id
 column the mapping does not declare at all (a custom mapping's, or one nobody marked) is masked
 wherever it holds something that looks like one: a run of 8 or more digits (NIK, KK, card and
 account numbers), a phone number, or a personal value of the record itself. Only a column
-declared ``personal = "none"`` is shown as it is.
+declared ``personal = "none"`` is shown as it is. Cells naming someone other than the record's
+person (a complaint's reporter, a village operator: ``third_party_columns``) are masked for every
+role but steward and admin, whatever the role sees of the person itself.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from functools import cache
 
 from graph_schema.port import Row
 from hub.errors import HubError
-from hub.privacy.access import MASKED, QUASI_IDENTIFIERS, Personal, Principal, mask
+from hub.privacy.access import MASKED, MASKED_NUMBER, QUASI_IDENTIFIERS, Personal, Principal, Role, mask
 from loaders.mapping import mapping_for
 
+# The roles that see other people's identifiers in a record's raw row (they handle the case).
+SEES_OTHERS = frozenset({Role.STEWARD, Role.ADMIN})
 # The record's own properties that are personal: a cell repeating one is that kind of data.
 RECORD_PERSONAL: dict[str, Personal] = {
     "nik": Personal.NIK, "nik_raw": Personal.NIK, "kk": Personal.KK, "name": Personal.NAME,
@@ -38,6 +42,17 @@ def declared_columns(source: str) -> dict[str, Personal | None]:
     except HubError:
         return {}
     return mapping.personal_columns()
+
+
+@cache
+def third_party_columns(source: str) -> frozenset[str]:
+    """Columns of ``source``'s rows that name someone else (``Mapping.third_party_columns``); none
+    for a source without a shipped mapping."""
+    try:
+        mapping = mapping_for(source)
+    except HubError:
+        return frozenset()
+    return mapping.third_party_columns()
 
 
 def scrub(text: str) -> str:
@@ -68,10 +83,16 @@ def raw_cells(record: Row, principal: Principal,
         value = record.get(name)
         if isinstance(value, str) and value.strip():
             by_value[value.strip().upper()] = personal
+    # Someone else's NIK or name (a complaint's reporter) is not the person's to show, whatever a role
+    # sees of the person: only those who handle the case (stewards, admins) see it.
+    others = frozenset() if principal.role in SEES_OTHERS else third_party_columns(str(record.get("source", "")))
     cells: list[tuple[str, str | None]] = []
     for column, value in raw.items():
         text = None if value is None else str(value)
-        cells.append((column, text if text is None else _cell(column, text, declared, by_value, principal)))
+        if text is not None and column in others and text.strip():
+            cells.append((column, MASKED_NUMBER if declared.get(column) in (Personal.NIK, Personal.KK) else MASKED))
+        else:
+            cells.append((column, text if text is None else _cell(column, text, declared, by_value, principal)))
     return cells
 
 

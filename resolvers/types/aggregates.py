@@ -1,4 +1,8 @@
-"""Program coverage and overlap per region, for analysts (counts only: no personal data)."""
+"""Program coverage and overlap per region, for analysts (counts only: no personal data).
+
+A count of 1 to 4 persons singles them out: a role that sees quasi-identifiers masked gets null
+there (``hub.privacy.disclosure.shown_count``), and no ratio computed from it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import strawberry
 from graph_schema import api_queries, queries
 from graph_schema.port import GraphStore
 from hub.errors import InputError, quote
+from hub.privacy.access import Principal
+from hub.privacy.disclosure import shown_count
 from resolvers.arguments import region_argument
 from resolvers.types.region import RegionRef
 
@@ -20,34 +26,37 @@ LEVEL_WIDTH = {1: 2, 2: 5, 3: 8, 4: 13}
 LEVEL_OF_WIDTH = {width: level for level, width in LEVEL_WIDTH.items()}
 
 
-@strawberry.type(description="Coverage of one program in one region.")
+WITHHELD = "null where 1 to 4 persons for a role that sees quasi-identifiers masked (they would be singled out)"
+
+
+@strawberry.type(description="Coverage of one program in one region. Counts are " + WITHHELD + ".")
 class RegionCoverage:
     region: RegionRef
-    persons: int = strawberry.field(description="Persons the hub places in the region.")
-    dtks_persons: int = strawberry.field(description="Of them, persons with a DTKS record.")
-    enrolled: int
-    enrolled_in_dtks: int
-    coverage: float | None = strawberry.field(description="enrolledInDtks / dtksPersons.")
+    persons: int | None = strawberry.field(description="Persons the hub places in the region.")
+    dtks_persons: int | None = strawberry.field(description="Of them, persons with a DTKS record.")
+    enrolled: int | None
+    enrolled_in_dtks: int | None
+    coverage: float | None = strawberry.field(description="enrolledInDtks / dtksPersons; null where either is.")
 
 
 @strawberry.type
 class ProgramCount:
     program: str
-    persons: int
+    persons: int | None = strawberry.field(description="Persons enrolled; " + WITHHELD + ".")
 
 
 @strawberry.type(description="Persons enrolled in both programs of a pair.")
 class PairOverlap:
     a: str
     b: str
-    persons: int
-    jaccard: float
+    persons: int | None = strawberry.field(description="Persons in both; " + WITHHELD + ".")
+    jaccard: float | None = strawberry.field(description="persons / persons in either; null where persons is.")
 
 
 @strawberry.type(description="Persons whose enrolments among the asked programs are exactly this set.")
 class OverlapSet:
     programs: list[str]
-    persons: int
+    persons: int | None = strawberry.field(description="Persons with exactly this set; " + WITHHELD + ".")
 
 
 @strawberry.type
@@ -69,7 +78,9 @@ async def _check_programs(store: GraphStore, programs: list[str]) -> None:
             raise InputError(f"program: {quote(program)} is not a known program code (SEMBAKO, PKH, KIS_PBI_APBN, ...)")
 
 
-async def coverage(store: GraphStore, program: str, region: str | None, level: int | None) -> list[RegionCoverage]:
+async def coverage(store: GraphStore, principal: Principal, program: str, region: str | None,
+                   level: int | None) -> list[RegionCoverage]:
+    """Per sub-region counts, those below K withheld for ``principal`` where it must (``shown_count``)."""
     prefix = region_prefix(region)
     if level is not None and level not in LEVEL_WIDTH:
         raise InputError(f"level: {level} must be 1 (province), 2 (regency), 3 (district) or 4 (village)")
@@ -78,14 +89,20 @@ async def coverage(store: GraphStore, program: str, region: str | None, level: i
         raise InputError(f"level: {level} is above the region {region}; ask for a level below it")
     await _check_programs(store, [program])
     rows = await store.run(api_queries.PROGRAM_COVERAGE, {"program": program, "region": prefix, "width": width})
-    return [RegionCoverage(region=RegionRef(code=r["area"], name=r["name"], level=LEVEL_OF_WIDTH.get(len(r["area"]))),
-                           persons=r["persons"],
-        dtks_persons=r["dtks_persons"], enrolled=r["enrolled"], enrolled_in_dtks=r["enrolled_in_dtks"],
-        coverage=round(r["enrolled_in_dtks"] / r["dtks_persons"], 4) if r["dtks_persons"] else None)
-        for r in rows]
+    out = []
+    for r in rows:
+        dtks, enrolled_in_dtks = shown_count(r["dtks_persons"], principal), shown_count(r["enrolled_in_dtks"], principal)
+        out.append(RegionCoverage(
+            region=RegionRef(code=r["area"], name=r["name"], level=LEVEL_OF_WIDTH.get(len(r["area"]))),
+            persons=shown_count(r["persons"], principal), dtks_persons=dtks,
+            enrolled=shown_count(r["enrolled"], principal), enrolled_in_dtks=enrolled_in_dtks,
+            coverage=round(r["enrolled_in_dtks"] / r["dtks_persons"], 4)
+            if r["dtks_persons"] and dtks is not None and enrolled_in_dtks is not None else None))
+    return out
 
 
-async def overlap(store: GraphStore, programs: list[str], region: str | None) -> ProgramOverlap:
+async def overlap(store: GraphStore, principal: Principal, programs: list[str], region: str | None) -> ProgramOverlap:
+    """Totals, pairs and exact sets, counts below K withheld for ``principal`` where it must (``shown_count``)."""
     prefix = region_prefix(region)
     wanted = sorted(set(programs))
     if not 2 <= len(wanted) <= 8:
@@ -99,8 +116,11 @@ async def overlap(store: GraphStore, programs: list[str], region: str | None) ->
     for a, b in combinations(wanted, 2):
         both = sum(n for s, n in sets.items() if a in s and b in s)
         union = totals[a] + totals[b] - both
-        pairs.append(PairOverlap(a=a, b=b, persons=both, jaccard=round(both / union, 4) if union else 0.0))
+        shown = shown_count(both, principal)
+        pairs.append(PairOverlap(a=a, b=b, persons=shown, jaccard=None if shown is None else
+                                 round(both / union, 4) if union else 0.0))
     return ProgramOverlap(
-        region=region, totals=[ProgramCount(program=p, persons=totals[p]) for p in wanted], pairs=pairs,
-        combinations=[OverlapSet(programs=sorted(s), persons=n)
+        region=region, totals=[ProgramCount(program=p, persons=shown_count(totals[p], principal)) for p in wanted],
+        pairs=pairs,
+        combinations=[OverlapSet(programs=sorted(s), persons=shown_count(n, principal))
                       for s, n in sorted(sets.items(), key=lambda kv: (-kv[1], sorted(kv[0])))])

@@ -223,3 +223,31 @@ def test_moments_as_operators_type_them() -> None:
     assert dt.timedelta(hours=71, minutes=59) < ago < dt.timedelta(hours=72, minutes=1)
     with pytest.raises(InputError):
         moment_argument("yesterday")
+
+
+def test_a_failed_fsync_refuses_requests_until_the_folder_is_writable_again(tmp_path: Path,
+                                                                            caplog: pytest.LogCaptureFixture) -> None:
+    log = AuditLog.open(load_settings({"HUB_HOME": str(tmp_path), "HUB_GRAPH_NAME": "audited"}))
+    aside = log.directory.with_name("audited.aside")
+
+    async def server() -> None:
+        await log.record(APP, "person", ["PRS-1"], ["name"])  # written, its fsync due within a second
+        log.directory.rename(aside)
+        log.directory.write_text("a file where the folder was: the round's fsync fails")
+        await asyncio.sleep(SERVER_SYNC_INTERVAL_S + 0.5)
+        with pytest.raises(AuditWriteError, match="cannot be written"):  # broken: fail closed
+            await log.record(APP, "person", ["PRS-2"], ["name"])
+        log.directory.unlink()
+        aside.rename(log.directory)
+        syncs = log.syncs
+        await log.record(APP, "person", ["PRS-3"], ["name"])  # writable again: no restart needed
+        assert log.syncs == syncs + 1  # the entry that reopened the log was fsync'd before it returned
+        await log.record(APP, "person", ["PRS-4"], ["name"])
+        await log.aclose()
+
+    with caplog.at_level("ERROR", logger="hub.audit"):
+        asyncio.run(server())
+    assert [e.person_ids for e in log.latest(10)] == [("PRS-4",), ("PRS-3",), ("PRS-1",)]
+    failed, recovered = [r.getMessage() for r in caplog.records]
+    assert "fsync failed" in failed and "refused until" in failed
+    assert "writable again" in recovered and "may be lost" in recovered

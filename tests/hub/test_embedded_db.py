@@ -184,7 +184,7 @@ def test_a_second_start_waits_for_a_server_still_reading_back(server: EmbeddedSe
     # A command interrupted while the server read its data back leaves it loading; the next
     # command must wait for it, not take it for a stranger holding the port.
     server.start()
-    client = redis.Redis(host=HOST, port=server.port)
+    client = redis.Redis(host=HOST, port=server.port, socket_timeout=300)  # redis-py's 5 s: too short, loaded
     client.execute_command("GRAPH.QUERY", "g", "UNWIND range(1, 3000000) AS i CREATE (:Row {i: i})")  # type: ignore[no-untyped-call]
     client.close()
     server.stop()

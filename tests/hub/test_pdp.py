@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from hub.embedded_db import EmbeddedServer
-from hub.pdp import subject_record, third_party_columns
+from hub.pdp import subject_record
 from hub.privacy.access import Role, role_specs
 from hub.privacy.audit import Action, AuditLog, Outcome
+from hub.privacy.masking import third_party_columns
 from hub.settings import Settings
 from loaders.mapping import shipped_sources
 from tests.resolvers.conftest import Api

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import httpx
 
 from hub.api.keys import ApiKeys
 from hub.privacy.access import Role
-from hub.privacy.audit import Action, AuditLog, Outcome
+from hub.privacy.audit import SERVER_SYNC_INTERVAL_S, Action, AuditLog, Outcome
 from hub.store import open_redis
 from tests.resolvers.conftest import Api, serve
 
@@ -106,23 +110,34 @@ def test_every_read_of_a_person_is_audited(api: Api) -> None:
     assert newest.key_name == "test app" and (newest.action, newest.outcome) == (Action.READ, Outcome.OK)
 
 
-def test_no_data_leaves_when_the_audit_log_cannot_be_written(api: Api) -> None:
-    folder = AuditLog.of(api.settings).directory
-    aside = folder.with_name(folder.name + ".aside")
-    if folder.exists():
-        folder.rename(aside)
-    folder.write_text("a file where the audit folder was: every append fails")
+def test_no_data_leaves_when_the_audit_log_cannot_be_written(api: Api, tmp_path: Path) -> None:
+    # Its own app and log (its own HUB_HOME, the same graph and keys): breaking them touches no other test.
+    own = serve(replace(api.settings, home=tmp_path / "hub"))
+    read = "query($p: ID) { person(personId: $p) { personId identity { nik { best } } } }"
+    variables = {"p": api.showcase["person_id"]}
+
+    def post() -> Any:
+        return httpx.post(own.url, json={"query": read, "variables": variables},
+                          headers={"Authorization": f"Bearer {api.keys[Role.APP]}"}, timeout=60).json()
+
     try:
-        body = api.post("query($p: ID) { person(personId: $p) { personId identity { nik { best } } } }",
-                        {"p": api.showcase["person_id"]}, role=Role.APP).json()
-    finally:
-        folder.unlink()
-        if aside.exists():
+        assert post()["data"]["person"]["personId"] == api.showcase["person_id"]  # written, fsync'd within a second
+        folder = own.app.state.audit.directory
+        aside = folder.with_name(folder.name + ".aside")
+        folder.rename(aside)
+        folder.write_text("a file where the audit folder was: every append and fsync fails")
+        try:
+            time.sleep(SERVER_SYNC_INTERVAL_S + 0.5)  # the round's fsync fails too
+            refused = post()
+        finally:
+            folder.unlink()
             aside.rename(folder)
-    assert body["data"] is None
-    assert body["errors"][0]["message"].startswith("the audit log could not be written, so no data is returned")
-    again = api.data_of("query($p: ID) { person(personId: $p) { personId } }", {"p": api.showcase["person_id"]})
-    assert again["person"]["personId"] == api.showcase["person_id"]
+        assert refused["data"] is None
+        assert refused["errors"][0]["message"].startswith("the audit log could not be written, so no data is returned")
+        # The folder is writable again: the same app serves again, without a restart.
+        assert post()["data"]["person"]["personId"] == api.showcase["person_id"]
+    finally:
+        own.stop()
 
 
 def test_over_deep_wide_or_long_queries_are_refused(api: Api) -> None:
@@ -140,8 +155,6 @@ def test_introspection_and_graphiql_only_in_development(api: Api) -> None:
     introspect = "{ __schema { queryType { name } } }"
     assert "introspection has been disabled" in api.post(introspect).json()["errors"][0]["message"].lower()
     assert httpx.get(api.url, headers={"Accept": "text/html"}).status_code in {401, 404, 405}
-    from dataclasses import replace
-
     dev = serve(replace(api.settings, env="development"))
     try:
         page = httpx.get(dev.url, headers={"Accept": "text/html"})
@@ -151,3 +164,22 @@ def test_introspection_and_graphiql_only_in_development(api: Api) -> None:
         assert body["data"]["__schema"]["queryType"]["name"] == "Query"
     finally:
         dev.stop()
+
+
+def test_each_request_has_one_id_in_its_header_and_in_every_audit_entry_it_wrote(api: Api) -> None:
+    person_id = api.showcase["person_id"]
+    read = "query($p: ID) { person(personId: $p) { personId household { members { personId name } } } }"
+    replies = [api.post(read, {"p": person_id}, role=Role.APP) for _ in range(2)]
+    ids = [r.headers.get("X-Request-Id") for r in replies]
+    assert all(ids) and ids[0] != ids[1], ids
+    log = AuditLog.of(api.settings)
+    for request_id, reply in zip(ids, replies, strict=True):
+        entries = [e for e in log.latest(200) if e.request_id == request_id]
+        members = {m["personId"] for m in reply.json()["data"]["person"]["household"]["members"]}
+        # the person's own entry and the household members' (several entries, one request)
+        assert {p for e in entries for p in e.person_ids} == {person_id} | members
+        assert len(entries) >= 2 and {e.client for e in entries} == {"127.0.0.1"}
+    refused = api.post(read, {"p": person_id}, key="khub_0badc0de_nope")
+    assert refused.status_code == 401 and refused.headers.get("X-Request-Id")
+    (sign_in,) = [e for e in log.latest(50) if e.request_id == refused.headers["X-Request-Id"]]
+    assert (sign_in.operation, sign_in.outcome, sign_in.key_id) == ("sign-in", Outcome.REFUSED, "khub_0badc0de")

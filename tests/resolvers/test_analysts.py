@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from hub.privacy.access import Role
+from hub.privacy.disclosure import K
 from tests.resolvers.conftest import Api
 
 SEARCH = """query($name: String, $birthDate: String, $region: String, $after: String) {
@@ -67,8 +68,9 @@ def test_household_and_its_network(api: Api) -> None:
 
 
 def test_program_coverage_and_overlap_add_up(api: Api) -> None:
+    # Exact counts, as an admin sees them (an analyst's small counts are withheld: the next test).
     coverage = api.data_of("{ programCoverage(program: \"PKH\") { region { code name level } persons dtksPersons "
-                           "enrolled enrolledInDtks coverage } }", role=Role.ANALYST)["programCoverage"]
+                           "enrolled enrolledInDtks coverage } }", role=Role.ADMIN)["programCoverage"]
     assert coverage and all(r["region"]["level"] == 2 and r["region"]["name"] for r in coverage)
     (total,) = asyncio.run(api.cypher(
         "MATCH (p:Person)-[:ENROLLED_IN]->(:Program {code: 'PKH'}) RETURN count(DISTINCT p) AS n"))
@@ -76,19 +78,49 @@ def test_program_coverage_and_overlap_add_up(api: Api) -> None:
     assert all(r["enrolledInDtks"] <= r["dtksPersons"] <= r["persons"] for r in coverage)
     regency = coverage[0]["region"]["code"]
     districts = api.data_of("query($r: String) { programCoverage(program: \"PKH\", region: $r) { region { level } "
-                            "enrolled } }", {"r": regency}, role=Role.ANALYST)["programCoverage"]
+                            "enrolled } }", {"r": regency}, role=Role.ADMIN)["programCoverage"]
     assert {r["region"]["level"] for r in districts} == {3}
     assert sum(r["enrolled"] for r in districts) == coverage[0]["enrolled"]
     overlap = api.data_of("{ programOverlap(programs: [\"PKH\", \"SEMBAKO\", \"P3KE\"]) { totals { program persons } "
                           "pairs { a b persons jaccard } combinations { programs persons } } }",
-                          role=Role.ANALYST)["programOverlap"]
+                          role=Role.ADMIN)["programOverlap"]
     totals = {t["program"]: t["persons"] for t in overlap["totals"]}
     assert totals["PKH"] == total["n"]
     for pair in overlap["pairs"]:
         assert pair["persons"] <= min(totals[pair["a"]], totals[pair["b"]])
     assert sum(c["persons"] for c in overlap["combinations"] if "PKH" in c["programs"]) == totals["PKH"]
-    unknown = api.post("{ programCoverage(program: \"NOPE\") { enrolled } }", role=Role.ANALYST).json()
+    unknown = api.post("{ programCoverage(program: \"NOPE\") { enrolled } }", role=Role.ADMIN).json()
     assert "not a known program code" in unknown["errors"][0]["message"]
+
+
+COVERAGE_BY_VILLAGE = """{ programCoverage(program: "PKH", level: 4) { region { code } persons dtksPersons enrolled
+  enrolledInDtks coverage } }"""
+OVERLAP = """{ programOverlap(programs: ["PKH", "SEMBAKO", "P3KE", "KUBE"]) { totals { program persons }
+  pairs { a b persons jaccard } combinations { programs persons } } }"""
+
+
+def test_an_analyst_gets_no_count_below_k_that_would_single_people_out(api: Api) -> None:
+    exact = api.data_of(COVERAGE_BY_VILLAGE, role=Role.ADMIN)["programCoverage"]
+    shown = api.data_of(COVERAGE_BY_VILLAGE, role=Role.ANALYST)["programCoverage"]
+    fields = ("persons", "dtksPersons", "enrolled", "enrolledInDtks")
+    assert any(0 < row[f] < K for row in exact for f in fields), "the world needs villages with small counts"
+    assert [r["region"]["code"] for r in shown] == [r["region"]["code"] for r in exact]
+    for clear, masked in zip(exact, shown, strict=True):
+        for f in fields:
+            assert masked[f] == (None if 0 < clear[f] < K else clear[f]), (clear, masked, f)
+        # a ratio of a withheld count would give it back
+        small = any(0 < clear[f] < K for f in ("dtksPersons", "enrolledInDtks"))
+        assert masked["coverage"] == (None if small else clear["coverage"]), (clear, masked)
+    exact_overlap = api.data_of(OVERLAP, role=Role.ADMIN)["programOverlap"]
+    overlap = api.data_of(OVERLAP, role=Role.ANALYST)["programOverlap"]
+    counts = [c["persons"] for c in exact_overlap["combinations"]] + [p["persons"] for p in exact_overlap["pairs"]]
+    assert any(0 < n < K for n in counts), "the world needs small program combinations"
+    for clear_set, set_ in zip(exact_overlap["combinations"], overlap["combinations"], strict=True):
+        assert set_["persons"] == (None if 0 < clear_set["persons"] < K else clear_set["persons"])
+    for clear_pair, pair in zip(exact_overlap["pairs"], overlap["pairs"], strict=True):
+        assert pair["persons"] == (None if 0 < clear_pair["persons"] < K else clear_pair["persons"])
+        assert pair["jaccard"] is None if pair["persons"] is None else pair["jaccard"] == clear_pair["jaccard"]
+    assert all(t["persons"] is None or not 0 < t["persons"] < K for t in overlap["totals"])
 
 
 def test_every_region_argument_takes_the_code_as_exports_write_it(api: Api) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -233,3 +234,29 @@ def test_the_counts_are_not_fetched_again_for_each_request(api: Api) -> None:
     trips(second, Role.ANALYST)  # the load batches of this person's records, if none asked yet
     # Now an analyst's request costs what a steward's does: no count query, no scan of the persons.
     assert trips(second, Role.ANALYST) == trips(second, Role.STEWARD)
+
+
+def test_other_peoples_identifiers_in_raw_rows_are_masked_for_every_role_but_steward_and_admin(api: Api) -> None:
+    """An app sees the person's own NIK; a complaint's reporter and a village operator are someone else."""
+    rows = asyncio.run(api.cypher(
+        "MATCH (s:SourceRecord)-[:RESOLVES_TO]->(p:Person) WHERE s.source IN ['slrt_pengaduan', 'usulan_kis_pbi'] "
+        "RETURN s.source AS source, p.person_id AS person_id, s.raw AS raw ORDER BY s.record_id"))
+    others = {"slrt_pengaduan": ("NIK_PELAPOR", "NAMA_PELAPOR"), "usulan_kis_pbi": ("OPERATOR_DESA",)}
+    chosen = {}
+    for row in rows:  # per source, a person whose row names someone else
+        raw = json.loads(row["raw"])
+        if row["source"] not in chosen and all(raw.get(c) for c in others[row["source"]]):
+            chosen[row["source"]] = (row["person_id"], raw)
+    assert set(chosen) == set(others), "the world needs a complaint with a reporter and a proposal with an operator"
+    query = "query($p: ID) { person(personId: $p) { records { source raw { column value } } } }"
+    for source, (person_id, raw) in chosen.items():
+        for role in Role:
+            records = api.data_of(query, {"p": person_id}, role=role)["person"]["records"]
+            cells = [{c["column"]: c["value"] for c in r["raw"]} for r in records if r["source"] == source]
+            assert cells, (source, role)
+            for column in others[source]:
+                shown = {row[column] for row in cells}
+                if role in (Role.STEWARD, Role.ADMIN):
+                    assert raw[column] in shown, (source, role, column)
+                else:
+                    assert shown <= {"***", "*" * 16, None, ""}, (source, role, column, shown)
