@@ -203,7 +203,7 @@ def audit_rows(info: Info, operation: str, outcomes: list[RowOutcome], fields: l
             detail = f"row {o.index}: {o.problem.field} ({o.problem.column or 'no column'}) {why}"
         entries.append(AuditLog.entry(info.context.principal, operation, [o.person_id] if o.person_id else [],
                                       fields if o.person_id else [], action=Action.WRITE, outcome=outcome,
-                                      detail=detail))
+                                      detail=detail, request_id=info.context.request_id, client=info.context.client))
     info.context.audit_entries(entries)
 
 

@@ -268,6 +268,7 @@ def test_an_officer_writes_only_its_region_and_every_row_is_audited_without_its_
     assert written[0].person_ids == (live.showcase["person_id"],)
     assert written[0].fields == FIELDS_SENT and written[0].region == regency
     assert all(e.person_ids == () and e.fields == () for e in written[1:])
+    assert len({e.request_id for e in written}) == 1 and written[0].request_id and written[0].client == "127.0.0.1"
     assert [e.detail for e in written[1:]] == ["row 1: region (KODE_WILAYAH) outside the key's region",
                                                "row 2: region (KODE_WILAYAH) outside the key's region",
                                                "row 3: opened (TGL_PENGADUAN) rejected"]
