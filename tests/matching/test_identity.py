@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graph_schema import queries
 from graph_schema.port import GraphStore
@@ -113,3 +115,14 @@ def test_a_relatives_nik_on_a_row_without_a_birth_date_is_no_evidence() -> None:
     assert frame.loc["program_pkh:b", "nik"] == husband  # his own, abbreviated
     assert frame.loc["dtks:h", "nik"] == husband
     assert frame.loc["program_pkh:b", "name_initials"] == frame.loc["dtks:h", "name_initials"] == "B S"
+
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["P1", "P2", "P3", None]), st.sampled_from(["A", "B", "C", None]),
+                          st.sampled_from([1980.0, 1990.0, float("nan")])), max_size=12))
+def test_most_common_counted_for_a_few_rows_equals_the_grouped_one(rows: list[tuple[object, ...]]) -> None:
+    frame = pd.DataFrame(rows, columns=["person_id", "name", "year"])
+    for column in ("name", "year"):
+        pd.testing.assert_series_equal(identity._most_common_counted(frame, "person_id", column),
+                                       identity._most_common_grouped(frame, "person_id", column))
