@@ -58,6 +58,20 @@ class Api:
         trips: int = self.app.state.store.round_trips
         return trips
 
+    def officer_key(self, role: Role, region: str | None, name: str = "") -> tuple[str, str]:
+        """A new key (its id and the clear key) for ``role`` held by an officer, scoped to ``region`` as
+        `hub keys create --officer --office --region` makes it."""
+        async def create() -> tuple[str, str]:
+            redis = await open_redis(self.settings)
+            try:
+                info, key = await ApiKeys(redis, self.settings.graph_name).create(
+                    role, name or f"{role} in {region}", officer="Sri Wahyuni", office="Dinas Sosial", region=region)
+                return info.key_id, key
+            finally:
+                await redis.aclose()
+
+        return asyncio.run(create())
+
     async def cypher(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         store = await open_store(self.settings, autostart=False)
         try:

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from hub.api.keys import ApiKeys
+from hub.api.keys import region_code
 from hub.privacy.access import Role
 from hub.privacy.audit import AuditLog, Outcome
-from hub.store import open_redis
 from tests.resolvers.conftest import Api
 
 # Every region code that places a person: the definition the hub keeps to, restated for the test.
@@ -51,16 +50,8 @@ class Scene:
 
 
 def make_key(api: Api, role: Role, region: str | None) -> Officer:
-    async def create() -> Officer:
-        redis = await open_redis(api.settings)
-        try:
-            info, key = await ApiKeys(redis, api.settings.graph_name).create(
-                role, f"{role} officer", officer="Sri Wahyuni", office="Dinas Sosial", region=region)
-            return Officer(info.key_id, key, info.region or "")
-        finally:
-            await redis.aclose()
-
-    return asyncio.run(create())
+    key_id, key = api.officer_key(role, region, f"{role} officer")
+    return Officer(key_id, key, region_code(region) if region else "")
 
 
 def places(api: Api, person_id: str) -> list[str]:

@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-from hub.api.keys import ApiKeys
 from hub.privacy.access import Role
 from hub.privacy.audit import Action, AuditLog, Outcome
-from hub.store import open_redis
 from tests.resolvers.conftest import Api
 
 SEEN = """query($name: String!, $age: Int, $birthDate: String, $sex: String, $region: String, $nik: String,
@@ -82,18 +80,6 @@ def test_seen_before_is_for_roles_that_may_ask_audited_and_checks_its_arguments(
                             "matchWeight", "personId", "probability", "recordId", "source")
 
 
-def _key(api: Api, role: Role, region: str | None) -> tuple[str, str]:
-    """A new key (its id and the clear key) for ``role``, scoped to ``region`` as `hub keys create --region` makes."""
-    async def create() -> tuple[str, str]:
-        redis = await open_redis(api.settings)
-        try:
-            info, key = await ApiKeys(redis, api.settings.graph_name).create(
-                role, f"{role} in {region}", officer="Sri Wahyuni", office="Dinas Sosial", region=region)
-            return info.key_id, key
-        finally:
-            await redis.aclose()
-
-    return asyncio.run(create())
 
 
 def _places(api: Api, person_ids: list[str]) -> dict[str, list[str]]:
@@ -116,8 +102,8 @@ def test_an_officer_is_shown_only_persons_of_its_region(api: Api) -> None:
     people = registered(api)
     me = people[0]
     regency = me["region"][:5]
-    _, province = _key(api, Role.APP, None)
-    officer_id, officer = _key(api, Role.APP, regency)
+    _, province = api.officer_key(Role.APP, None)
+    officer_id, officer = api.officer_key(Role.APP, regency)
     mine = _seen(api, officer, {"name": me["name"], "birthDate": me["born"], "sex": me["sex"], "street": False})
     assert mine[0]["personId"] == me["person_id"] == mine[0]["person"]["personId"]
     places = _places(api, [f["personId"] for f in mine])

@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 
-from hub.api.keys import ApiKeys
 from hub.embedded_db import EmbeddedServer
 from hub.privacy.access import Principal, Role
 from hub.privacy.audit import Action, AuditEntry, AuditLog, Outcome
-from hub.store import open_redis, open_store
+from hub.store import open_store
 from hub.synth.config import SynthConfig
 from hub.synth.run import synthesize
 from matching.names import first_token, fold_name
@@ -220,18 +219,6 @@ def test_a_key_scoped_to_a_region_writes_only_rows_of_that_region(live: Api) -> 
     assert "states no region" in unstated.problem.reason
 
 
-def _officer(api: Api, role: Role, region: str | None) -> tuple[str, str]:
-    """A new key (its id and the clear key) for ``role``, scoped to ``region`` as `hub keys create --region` makes."""
-    async def create() -> tuple[str, str]:
-        redis = await open_redis(api.settings)
-        try:
-            info, key = await ApiKeys(redis, api.settings.graph_name).create(
-                role, f"{role} in {region}", officer="Sri Wahyuni", office="Dinas Sosial", region=region)
-            return info.key_id, key
-        finally:
-            await redis.aclose()
-
-    return asyncio.run(create())
 
 
 def _entries(api: Api, key_id: str) -> list[AuditEntry]:
@@ -253,7 +240,7 @@ def test_an_officer_writes_only_its_region_and_every_row_is_audited_without_its_
     elsewhere = inside | {"NO_TIKET": "API-T0032", "KODE_WILAYAH": other.replace(".", "")}
     nowhere = inside | {"NO_TIKET": "API-T0033", "KODE_WILAYAH": ""}
     bad_date = inside | {"NO_TIKET": "API-T0034", "TGL_PENGADUAN": "31-02-2026"}
-    key_id, key = _officer(live, Role.APP, regency)
+    key_id, key = live.officer_key(Role.APP, regency)
     body = live.post(WRITE, {"source": "slrt_pengaduan", "rows": [inside, elsewhere, nowhere, bad_date]}, key=key).json()
     assert "errors" not in body, body
     rows = body["data"]["writeRecords"]["rows"]
@@ -304,7 +291,7 @@ def test_a_written_person_is_masked_for_the_role_exactly_as_person_masks_them(li
 def test_an_officer_registers_encounters_only_in_its_region(live: Api) -> None:
     inside = _complaint(live, "DITERIMA", "2026-11-08 DITERIMA")
     regency = f"{inside['KODE_WILAYAH'][:2]}.{inside['KODE_WILAYAH'][2:4]}"
-    key_id, key = _officer(live, Role.APP, regency)
+    key_id, key = live.officer_key(Role.APP, regency)
     here = {"name": "SI KUMIS", "age": 40, "sex": "L", "region": regency, "date": "2026-11-22", "id": "OFF-1"}
     answer = live.post(ENCOUNTER, here, key=key).json()
     assert "errors" not in answer, answer
