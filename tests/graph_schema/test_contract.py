@@ -274,7 +274,7 @@ async def test_source_record_id_is_unique(store: GraphStore) -> None:
 
 
 # A record created by a load, with one fact of each kind that starts or ends at it.
-NEW_RECORD = {"record_id": "dtks:DTKS-2", "props": {"source": "dtks", "source_key": "DTKS-2", "name": "BUDI",
+NEW_RECORD: dict[str, Any] = {"record_id": "dtks:DTKS-2", "props": {"source": "dtks", "source_key": "DTKS-2", "name": "BUDI",
                                                      "batch_id": "b7", "file_hash": "f7", "loaded_at": "2026-02-02"}}
 CREATED_FACTS = [
     ("CREATE_RECORD_HOUSEHOLDS", {"start": {"record_id": "dtks:DTKS-2"}, "end": {"kk": KK},
