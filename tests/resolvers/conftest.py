@@ -133,12 +133,18 @@ async def build_world(settings: Settings, data: Path, work: Path) -> tuple[dict[
     return keys, showcase
 
 
-@pytest.fixture(scope="package")
-def api(falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    work = tmp_path_factory.mktemp("api")
-    synthesize(SynthConfig(persons=1500, seed=5, xlsx=False), work / "data", workers=1)
-    settings = settings_for(falkordb_server, work / "hub", f"api_{uuid.uuid4().hex[:10]}", "production")
+def served_world(server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory, name: str,
+                 persons: int) -> Iterator[Api]:
+    """A synthetic population of ``persons`` loaded, linked and served in a graph of its own."""
+    work = tmp_path_factory.mktemp(name)
+    synthesize(SynthConfig(persons=persons, seed=5, xlsx=False), work / "data", workers=1)
+    settings = settings_for(server, work / "hub", f"{name}_{uuid.uuid4().hex[:10]}", "production")
     keys, showcase = asyncio.run(build_world(settings, work / "data", work))
     served = serve(settings)
     yield Api(served.url, served.app, settings, keys, showcase, work / "data")
     served.stop()
+
+
+@pytest.fixture(scope="package")
+def api(falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    yield from served_world(falkordb_server, tmp_path_factory, "api", 1500)

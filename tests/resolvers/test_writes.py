@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -17,11 +16,9 @@ from hub.embedded_db import EmbeddedServer
 from hub.privacy.access import Principal, Role
 from hub.privacy.audit import Action, AuditEntry, AuditLog, Outcome
 from hub.store import open_store
-from hub.synth.config import SynthConfig
-from hub.synth.run import synthesize
 from matching.names import first_token, fold_name
 from resolvers.writes import RowOutcome, write_rows
-from tests.resolvers.conftest import Api, build_world, serve, settings_for
+from tests.resolvers.conftest import Api, served_world
 
 WRITE = """mutation($source: String!, $rows: [JSON!]!) { writeRecords(source: $source, rows: $rows) {
   source written unchanged rejected
@@ -38,13 +35,7 @@ ENCOUNTER = """mutation($name: String!, $age: Int, $sex: String, $region: String
 
 @pytest.fixture(scope="module")
 def live(falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    work = tmp_path_factory.mktemp("writes")
-    synthesize(SynthConfig(persons=1000, seed=5, xlsx=False), work / "data", workers=1)
-    settings = settings_for(falkordb_server, work / "hub", f"writes_{uuid.uuid4().hex[:10]}", "production")
-    keys, showcase = asyncio.run(build_world(settings, work / "data", work))
-    served = serve(settings)
-    yield Api(served.url, served.app, settings, keys, showcase, work / "data")
-    served.stop()
+    yield from served_world(falkordb_server, tmp_path_factory, "writes", 1000)
 
 
 # The person's fields WRITE's answer sends, as the audit log names them.
