@@ -87,6 +87,12 @@ class EmbeddedServerError(HubError):
     exit_code = 71
 
 
+class LocalNeo4jError(HubError):
+    """The managed local Neo4j could not be built, started or stopped."""
+
+    exit_code = 71
+
+
 class InputError(HubError):
     """A user-supplied file or argument cannot be used."""
 
