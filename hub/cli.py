@@ -16,14 +16,14 @@ from rich.console import Console
 
 from graph_schema.port import GraphStore
 from hub import api_bench, api_cli, load_cli, match_cli, pdp_cli, synth_cli, truth_cli
-from hub.errors import HubError, InputError
-from hub.settings import load_settings
-from hub.store import compact_embedded, embedded_server, run_with_store
+from hub.errors import HubError, InputError, quote
+from hub.settings import ENGINES, Settings, load_settings
+from hub.store import compact_embedded, embedded_server, managed_neo4j, run_with_store
 from loaders.run import DEFAULT_BATCH
 
 app = typer.Typer(help="Kesos Hub: one NIK, one history.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
-db_app = typer.Typer(help="The graph database: the embedded FalkorDB server and the schema.",
+db_app = typer.Typer(help="The graph database: the embedded FalkorDB server, the managed Neo4j and the schema.",
                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
 bench_app = typer.Typer(help="Benchmarks: each prints one JSON object of figures.", no_args_is_help=True)
@@ -56,39 +56,67 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+ENGINE_OPTION = typer.Option(None, "--engine", help="falkordb or neo4j (default: HUB_GRAPH_ENGINE, else falkordb).")
+
+
+def _settings_for(engine: str | None) -> Settings:
+    """The settings, with ``--engine`` (when given) in place of HUB_GRAPH_ENGINE."""
+    if engine is None:
+        return load_settings()
+    if engine not in ENGINES:
+        raise InputError(f"--engine {quote(engine)}: use falkordb or neo4j")
+    return load_settings({**os.environ, "HUB_GRAPH_ENGINE": engine})
+
+
 @db_app.command("start")
-def db_start() -> None:
-    """Start the embedded FalkorDB server (no-op when it already runs)."""
-    settings = load_settings()
-    if not settings.embedded:
+def db_start(engine: str | None = ENGINE_OPTION) -> None:
+    """Start the graph the hub manages (no-op when it already runs): the embedded FalkorDB server, and with
+    the neo4j engine the managed local Neo4j too (built on first use; the FalkorDB server keeps API keys)."""
+    settings = _settings_for(engine)
+    if settings.graph_uri:
         console.print(f"HUB_GRAPH_URI is set ({settings.backend}); nothing to start here.")
         return
-    status = embedded_server(settings).start()
-    console.print(status.describe())
+    if settings.embedded_redis:
+        console.print(embedded_server(settings).start().describe(), highlight=False)
+    if settings.managed_neo4j:
+        local = managed_neo4j(settings)
+        local.start()
+        console.print(local.status().describe(), highlight=False)
 
 
 @db_app.command("stop")
-def db_stop() -> None:
-    """Stop the embedded FalkorDB server, flushing its append-only file."""
-    settings = load_settings()
+def db_stop(engine: str | None = ENGINE_OPTION) -> None:
+    """Stop what the hub manages under HUB_HOME: the managed Neo4j when it runs, and the embedded FalkorDB
+    server, flushing its append-only file."""
+    settings = _settings_for(engine)
+    local = managed_neo4j(settings)
+    if local.status().running or settings.managed_neo4j:
+        console.print("managed neo4j: stopped" if local.stop() else "managed neo4j: was not running")
     stopped = embedded_server(settings).stop()
     console.print("embedded graph: stopped" if stopped else "embedded graph: was not running")
 
 
 @db_app.command("status")
-def db_status() -> None:
+def db_status(engine: str | None = ENGINE_OPTION) -> None:
     """Say whether the graph answers, where, what it holds and keeps on disk, and its schema version."""
     from hub.persistence import last_start, persistence_files
 
-    settings = load_settings()
+    settings = _settings_for(engine)
+    if settings.managed_neo4j:
+        status = managed_neo4j(settings).status()
+        console.print(status.describe(), highlight=False)
+        if settings.embedded_redis:
+            console.print(f"keys and audit: {embedded_server(settings).status().describe()}", highlight=False)
+        if not status.running:
+            raise typer.Exit(3)
     if settings.embedded:
         server = embedded_server(settings)
-        status = server.status()
-        console.print(status.describe(), highlight=False)
+        server_status = server.status()
+        console.print(server_status.describe(), highlight=False)
         record = last_start(server.data_dir)
         console.print(f"on disk: {persistence_files(server.data_dir).describe()}; "
                       f"{record.describe() if record else 'no start recorded yet'}", highlight=False)
-        if not status.running:
+        if not server_status.running:
             raise typer.Exit(3)
         sizes = ", ".join(f"{g.name} {g.memory_mb:,.0f} MB" for g in server.graph_sizes()) or "none"
         console.print(f"graphs held: {sizes}; server memory {server.used_memory_mb():,.0f} MB", highlight=False)
@@ -194,8 +222,12 @@ def demo(
     settings = load_settings()
     if serve:
         api_cli.check_port_free("127.0.0.1", port)
-    if settings.embedded:
-        console.print(embedded_server(settings).start().describe())
+    if settings.embedded_redis:
+        console.print(embedded_server(settings).start().describe(), highlight=False)
+    if settings.managed_neo4j:
+        local = managed_neo4j(settings)
+        local.start()
+        console.print(local.status().describe(), highlight=False)
     db_init()
     out = settings.home / "demo"
     manifest = out / "manifest.json"

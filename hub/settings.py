@@ -15,6 +15,8 @@ from hub.errors import ConfigError
 
 DEFAULT_PORT = 6479
 DEFAULT_GRAPH = "kesos"
+DEFAULT_NEO4J_PORT = 7687
+ENGINES = ("falkordb", "neo4j")
 NEO4J_SCHEMES = frozenset({"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"})
 FALKORDB_SCHEMES = frozenset({"redis", "rediss", "falkordb", "falkor"})
 
@@ -23,7 +25,10 @@ FALKORDB_SCHEMES = frozenset({"redis", "rediss", "falkordb", "falkor"})
 class Settings:
     """Everything the hub reads from its environment.
 
-    ``graph_uri`` empty means: use the embedded FalkorDB managed by the hub.
+    ``graph_uri`` empty means: a graph the hub manages itself, the embedded FalkorDB
+    (``graph_engine`` falkordb, the default) or the managed local Neo4j (``graph_engine`` neo4j,
+    data and password under ``home/neo4j``). Either way the embedded FalkorDB server is also the
+    hub's Redis unless ``redis_url`` names another.
     """
 
     home: Path
@@ -48,16 +53,34 @@ class Settings:
     tls_ca_file: str = ""
     audit_retention_days: int = 1826  # HUB_AUDIT_RETENTION_DAYS: days of audit log kept (hub/privacy/audit.py)
     secret: str = field(default="", repr=False)  # HUB_SECRET: keys identifier digests (hub/privacy/secret.py)
+    graph_engine: str = "falkordb"  # HUB_GRAPH_ENGINE: which graph the hub manages when HUB_GRAPH_URI is empty
+    neo4j_port: int = DEFAULT_NEO4J_PORT  # HUB_NEO4J_PORT: Bolt port of the managed Neo4j
 
     @property
     def embedded(self) -> bool:
-        return not self.graph_uri
+        """The graph is the embedded FalkorDB server."""
+        return not self.graph_uri and self.graph_engine == "falkordb"
+
+    @property
+    def managed_neo4j(self) -> bool:
+        """The graph is the managed local Neo4j (``hub.neo4j_local``)."""
+        return not self.graph_uri and self.graph_engine == "neo4j"
+
+    @property
+    def embedded_redis(self) -> bool:
+        """API keys, rate limits and the audit log live in the embedded FalkorDB server."""
+        return not self.redis_url and not self.graph_uri
+
+    @property
+    def neo4j_home(self) -> Path:
+        """Where the managed Neo4j keeps its databases, log, pid file and password."""
+        return self.home / "neo4j"
 
     @property
     def backend(self) -> str:
-        """``falkordb`` or ``neo4j``, from the URI scheme."""
-        if self.embedded:
-            return "falkordb"
+        """``falkordb`` or ``neo4j``, from the URI scheme (or the engine the hub manages)."""
+        if not self.graph_uri:
+            return self.graph_engine
         scheme = urlparse(self.graph_uri).scheme
         return "neo4j" if scheme in NEO4J_SCHEMES else "falkordb"
 
@@ -118,6 +141,19 @@ def _tls_ca_file(env: Mapping[str, str], graph_uri: str, redis_url: str) -> str:
     return str(Path(raw).expanduser())
 
 
+def _graph_engine(env: Mapping[str, str], graph_uri: str) -> str:
+    engine = env.get("HUB_GRAPH_ENGINE", "").strip().lower()
+    if not engine:
+        return "falkordb"
+    if engine not in ENGINES:
+        raise ConfigError(f"HUB_GRAPH_ENGINE={engine!r} must be falkordb or neo4j")
+    scheme = urlparse(graph_uri).scheme
+    if graph_uri and (scheme in NEO4J_SCHEMES) != (engine == "neo4j"):
+        raise ConfigError(f"HUB_GRAPH_ENGINE={engine!r} disagrees with HUB_GRAPH_URI's scheme {scheme!r}: "
+                          "leave HUB_GRAPH_ENGINE empty or make them agree")
+    return engine
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: the process environment)."""
     source = os.environ if env is None else env
@@ -155,4 +191,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         query_timeout_ms=_int(source, "HUB_QUERY_TIMEOUT_MS", 10_000, 1, 3_600_000),
         tls_ca_file=_tls_ca_file(source, graph_uri, redis),
         audit_retention_days=_int(source, "HUB_AUDIT_RETENTION_DAYS", 1826, 1, 36_500),
+        graph_engine=_graph_engine(source, graph_uri),
+        neo4j_port=_int(source, "HUB_NEO4J_PORT", DEFAULT_NEO4J_PORT, 1, 65535),
     )

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from graph_schema.port import GraphStore
 from hub.embedded_db import HOST, EmbeddedServer
+from hub.neo4j_local import LocalNeo4j
 from hub.settings import Settings
 
 T = TypeVar("T")
@@ -27,6 +28,11 @@ def embedded_server(settings: Settings) -> EmbeddedServer:
     return EmbeddedServer(settings.data_dir, settings.db_port, report=say_on_stderr)
 
 
+def managed_neo4j(settings: Settings, instances: int = 1) -> LocalNeo4j:
+    """The managed local Neo4j the settings name (data and password under ``HUB_HOME/neo4j``)."""
+    return LocalNeo4j(settings.neo4j_home, settings.neo4j_port, instances)
+
+
 def compact_embedded(settings: Settings) -> bool:
     """At the end of a command: fold a long AOF tail into a snapshot (in the background), so the
     next start reads a snapshot back instead of the writes. Whether a rewrite began."""
@@ -36,13 +42,14 @@ def compact_embedded(settings: Settings) -> bool:
 async def open_store(settings: Settings, *, autostart: bool = True, query_timeout_ms: int | None = None) -> GraphStore:
     """The store the settings name, checked to answer.
 
-    With no ``HUB_GRAPH_URI`` this is the embedded FalkorDB, started first when ``autostart``.
+    With no ``HUB_GRAPH_URI`` this is the embedded FalkorDB, or with ``HUB_GRAPH_ENGINE=neo4j`` the
+    managed local Neo4j (as user neo4j with the password it keeps), started first when ``autostart``.
     ``rediss://`` and ``bolt+s://``/``neo4j+s://`` connect with TLS, trusting ``HUB_TLS_CA_FILE``
     when set (else the system's CAs). ``query_timeout_ms``: the server stops any statement
     that runs longer (the API sets it; loads and matches run without).
 
     Raises:
-        GraphUnreachable, GraphAuthError, EmbeddedServerError: with a one-line reason.
+        GraphUnreachable, GraphAuthError, EmbeddedServerError, LocalNeo4jError: with a one-line reason.
     """
     store: GraphStore
     if settings.embedded:
@@ -51,6 +58,14 @@ async def open_store(settings: Settings, *, autostart: bool = True, query_timeou
         from graph_schema.falkordb_store import FalkorDBStore
 
         store = FalkorDBStore(HOST, settings.db_port, settings.graph_name, query_timeout_ms=query_timeout_ms)
+    elif settings.managed_neo4j:
+        local = managed_neo4j(settings)
+        if autostart:
+            local.start()
+        from graph_schema.neo4j_store import Neo4jStore
+
+        store = Neo4jStore(local.uri(0), "neo4j", local.password, database=settings.neo4j_database or None,
+                           query_timeout_ms=query_timeout_ms)
     elif settings.backend == "neo4j":
         from graph_schema.neo4j_store import Neo4jStore
 
@@ -93,11 +108,11 @@ def redis_url(settings: Settings) -> str:
     """Where API keys and the audit log live: HUB_REDIS_URL, else the graph's own Redis server.
 
     Raises:
-        ConfigError: with Neo4j and no HUB_REDIS_URL (Neo4j is not a Redis server).
+        ConfigError: with an external Neo4j and no HUB_REDIS_URL (Neo4j is not a Redis server).
     """
     if settings.redis_url:
         return settings.redis_url
-    if settings.embedded:
+    if settings.embedded_redis:
         return f"redis://{HOST}:{settings.db_port}/0"
     if settings.backend == "falkordb":
         uri = urlparse(settings.graph_uri)
@@ -119,7 +134,7 @@ async def open_redis(settings: Settings) -> Redis:
     from hub.errors import GraphUnreachable
 
     url = redis_url(settings)
-    if settings.embedded:
+    if settings.embedded_redis:
         embedded_server(settings).start()
     ca_file = settings.tls_ca_file if url.startswith("rediss://") and settings.tls_ca_file else None
     client = Redis.from_url(url, decode_responses=True, ssl_ca_certs=ca_file) if ca_file else \

@@ -6,10 +6,14 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 
 import org.neo4j.configuration.GraphDatabaseSettings;
@@ -40,42 +44,75 @@ public final class Launcher {
         int instances = Integer.parseInt(args.getOrDefault("--instances", "1"));
         long pageCache = ByteUnit.parse(args.getOrDefault("--page-cache", "64m"));
 
-        List<DatabaseManagementService> started = new ArrayList<>();
+        List<DatabaseManagementService> started = new CopyOnWriteArrayList<>();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            for (DatabaseManagementService dbms : started) {
-                dbms.shutdown();
-            }
+            started.parallelStream().forEach(DatabaseManagementService::shutdown);
             stopped.countDown();
         }));
+        // Instances start side by side: creating a store the first time takes most of a minute on a busy machine.
+        List<Thread> starting = new ArrayList<>();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < instances; i++) {
+            int instance = i;
+            Thread thread = new Thread(() -> {
+                try {
+                    DatabaseManagementService dbms = build(home.resolve(Integer.toString(instance)), port + instance, pageCache);
+                    started.add(dbms);
+                    setPassword(dbms, home.resolve(Integer.toString(instance)), password);
+                    awaitListening(port + instance);
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }, "start-" + i);
+            thread.start();
+            starting.add(thread);
+        }
+        for (Thread thread : starting) {
+            thread.join();
+        }
+        if (!failures.isEmpty()) {
+            failures.get(0).printStackTrace();
+            System.exit(1);
+        }
         StringBuilder ready = new StringBuilder("ready");
         for (int i = 0; i < instances; i++) {
-            DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home.resolve(Integer.toString(i)))
-                    .setConfig(BoltConnector.enabled, true)
-                    .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port + i))
-                    .setConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", port + i))
-                    .setConfig(HttpConnector.enabled, false)
-                    .setConfig(HttpsConnector.enabled, false)
-                    .setConfig(GraphDatabaseSettings.auth_enabled, true)
-                    .setConfig(GraphDatabaseSettings.pagecache_memory, pageCache)
-                    .setConfig(GraphDatabaseSettings.keep_logical_logs, "1 files")
-                    .setConfig(GraphDatabaseSettings.logical_log_rotation_threshold, ByteUnit.mebiBytes(8))
-                    .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
-                    .build();
-            started.add(dbms);
-            setPassword(dbms, password);
             ready.append(' ').append(port + i);
-        }
-        for (int i = 0; i < instances; i++) {
-            awaitListening(port + i);
         }
         System.out.println(ready);
         System.out.flush();
         stopped.await();
     }
 
-    /** The neo4j user's password becomes the file's content, with no change required at first login. */
-    private static void setPassword(DatabaseManagementService dbms, String password) {
+    private static DatabaseManagementService build(Path home, int port, long pageCache) {
+        return new DatabaseManagementServiceBuilder(home)
+                .setConfig(BoltConnector.enabled, true)
+                .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
+                .setConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", port))
+                .setConfig(HttpConnector.enabled, false)
+                .setConfig(HttpsConnector.enabled, false)
+                .setConfig(GraphDatabaseSettings.auth_enabled, true)
+                .setConfig(GraphDatabaseSettings.udc_enabled, false) // nothing leaves the machine at run time
+                .setConfig(GraphDatabaseSettings.pagecache_memory, pageCache)
+                .setConfig(GraphDatabaseSettings.keep_logical_logs, "1 files")
+                .setConfig(GraphDatabaseSettings.logical_log_rotation_threshold, ByteUnit.mebiBytes(8))
+                .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
+                .build();
+    }
+
+    /**
+     * The neo4j user's password becomes the file's content, with no change required at first login. A digest
+     * of the password last set is kept beside the data, so a restart with the same password sends no Cypher
+     * (compiling the first statement costs seconds).
+     */
+    private static void setPassword(DatabaseManagementService dbms, Path home, String password)
+            throws IOException, NoSuchAlgorithmException {
+        Path marker = home.resolve("password.sha256");
+        String digest = HexFormat.of().formatHex(
+                MessageDigest.getInstance("SHA-256").digest(password.getBytes(StandardCharsets.UTF_8)));
+        if (Files.exists(marker) && Files.readString(marker, StandardCharsets.UTF_8).strip().equals(digest)) {
+            return;
+        }
         try {
             dbms.database("system").executeTransactionally(
                     "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED", Map.of("password", password));
@@ -86,6 +123,7 @@ public final class Launcher {
                 throw e;
             }
         }
+        Files.writeString(marker, digest + "\n", StandardCharsets.UTF_8);
     }
 
     private static void awaitListening(int port) throws InterruptedException {
