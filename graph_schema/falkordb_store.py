@@ -18,8 +18,10 @@ from falkordb.edge import Edge
 from falkordb.node import Node
 
 from graph_schema.dialect import FALKORDB, SchemaOp
+from graph_schema.errors import GraphAuthError, GraphQueryError, GraphTimeout, GraphUnreachable, SchemaError, graph_error
 from graph_schema.port import GraphStore, Params, Row, Statement
-from hub.errors import GraphAuthError, GraphQueryError, GraphTimeout, GraphUnreachable, SchemaError
+
+ENGINE = "falkordb"
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -94,14 +96,13 @@ class FalkorDBStore(GraphStore):
         if isinstance(exc, redis_errors.AuthenticationError) or any(
             marker in str(exc) for marker in ("WRONGPASS", "NOAUTH", "invalid password")
         ):
-            return GraphAuthError(f"{self._where} refused the credentials: check HUB_GRAPH_USER/HUB_GRAPH_PASSWORD")
+            return graph_error(GraphAuthError, f"{self._where} refused the credentials", ENGINE)
         if isinstance(exc, redis_errors.ConnectionError | redis_errors.TimeoutError | OSError):
-            return GraphUnreachable(
-                f"{self._where} does not answer ({exc}): start it with `hub db start` or check HUB_GRAPH_URI"
-            )
+            return graph_error(GraphUnreachable, f"{self._where} does not answer ({exc})", ENGINE)
         if "timed out" in str(exc).lower():
-            return GraphTimeout(f"{what} on {self._where} ran past {self._timeout} ms and was stopped: {exc}")
-        return GraphQueryError(f"{what} failed on {self._where}: {exc}")
+            return graph_error(GraphTimeout, f"{what} on {self._where} ran past {self._timeout} ms and was stopped: "
+                                             f"{exc}", ENGINE)
+        return graph_error(GraphQueryError, f"{what} failed on {self._where}: {exc}", ENGINE)
 
     async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
         text = self.dialect.render(query)
@@ -184,11 +185,11 @@ class FalkorDBStore(GraphStore):
         except GraphQueryError as exc:
             if any(marker in str(exc) for marker in op.already_exists):
                 return False
-            raise SchemaError(f"{op.description} failed on {self._where}: {exc}") from None
+            raise graph_error(SchemaError, f"{op.description} failed on {self._where}: {exc}", ENGINE) from None
         except redis_errors.ResponseError as exc:
             if any(marker in str(exc) for marker in op.already_exists):
                 return False
-            raise SchemaError(f"{op.description} failed on {self._where}: {exc}") from None
+            raise graph_error(SchemaError, f"{op.description} failed on {self._where}: {exc}", ENGINE) from None
         except (redis_errors.RedisError, OSError) as exc:
             raise self._translate(exc, op.description) from None
         return True

@@ -16,8 +16,10 @@ from neo4j.graph import Node, Relationship
 
 from graph_schema import queries
 from graph_schema.dialect import NEO4J, SchemaOp
+from graph_schema.errors import GraphAuthError, GraphQueryError, GraphTimeout, GraphUnreachable, SchemaError, graph_error
 from graph_schema.port import GraphStore, Params, Row, Statement
-from hub.errors import GraphAuthError, GraphQueryError, GraphTimeout, GraphUnreachable, SchemaError
+
+ENGINE = "neo4j"
 
 
 def _plain(value: Any) -> Any:
@@ -64,13 +66,14 @@ class Neo4jStore(GraphStore):
 
     def _translate(self, exc: Exception, what: str) -> Exception:
         if isinstance(exc, neo4j_errors.AuthError):
-            return GraphAuthError(f"{self._where} refused the credentials: check HUB_GRAPH_USER/HUB_GRAPH_PASSWORD")
+            return graph_error(GraphAuthError, f"{self._where} refused the credentials", ENGINE)
         if isinstance(exc, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired | OSError):
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            return GraphUnreachable(f"{self._where} does not answer ({reason}): check HUB_GRAPH_URI and that Neo4j runs")
+            return graph_error(GraphUnreachable, f"{self._where} does not answer ({reason})", ENGINE)
         if isinstance(exc, neo4j_errors.Neo4jError) and "TransactionTimedOut" in (exc.code or ""):
-            return GraphTimeout(f"{what} on {self._where} ran past {self._timeout} ms and was stopped")
-        return GraphQueryError(f"{what} failed on {self._where}: {exc}")
+            return graph_error(GraphTimeout, f"{what} on {self._where} ran past {self._timeout} ms and was stopped",
+                               ENGINE)
+        return graph_error(GraphQueryError, f"{what} failed on {self._where}: {exc}", ENGINE)
 
     async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
         text = self.dialect.render(query)
@@ -104,7 +107,7 @@ class Neo4jStore(GraphStore):
         try:
             _, summary, _ = await self._driver.execute_query(op.cypher, database_=self._database)
         except neo4j_errors.ClientError as exc:
-            raise SchemaError(f"{op.description} failed on {self._where}: {exc.message}") from None
+            raise graph_error(SchemaError, f"{op.description} failed on {self._where}: {exc.message}", ENGINE) from None
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
             raise self._translate(exc, op.description) from None
         counters = summary.counters

@@ -1,7 +1,8 @@
 """Project errors: each carries a message meant for the person who hit it.
 
-Anything raised to a user (CLI or API) is a ``HubError``; everything else is a bug and is
-masked. ``exit_code`` follows sysexits(3) loosely so scripts can tell causes apart.
+Anything raised to a user (CLI or API) is a ``HubError`` (the graph layer's own errors,
+``graph_schema.errors``, are raised as the subclasses below, installed with ``specialise``);
+everything else is a bug and is masked. ``exit_code`` follows sysexits(3) loosely so scripts can tell causes apart.
 
 The CLI's user is the operator, who sees every message. An API caller sees only the
 messages about its own request (``for_caller``): the others name servers, statements and
@@ -11,6 +12,8 @@ files, and the API masks them like any bug.
 from __future__ import annotations
 
 from typing import ClassVar
+
+from graph_schema import errors as graph_errors
 
 QUOTE_LIMIT = 40
 
@@ -48,37 +51,61 @@ class ConfigError(HubError):
     http_status = 500
 
 
-class GraphUnreachable(HubError):
+class _FromGraph(HubError):
+    """A ``graph_schema.errors`` error as the hub reports it: the graph layer's message (what failed
+    where) and the hub's hint (which setting to check), keyed by the engine that failed."""
+
+    hints: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, message: str, *, engine: str = "") -> None:
+        hint = self.hints.get(engine, "")
+        super().__init__(f"{message}: {hint}" if hint else message)
+        self.engine = engine
+
+
+class GraphUnreachable(_FromGraph, graph_errors.GraphUnreachable):
     """The graph server does not answer."""
 
     exit_code = 69
     http_status = 503
+    hints: ClassVar[dict[str, str]] = {"falkordb": "start it with `hub db start` or check HUB_GRAPH_URI",
+                                       "neo4j": "check HUB_GRAPH_URI and that Neo4j runs"}
 
 
-class GraphAuthError(HubError):
+class GraphAuthError(_FromGraph, graph_errors.GraphAuthError):
     """The graph server refused the credentials."""
 
     exit_code = 77
     http_status = 503
+    hints: ClassVar[dict[str, str]] = {"falkordb": "check HUB_GRAPH_USER/HUB_GRAPH_PASSWORD",
+                                       "neo4j": "check HUB_GRAPH_USER/HUB_GRAPH_PASSWORD"}
 
 
-class GraphQueryError(HubError):
+class GraphQueryError(_FromGraph, graph_errors.GraphQueryError):
     """A statement failed on the graph server."""
 
     exit_code = 70
     http_status = 500
 
 
-class GraphTimeout(GraphQueryError):
+class GraphTimeout(GraphQueryError, graph_errors.GraphTimeout):
     """A statement ran past the server-side time limit (``HUB_QUERY_TIMEOUT_MS``) and was stopped."""
 
     http_status = 504
 
 
-class SchemaError(HubError):
+class SchemaError(_FromGraph, graph_errors.SchemaError):
     """Creating a constraint or index failed."""
 
     exit_code = 70
+
+
+for _kind, _subclass in ((graph_errors.GraphUnreachable, GraphUnreachable),
+                         (graph_errors.GraphAuthError, GraphAuthError),
+                         (graph_errors.GraphQueryError, GraphQueryError),
+                         (graph_errors.GraphTimeout, GraphTimeout),
+                         (graph_errors.SchemaError, SchemaError)):
+    graph_errors.specialise(_kind, _subclass)
 
 
 class EmbeddedServerError(HubError):
