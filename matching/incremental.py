@@ -15,6 +15,11 @@
    references, Splink pairs, the encounter rules) and writes persons, history and candidates for
    them alone (``resolve.write_persons`` with the persons touched), then the delta's keys.
 
+A write by a key scoped to a region passes ``may_join`` (which of some persons belong to the
+key's region): a person outside it is never joined, since the delta record would place them in
+the region and open their whole history to the key. The delta record becomes (or stays) a person
+of the region, and each refused link is a match candidate held for a steward, with its reason.
+
 With no saved model yet (a first load) it runs the full ``hub match`` once, which trains.
 """
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,11 +43,15 @@ from matching.extract import COLUMNS, Resolutions
 from matching.features import features
 from matching.pipeline import ACCEPT, run_match, thresholds
 from matching.resolve import person_ids, write_persons
-from matching.review import judged_pairs, review_band, write_candidates
+from matching.review import candidate_id, judged_pairs, review_band, write_candidates
 
 RECORD_COLUMNS = [*COLUMNS, "person_id", "method", "probability"]
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
 READ_BATCH = 5000
+# Why a held candidate is before a steward (its ``proposed_because``).
+HELD_BECAUSE = ("written by a key scoped to a region, this record was not linked to a person outside that region; "
+                "a steward decides whether they are one person")
+PersonsFilter = Callable[[list[str]], Awaitable[set[str]]]
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,14 @@ class LinkedRecord:
     person_id: str
     method: str  # nik, reference, splink, steward or single (a person of its own)
     probability: float
+
+
+@dataclass(frozen=True)
+class HeldLink:
+    """A link the delta record would have made to a person the write's key may not reach."""
+
+    record_id: str
+    candidate_id: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,7 @@ class LiveReport:
     trained: bool  # no saved model: the full run linked everything (and trained)
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)
+    held: list[HeldLink] = field(default_factory=list)  # links refused to a scoped write, now candidates
 
     @property
     def records_per_s(self) -> float:
@@ -163,12 +182,20 @@ def score(saved: dict[str, Any], tf: dict[str, pd.DataFrame], frame: pd.DataFram
 
 def _scored_exactly(model_path: Path, frame: pd.DataFrame, core: set[str], threshold: float) -> pd.DataFrame:
     """``score`` with the exact scorer, one core record against its blocked partners at a time."""
-    from matching.seen import live_model
-
-    live = live_model(model_path)
     pairs = blocked_pairs(frame, core)
     if pairs.empty:
         return pd.DataFrame(columns=PAIR_COLUMNS)
+    out = score_pairs(model_path, frame, pairs, core)
+    return out[out["match_weight"] >= threshold].reset_index(drop=True)
+
+
+def score_pairs(model_path: Path, frame: pd.DataFrame, pairs: pd.DataFrame, core: set[str]) -> pd.DataFrame:
+    """``pairs`` (``unique_id_l``, ``unique_id_r``: records of ``frame``, a side of each in ``core``)
+    scored by the exact scorer: match weight, probability and each comparison's ``mw_`` weight."""
+    from matching.seen import live_model
+
+    live = live_model(model_path)
+    pairs = pairs[["unique_id_l", "unique_id_r"]].copy()
     # Each pair is scored once, from a side in the core.
     pairs["probe"] = pairs["unique_id_l"].where(pairs["unique_id_l"].isin(core), pairs["unique_id_r"])
     pairs["other"] = pairs["unique_id_r"].where(pairs["probe"] == pairs["unique_id_l"], pairs["unique_id_l"])
@@ -183,14 +210,38 @@ def _scored_exactly(model_path: Path, frame: pd.DataFrame, core: set[str], thres
         for name, weight in scores.weight.items():
             part[f"mw_{name}"] = weight
         scored.append(part)
-    out = pd.concat(scored, ignore_index=True)
-    return out[out["match_weight"] >= threshold].reset_index(drop=True)
+    return pd.concat(scored, ignore_index=True)
 
 
-async def link_records(store: GraphStore, model_path: Path, record_ids: list[str], accept: float = ACCEPT) -> LiveReport:
+def held_candidates(model_path: Path, records: pd.DataFrame, pairs: list[tuple[str, str]], prior: float,
+                    persons_of: dict[str, str]) -> pd.DataFrame:
+    """The refused links (delta record, record of a person out of reach) as review-band rows: the
+    best-scoring pair per delta record and refused person, with ``because``."""
+    if not pairs:
+        return pd.DataFrame(columns=[*PAIR_COLUMNS, "evidence", "priority", "because"])
+    ordered = sorted({(min(a, b), max(a, b)) for a, b in pairs})
+    frame = features(records[records["record_id"].isin({r for p in ordered for r in p})][COLUMNS])
+    delta = {a for a, _ in pairs}
+    scored = score_pairs(model_path, frame, pd.DataFrame(ordered, columns=["unique_id_l", "unique_id_r"]), delta)
+    scored["delta"] = scored["unique_id_l"].where(scored["unique_id_l"].isin(delta), scored["unique_id_r"])
+    scored["person"] = [persons_of[r if r != d else o] for d, r, o in
+                        zip(scored["delta"], scored["unique_id_r"], scored["unique_id_l"], strict=True)]
+    scored = scored.sort_values(["match_weight", "unique_id_l", "unique_id_r"], ascending=[False, True, True])
+    scored = scored.drop_duplicates(["delta", "person"]).drop(columns=["delta", "person"])
+    scored["evidence"] = scored["match_weight"] - prior
+    scored["priority"] = 0.5 + 1.0 - (2 * scored["match_probability"] - 1.0).abs()
+    scored["because"] = HELD_BECAUSE
+    return scored.reset_index(drop=True)
+
+
+async def link_records(store: GraphStore, model_path: Path, record_ids: list[str], accept: float = ACCEPT,
+                       may_join: PersonsFilter | None = None) -> LiveReport:
     """Link the records a load or a write added or changed (see the module docstring).
 
-    Returns per record (of those that exist) its person, method and probability.
+    ``may_join`` (a write by a key scoped to a region) says which of the persons the records may
+    join are within the key's reach; the others are not joined, each such link held for a steward.
+
+    Returns per record (of those that exist) its person, method and probability, and the links held.
     """
     started = time.perf_counter()
     stages: dict[str, float] = {}
@@ -254,8 +305,14 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
         scored = _union(scored, extra)
         person_of.update(zip(extra["record_id"], extra["person_id"], strict=True))
     joinable = sorted({str(person_of[r]) for r in partners if r in person_of and pd.notna(person_of[r])} - set(before))
-    others = await _read(store, queries.RECORDS_OF_PERSONS, "person_ids", joinable)
     unresolved = [r for r in partners if r in person_of and pd.isna(person_of[r]) and r not in core_ids]
+    refused: set[str] = set()
+    if may_join is not None and joinable:
+        refused = set(joinable) - await may_join(joinable)
+        joinable = [p for p in joinable if p not in refused]
+    if may_join is not None:
+        unresolved = []  # a record no person holds yet places nobody: a full run links it
+    others = await _read(store, queries.RECORDS_OF_PERSONS, "person_ids", joinable)
     records = _union(core, others, scored[scored["record_id"].isin(unresolved)])
     lap("read_persons")
 
@@ -286,7 +343,16 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     touched = sorted(set(before) | set(joinable))
     written = await write_persons(store, assigned, records[COLUMNS], resolutions, run_id=run_id, only_persons=touched)
     lap("write_persons")
-    candidates = await write_candidates(store, review_band(inside, assigned, uf, review), run_id, only_records=ids)
+    band = review_band(inside, assigned, uf, review)
+    held = pd.DataFrame()
+    if refused:
+        delta_ids = set(ids)
+        refused_links = _refused_links(delta_ids, {r for r, p in person_of.items() if pd.notna(p) and str(p) in refused},
+                                       strong, frame, references, same=bound.same)
+        held = held_candidates(model_path, scored, refused_links, prior,
+                               {str(r): str(p) for r, p in person_of.items() if pd.notna(p)})
+        band = pd.concat([band, held], ignore_index=True) if not band.empty else held
+    candidates = await write_candidates(store, band, run_id, only_records=ids)
     ids_of = person_ids(assigned, previous)
     now_person = {r: ids_of[int(c)] for r, c in zip(assigned["record_id"], assigned["cluster"], strict=True)}
     # Open candidates between records now of one person leave the queue: only a person that took
@@ -310,7 +376,32 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
         joined=sum(1 for x in linked if x.person_id in held_before),
         moved=written.relinked,
         persons_touched=len(earlier_of), pairs_scored=len(pairs), review_candidates=candidates, trained=False,
-        seconds=time.perf_counter() - started, stages=stages)
+        seconds=time.perf_counter() - started, stages=stages,
+        held=[HeldLink(a if a in set(ids) else b, candidate_id(a, b))
+              for a, b in zip(held.get("unique_id_l", []), held.get("unique_id_r", []), strict=True)])
+
+
+def _refused_links(delta: set[str], out_of_reach: set[str], strong: pd.DataFrame, frame: pd.DataFrame,
+                   references: pd.DataFrame, same: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(delta record, record out of reach) pairs that would have linked them: a strong score, a
+    shared trusted NIK, a reference, or a steward's SAME."""
+    found: set[tuple[str, str]] = set()
+    linked = [*zip(strong["unique_id_l"].astype(str), strong["unique_id_r"].astype(str), strict=True),
+              *zip(references["record_id"].astype(str), references["target"].astype(str), strict=True), *same]
+    for a, b in linked:
+        if a in delta and b in out_of_reach:
+            found.add((a, b))
+        elif b in delta and a in out_of_reach:
+            found.add((b, a))
+    trusted = frame[frame["nik_trusted"].astype(bool)]
+    niks = dict(zip(trusted["unique_id"].astype(str), trusted["nik"], strict=True))
+    holders: dict[str, list[str]] = {}
+    for record, nik in niks.items():
+        if record in out_of_reach:
+            holders.setdefault(str(nik), []).append(record)
+    for record in delta:
+        found |= {(record, other) for other in holders.get(str(niks.get(record)), [])} if record in niks else set()
+    return sorted(found)
 
 
 async def records_of_loads(store: GraphStore, loads: list[tuple[str, str]]) -> list[str]:

@@ -111,6 +111,8 @@ async def write_candidates(store: GraphStore, band: pd.DataFrame, run_id: str, b
             "probability": float(row["match_probability"]), "match_weight": round(float(row["evidence"]), 3),
             "match_weights": json.dumps(weights), "priority": cursor_safe(row["priority"]), "status": "open",
             "created_at": now, "run_id": run_id}})
+        if isinstance(row.get("because"), str):  # a candidate held for a reason beyond its score
+            nodes[-1]["props"]["proposed_because"] = row["because"]
         for side, record in (("left", row["unique_id_l"]), ("right", row["unique_id_r"])):
             links.append({"start": {"candidate_id": cid}, "end": {"record_id": record}, "props": {"side": side}})
     for start in range(0, len(nodes), batch_size):

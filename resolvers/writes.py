@@ -6,6 +6,12 @@ the rows go through the loader's checks and history (``loaders/rows.py``) and th
 are new or changed are linked at once (``matching/incremental.py``). A row sent again is
 unchanged and answers with the same person; a newer version of a row (a complaint's status
 moving on) keeps what it was in the record's history. Each row's outcome says what happened.
+
+A key scoped to a region writes rows of its region only, and never reaches a person outside it
+through a write: a row whose key names a record that such a person holds is refused, and a row
+that would link to such a person (by NIK, score, reference or verdict) is a new person of the
+region, the link held as a match candidate for a steward (``matching.incremental``, ``may_join``).
+The answer says nothing of the outside person; the audit log records each refused link.
 """
 
 from __future__ import annotations
@@ -25,13 +31,14 @@ from graph_schema.port import GraphStore, Row
 from hub.errors import ConfigError, InputError, quote
 from hub.privacy.access import Forbidden, Permission, Principal
 from hub.privacy.audit import Action, AuditLog, Outcome
+from loaders.mapping import Mapping as SourceMapping
 from loaders.mapping import mapping_for, shipped_sources
-from loaders.records import Problem
-from loaders.rows import MAX_ROWS, RegionScope, load_rows
+from loaders.records import Problem, record_id
+from loaders.rows import MAX_ROWS, RegionScope, load_rows, raw_rows
 from matching.incremental import link_records
 from resolvers.audit_fields import selected_fields
 from resolvers.context import Info
-from resolvers.scope import covers, scope_param
+from resolvers.scope import covers, persons_in_scope, scope_param
 from resolvers.types.person import Person
 from resolvers.types.records import LinkMethod
 
@@ -50,6 +57,7 @@ class RowOutcome:
     method: str | None = None
     probability: float | None = None
     refused: bool = False  # rejected because its region lies outside the caller's (an officer's key)
+    held_candidate: str | None = None  # a link to a person outside the key's region, held for a steward
 
     @property
     def audit_outcome(self) -> Outcome:
@@ -78,31 +86,70 @@ async def write_rows(store: GraphStore, principal: Principal, source: str, rows:
                          f"{', '.join(shipped_sources())}")
     require_writer(principal, source)
     mapping = mapping_for(source)
+    raw_rows(mapping, rows)  # the rows as a whole are checked before any is set aside
     scope = scope_param(principal)
-    report = await load_rows(store, mapping, rows, f"api:{principal.key_id}", region_scope=None if scope is None else
-                             RegionScope(scope, partial(covers, principal)))
-    outcomes = [RowOutcome(r.index, r.status, r.key, r.record_id, r.rejected, r.warnings) for r in report.results]
+    out_of_reach = await _held_out_of_reach(store, principal, mapping, rows)
+    kept = [i for i in range(len(rows)) if i not in out_of_reach]
+    report = await load_rows(store, mapping, [rows[i] for i in kept], f"api:{principal.key_id}",
+                             region_scope=None if scope is None else RegionScope(scope, partial(covers, principal)))
+    outcomes = [RowOutcome(kept[r.index], r.status, r.key, r.record_id, r.rejected, r.warnings)
+                for r in report.results]
     for outcome in outcomes:
         problem = outcome.problem
         outcome.refused = (scope is not None and problem is not None and problem.field == "region"
                            and not covers(principal, problem.value or None))
+    outcomes += [RowOutcome(i, "rejected", problem.value, problem=problem, refused=True)
+                 for i, problem in out_of_reach.items()]
+    outcomes.sort(key=lambda o: o.index)
+    may_join = None if scope is None else partial(persons_in_scope, store, principal)
+    held: dict[str, str] = {}
     changed = [o.record_id for o in outcomes if o.record_id and o.status in ("new", "updated")]
     if changed:
-        await link_records(store, model_path, changed)
+        held |= {h.record_id: h.candidate_id for h in (await link_records(store, model_path, changed,
+                                                                          may_join=may_join)).held}
     ids = [o.record_id for o in outcomes if o.record_id]
     links = await _links(store, ids)
     # An unchanged row whose record holds no person (a write cut short before it was linked) is linked now.
     unlinked = [i for i in ids if links.get(i, {}).get("person_id") is None]
     if unlinked:
-        await link_records(store, model_path, unlinked)
+        held |= {h.record_id: h.candidate_id for h in (await link_records(store, model_path, unlinked,
+                                                                          may_join=may_join)).held}
         links |= await _links(store, unlinked)
     for outcome in outcomes:
         link = links.get(outcome.record_id or "")
+        outcome.held_candidate = held.get(outcome.record_id or "")
         if link and link.get("person_id"):
             outcome.person_id = str(link["person_id"])
             outcome.method = str(link["method"]) if link.get("method") else None
             outcome.probability = float(link["probability"]) if link.get("probability") is not None else None
     return outcomes
+
+
+async def _held_out_of_reach(store: GraphStore, principal: Principal, mapping: SourceMapping,
+                             rows: Sequence[Mapping[str, Any]]) -> dict[int, Problem]:
+    """The rows (by index) whose key names a record a scoped key may not change: one a person
+    outside its region holds, or (held by nobody) one placed outside it. None without a scope."""
+    if scope_param(principal) is None:
+        return {}
+    wanted: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        key = str(row.get(mapping.key, "")).strip()
+        if key:
+            wanted.setdefault(record_id(mapping.source, key), []).append(index)
+    found = await _links(store, sorted(wanted))
+    reachable = await persons_in_scope(store, principal, [str(r["person_id"]) for r in found.values()
+                                                          if r.get("person_id")])
+    problems: dict[int, Problem] = {}
+    for rid, link in found.items():
+        person = link.get("person_id")
+        if str(person) in reachable if person else covers(principal, link.get("region_code")):
+            continue
+        key = rid.split(":", 1)[1]
+        for index in wanted[rid]:
+            problems[index] = Problem(index + 1, "key", mapping.key, key, f"{key} names a record this key may not "
+                                      f"change: it is not of your region {principal.region}; send the row with a "
+                                      "key of your own")
+    return problems
 
 
 async def _links(store: GraphStore, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -189,7 +236,8 @@ async def written_rows(info: Info, operation: str, outcomes: list[RowOutcome], f
 
 
 def audit_rows(info: Info, operation: str, outcomes: list[RowOutcome], fields: list[str]) -> None:
-    """One write entry per row sent: ok (with the person and the fields sent), refused or failed.
+    """One write entry per row sent: ok (with the person and the fields sent), refused or failed, and
+    a refused entry for each link to a person outside the key's region that the row did not make.
 
     A rejected row's detail names its index, field and column, never the value or the reason
     (which may quote it): the log must not become a copy of what it protects.
@@ -204,6 +252,11 @@ def audit_rows(info: Info, operation: str, outcomes: list[RowOutcome], fields: l
         entries.append(AuditLog.entry(info.context.principal, operation, [o.person_id] if o.person_id else [],
                                       fields if o.person_id else [], action=Action.WRITE, outcome=outcome,
                                       detail=detail, request_id=info.context.request_id, client=info.context.client))
+        if o.held_candidate:
+            entries.append(AuditLog.entry(
+                info.context.principal, operation, [], [], action=Action.WRITE, outcome=Outcome.REFUSED,
+                detail=f"row {o.index}: a link to a person outside the key's region was refused and put before a "
+                f"steward ({o.held_candidate})", request_id=info.context.request_id, client=info.context.client))
     info.context.audit_entries(entries)
 
 

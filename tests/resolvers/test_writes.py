@@ -339,3 +339,122 @@ def test_write_brakes_count_rows_and_check_every_cell(live: Api) -> None:
     assert literal["errors"][0]["message"] == ("writeRecords(rows:) is 1,001 characters long; at most 1,000 are "
                                                "accepted")
     assert not asyncio.run(live.cypher("MATCH (s:SourceRecord {source_key: 'API-T0061'}) RETURN s.record_id AS id"))
+
+
+# Issue 13's privacy hole: a row an officer may write (its region is theirs) carrying the NIK of a person
+# who lives elsewhere must not join that person, or the officer could then read their whole history.
+OUTSIDER = (
+    "MATCH (d:SourceRecord {source: 'dtks'})-[:RESOLVES_TO]->(p:Person) WHERE d.nik IS NOT NULL "
+    "AND d.birth_date IS NOT NULL AND d.sex IS NOT NULL AND NOT p.region_code STARTS WITH $r "
+    "WITH d, p, [(s:SourceRecord)-[:RESOLVES_TO]->(p) | s.region_code] + "
+    "[(p)-[:MEMBER_OF]->(h:Household) | h.region_code] AS codes WHERE none(c IN codes WHERE c STARTS WITH $r) "
+    "RETURN p.person_id AS person_id, d.record_id AS record_id, d.nik AS nik, d.name AS name, "
+    "d.birth_date AS born, d.sex AS sex ORDER BY d.record_id SKIP $skip LIMIT 1"
+)
+PERSON_BY_ID = "query($p: ID) { person(personId: $p) { personId records { source } } }"
+CANDIDATES_OF = (
+    "MATCH (c:MatchCandidate {status: 'open'})-[:COMPARES]->(:SourceRecord {record_id: $mine}) "
+    "MATCH (c)-[:COMPARES]->(o:SourceRecord)-[:RESOLVES_TO]->(p:Person) WHERE o.record_id <> $mine "
+    "RETURN c.candidate_id AS candidate_id, c.proposed_because AS because, p.person_id AS person_id"
+)
+
+
+def _outsider(api: Api, regency: str, skip: int) -> dict[str, Any]:
+    return _one(api, OUTSIDER, {"r": regency, "skip": skip})
+
+
+def _their_complaint(inside: dict[str, Any], outsider: dict[str, Any], ticket: str) -> dict[str, Any]:
+    """A complaint written in the officer's regency that carries the outsider's NIK, name, birth date and sex."""
+    born = dt.date.fromisoformat(outsider["born"])
+    return inside | {"NO_TIKET": ticket, "NIK": outsider["nik"], "NAMA": outsider["name"],
+                     "TGL_LAHIR": born.strftime("%d-%m-%Y"),
+                     "JENIS_KELAMIN": "LAKI-LAKI" if outsider["sex"] == "L" else "PEREMPUAN"}
+
+
+def test_an_officer_cannot_pull_a_person_of_another_region_into_its_own_by_writing_their_nik(live: Api) -> None:
+    inside = _complaint(live, "DITERIMA", "2026-11-10 DITERIMA", ticket="API-X0001")
+    regency = f"{inside['KODE_WILAYAH'][:2]}.{inside['KODE_WILAYAH'][2:4]}"
+    outsider = _outsider(live, regency, 0)
+    key_id, key = live.officer_key(Role.APP, regency)
+    assert live.post(PERSON_BY_ID, {"p": outsider["person_id"]}, key=key).json()["data"]["person"] is None
+
+    body = live.post(WRITE, {"source": "slrt_pengaduan", "rows": [_their_complaint(inside, outsider, "API-X0001")]},
+                     key=key).json()
+    assert "errors" not in body, body
+    (row,) = body["data"]["writeRecords"]["rows"]
+    # Written, answered as a new person of the officer's region: nothing of the outsider, not even a hint.
+    assert row["status"] == "NEW" and row["personId"] and row["personId"] != outsider["person_id"]
+    assert row["person"]["personId"] == row["personId"]
+    assert outsider["person_id"] not in json.dumps(body)
+    # The outsider stays outside: their history is still refused to the officer, and reads the same for an admin.
+    assert live.post(PERSON_BY_ID, {"p": outsider["person_id"]}, key=key).json()["data"]["person"] is None
+    theirs = live.data_of(PERSON_BY_ID, {"p": outsider["person_id"]})["person"]
+    assert "slrt_pengaduan" not in {r["source"] for r in theirs["records"]}
+    mine = live.data_of(PERSON_BY_ID, {"p": row["personId"]})["person"]
+    assert [r["source"] for r in mine["records"]] == ["slrt_pengaduan"]
+    # The possible link is before a steward, with the reason, and the refusal is audited (no value in it).
+    (candidate,) = asyncio.run(live.cypher(CANDIDATES_OF, {"mine": row["recordId"]}))
+    assert candidate["person_id"] == outsider["person_id"] and "region" in candidate["because"]
+    refused = [e for e in _entries(live, key_id) if e.operation == "writeRecords" and e.outcome == Outcome.REFUSED]
+    assert [e.detail for e in refused] == [f"row 0: a link to a person outside the key's region was refused and "
+                                           f"put before a steward ({candidate['candidate_id']})"]
+    assert refused[0].person_ids == () and outsider["nik"] not in str(refused[0])
+    # The officer's queue does not show the candidate (its other side is outside); a province steward's does.
+    assert asyncio.run(live.cypher("MATCH (c:MatchCandidate {candidate_id: $c}) RETURN c.status AS s",
+                                   {"c": candidate["candidate_id"]}))[0]["s"] == "open"
+
+
+def test_an_officer_registers_an_encounter_as_its_own_never_an_outsiders(live: Api) -> None:
+    inside = _complaint(live, "DITERIMA", "2026-11-11 DITERIMA")
+    regency = f"{inside['KODE_WILAYAH'][:2]}.{inside['KODE_WILAYAH'][2:4]}"
+    outsider = _outsider(live, regency, 1)
+    key_id, key = live.officer_key(Role.APP, regency)
+    met = ENCOUNTER.replace("$id: String)", "$id: String, $nik: String)").replace(
+        "encounterId: $id)", "encounterId: $id, nik: $nik)")
+    variables = {"name": outsider["name"], "age": dt.date.today().year - int(outsider["born"][:4]),
+                 "sex": outsider["sex"], "region": regency, "date": "2026-11-23", "id": "OFF-NIK-1",
+                 "nik": outsider["nik"]}
+    answer = live.post(met, variables, key=key).json()
+    assert "errors" not in answer, answer
+    encounter = answer["data"]["registerEncounter"]
+    assert encounter["joined"] is False and encounter["earlierEncounters"] == []
+    assert encounter["row"]["personId"] != outsider["person_id"] and outsider["person_id"] not in json.dumps(answer)
+    assert [r["source"] for r in encounter["person"]["records"]] == ["penjangkauan"]
+    assert live.post(PERSON_BY_ID, {"p": outsider["person_id"]}, key=key).json()["data"]["person"] is None
+    # An encounter id already used elsewhere names a record this key may not change: refused, nothing told.
+    theirs = _one(live, "MATCH (s:SourceRecord {source: 'penjangkauan'})-[:RESOLVES_TO]->(p:Person) "
+                  "WHERE NOT s.region_code STARTS WITH $r AND NOT p.region_code STARTS WITH $r "
+                  "WITH s, p, [(o:SourceRecord)-[:RESOLVES_TO]->(p) | o.region_code] AS codes "
+                  "WHERE none(c IN codes WHERE c STARTS WITH $r) RETURN s.source_key AS id, p.person_id AS person_id "
+                  "ORDER BY id LIMIT 1", {"r": regency})
+    reused = live.post(met, variables | {"id": theirs["id"]}, key=key).json()
+    assert reused["data"] is None and reused["errors"][0]["message"].startswith(f"encounterId: {theirs['id']} names "
+                                                                                 "a record this key may not change")
+    assert theirs["person_id"] not in json.dumps(reused)
+    assert [e.outcome for e in _entries(live, key_id) if e.operation == "registerEncounter"] == [Outcome.OK,
+                                                                                              Outcome.REFUSED]
+
+
+def test_an_officer_cannot_rewrite_a_record_held_by_a_person_outside_its_region(live: Api) -> None:
+    inside = _complaint(live, "DITERIMA", "2026-11-12 DITERIMA")
+    regency = f"{inside['KODE_WILAYAH'][:2]}.{inside['KODE_WILAYAH'][2:4]}"
+    outsider = _outsider(live, regency, 2)
+    # The province's desk writes the outsider's complaint in their own region; an officer elsewhere then
+    # sends a row of the same ticket placed in its regency.
+    theirs = _their_complaint(inside, outsider, "API-X0003") | {"KODE_WILAYAH": _one(
+        live, "MATCH (s:SourceRecord {record_id: $r}) RETURN s.region_code AS c",
+        {"r": outsider["record_id"]})["c"].replace(".", "")}
+    first = _write(live, "slrt_pengaduan", [theirs])["rows"][0]
+    assert first["status"] == "NEW" and first["personId"] == outsider["person_id"]
+    key_id, key = live.officer_key(Role.APP, regency)
+    body = live.post(WRITE, {"source": "slrt_pengaduan", "rows": [theirs | {
+        "KODE_WILAYAH": inside["KODE_WILAYAH"], "STATUS": "DIRUJUK"}]}, key=key).json()
+    (row,) = body["data"]["writeRecords"]["rows"]
+    assert row["status"] == "REJECTED" and row["personId"] is None and row["person"] is None
+    assert (row["problem"]["field"], row["problem"]["column"]) == ("key", "NO_TIKET")
+    assert outsider["person_id"] not in json.dumps(body)
+    stored = _one(live, "MATCH (s:SourceRecord {record_id: $id})-[:RESOLVES_TO]->(p:Person) "
+                  "RETURN s.region_code AS region, p.person_id AS person_id", {"id": first["recordId"]})
+    assert stored["person_id"] == outsider["person_id"] and not stored["region"].startswith(regency)
+    assert live.post(PERSON_BY_ID, {"p": outsider["person_id"]}, key=key).json()["data"]["person"] is None
+    assert [e.outcome for e in _entries(live, key_id) if e.operation == "writeRecords"] == [Outcome.REFUSED]
