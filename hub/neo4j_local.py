@@ -91,6 +91,16 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
+def _exit_status(pid: int) -> int | None:
+    """The exit status of our child ``pid`` once it has ended (reaping it), else None; None too for a
+    process that is not our child (started by another command)."""
+    try:
+        waited, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    return os.waitstatus_to_exitcode(status) if waited == pid else None
+
+
 class LocalNeo4j:
     """Build, start, stop and inspect the managed local Neo4j (``instances`` databases, one JVM)."""
 
@@ -211,20 +221,27 @@ class LocalNeo4j:
         command = [java, f"-Xms{heap}", f"-Xmx{heap}", *JVM_FLAGS, "-jar", str(jar),
                    "--home", str(self.home), "--port", str(self.port), "--password-file", str(self.password_file),
                    "--instances", str(self.instances), "--page-cache", self.page_cache]
-        with open(self.log_file, "wb") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True)
-        self.pid_file.write_text(f"{process.pid}\n")
+        # Spawned, not a Popen: the launcher outlives the command that started it (a Popen would warn
+        # that its child still runs), in a session of its own so that a Ctrl-C of that command spares it.
+        log = os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            pid = os.posix_spawn(java, command, os.environ, setsid=True, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, log, 1), (os.POSIX_SPAWN_DUP2, log, 2)])
+        finally:
+            os.close(log)
+        self.pid_file.write_text(f"{pid}\n")
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._ready():
                 return
-            if process.poll() is not None:
+            exited = _exit_status(pid)
+            if exited is not None:
                 self.pid_file.unlink(missing_ok=True)
-                raise LocalNeo4jError(f"Neo4j exited with status {process.returncode} while starting; "
+                raise LocalNeo4jError(f"Neo4j exited with status {exited} while starting; "
                                       f"the end of {self.log_file}:\n{self.log_tail()}")
             time.sleep(0.2)
-        self._terminate(process.pid)
+        self._terminate(pid)
         raise LocalNeo4jError(f"Neo4j did not answer within {START_TIMEOUT_S:.0f} s; "
                               f"the end of {self.log_file}:\n{self.log_tail()}")
 
@@ -271,10 +288,4 @@ class LocalNeo4j:
 
     @staticmethod
     def _alive(pid: int) -> bool:
-        try:
-            waited, _ = os.waitpid(pid, os.WNOHANG)
-            if waited == pid:
-                return False
-        except ChildProcessError:
-            pass
-        return _is_launcher_process(pid)
+        return _exit_status(pid) is None and _is_launcher_process(pid)

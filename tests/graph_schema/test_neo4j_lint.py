@@ -3,8 +3,11 @@
 Every statement the Neo4j adapter can send (all queries rendered in the Neo4j dialect, the
 schema DDL, the bulk delete) goes through ``lintCypherQuery`` of Neo4j's own
 ``@neo4j-cypher/language-support``, with its parameters declared and the model's labels,
-relationship types and property keys known. Any diagnostic, warning or error, fails.
-The npm package is installed here from the npm registry on first use.
+relationship types and property keys known, and the function and procedure registry of Neo4j
+5.26 Community itself (``cypher_lint/neo4j-registry.json``, committed; ``dump_registry.py``
+rewrites it from a running Neo4j). Any diagnostic, warning or error, fails.
+The npm package comes locked (``package-lock.json``) from ``make install``; a test installs it
+only where that step was skipped.
 """
 
 from __future__ import annotations
@@ -59,13 +62,18 @@ def linter() -> Path:
     return LINT_DIR / "lint.mjs"
 
 
-def lint(script: Path, statements: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+def lint(script: Path, statements: dict[str, str], declared: dict[str, list[str]] | None = None,
+         ) -> dict[str, list[dict[str, Any]]]:
+    """Each statement's diagnostics. Its parameters are declared as found in its text, unless
+    ``declared`` names them for it."""
+    declared = declared or {}
     payload = {
         "labels": [str(label) for label in Label],
         "relationshipTypes": [str(rel) for rel in RelType],
         "propertyKeys": property_keys(),
         "statements": [
-            {"name": name, "query": query, "parameters": {p: "x" for p in PARAM.findall(query)}}
+            {"name": name, "query": query,
+             "parameters": {p: "x" for p in declared.get(name, PARAM.findall(query))}}
             for name, query in statements.items()
         ],
     }
@@ -82,16 +90,33 @@ def test_every_neo4j_statement_passes_neo4j_semantic_analysis(linter: Path) -> N
     assert failures == {}
 
 
-def test_the_lint_catches_falkordb_only_cypher(linter: Path) -> None:
-    from graph_schema.dialect import FALKORDB
+def test_the_registry_is_neo4j_526_community() -> None:
+    registry = json.loads((LINT_DIR / "neo4j-registry.json").read_text())
+    assert registry["neo4j"].startswith("5.26.") and registry["neo4j"].endswith("community")
+    procedures = registry["procedures"]["CYPHER 5"]
+    assert "db.index.fulltext.queryNodes" in procedures and "db.idx.fulltext.queryNodes" not in procedures
+    assert not any(name.startswith(("apoc.", "gds.")) for name in procedures)
+    assert {"elementId", "toString", "coalesce"} <= set(registry["functions"]["CYPHER 5"])
 
-    bad = {
-        "falkordb fulltext": FALKORDB.render(queries.PERSONS_BY_NAME),
-        "undeclared parameter": "MATCH (p:Person {person_id: $x}) RETURN p.person_id, $undeclared",
-        "unknown label": "MATCH (p:Persn) RETURN p",
-        "syntax": "MATCH (p:Person RETURN p",
-    }
-    payload_results = lint(linter, bad)
-    # The undeclared one: lint() declares only the parameters it finds, so check it by hand.
-    assert all(payload_results[name] for name in ("falkordb fulltext", "unknown label", "syntax"))
-    assert any("db.idx.fulltext.queryNodes" in d["message"] for d in payload_results["falkordb fulltext"])
+
+BAD = {
+    "falkordb fulltext": (lambda: __import__("graph_schema.dialect").dialect.FALKORDB.render(queries.PERSONS_BY_NAME),
+                          "db.idx.fulltext.queryNodes"),
+    "falkordb function": (lambda: "MATCH (p:Person) RETURN id(p) AS i, toJSON(p) AS j", "toJSON"),
+    "undeclared parameter": (lambda: "MATCH (p:Person {person_id: $x}) RETURN p.person_id, $undeclared",
+                             "undeclared"),
+    "unknown label": (lambda: "MATCH (p:Persn) RETURN p", "Persn"),
+    "unknown relationship type": (lambda: "MATCH (:Person)-[:RESOLVE_TO]->(p:Person) RETURN p", "RESOLVE_TO"),
+    "unknown property": (lambda: "MATCH (p:Person) RETURN p.nikk", "nikk"),
+    "syntax": (lambda: "MATCH (p:Person RETURN p", ""),
+}
+
+
+def test_the_lint_catches_what_it_claims_to(linter: Path) -> None:
+    statements = {name: make() for name, (make, _) in BAD.items()}
+    results = lint(linter, statements, declared={"undeclared parameter": ["x"]})
+    for name, (_, named) in BAD.items():
+        assert results[name], f"{name}: no diagnostic for {statements[name]!r}"
+        assert any(named in d["message"] for d in results[name]), (name, results[name])
+    good = lint(linter, {"declared": "MATCH (p:Person {person_id: $x}) RETURN p.person_id"})
+    assert good == {"declared": []}

@@ -1,20 +1,15 @@
-// Reads [{name, query, parameters}] as JSON on stdin and prints [{name, diagnostics}] as JSON.
-// The schema given to the linter carries Neo4j 5's own function and procedure registry (the
-// one the package ships for its tests, taken from a real Neo4j), without APOC, so any
-// FalkorDB-only call (db.idx.*, ...) is reported as unknown.
+// Reads {labels, relationshipTypes, propertyKeys, statements: [{name, query, parameters}]} as JSON on stdin
+// and prints [{name, diagnostics}] as JSON. The schema given to the linter carries the function and
+// procedure registry of Neo4j 5.26 Community itself (neo4j-registry.json, dumped from the managed Neo4j by
+// dump_registry.py), so any FalkorDB-only call (db.idx.*, ...) or Enterprise/APOC one is reported as unknown.
 import { readFileSync } from 'node:fs';
 import { lintCypherQuery } from '@neo4j-cypher/language-support';
-import { testData } from './node_modules/@neo4j-cypher/language-support/dist/esm/project/language-support/src/tests/testData.js';
 
-const withoutApoc = (scoped) => Object.fromEntries(Object.entries(scoped).map(([version, registry]) => [
-  version,
-  Object.fromEntries(Object.entries(registry).filter(([name]) => !name.startsWith('apoc.'))),
-]));
-
+const registry = JSON.parse(readFileSync(new URL('./neo4j-registry.json', import.meta.url), 'utf8'));
 const input = JSON.parse(readFileSync(0, 'utf8'));
 const base = {
-  functions: withoutApoc(testData.mockSchema.functions),
-  procedures: withoutApoc(testData.mockSchema.procedures),
+  functions: registry.functions,
+  procedures: registry.procedures,
   labels: input.labels,
   relationshipTypes: input.relationshipTypes,
   propertyKeys: input.propertyKeys,
