@@ -25,7 +25,15 @@ $(LAUNCHER_JAR): $(LAUNCHER)/pom.xml $(shell find $(LAUNCHER)/src -name '*.java'
 		mvn -q -B -f $(LAUNCHER)/pom.xml package && touch $@; \
 	else echo "note: java or mvn missing: the managed Neo4j is not built (install Java 17 and Maven 3.8)"; fi
 
-install: $(STAMP) $(LAUNCHER_JAR)
+## The offline Cypher lint's npm package, locked by package-lock.json, installed here and not by a test.
+LINT_DIR := tests/graph_schema/cypher_lint
+LINT_PKG := $(LINT_DIR)/node_modules/@neo4j-cypher/language-support/package.json
+$(LINT_PKG): $(LINT_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(LINT_DIR) --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "note: npm missing: the offline Neo4j Cypher lint is skipped (install nodejs and npm)"; fi
+
+install: $(STAMP) $(LAUNCHER_JAR) $(LINT_PKG)
 
 ## Re-resolve requirements.lock from pyproject.toml (runtime + dev) and requirements-build.in,
 ## with hashes: an upgrade is this, then a review of the diff, then a commit.
@@ -52,4 +60,4 @@ lint: $(STAMP)
 
 clean:
 	-$(BIN)/hub db stop
-	rm -rf $(VENV) .hub $(LAUNCHER)/target
+	rm -rf $(VENV) .hub $(LAUNCHER)/target $(LINT_DIR)/node_modules
