@@ -101,15 +101,25 @@ def bench_api(
     concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 4,
     port: Annotated[int, typer.Option(help="Where the benchmark's API listens.")] = 8765,
     seed: Annotated[int, typer.Option()] = 42,
+    backend: Annotated[str, typer.Option(help="falkordb, neo4j (a managed local Neo4j the bench starts and "
+                                         "stops) or both: the same data through each, figures side by side.")] = "falkordb",
 ) -> None:
     """Synth, load and link a population, serve it, drive the full-history query; print figures as JSON."""
+    from hub.bench_support import backends_of, run_on_backends
+
+    backends_of(backend)
+    check_port_free("127.0.0.1", port)
+    print(json.dumps(run_on_backends(backend, lambda: _api_figures(persons, requests, concurrency, port, seed))))
+
+
+def _api_figures(persons: int, requests: int, concurrency: int, port: int, seed: int) -> dict[str, Any]:
     from hub.bench_support import bench_workspace, peak_rss_mb, percentile, start_api_server
     from hub.load_cli import _load_all, _source_files
     from matching.pipeline import run_match
 
-    check_port_free("127.0.0.1", port)
     with bench_workspace("api", persons, seed) as work:
-        settings = replace(work.settings, home=work.scratch / "hub")
+        # A managed Neo4j keeps its password under HUB_HOME: its home stays where the bench started it.
+        settings = replace(work.settings, home=work.scratch / "hub") if work.settings.embedded else work.settings
         asyncio.run(_load_all(settings, _source_files(work.data), work.scratch / "reports", 5000, quiet=True))
 
         records = run_with_store(settings, lambda store: run_match(store, work.scratch / "model.json")).records
@@ -133,7 +143,7 @@ def bench_api(
             if settings.embedded:
                 run_with_store(settings, lambda store: store.clear())
     raw_p50 = percentile(raw, 0.5)
-    print(json.dumps({
+    return {
         "benchmark": "api", "persons": persons, "records": records, "requests": len(latencies),
         "concurrency": concurrency, "p50_ms": round(percentile(latencies, 0.5), 2),
         "p95_ms": round(percentile(latencies, 0.95), 2), "p99_ms": round(percentile(latencies, 0.99), 2),
@@ -144,4 +154,4 @@ def bench_api(
         "raw_p50_ms": round(raw_p50, 2), "raw_p99_ms": round(percentile(raw, 0.99), 2),
         "overhead_x_sequential_p50": round(percentile(sequential, 0.5) / raw_p50, 2) if raw_p50 else None,
         "peak_rss_mb": round(peak_rss_mb(), 1),
-    }))
+    }

@@ -13,10 +13,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -101,3 +102,94 @@ def start_api_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.2)
     server.terminate()
     raise RuntimeError(f"hub serve did not answer within 60 s (its log: {log})")
+
+
+BACKENDS = ("falkordb", "neo4j")
+# What a benchmark was asked for rather than what it measured: printed once in a side-by-side run.
+SETTINGS_KEYS = frozenset({"benchmark", "persons", "delta", "seed", "batch_size", "requests", "concurrency"})
+
+
+def backends_of(backend: str) -> tuple[str, ...]:
+    """The backends ``--backend`` names: falkordb, neo4j or both.
+
+    Raises:
+        InputError: any other value.
+    """
+    from hub.errors import InputError, quote
+
+    chosen = backend.strip().lower()
+    if chosen == "both":
+        return BACKENDS
+    if chosen not in BACKENDS:
+        raise InputError(f"--backend: {quote(backend)} is not a backend; give falkordb, neo4j or both")
+    return (chosen,)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def on_backend(backend: str) -> Iterator[None]:
+    """Run the body against ``backend``: FalkorDB as configured, or a managed local Neo4j of its own
+    (``hub.neo4j_local``) in a temporary HUB_HOME, with its own embedded server for Redis, built if
+    needed, started here and stopped (and its folder removed) afterwards. The environment is
+    restored after the body: the benches read their settings from it."""
+    if backend == "falkordb":
+        yield
+        return
+    from hub.store import embedded_server, managed_neo4j
+
+    home = Path(tempfile.mkdtemp(prefix="hub-bench-neo4j-"))
+    overrides = {"HUB_HOME": str(home), "HUB_GRAPH_ENGINE": "neo4j", "HUB_GRAPH_URI": "",
+                 "HUB_NEO4J_PORT": str(_free_port()), "HUB_DB_PORT": str(_free_port()),
+                 "HUB_DATA_DIR": str(home / "db")}
+    saved = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
+    settings = load_settings()
+    local = managed_neo4j(settings)
+    try:
+        local.build()
+        local.start()
+        yield
+    finally:
+        local.stop()
+        with contextlib.suppress(Exception):  # started only if the bench used Redis
+            embedded_server(settings).stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def side_by_side(figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One object of several backends' figures: what was asked once, each figure per backend
+    (``<key>_<backend>``) and, for numbers, ``<key>_ratio`` (neo4j / falkordb)."""
+    first = figures[BACKENDS[0]]
+    out: dict[str, Any] = {key: value for key, value in first.items() if key in SETTINGS_KEYS}
+    out["backends"] = list(figures)
+    for key in first:
+        if key in SETTINGS_KEYS or key == "backend":
+            continue
+        for name, values in figures.items():
+            out[f"{key}_{name}"] = values.get(key)
+        a, b = first.get(key), figures.get("neo4j", {}).get(key)
+        if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+            out[f"{key}_ratio"] = round(b / a, 3) if a else None
+    return out
+
+
+def run_on_backends(backend: str, bench: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``bench`` (which builds its own data and graph from the settings) on each backend ``--backend``
+    names, in turn; one backend's figures as they are, both side by side."""
+    figures: dict[str, dict[str, Any]] = {}
+    for name in backends_of(backend):
+        with on_backend(name):
+            figures[name] = bench()
+    return figures[backend.strip().lower()] if len(figures) == 1 else side_by_side(figures)

@@ -177,16 +177,20 @@ def bench_live(
     persons: int = typer.Option(20_000, help="Population size to synthesise."),
     delta: int = typer.Option(1000, help="Records held back (new and changed rows), then loaded and linked live."),
     seed: int = typer.Option(42),
+    backend: str = typer.Option("falkordb", help="falkordb, neo4j (a managed local Neo4j the bench starts and "
+                                "stops) or both: the same data through each, figures side by side."),
 ) -> None:
     """The live hub: a delta loaded and linked at once (timed, and compared with a full run on the same model),
     single-row writes and "seen before?" timed. One JSON object."""
     import json
 
+    from hub.bench_support import backends_of, run_on_backends
     from hub.live_bench import run_live_bench
 
     if persons < 500 or delta < 10:
         raise InputError("--persons must be at least 500 and --delta at least 10")
-    print(json.dumps(run_live_bench(persons, delta, seed)))
+    backends_of(backend)
+    print(json.dumps(run_on_backends(backend, lambda: run_live_bench(persons, delta, seed))))
 
 
 @bench_app.command("restart")

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -179,8 +179,17 @@ def bench_load(
     persons: Annotated[int, typer.Option(help="Population size to synthesise and load.")] = 20_000,
     seed: Annotated[int, typer.Option()] = 42,
     batch_size: Annotated[int, typer.Option(help="Rows per write transaction.")] = DEFAULT_BATCH,
+    backend: Annotated[str, typer.Option(help="falkordb, neo4j (a managed local Neo4j the bench starts and "
+                                         "stops) or both: the same data through each, figures side by side.")] = "falkordb",
 ) -> None:
     """Synthesise a population, load every source into a fresh graph, print one JSON object."""
+    from hub.bench_support import backends_of, run_on_backends
+
+    backends_of(backend)
+    print(json.dumps(run_on_backends(backend, lambda: _load_figures(persons, seed, batch_size))))
+
+
+def _load_figures(persons: int, seed: int, batch_size: int) -> dict[str, Any]:
     from hub.bench_support import bench_workspace, peak_rss_mb
 
     with bench_workspace("load", persons, seed) as work:
@@ -189,11 +198,11 @@ def bench_load(
     seconds = sum(r.seconds for r in reports)
     records = sum(r.rows_read for r in reports)
     dtks = next(r for r in reports if r.source == "dtks")
-    print(json.dumps({
+    return {
         "benchmark": "load", "persons": persons, "records": records,
         "records_per_s": round(records / seconds) if seconds else 0, "seconds": round(seconds, 2),
         "dtks_records": dtks.rows_read, "dtks_records_per_s": round(dtks.rows_read / dtks.seconds) if dtks.seconds else 0,
         "loaded": sum(r.loaded for r in reports), "rejected": sum(r.rejected for r in reports),
         "warnings": sum(r.warnings for r in reports), "reconciled": all(r.reconciled for r in reports),
         "peak_rss_mb": round(peak_rss_mb(), 1), "batch_size": batch_size, "backend": work.settings.backend,
-    }))
+    }

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -64,8 +64,17 @@ def links_current() -> bool:
 def bench_match(
     persons: Annotated[int, typer.Option(help="Population size to synthesise, load and link.")] = 20_000,
     seed: Annotated[int, typer.Option()] = 42,
+    backend: Annotated[str, typer.Option(help="falkordb, neo4j (a managed local Neo4j the bench starts and "
+                                         "stops) or both: the same data through each, figures side by side.")] = "falkordb",
 ) -> None:
     """Synth, load and match a population in a fresh graph; print precision, recall, F1 and speed as JSON."""
+    from hub.bench_support import backends_of, run_on_backends
+
+    backends_of(backend)
+    print(json.dumps(run_on_backends(backend, lambda: _match_figures(persons, seed))))
+
+
+def _match_figures(persons: int, seed: int) -> dict[str, Any]:
     import pandas as pd
 
     from hub.bench_support import bench_workspace, peak_rss_mb
@@ -88,13 +97,13 @@ def bench_match(
         report = asyncio.run(run())
         truth = pd.read_csv(work.data / "truth.csv", dtype=str, keep_default_na=False)
         scores = pairwise_scores(report.assigned[["record_id", "cluster"]], truth)
-    print(json.dumps({
+    return {
         "benchmark": "match", "persons": persons, **scores, "records": report.records,
         "records_per_s": round(report.records_per_s), "seconds": round(report.seconds, 2),
         "persons_found": report.persons, "pairs_scored": report.pairs_scored,
         "review_candidates": report.review_candidates, "peak_rss_mb": round(peak_rss_mb(), 1),
         "accept_bits": round(report.accept_bits, 1), "stage_seconds": report.stages,
-    }))
+    }
 
 
 def review(limit: Annotated[int, typer.Option(help="How many candidates to show, most consequential first.")] = 20) -> None:
