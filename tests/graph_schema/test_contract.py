@@ -1,4 +1,4 @@
-"""The store contract: every upsert and lookup, on every backend (FalkorDB always, Neo4j with NEO4J_URI)."""
+"""The store contract: every upsert and lookup, on every backend (the embedded FalkorDB and the managed Neo4j)."""
 
 from __future__ import annotations
 

@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from hub.api.keys import ApiKeys, digest
 from hub.privacy.access import Principal, Role
 from hub.settings import load_settings
 from hub.store import open_redis
-from tests.conftest import free_port
+from tests.conftest import free_port, use_model
 
 HUB = [sys.executable, "-m", "hub.cli"]
 
@@ -88,7 +89,11 @@ def test_a_key_belongs_to_an_officer_of_an_office_and_a_region(hub_env: dict[str
         run(hub_env, "db", "stop")
 
 
-def test_demo_then_the_printed_query_shows_a_whole_history(hub_env: dict[str, str]) -> None:
+@pytest.mark.slow
+def test_demo_then_the_printed_query_shows_a_whole_history(hub_env: dict[str, str], trained_model: Path) -> None:
+    # A model in place (trained once for the session on a population of the same size): the demo's load links
+    # with it instead of training one, which is not this test's subject.
+    use_model(trained_model, Path(hub_env["HUB_HOME"]) / "models" / "kesos.splink.json")
     try:
         demo = run(hub_env, "demo", "--persons", "1500", "--no-serve")
         assert demo.returncode == 0, demo.stderr[-2000:]

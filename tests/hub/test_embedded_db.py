@@ -95,6 +95,7 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
         EmbeddedServer(blocked / "data", free_port()).start()
 
 
+@pytest.mark.slow
 def test_a_server_slow_to_read_its_data_back_is_waited_for_and_its_progress_told(
         server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch) -> None:
     # A big graph's data takes a while to read back; meanwhile the server answers "loading", or
@@ -180,6 +181,7 @@ def test_compact_never_starts_a_stopped_server(server: EmbeddedServer) -> None:
     assert not server.status().running
 
 
+@pytest.mark.slow
 def test_a_second_start_waits_for_a_server_still_reading_back(server: EmbeddedServer) -> None:
     # A command interrupted while the server read its data back leaves it loading; the next
     # command must wait for it, not take it for a stranger holding the port.

@@ -7,7 +7,6 @@ again, ends as an uninterrupted load."""
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 import uuid
@@ -25,11 +24,9 @@ from hub.errors import GraphTimeout
 from hub.privacy.access import Role
 from hub.settings import Settings
 from hub.store import open_store
-from hub.synth.config import SynthConfig
-from hub.synth.run import synthesize
 from loaders.mapping import mapping_for
 from loaders.run import load_file
-from tests.conftest import BACKENDS, free_port
+from tests.conftest import NEO4J_USER, free_port
 from tests.resolvers.conftest import build_world, serve, settings_for
 
 LOOKUP = "query($p: ID) { person(personId: $p) { personId records { source } } }"
@@ -48,15 +45,16 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory, population: Path, trained_model: Path) -> Iterator[World]:
+    """The shared population linked (with the session's model) on a FalkorDB server of this module's own,
+    the one these tests kill."""
     work = tmp_path_factory.mktemp("faults")
-    synthesize(SynthConfig(persons=1500, seed=7, xlsx=False), work / "data", workers=1)
     server = EmbeddedServer(work / "db", free_port())
     server.start()
     settings = replace(settings_for(server, work / "hub", "faults", "production"), rate_per_second=10_000,
                        rate_burst=10_000)
-    keys, showcase = asyncio.run(build_world(settings, work / "data", work))
-    yield World(server, settings, keys, showcase, work / "data", work)
+    keys, showcase = asyncio.run(build_world(settings, population, work, trained_model))
+    yield World(server, settings, keys, showcase, population, work)
     server.stop()
 
 
@@ -255,9 +253,9 @@ HEAVY_READ = ("UNWIND range(1, 5000) AS a UNWIND range(1, 5000) AS b WITH a, b W
               "RETURN count(*) AS n")
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
 async def test_each_backend_stops_a_read_past_the_timeout_on_the_server(backend: str,
-                                                                        falkordb_server: EmbeddedServer) -> None:
+                                                                        falkordb_server: EmbeddedServer,
+                                                                        request: pytest.FixtureRequest) -> None:
     """The timeout is the engine's own (FalkorDB's TIMEOUT, Neo4j's transaction timeout), not the client
     giving up: the adapter turns it into GraphTimeout, which the API answers with 504."""
     store: GraphStore
@@ -269,8 +267,8 @@ async def test_each_backend_stops_a_read_past_the_timeout_on_the_server(backend:
     else:
         from graph_schema.neo4j_store import Neo4jStore
 
-        store = Neo4jStore(os.environ["NEO4J_URI"], os.environ.get("NEO4J_USER", "neo4j"),
-                           os.environ.get("NEO4J_PASSWORD", "neo4j"), query_timeout_ms=50)
+        store = Neo4jStore(request.getfixturevalue("neo4j_store_uri"), NEO4J_USER,
+                           request.getfixturevalue("neo4j_pool").password, query_timeout_ms=50)
     try:
         started = time.monotonic()
         with pytest.raises(GraphTimeout, match="ran past 50 ms and was stopped"):

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from hub.embedded_db import EmbeddedServer
 from hub.pdp import subject_record
 from hub.privacy.access import Role, role_specs
 from hub.privacy.audit import Action, AuditLog, Outcome
@@ -35,14 +34,12 @@ class World:
 
 
 @pytest.fixture
-def world(api: Api, falkordb_server: EmbeddedServer) -> World:
-    """The package's served population (tests/hub/conftest.py), after an app read the showcase person."""
+def world(api: Api) -> World:
+    """The shared served population (tests/conftest.py ``api``), after an app read the showcase person."""
     read = api.data_of(HISTORY, {"p": api.showcase["person_id"]}, role=Role.APP)
     assert read["person"]["personId"] == api.showcase["person_id"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    env.update({"HUB_HOME": str(api.settings.home), "HUB_DB_PORT": str(falkordb_server.port),
-                "HUB_DATA_DIR": str(falkordb_server.data_dir), "HUB_GRAPH_NAME": api.settings.graph_name,
-                "COLUMNS": "250"})
+    env.update({**api.env, "COLUMNS": "250"})
     return World(api.settings, env, api.showcase)
 
 

@@ -34,7 +34,9 @@ def fuzzed(api: Api) -> Iterator[tuple[httpx.Client, str]]:
     app.stop()
 
 
-@settings(max_examples=200, deadline=None, database=None,
+@pytest.mark.slow
+# 100 generated queries a backend: the fuzz runs on FalkorDB and on Neo4j, 200 in all.
+@settings(max_examples=100, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(query=queries(SCHEMA))

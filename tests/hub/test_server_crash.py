@@ -22,7 +22,7 @@ import redis
 from hub.embedded_db import HOST, EmbeddedServer
 from hub.synth.config import SynthConfig
 from hub.synth.run import synthesize
-from tests.conftest import free_port
+from tests.conftest import free_port, use_model
 
 HUB = [sys.executable, "-m", "hub.cli"]
 JUDGE = ("mutation($id: ID!, $d: Decision!) { judgeMatch(candidateId: $id, decision: $d, reason: \"crash test\") "
@@ -64,12 +64,13 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory, trained_model: Path) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("crash")
     synthesize(SynthConfig(persons=8000, seed=11, xlsx=False), root / "data", workers=1)
     server = EmbeddedServer(root / "db", free_port())
     server.start()
     found = Site(server, root / "hub", root / "data")
+    use_model(trained_model, found.home / "models" / "clean.splink.json")  # these tests kill linking, not training
     found.loaded_and_linked("clean")  # the uninterrupted reference
     yield found
     server.stop()
@@ -94,6 +95,7 @@ def every_record_resolves_once(site: Site, graph: str) -> bool:
     return rows == [[0]]
 
 
+@pytest.mark.slow
 def test_server_killed_during_a_match_then_match_again_links_as_if_never_killed(site: Site) -> None:
     assert site.hub("victim", "load-dir", "--no-link", str(site.data)).returncode == 0
     shutil.copy(site.home / "models" / "clean.splink.json", site.home / "models" / "victim.splink.json")
@@ -116,6 +118,7 @@ def test_server_killed_during_a_match_then_match_again_links_as_if_never_killed(
     assert linked == partition(site, "clean")
 
 
+@pytest.mark.slow
 def test_server_killed_during_api_writes_keeps_each_verdict_whole(site: Site) -> None:
     site.loaded_and_linked("judged")
     created = site.hub("judged", "keys", "create", "--role", "admin", "--name", "crash test")

@@ -42,6 +42,7 @@ def _stopped_with_a_big_graph(env: dict[str, str], nodes: int) -> EmbeddedServer
     return server
 
 
+@pytest.mark.slow
 def test_serve_prints_its_address_only_once_it_answers(env: dict[str, str]) -> None:
     _stopped_with_a_big_graph(env, 400_000)  # a read back of a few seconds
     port = free_port()

@@ -47,6 +47,7 @@ def env(hub_env: dict[str, str]) -> Iterator[dict[str, str]]:
                    check=False)
 
 
+@pytest.mark.slow
 def test_the_truth_check_prints_every_figure_and_removes_its_graph(env: dict[str, str]) -> None:
     hub = [sys.executable, "-m", "hub.cli", "bench", "truth"]
     done = subprocess.run([*hub, "--persons", "500", "--lookups", "100", "--searches", "100", "--relations", "100",

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -17,18 +16,16 @@ import redis
 
 from graph_schema.falkordb_store import FalkorDBStore
 from hub.embedded_db import HOST, EmbeddedServer
-from hub.synth.config import SynthConfig
-from hub.synth.run import synthesize
+from tests.conftest import use_model
 
 HUB = [sys.executable, "-m", "hub.cli"]
 TIMESTAMPS = {"loaded_at", "started_at", "finished_at", "applied_at"}
 
 
 @pytest.fixture
-def env(hub_env: dict[str, str], falkordb_server: EmbeddedServer) -> dict[str, str]:
-    """The session's embedded server, a graph of this test's own."""
-    return {**hub_env, "HUB_DB_PORT": str(falkordb_server.port), "HUB_DATA_DIR": str(falkordb_server.data_dir),
-            "HUB_GRAPH_NAME": f"cli_{uuid.uuid4().hex[:10]}"}
+def env(graph_env: dict[str, str]) -> dict[str, str]:
+    """A graph of this test's own on the session's servers, on each backend."""
+    return graph_env
 
 
 def hub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -53,7 +50,9 @@ async def dump(port: int, graph: str) -> Counter[str]:
     return out
 
 
-def test_load_dir_twice_loads_everything_once(env: dict[str, str], small_synth: Path) -> None:
+def test_load_dir_twice_loads_everything_once(env: dict[str, str], small_synth: Path, trained_model: Path) -> None:
+    # The load links what it loads: with a model in place (not this test's subject), it trains none.
+    use_model(trained_model, Path(env["HUB_HOME"]) / "models" / f"{env['HUB_GRAPH_NAME']}.splink.json")
     first = hub(env, "load-dir", str(small_synth), "--report-dir", str(Path(env["HUB_HOME"]) / "r1"))
     assert first.returncode == 0, first.stderr
     reports = [json.loads(p.read_text()) for p in (Path(env["HUB_HOME"]) / "r1").glob("*.report.json")]
@@ -76,11 +75,11 @@ def test_load_errors_are_one_line(env: dict[str, str], tmp_path: Path) -> None:
     assert unknown.returncode == 65 and "no mapping for source 'bansos'" in unknown.stderr
 
 
+@pytest.mark.falkordb_only("watches the load's progress with FalkorDB's GRAPH.RO_QUERY while it runs")
 async def test_sigkill_mid_load_then_rerun_equals_an_uninterrupted_load(
-        env: dict[str, str], falkordb_server: EmbeddedServer, tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    synthesize(SynthConfig(persons=10_000, seed=3, xlsx=False), data, workers=1)
-    dtks = data / "dtks.csv"
+        env: dict[str, str], falkordb_server: EmbeddedServer, small_synth: Path) -> None:
+    # 3,000 persons' DTKS rows in batches of 25: the kill after 300 records lands well before the end.
+    dtks = small_synth / "dtks.csv"
     total = len(dtks.read_text().splitlines()) - 1
     args = ["load", "dtks", str(dtks), "--batch-size", "25", "--no-link"]  # the load alone: linking has run ids
     client = redis.Redis(host=HOST, port=falkordb_server.port)
@@ -114,6 +113,7 @@ async def test_sigkill_mid_load_then_rerun_equals_an_uninterrupted_load(
     assert resumed == clean
 
 
+@pytest.mark.falkordb_only("reads FalkorDB's index listing (CALL db.indexes())")
 async def test_load_into_a_new_graph_makes_its_schema_first(
         env: dict[str, str], falkordb_server: EmbeddedServer, small_synth: Path) -> None:
     # Without the record_id index every record of a load was found by scanning all the others.

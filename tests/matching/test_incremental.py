@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from graph_schema import queries
-from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.port import GraphStore
 from graph_schema.schema import BLOCKING_KEY_PROPERTIES
-from hub.embedded_db import HOST, EmbeddedServer
+from hub.embedded_db import EmbeddedServer
 from hub.live_bench import DELTA_SOURCES, hold_back, pairs_with, pairwise
 from hub.synth.config import SynthConfig
 from hub.synth.run import SOURCE_ORDER, synthesize
@@ -28,6 +26,7 @@ from matching.judgement import Judgement
 from matching.pipeline import links_current, run_match
 from matching.review import candidate_id, write_candidates
 from matching.steward import apply_judgement
+from tests.conftest import open_graph, train_on, use_model
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +34,13 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("live-synth")
     synthesize(SynthConfig(persons=1000, seed=13, xlsx=False), out, workers=1)
     return out
+
+
+@pytest.fixture(scope="module")
+def population_model(population: Path, falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The population's linking model, trained once for the module: these tests are about linking with a
+    model, not training one (the `hub load-dir` test below trains its own)."""
+    return train_on(falkordb_server, population, tmp_path_factory.mktemp("live-model"))
 
 
 async def load_all(store: GraphStore, data: Path, reports: Path) -> None:
@@ -69,9 +75,9 @@ def _sharing(frame: pd.DataFrame, records: pd.DataFrame, asked: pd.DataFrame) ->
 
 
 async def test_a_full_run_keys_every_record_and_neighbours_are_those_sharing_a_key(
-        store: GraphStore, population: Path, tmp_path: Path) -> None:
+        store: GraphStore, population: Path, population_model: Path, tmp_path: Path) -> None:
     await load_all(store, population, tmp_path)
-    model_path = tmp_path / "model.json"
+    model_path = use_model(population_model, tmp_path / "model.json")
     assert not await links_current(store, model_path)
     report = await run_match(store, model_path)
     assert await store.run(queries.UNKEYED_RECORD_COUNT) == [{"unkeyed": 0}]
@@ -94,10 +100,11 @@ async def _resolutions(store: GraphStore) -> dict[str, str]:
     return {str(r["record_id"]): str(r["person_id"]) for r in await store.run(queries.CURRENT_RESOLUTIONS)}
 
 
-async def test_a_delta_linked_live_agrees_with_a_full_run(store: GraphStore, population: Path, tmp_path: Path) -> None:
+async def test_a_delta_linked_live_agrees_with_a_full_run(store: GraphStore, population: Path, population_model: Path,
+                                                          tmp_path: Path) -> None:
     held = hold_back(population, tmp_path / "split", 100, seed=5, writes=0)
     await load_all(store, held.base, tmp_path / "reports")
-    model_path = tmp_path / "model.json"
+    model_path = use_model(population_model, tmp_path / "model.json")
     await run_match(store, model_path)
     loads = []
     for source in DELTA_SOURCES:
@@ -135,10 +142,10 @@ def _one_row_file(data: Path, source: str, key: str, tmp: Path, **changes: str) 
     return path
 
 
-async def _linked_base(store: GraphStore, population: Path, tmp_path: Path) -> tuple[Path, pd.DataFrame]:
-    """The population loaded and linked by a full run; each record with its person and method."""
+async def _linked_base(store: GraphStore, population: Path, model: Path, tmp_path: Path) -> tuple[Path, pd.DataFrame]:
+    """The population loaded and linked by a full run (with ``model``); each record with its person and method."""
     await load_all(store, population, tmp_path / "reports")
-    model_path = tmp_path / "model.json"
+    model_path = use_model(model, tmp_path / "model.json")
     await run_match(store, model_path)
     rows = await store.run("MATCH (s:SourceRecord)-[r:RESOLVES_TO]->(p:Person) RETURN s.record_id AS record_id, "
                            "s.source_key AS key, s.source AS source, p.person_id AS person_id, r.method AS method")
@@ -146,8 +153,8 @@ async def _linked_base(store: GraphStore, population: Path, tmp_path: Path) -> t
 
 
 async def test_a_record_whose_identity_changed_leaves_its_person(store: GraphStore, population: Path,
-                                                                 tmp_path: Path) -> None:
-    model_path, links = await _linked_base(store, population, tmp_path)
+                                                                 population_model: Path, tmp_path: Path) -> None:
+    model_path, links = await _linked_base(store, population, population_model, tmp_path)
     dtks = links[(links["source"] == "dtks") & (links["method"] == "nik")]
     sizes = links.groupby("person_id").size()
     record = dtks[dtks["person_id"].map(sizes) >= 3].iloc[0]
@@ -170,8 +177,8 @@ async def test_a_record_whose_identity_changed_leaves_its_person(store: GraphSto
 
 
 async def test_a_stewards_different_holds_when_a_record_is_linked_again(store: GraphStore, population: Path,
-                                                                         tmp_path: Path) -> None:
-    model_path, links = await _linked_base(store, population, tmp_path)
+                                                                         population_model: Path, tmp_path: Path) -> None:
+    model_path, links = await _linked_base(store, population, population_model, tmp_path)
     by_nik = links[(links["method"] == "nik") & (links["source"] == "dtks")]
     sizes = links[links["method"] == "nik"].groupby("person_id").size()
     left = by_nik[by_nik["person_id"].map(sizes) >= 2].iloc[0]
@@ -199,11 +206,11 @@ async def test_a_stewards_different_holds_when_a_record_is_linked_again(store: G
 HUB = [sys.executable, "-m", "hub.cli"]
 
 
+@pytest.mark.slow
 async def test_hub_load_links_a_new_export_at_once_and_no_link_leaves_it(
-        hub_env: dict[str, str], falkordb_server: EmbeddedServer, population: Path, tmp_path: Path) -> None:
-    graph = f"live_{uuid.uuid4().hex[:10]}"
-    env = {**hub_env, "HUB_DB_PORT": str(falkordb_server.port), "HUB_DATA_DIR": str(falkordb_server.data_dir),
-           "HUB_GRAPH_NAME": graph}
+        graph_env: dict[str, str], population: Path, tmp_path: Path) -> None:
+    env = graph_env
+    graph = env["HUB_GRAPH_NAME"]
 
     def hub(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*HUB, *args], env=env, capture_output=True, text=True, timeout=600, check=False)
@@ -220,7 +227,7 @@ async def test_hub_load_links_a_new_export_at_once_and_no_link_leaves_it(
     assert f"linking: {len(new_dtks) + len(changed_dtks):,} records linked" in loaded.stdout, loaded.stdout
     delta = pd.read_csv(held.delta / "dtks.csv", dtype=str, keep_default_na=False)
     fresh = delta[delta["ID_DTKS"].isin({r.split(":", 1)[1] for r in new_dtks}) & (delta["NIK"].str.len() == 16)]
-    store = FalkorDBStore(HOST, falkordb_server.port, graph)
+    store = await open_graph(env)
     try:
         answered = 0
         for key, nik in zip(fresh["ID_DTKS"], fresh["NIK"], strict=True):
@@ -242,9 +249,9 @@ async def test_hub_load_links_a_new_export_at_once_and_no_link_leaves_it(
 
 
 async def test_the_exact_scorer_finds_and_weighs_the_pairs_splink_does(store: GraphStore, population: Path,
-                                                                      tmp_path: Path) -> None:
+                                                                      population_model: Path, tmp_path: Path) -> None:
     await load_all(store, population, tmp_path)
-    model_path = tmp_path / "model.json"
+    model_path = use_model(population_model, tmp_path / "model.json")
     await run_match(store, model_path)
     saved = model.load(model_path)
     assert saved is not None

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-from hub.embedded_db import EmbeddedServer
+import pytest
 
 HUB = [sys.executable, "-m", "hub.cli"]
 
 
-def test_match_review_judge_from_the_command_line(hub_env: dict[str, str], falkordb_server: EmbeddedServer,
-                                                   tmp_path: Path) -> None:
-    env = {**hub_env, "HUB_DB_PORT": str(falkordb_server.port), "HUB_DATA_DIR": str(falkordb_server.data_dir),
-           "HUB_GRAPH_NAME": f"cli_{uuid.uuid4().hex[:10]}"}
+@pytest.mark.slow
+def test_match_review_judge_from_the_command_line(graph_env: dict[str, str], tmp_path: Path) -> None:
+    env = graph_env
 
     def hub(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*HUB, *args], env=env, capture_output=True, text=True, timeout=600, check=False)

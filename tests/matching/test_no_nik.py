@@ -9,21 +9,19 @@ import math
 import random
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from faker import Faker
 
-from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.port import GraphStore
-from hub.embedded_db import HOST, EmbeddedServer
 from loaders.mapping import load_mapping
 from loaders.run import load_file
 from matching import model
 from matching.addresses import fold_address
 from matching.pipeline import ACCEPT, run_match
+from tests.conftest import open_graph
 
 HUB = [sys.executable, "-m", "hub.cli"]
 # Cypher only this test sends: which person each record of a list joined.
@@ -123,17 +121,12 @@ def precision_recall(found: dict[str, str], truth: dict[str, str]) -> tuple[floa
     return hits / max(len(predicted), 1), hits / max(len(true), 1), len(true)
 
 
-def cli_env(hub_env: dict[str, str], server: EmbeddedServer) -> dict[str, str]:
-    return {**hub_env, "HUB_DB_PORT": str(server.port), "HUB_DATA_DIR": str(server.data_dir),
-            "HUB_GRAPH_NAME": f"nonik_{uuid.uuid4().hex[:10]}"}
-
-
 def hub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*HUB, *args], env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
-async def resolved(server: EmbeddedServer, graph: str) -> dict[str, str]:
-    store = FalkorDBStore(HOST, server.port, graph)
+async def resolved(env: dict[str, str]) -> dict[str, str]:
+    store = await open_graph(env)
     try:
         return {r["record_id"]: r["person"] for r in await store.run(RECORD_PERSONS)}
     finally:
@@ -141,17 +134,17 @@ async def resolved(server: EmbeddedServer, graph: str) -> dict[str, str]:
         await store.close()
 
 
-async def test_two_lists_with_only_name_birth_date_and_address_link(
-        hub_env: dict[str, str], falkordb_server: EmbeddedServer, tmp_path: Path) -> None:
+@pytest.mark.slow
+async def test_two_lists_with_only_name_birth_date_and_address_link(graph_env: dict[str, str], tmp_path: Path) -> None:
     truth = no_nik_lists(tmp_path)
-    env = cli_env(hub_env, falkordb_server)
+    env = graph_env
     for source, data in (("daftar_a", "a"), ("daftar_b", "b")):
         loaded = hub(env, "load", source, str(tmp_path / f"{data}.csv"), "--mapping", str(tmp_path / f"{data}.toml"))
         assert loaded.returncode == 0, loaded.stderr
     matched = hub(env, "match", "--retrain")
     assert matched.returncode == 0, matched.stderr
     assert "no two records had the fields of sex, mother_folded, nik, phone, register_id" in matched.stdout
-    found = await resolved(falkordb_server, env["HUB_GRAPH_NAME"])
+    found = await resolved(env)
     assert set(found) == set(truth)
     precision, recall, true_pairs = precision_recall(found, truth)
     assert true_pairs == 240
@@ -216,9 +209,8 @@ async def test_a_list_with_a_phone_links_on_it(store: GraphStore, tmp_path: Path
     assert math.log2(phone_level["m_probability"] / phone_level["u_probability"]) >= 8
 
 
-def test_a_set_with_nothing_to_learn_from_says_so(hub_env: dict[str, str], falkordb_server: EmbeddedServer,
-                                                  tmp_path: Path) -> None:
-    env = cli_env(hub_env, falkordb_server)
+def test_a_set_with_nothing_to_learn_from_says_so(graph_env: dict[str, str], tmp_path: Path) -> None:
+    env = graph_env
     with (tmp_path / "names.csv").open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         out.writerow(["ID", "NAMA", "JK"])

@@ -10,6 +10,7 @@ import pytest
 
 from graph_schema import api_queries, queries
 from graph_schema.port import GraphStore
+from hub.embedded_db import EmbeddedServer
 from hub.synth.config import SynthConfig
 from hub.synth.run import SOURCE_ORDER, synthesize
 from loaders.mapping import mapping_for
@@ -18,6 +19,7 @@ from matching.evaluate import pairwise_scores
 from matching.judgement import Judgement
 from matching.pipeline import run_match
 from matching.review import judge
+from tests.conftest import train_on, use_model
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +29,19 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def population_model(population: Path, falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The population's linking model, trained once for the module: the tests after the first are about
+    linking with a model, not training one (the first trains its own)."""
+    return train_on(falkordb_server, population, tmp_path_factory.mktemp("match-model"))
+
+
 async def load_all(store: GraphStore, data: Path, reports: Path) -> None:
     for source in SOURCE_ORDER:
         await load_file(store, mapping_for(source), data / f"{source}.csv", reports)
 
 
+@pytest.mark.slow
 async def test_records_become_persons_as_the_truth_says(store: GraphStore, population: Path, tmp_path: Path) -> None:
     await load_all(store, population, tmp_path)
     report = await run_match(store, tmp_path / "model.json")
@@ -91,12 +101,12 @@ async def test_records_become_persons_as_the_truth_says(store: GraphStore, popul
 
 
 async def test_one_new_record_finds_the_person_it_belongs_to(store: GraphStore, population: Path,
-                                                              tmp_path: Path) -> None:
+                                                              population_model: Path, tmp_path: Path) -> None:
     from matching import model
     from matching.one_record import KnownRecords
 
     await load_all(store, population, tmp_path)
-    await run_match(store, tmp_path / "model.json")
+    await run_match(store, use_model(population_model, tmp_path / "model.json"))
     saved = model.load(tmp_path / "model.json")
     assert saved is not None
     known = await KnownRecords.from_graph(store, saved)
@@ -137,7 +147,7 @@ def _encounter(key: str, name: str, age: int, sex: str, village: str) -> dict[st
 
 
 async def test_street_encounters_without_nik_join_the_one_registered_person_they_fit(
-        store: GraphStore, population: Path, tmp_path: Path) -> None:
+        store: GraphStore, population: Path, population_model: Path, tmp_path: Path) -> None:
     """Two outreach encounters give only a call name, a guessed age and where they were met: they join
     the registered person they fit, and an encounter that fits two registered namesakes merges neither."""
     import datetime as dt
@@ -170,7 +180,7 @@ async def test_street_encounters_without_nik_join_the_one_registered_person_they
     pd.concat([street, extra]).to_csv(data / "penjangkauan.csv", index=False)
 
     await load_all(store, data, tmp_path / "reports")
-    await run_match(store, tmp_path / "model.json")
+    await run_match(store, use_model(population_model, tmp_path / "model.json"))
     resolved = {r["record_id"]: r["person_id"] for r in await store.run(queries.CURRENT_RESOLUTIONS)}
     theirs = truth[truth["person_id"] == target["person_id"]]
     records = [f"{s}:{k}" for s, k in zip(theirs["source"], theirs["source_key"], strict=True)]

@@ -1,12 +1,11 @@
-"""A running API over real HTTP: a linked synthetic population on the embedded FalkorDB,
-uvicorn serving ``create_app()`` in a thread, and one API key per role."""
+"""A running API over real HTTP: a linked synthetic population on each backend (tests/conftest.py
+``api``, shared by every package), uvicorn serving ``create_app()`` in a thread, and one API key per role."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +23,11 @@ from hub.embedded_db import EmbeddedServer
 from hub.privacy.access import Role
 from hub.settings import Settings, load_settings
 from hub.store import open_redis, open_store
-from hub.synth.config import SynthConfig
-from hub.synth.run import SOURCE_ORDER, synthesize
+from hub.synth.run import SOURCE_ORDER
 from loaders.mapping import mapping_for
 from loaders.run import load_file
 from matching.pipeline import run_match
-from tests.conftest import free_port
+from tests.conftest import GraphTarget, Populations, free_port, hold_graph, use_model
 
 
 @dataclass
@@ -40,6 +38,7 @@ class Api:
     keys: dict[Role, str]
     showcase: dict[str, Any]
     data: Path
+    env: dict[str, str]  # the HUB_* settings of this world (HUB_HOME included), for `hub` commands against it
 
     def post(self, query: str, variables: dict[str, Any] | None = None, *, role: Role | None = Role.ADMIN,
              key: str | None = None) -> httpx.Response:
@@ -80,13 +79,20 @@ class Api:
             await store.close()
 
 
+UNBRAKED = {"HUB_RATE_PER_SECOND": "100000", "HUB_RATE_BURST": "1000000", "HUB_FAILED_KEYS_PER_MINUTE": "100000"}
+
+
 def settings_for(server: EmbeddedServer, home: Path, graph: str, env: str) -> Settings:
-    """The test world's settings. Its rate limits are out of reach (a test sends requests one after
-    another as fast as it can, some with unknown keys); tests/hub/test_brakes.py serves the same world
-    with tight ones."""
+    """The test world's settings on the embedded FalkorDB. Its rate limits are out of reach (a test sends
+    requests one after another as fast as it can, some with unknown keys); tests/hub/test_brakes.py serves
+    the same world with tight ones."""
     return load_settings({"HUB_HOME": str(home), "HUB_DB_PORT": str(server.port), "HUB_DATA_DIR": str(server.data_dir),
-                          "HUB_GRAPH_NAME": graph, "HUB_ENV": env, "HUB_RATE_PER_SECOND": "100000",
-                          "HUB_RATE_BURST": "1000000", "HUB_FAILED_KEYS_PER_MINUTE": "100000"})
+                          "HUB_GRAPH_NAME": graph, "HUB_ENV": env, **UNBRAKED})
+
+
+def target_env(target: GraphTarget, home: Path, env: str = "production") -> dict[str, str]:
+    """The HUB_* settings of a test world on ``target`` (either backend), brakes out of reach."""
+    return {"HUB_HOME": str(home), **target.env, "HUB_ENV": env, **UNBRAKED}
 
 
 @dataclass
@@ -115,12 +121,17 @@ def serve(settings: Settings) -> Served:
     return Served(f"http://127.0.0.1:{port}/graphql", app, server, thread)
 
 
-async def build_world(settings: Settings, data: Path, work: Path) -> tuple[dict[Role, str], dict[str, Any]]:
+async def build_world(settings: Settings, data: Path, work: Path,
+                      model: Path | None = None) -> tuple[dict[Role, str], dict[str, Any]]:
+    """``data`` loaded and linked in the settings' graph, one key per role; linked with a copy of ``model``
+    when given (trained on the same data: the same links as a model trained here, without the training)."""
     store = await open_store(settings, autostart=False)
     try:
         await store.ensure_schema("2026-01-01T00:00:00+00:00")
         for source in SOURCE_ORDER:
             await load_file(store, mapping_for(source), data / f"{source}.csv", work)
+        if model is not None:
+            use_model(model, settings.model_path)
         await run_match(store, settings.model_path)  # where the API reads it (writes, seenBefore)
         (showcase,) = await store.run(api_queries.SHOWCASE_PERSON)
     finally:
@@ -133,18 +144,19 @@ async def build_world(settings: Settings, data: Path, work: Path) -> tuple[dict[
     return keys, showcase
 
 
-def served_world(server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory, name: str,
-                 persons: int) -> Iterator[Api]:
-    """A synthetic population of ``persons`` loaded, linked and served in a graph of its own."""
-    work = tmp_path_factory.mktemp(name)
-    synthesize(SynthConfig(persons=persons, seed=5, xlsx=False), work / "data", workers=1)
-    settings = settings_for(server, work / "hub", f"{name}_{uuid.uuid4().hex[:10]}", "production")
-    keys, showcase = asyncio.run(build_world(settings, work / "data", work))
-    served = serve(settings)
-    yield Api(served.url, served.app, settings, keys, showcase, work / "data")
-    served.stop()
-
-
-@pytest.fixture(scope="package")
-def api(falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    yield from served_world(falkordb_server, tmp_path_factory, "api", 1500)
+def served_world(request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory,
+                 name: str, persons: int = 1500, seed: int = 5) -> Iterator[Api]:
+    """A synthetic population (tests/conftest.py ``populations``: made and trained once a session) loaded,
+    linked with a copy of its model and served in a graph of its own on ``backend``."""
+    populations: Populations = request.getfixturevalue("populations")
+    data, model = populations.get(persons, seed)
+    work = tmp_path_factory.mktemp(f"{name}-{backend}")
+    with hold_graph(request, backend, name) as target:
+        env = target_env(target, work / "hub")
+        settings = load_settings(env)
+        keys, showcase = asyncio.run(build_world(settings, data, work, model))
+        served = serve(settings)
+        try:
+            yield Api(served.url, served.app, settings, keys, showcase, data, env)
+        finally:
+            served.stop()

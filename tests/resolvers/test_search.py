@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hub.embedded_db import EmbeddedServer
 from hub.privacy.access import Role
+from hub.settings import load_settings
 from hub.store import open_store
 from hub.synth.config import SynthConfig
 from hub.synth.name_variants import vary_name
@@ -28,7 +27,8 @@ from loaders.mapping import mapping_for
 from loaders.run import load_file
 from matching.names import fold_name
 from matching.pipeline import run_match
-from tests.resolvers.conftest import Api, build_world, serve, settings_for
+from tests.conftest import hold_graph
+from tests.resolvers.conftest import Api, build_world, serve, target_env
 
 VILLAGE = "3316012001"  # Bangkleyan, Jati, Kabupaten Blora
 # key, NIK (district 33.16.01, DDMMYY, serial), name, birth date as the register writes it, sex
@@ -71,21 +71,26 @@ async def add_register(api_settings: Any, work: Path) -> None:
     try:
         write_register(work / "register.csv")
         await load_file(store, mapping_for("generic"), work / "register.csv", work)
-        await run_match(store, work / "model.json")
+        await run_match(store, api_settings.model_path)  # the model build_world linked with
     finally:
         await store.close()
 
 
 @pytest.fixture(scope="module")
-def world(falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    work = tmp_path_factory.mktemp("search")
+def world(request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory,
+          trained_model: Path) -> Iterator[Api]:
+    work = tmp_path_factory.mktemp(f"search-{backend}")
     synthesize(SynthConfig(persons=600, seed=18, xlsx=False), work / "data", workers=1)
-    settings = settings_for(falkordb_server, work / "hub", f"search_{uuid.uuid4().hex[:10]}", "production")
-    keys, showcase = asyncio.run(build_world(settings, work / "data", work))
-    asyncio.run(add_register(settings, work))
-    served = serve(settings)
-    yield Api(served.url, served.app, settings, keys, showcase, work / "data")
-    served.stop()
+    with hold_graph(request, backend, "search") as target:
+        env = target_env(target, work / "hub")
+        settings = load_settings(env)
+        keys, showcase = asyncio.run(build_world(settings, work / "data", work, trained_model))
+        asyncio.run(add_register(settings, work))
+        served = serve(settings)
+        try:
+            yield Api(served.url, served.app, settings, keys, showcase, work / "data", env)
+        finally:
+            served.stop()
 
 
 def search(api: Api, **variables: Any) -> list[dict[str, Any]]:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from hub.embedded_db import EmbeddedServer
 from hub.privacy.access import Principal, Role
 from hub.privacy.audit import Action, AuditEntry, AuditLog, Outcome
 from hub.store import open_store
@@ -34,8 +33,8 @@ ENCOUNTER = """mutation($name: String!, $age: Int, $sex: String, $region: String
 
 
 @pytest.fixture(scope="module")
-def live(falkordb_server: EmbeddedServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    yield from served_world(falkordb_server, tmp_path_factory, "writes", 1000)
+def live(request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    yield from served_world(request, backend, tmp_path_factory, "writes", 1000)
 
 
 # The person's fields WRITE's answer sends, as the audit log names them.

@@ -13,9 +13,10 @@ PERSONS = 30_000
 
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One default-dirt population, shared by the read-only synth tests (two chunks, two workers)."""
+    """One default-dirt population, shared by the read-only synth tests (two chunks, two workers); CSV only,
+    the rates need its size, not XLSX (the XLSX checks read tests/conftest.py ``small_synth``)."""
     out = tmp_path_factory.mktemp("synth")
-    synthesize(SynthConfig(persons=PERSONS, seed=7, chunk_persons=15_000, xlsx=True), out, workers=2)
+    synthesize(SynthConfig(persons=PERSONS, seed=7, chunk_persons=15_000, xlsx=False), out, workers=2)
     return out
 
 
