@@ -48,6 +48,9 @@ class Settings:
     tls_ca_file: str = ""
     audit_retention_days: int = 1826  # HUB_AUDIT_RETENTION_DAYS: days of audit log kept (hub/privacy/audit.py)
     secret: str = field(default="", repr=False)  # HUB_SECRET: keys identifier digests (hub/privacy/secret.py)
+    # The pages' sign-in sessions (hub/pages/session.py): ended after this long unused, and after this long at all.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
 
     @property
     def embedded(self) -> bool:
@@ -155,4 +158,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         query_timeout_ms=_int(source, "HUB_QUERY_TIMEOUT_MS", 10_000, 1, 3_600_000),
         tls_ca_file=_tls_ca_file(source, graph_uri, redis),
         audit_retention_days=_int(source, "HUB_AUDIT_RETENTION_DAYS", 1826, 1, 36_500),
+        session_idle_minutes=_int(source, "HUB_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+        session_max_hours=_int(source, "HUB_SESSION_MAX_HOURS", 12, 1, 24 * 7),
     )

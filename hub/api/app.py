@@ -33,6 +33,8 @@ from hub.api.brakes import BodyLimit, RateLimits
 from hub.api.keys import ApiKeys
 from hub.api.request_id import RequestId
 from hub.errors import GraphUnreachable, HubError
+from hub.pages.routes import pages_mount
+from hub.pages.session import Sessions
 from hub.privacy.access import Principal
 from hub.privacy.audit import AuditLog, Outcome
 from hub.privacy.disclosure import Disclosure
@@ -176,6 +178,8 @@ def create_app(settings: Settings) -> Starlette:
             raise
         app.state.keys = ApiKeys(app.state.redis, settings.graph_name)
         app.state.rate_limits = RateLimits(app.state.redis, settings)
+        app.state.sessions = Sessions(app.state.redis, settings.graph_name, settings.session_idle_minutes * 60,
+                                      settings.session_max_hours * 3600)
         app.state.audit = AuditLog.open(settings)  # checks the folder is writable, prunes past retention
         try:
             yield
@@ -186,7 +190,7 @@ def create_app(settings: Settings) -> Starlette:
 
     view = HubGraphQL(settings)
     app = Starlette(
-        routes=[Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz)],
+        routes=[Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz), pages_mount()],
         middleware=[Middleware(RequestId), Middleware(ApiKeyMiddleware),
                     Middleware(BodyLimit, limit=settings.max_body_bytes)],
         exception_handlers={HubError: hub_error, Exception: hub_error},
