@@ -44,7 +44,9 @@ from resolvers.types.household import Household
 from resolvers.types.network import Network, walk
 from resolvers.types.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from resolvers.types.person import Person
+from resolvers.types.worklist import WorklistConnection, WorklistRule
 from resolvers.validation import Brakes, LimitRules, ValidateWithLimits
+from resolvers.worklists import worklist_field, worklist_rules_field
 from resolvers.writes import WriteResult, write_records
 
 log = logging.getLogger("hub.api")
@@ -103,6 +105,12 @@ class Query:
     seen_before: list[SeenBefore] = strawberry.field(resolver=seen_before_field, description=(
         "Have we met this person before? Known persons the one described may be, most likely first, each with "
         "the probability and every comparison's level and weight (the saved linking model)."))
+    worklist: WorklistConnection = strawberry.field(resolver=worklist_field, description=(
+        "The persons (or households) of a region that a gap rule (gaps.toml) flags, in village order, with the "
+        "count per sub-region and why each is on the list. region: a regency (3316 or 33.16), a district, a "
+        "village or the province; a key scoped to a region lists only inside it."))
+    worklist_rules: list[WorklistRule] = strawberry.field(resolver=worklist_rules_field, description=(
+        "The gap rules a worklist can evaluate, as gaps.toml says them now."))
 
     @strawberry.field(description="One person's whole history, by NIK or by person id. A person id that a merge "
                       "retired gives the person it became (see personRedirect).")

@@ -39,7 +39,7 @@ def page_message(error: GraphQLError) -> PageError:
     audit log word it) under an Indonesian heading; a masked failure as the incident to report."""
     original = error.original_error
     if isinstance(original, Forbidden):
-        return PageError(f"Akses ditolak untuk peran Anda: {error.message}", 403)
+        return PageError(f"Akses ditolak: {error.message}", 403)
     if isinstance(original, AuditUnavailable):
         return PageError("Log audit tidak dapat ditulis, jadi data tidak ditampilkan. Coba lagi sebentar lagi.", 503)
     if error.message.startswith(MASKED):
