@@ -1,6 +1,6 @@
 """The analyst's pages in a real browser: coverage drilled from the provinces to a village (each level's
 numbers against the API's own answer), the CSV download against the table, the household network
-masked for the analyst, and a role without aggregates refused."""
+masked for the analyst, a role without aggregates refused, a worklist against the API."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from hub.pages.analyst import COVERAGE, OVERLAP
+from hub.pages.analyst_worklist import PAGE_SIZE, WORKLIST
 from hub.pages.regions import WITHHELD
 from hub.privacy.access import MASKED, MASKED_NUMBER, Role
 from tests.pages.conftest import SignIn
@@ -125,3 +126,24 @@ def test_a_role_that_may_not_see_aggregates_is_refused_and_the_network_data_need
     analyst = signed_in(Role.ANALYST)
     refused = analyst.request.post("/ui/analisis/jaringan/data", data={"personId": pages_world.showcase["person_id"]})
     assert refused.status == 403 and pages_world.showcase["person_id"] not in refused.text()
+
+
+def test_a_worklist_shows_the_apis_counts_per_sub_region_and_a_masked_page_with_the_reasons(
+        signed_in: SignIn, pages_world: Api) -> None:
+    (province,) = {r[0].split(".")[0] for r in api_rows(pages_world, None, 2)}
+    rule = "dtks-poor-without-kis"
+    page = signed_in(Role.ANALYST)
+    page.goto(f"/ui/analisis/kesenjangan?aturan={rule}&wilayah={province}")
+    data = pages_world.data_of(WORKLIST, {"rule": rule, "region": province, "first": PAGE_SIZE, "after": None},
+                               role=Role.ANALYST)["worklist"]
+    assert data["totalCount"] > 0
+    expect(page.locator("#jumlah-total")).to_have_text(str(data["totalCount"]))
+    assert table_rows(page, "per_wilayah") == [
+        [c["code"], c["name"] or "", WITHHELD if c["count"] is None else str(c["count"])]
+        for c in data["countsBySubRegion"]]
+    listed = table_rows(page, "daftar")
+    assert [r[0] for r in listed] == [e["node"]["person"]["personId"] for e in data["edges"]]
+    # No name and no NIK digit (a person without a NIK has none to mask), and why each one is listed.
+    assert listed and all(r[1] in (MASKED, "") and r[2] in (MASKED_NUMBER, "") and r[6] for r in listed), listed
+    assert any(r[2] == MASKED_NUMBER for r in listed)
+
