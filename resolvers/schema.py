@@ -30,6 +30,15 @@ from resolvers.context import Context, Info
 from resolvers.redirects import PersonRedirect, follow
 from resolvers.scope import not_in_region, persons_in_scope, region_within, scope_param, scoped
 from resolvers.seen_before import EncounterResult, SeenBefore, register_encounter, seen_before_field
+from resolvers.steward_actions import (
+    UNDO_DESCRIPTION,
+    OwnVerdict,
+    join_persons_field,
+    match_candidate_field,
+    my_verdicts_field,
+    split_person_field,
+    undo_verdict_field,
+)
 from resolvers.types.aggregates import ProgramOverlap, RegionCoverage, coverage, overlap, region_prefix
 from resolvers.types.candidates import (
     CandidateStatus,
@@ -105,6 +114,11 @@ class Query:
     seen_before: list[SeenBefore] = strawberry.field(resolver=seen_before_field, description=(
         "Have we met this person before? Known persons the one described may be, most likely first, each with "
         "the probability and every comparison's level and weight (the saved linking model)."))
+    match_candidate: MatchCandidate | None = strawberry.field(resolver=match_candidate_field, description=(
+        "One candidate of the review queue, with both records, the fields they state differently and the waterfall "
+        "of its score."))
+    my_verdicts: list[OwnVerdict] = strawberry.field(resolver=my_verdicts_field, description=(
+        "Your own verdicts of today that you may still undo (the last ten), newest first."))
     worklist: WorklistConnection = strawberry.field(resolver=worklist_field, description=(
         "The persons (or households) of a region that a gap rule (gaps.toml) flags, in village order, with the "
         "count per sub-region and why each is on the list. region: a regency (3316 or 33.16), a district, a "
@@ -289,6 +303,13 @@ class Mutation:
     register_encounter: EncounterResult = strawberry.mutation(resolver=register_encounter, description=(
         "A street encounter (outreach), stored and linked: the person it joined, with their earlier "
         "encounters, or a new person."))
+    split_person: JudgeResult = strawberry.mutation(resolver=split_person_field, description=(
+        "Move records out of a person the linker merged wrongly into a person of their own (a DIFFERENT verdict "
+        "on records: both parts get new ids, the old id points at both; every later run keeps them apart)."))
+    join_persons: JudgeResult = strawberry.mutation(resolver=join_persons_field, description=(
+        "Join two persons into one (a SAME verdict on every record of both): the absorbed id points at the person "
+        "it became; every later run keeps them together."))
+    undo_verdict: JudgeResult = strawberry.mutation(resolver=undo_verdict_field, description=UNDO_DESCRIPTION)
 
     @strawberry.mutation(description="A steward's verdict on a candidate, applied to the graph at once.")
     async def judge_match(self, info: Info, candidate_id: strawberry.ID, decision: Decision,

@@ -445,6 +445,9 @@ def test_every_shared_statement_has_a_contract_case() -> None:
     from tests.graph_schema.test_steward_contract import STEWARD_STATEMENTS
 
     covered |= STEWARD_STATEMENTS
+    from tests.graph_schema.test_steward_actions_contract import STEWARD_ACTION_STATEMENTS
+
+    covered |= STEWARD_ACTION_STATEMENTS
     from tests.graph_schema.test_pdp_contract import PDP_STATEMENTS
 
     covered |= PDP_STATEMENTS
