@@ -10,6 +10,7 @@ becomes an error page with its message. The handler finds the officer in
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from urllib.parse import quote as url_quote
@@ -18,10 +19,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from hub.api.brakes import RateLimits
+from hub.errors import HubError
 from hub.pages.gql import PageError
 from hub.pages.render import render
 from hub.pages.session import COOKIE, CSRF_FIELD, CSRF_HEADER, Sessions, Signed, same_token
 from hub.privacy.access import Permission, Principal, role_specs
+from resolvers.caller_errors import incident_id
+
+log = logging.getLogger("hub.pages")
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -64,6 +69,15 @@ async def csrf_ok(request: Request, signed: Signed) -> bool:
     return same_token(sent, signed.session.csrf)
 
 
+def _failure(request: Request, exc: Exception) -> Response:
+    incident = incident_id()
+    log.error("internal error (id %s, request %s) on page %s: %s", incident,
+              getattr(request.state, "request_id", None), request.url.path, exc, exc_info=exc)
+    status = exc.http_status if isinstance(exc, HubError) else 500
+    return refusal_page(request, "Terjadi gangguan", f"Halaman ini tidak dapat ditampilkan karena gangguan di server "
+                        f"(kode insiden {incident}). Laporkan kode ini ke admin hub.", status)
+
+
 def page(permission: Permission | None = None) -> Callable[[Handler], Handler]:
     """Put a page handler behind sign-in, the key's rate, CSRF on POST and ``permission`` (None: any role)."""
 
@@ -93,6 +107,12 @@ def page(permission: Permission | None = None) -> Callable[[Handler], Handler]:
                 return await handler(request)
             except PageError as exc:
                 return refusal_page(request, "Tidak dapat ditampilkan", exc.message, exc.status)
+            except HubError as exc:
+                if exc.for_caller:
+                    return refusal_page(request, "Tidak dapat diproses", exc.message, exc.http_status)
+                return _failure(request, exc)
+            except Exception as exc:  # a bug: logged with an incident id, never shown
+                return _failure(request, exc)
 
         return guarded
 

@@ -67,11 +67,15 @@ def test_a_steward_finds_a_person_by_name_and_sees_every_source_on_one_timeline(
 def test_a_nik_leads_to_the_person_and_the_records_download_as_csv(
         signed_in: SignIn, pages_world: Api, showcase: dict[str, Any], tmp_path: Path) -> None:
     page = signed_in(Role.STEWARD)
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
     page.goto("/ui/orang")
     page.fill("input[name=nik]", pages_world.showcase["nik"])
     page.click("form.search button")
     expect(page.locator("h1 .badge")).to_have_text(showcase["personId"])
     expect(page.locator(".identity dd.nik")).to_have_text(pages_world.showcase["nik"])
+    base = pages_world.url.removesuffix("/graphql")
+    assert fetched and all(url.startswith(base + "/ui/") for url in fetched)  # nothing from elsewhere
     with page.expect_download() as download:
         page.locator("#tabel-catatan a.csv").click()
     target = tmp_path / "catatan.csv"

@@ -11,6 +11,7 @@ import httpx
 from playwright.sync_api import expect
 
 from hub.pages.session import COOKIE
+from hub.pages.static import asset
 from hub.privacy.access import Role
 from tests.pages.conftest import SignIn, redis_call, threaded
 from tests.resolvers.conftest import Api
@@ -134,3 +135,19 @@ def test_after_signing_in_the_browser_returns_only_to_a_page_of_the_hub(signed_i
         page.wait_for_url(f"{base_url}/ui/")
     finally:
         context.close()
+
+
+def test_pages_forbid_inline_script_and_other_origins_and_assets_are_compressed_and_cached(base_url: str) -> None:
+    form = httpx.get(f"{base_url}/ui/masuk")
+    policy = form.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "script-src 'self';" in policy and "unsafe" not in policy
+    assert form.headers["cache-control"] == "no-store" and "<script>" not in form.text
+    assets = re.findall(r'(?:src|href)="(/ui/static/[^"]+)"', form.text)
+    assert any(a.endswith(".css") or ".css?" in a for a in assets) and any(".js?" in a for a in assets)
+    for path in [*assets, "/ui/static/vega.js", "/ui/static/vega-lite.js", "/ui/static/vega-embed.js"]:
+        sent = httpx.get(f"{base_url}{path}", headers={"Accept-Encoding": "gzip"})
+        assert sent.status_code == 200 and sent.headers["content-encoding"] == "gzip", path
+        assert "immutable" in sent.headers["cache-control"] and sent.headers["content-type"].startswith(
+            ("text/javascript", "text/css")), path
+        assert int(sent.headers["content-length"]) < len(sent.content)  # sent compressed, read whole
+    assert asset("../session.py") is None and asset("../../settings.py") is None  # nothing outside the folder
