@@ -39,6 +39,9 @@ LOOKUP_INDEXES: list[tuple[Label, str]] = [
     (Label.SERVICE_EVENT, "kind"),
     # Since schema 7: a region's persons are found village by village (worklists, graph_schema/targeting_queries.py).
     (Label.PERSON, "region_code"),
+    # Since schema 7: statistics count a region's events and PSKS actors by range on these (statistics_queries.py).
+    (Label.SERVICE_EVENT, "region_code"),
+    (Label.PSKS_ACTOR, "region_code"),
     *((Label.SOURCE_RECORD, prop) for prop in BLOCKING_KEY_PROPERTIES),
 ]
 

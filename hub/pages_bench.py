@@ -9,8 +9,8 @@ in its own process, as in production. Then, per page (``PROBES``):
 - first load: the page opened in a fresh Chromium context (empty cache, Debian's chromium through
   Playwright) with every asset it fetches, summed as transferred (headers plus the compressed
   body), as ``bytes``;
-- ``next_pair_ms``: on the steward's review page, the time from pressing the verdict key to the
-  next pair being on screen (Playwright), median over ``--verdicts`` verdicts.
+- ``next_pair_ms``: on the steward's pair page, the time from the key that sends the verdict to
+  the next pair on screen (Playwright), median over ``--verdicts`` verdicts.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class Probe:
     paths: list[str]
 
 
-def probes(person_ids: list[str], names: list[str]) -> list[Probe]:
+def probes(person_ids: list[str], names: list[str], pair_paths: list[str]) -> list[Probe]:
     """The pages of the hub, each on paths that reach real data of the bench population."""
     return [
         Probe("beranda", Role.STEWARD, ["/ui/"]),
@@ -51,6 +51,8 @@ def probes(person_ids: list[str], names: list[str]) -> list[Probe]:
         Probe("orang", Role.STEWARD, [f"/ui/orang/{p}" for p in person_ids]),
         Probe("orang_analis", Role.ANALYST, [f"/ui/orang/{p}" for p in person_ids]),
         Probe("pemeriksaan", Role.STEWARD, ["/ui/pemeriksaan"]),
+        Probe("pemeriksaan_pasangan", Role.STEWARD, pair_paths),
+        Probe("pemeriksaan_orang", Role.STEWARD, [f"/ui/pemeriksaan/orang/{p}" for p in person_ids]),
         Probe("analisis", Role.ANALYST, ["/ui/analisis"]),
         Probe("cakupan", Role.ANALYST, ["/ui/analisis/cakupan"]),
         Probe("irisan", Role.ANALYST, ["/ui/analisis/irisan"]),
@@ -108,10 +110,10 @@ def first_load_bytes(browser: Any, base: str, session: str, path: str) -> int:
 
 
 def next_pair_ms(browser: Any, base: str, session: str, verdicts: int) -> float | None:
-    """Median time from a verdict key press to the next pair on screen, on the steward's review page.
+    """Median time from the verdict's Enter to the next pair on screen, on the steward's pair page.
 
-    The review page marks the pair it shows with ``data-pair-id`` on ``#pasangan`` and judges it
-    on the key ``s`` (SAME) after a reason is typed into ``#alasan``; None when the page has no pair.
+    As a steward works: ``s`` (SAME) puts the cursor in the reason, the reason is typed, Enter sends
+    the verdict; the pair shown is ``#pasangan[data-candidate]``. None when the queue is empty.
     """
     from hub.bench_support import percentile
 
@@ -119,22 +121,23 @@ def next_pair_ms(browser: Any, base: str, session: str, verdicts: int) -> float 
     try:
         context.add_cookies([{"name": "khub_sesi", "value": session, "url": base + "/ui/"}])
         page = context.new_page()
-        page.goto("/ui/pemeriksaan", wait_until="networkidle")
-        pair = page.locator("#pasangan[data-pair-id]")
-        if pair.count() == 0:
-            return None
+        page.goto("/ui/pemeriksaan/pasangan", wait_until="networkidle")
         times = []
         for _ in range(verdicts):
-            shown = pair.get_attribute("data-pair-id")
-            page.fill("#alasan", "bench: sama")
-            page.locator("body").focus()
-            started = time.perf_counter()
+            shown = page.locator("#pasangan").get_attribute("data-candidate") if page.locator("#pasangan").count() else None
+            if shown is None:
+                break
             page.keyboard.press("s")
+            page.keyboard.type("bench: sama")
+            page.wait_for_load_state("networkidle")  # the next pair's prefetch has landed, as it has for a reader
+            started = time.perf_counter()
+            page.keyboard.press("Enter")
             page.wait_for_function(
-                "id => { const p = document.querySelector('#pasangan[data-pair-id]');"
-                " return p && p.dataset.pairId !== id && p.offsetParent !== null; }", arg=shown, timeout=30_000)
+                "id => { const p = document.querySelector('#pasangan');"
+                " return !p || p.dataset.candidate !== id; }", arg=shown, timeout=30_000)
             times.append((time.perf_counter() - started) * 1000)
-        return percentile(times, 0.5)
+            page.wait_for_load_state("networkidle")
+        return percentile(times, 0.5) if times else None
     finally:
         context.close()
 
@@ -151,6 +154,7 @@ def bench_pages(
     from hub.api_cli import check_port_free
     from hub.bench_support import bench_workspace, percentile, start_api_server
     from hub.store import run_with_store
+    from hub.synth.run import SOURCE_ORDER
     from loaders.mapping import mapping_for
     from loaders.run import load_file
     from matching.pipeline import run_match
@@ -161,7 +165,7 @@ def bench_pages(
 
         async def load(store: Any) -> None:
             await store.ensure_schema("2026-01-01T00:00:00+00:00")
-            for source in sorted(p.stem for p in work.data.glob("*.csv")):
+            for source in SOURCE_ORDER:
                 await load_file(store, mapping_for(source), work.data / f"{source}.csv", work.scratch)
 
         run_with_store(settings, load)
@@ -177,7 +181,9 @@ def bench_pages(
             pages: dict[str, dict[str, float | int]] = {}
             skipped = []
             timed = []
-            for probe in probes([r["person_id"] for r in sample], names):
+            pair = clients[Role.STEWARD].get("/ui/pemeriksaan/pasangan")
+            pair_paths = [pair.headers["location"]] if pair.status_code == 303 else ["/ui/pemeriksaan/pasangan"]
+            for probe in probes([r["person_id"] for r in sample], names, pair_paths):
                 client = clients[probe.role]
                 server_times(client, probe.paths, min(5, requests))  # warm-up: templates, parser cache
                 times = server_times(client, probe.paths, requests)
@@ -234,7 +240,7 @@ def _browser_figures(base: str, clients: dict[Role, httpx.Client], timed: list[P
         try:
             for probe in timed:
                 pages[probe.name]["bytes"] = first_load_bytes(browser, base, sessions[probe.role], probe.paths[0])
-            return None if "pemeriksaan" not in pages else _rounded(
+            return None if "pemeriksaan_pasangan" not in pages else _rounded(
                 next_pair_ms(browser, base, sessions[Role.STEWARD], verdicts))
         finally:
             browser.close()

@@ -19,6 +19,7 @@ import pandas as pd
 
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
+from graph_schema.statistics_queries import mark_data_changed
 from matching.extract import Resolutions
 from matching.identity import coherent, conflict_rank, conflicts, home_regions, most_common
 from matching.search_names import search_names
@@ -182,6 +183,7 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
         scope = {"person_ids": sorted(set(only_persons) | set(ids.values()))}
         for projection in queries.PERSON_FACT_PROJECTIONS_FOR_PERSONS:
             await store.run(projection, scope, write=True)
+    await mark_data_changed(store)  # persons changed: cached statistics lapse (resolvers/stats_cache.py)
     known = set(previous.values())
     return ResolveReport(len(persons), len(frame), len(moved), sum(1 for p in ids.values() if p not in known),
                          len(changes))

@@ -30,6 +30,8 @@ from resolvers.context import Context, Info
 from resolvers.redirects import PersonRedirect, follow
 from resolvers.scope import not_in_region, persons_in_scope, region_within, scope_param, scoped
 from resolvers.seen_before import EncounterResult, SeenBefore, register_encounter, seen_before_field
+from resolvers.statistics import statistic_field
+from resolvers.types.statistics import Statistic
 from resolvers.steward_actions import (
     UNDO_DESCRIPTION,
     OwnVerdict,
@@ -255,6 +257,11 @@ class Query:
         ctx = info.context
         ctx.principal.require(Permission.AGGREGATES)
         return await overlap(ctx.store, ctx.principal, programs, region_within(ctx.principal, region))
+
+    statistic: Statistic = strawberry.field(resolver=statistic_field, description=(
+        "Counts per region beyond programs (PPKS, PSKS, SLRT complaints and referrals, outreach, KIS-PBI APBD "
+        "proposals, panti): per regency without a region, else one level below it, or at `level` (1-4); per month "
+        "with month: true where the kind is dated. Counts only; cached until the data changes."))
 
     @strawberry.field(description="Persons whose linked records disagree on who they are (two valid NIKs, both "
                       "sexes, birth dates more than two years apart), those most likely two people first.")

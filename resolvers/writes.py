@@ -22,6 +22,7 @@ from strawberry.scalars import JSON
 
 from graph_schema import queries
 from graph_schema.port import GraphStore, Row
+from graph_schema.statistics_queries import mark_data_changed
 from hub.errors import ConfigError, InputError, quote
 from hub.privacy.access import Forbidden, Permission, Principal
 from hub.privacy.audit import Action, AuditLog, Outcome
@@ -87,7 +88,8 @@ async def write_rows(store: GraphStore, principal: Principal, source: str, rows:
         outcome.refused = (scope is not None and problem is not None and problem.field == "region"
                            and not covers(principal, problem.value or None))
     changed = [o.record_id for o in outcomes if o.record_id and o.status in ("new", "updated")]
-    if changed:
+    if changed:  # committed: cached statistics lapse (resolvers/stats_cache.py); linking marks again
+        await mark_data_changed(store)
         await link_records(store, model_path, changed)
     ids = [o.record_id for o in outcomes if o.record_id]
     links = await _links(store, ids)

@@ -45,6 +45,7 @@ from resolvers.caller_errors import http_status, incident_id, masked_message
 from resolvers.context import Context
 from resolvers.dataloaders import DataLoaders
 from resolvers.schema import build_schema
+from resolvers.stats_cache import StatsCache
 from resolvers.scope import scope_param
 from resolvers.validation import Brakes
 
@@ -86,6 +87,7 @@ class HubGraphQL(GraphQL[Context, None]):
         return Context(store=state.store, principal=request.state.principal, audit=state.audit,
                        loaders=DataLoaders.fresh(state.store, scope_param(request.state.principal)),
                        disclosure=state.disclosure, model_path=state.settings.model_path,
+                       stats_cache=state.stats_cache,
                        request_id=getattr(request.state, "request_id", None),
                        client=request.client.host if request.client else None)
 
@@ -178,6 +180,7 @@ def create_app(settings: Settings) -> Starlette:
             raise
         app.state.keys = ApiKeys(app.state.redis, settings.graph_name)
         app.state.rate_limits = RateLimits(app.state.redis, settings)
+        app.state.stats_cache = StatsCache(app.state.redis, settings.graph_name)
         app.state.sessions = Sessions(app.state.redis, settings.graph_name, settings.session_idle_minutes * 60,
                                       settings.session_max_hours * 3600)
         app.state.audit = AuditLog.open(settings)  # checks the folder is writable, prunes past retention

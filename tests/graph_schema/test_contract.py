@@ -457,6 +457,9 @@ def test_every_shared_statement_has_a_contract_case() -> None:
     from tests.graph_schema.test_live_contract import LIVE_STATEMENTS
 
     covered |= LIVE_STATEMENTS
+    from tests.graph_schema.test_statistics_contract import STATISTICS_STATEMENTS
+
+    covered |= STATISTICS_STATEMENTS
     from tests.graph_schema.test_targeting_contract import TARGETING_STATEMENTS
 
     covered |= TARGETING_STATEMENTS
