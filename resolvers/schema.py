@@ -250,13 +250,15 @@ class Query:
                                level: int | None = None) -> list[RegionCoverage]:
         ctx = info.context
         ctx.principal.require(Permission.AGGREGATES)
-        return await coverage(ctx.store, ctx.principal, program, region_within(ctx.principal, region), level)
+        return await coverage(ctx.store, ctx.principal, program, region_within(ctx.principal, region), level,
+                              ctx.stats_cache)
 
     @strawberry.field(description="How the persons of a region overlap across programs (counts only).")
     async def program_overlap(self, info: Info, programs: list[str], region: str | None = None) -> ProgramOverlap:
         ctx = info.context
         ctx.principal.require(Permission.AGGREGATES)
-        return await overlap(ctx.store, ctx.principal, programs, region_within(ctx.principal, region))
+        return await overlap(ctx.store, ctx.principal, programs, region_within(ctx.principal, region),
+                             ctx.stats_cache)
 
     statistic: Statistic = strawberry.field(resolver=statistic_field, description=(
         "Counts per region beyond programs (PPKS, PSKS, SLRT complaints and referrals, outreach, KIS-PBI APBD "
