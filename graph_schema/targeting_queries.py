@@ -30,30 +30,34 @@ WORKLIST_REGION_NAMES = (
 )
 
 # --- what a person's rule can see ---------------------------------------------------------------
-# Aliases carry a tag each: FalkorDB mixes up a name reused across comprehensions.
+# Aliases carry a tag each: FalkorDB mixes up a name reused across comprehensions. The cheap facts
+# (NIK, the best household's decile: properties and one KK seek) come first and $when's tests on
+# them filter before the comprehensions of the rest are gathered: most rules name a decile or a
+# NIK, and most persons fail them.
 _PERSON_FACTS = (
-    f"WITH p, [(ws:{Label.SOURCE_RECORD})-[:{RelType.RESOLVES_TO}]->(p) | ws.source] AS sources, "
-    f"[(p)-[:{RelType.MEMBER_OF}]->(wh:{Label.HOUSEHOLD}) | wh.kk] AS kks, "
+    f"WITH p, p.nik IS NOT NULL AND p.nik <> '' AS has_nik, [(p)-[:{RelType.MEMBER_OF}]->(wh:{Label.HOUSEHOLD}) | "
+    "wh.kk] AS kks WHERE ($when.has_nik IS NULL OR has_nik = $when.has_nik) "
+    "WITH p, has_nik, CASE WHEN p.kk IS NOT NULL AND p.kk IN kks THEN p.kk "
+    "ELSE reduce(low = null, k IN kks | CASE WHEN low IS NULL OR k < low THEN k ELSE low END) END AS home_kk "
+    f"OPTIONAL MATCH (home:{Label.HOUSEHOLD} {{kk: home_kk}}) "
+    "WITH p, has_nik, home, home.decile AS decile "
+    "WHERE ($when.decile_at_most IS NULL OR (decile IS NOT NULL AND decile <= $when.decile_at_most)) "
+    f"WITH p, has_nik, home, decile, [(ws:{Label.SOURCE_RECORD})-[:{RelType.RESOLVES_TO}]->(p) | ws.source] AS sources, "
     f"[(p)-[:{RelType.ENROLLED_IN}]->(wg:{Label.PROGRAM}) | wg.code] AS programs, "
     f"[(p)-[:{RelType.HAS_CONDITION}]->(wc:{Label.PPKS_CATEGORY}) | wc.code] AS conditions, "
     f"size([(p)-[:{RelType.RESIDENT_OF}]->(wn:{Label.PANTI}) | 1]) > 0 AS panti_resident, "
-    f"[(we:{Label.SERVICE_EVENT})-[:{RelType.ABOUT}]->(p) | [we.kind, we.summary, left(we.date, 4)]] AS events "
-    "WITH p, sources, programs, conditions, panti_resident, "
-    "CASE WHEN p.kk IS NOT NULL AND p.kk IN kks THEN p.kk "
-    "ELSE reduce(low = null, k IN kks | CASE WHEN low IS NULL OR k < low THEN k ELSE low END) END AS home_kk, "
-    "[e IN events WHERE e[0] = 'proposal' | e[1]] AS proposals, "
-    "[e IN events WHERE e[0] = 'outreach' AND e[2] IS NOT NULL | e[2]] AS met_years "
-    f"OPTIONAL MATCH (home:{Label.HOUSEHOLD} {{kk: home_kk}}) "
-    "WITH p, sources, programs, conditions, panti_resident, proposals, home.decile AS decile, "
+    f"[(we:{Label.SERVICE_EVENT})-[:{RelType.ABOUT}]->(p) | [we.kind, we.summary, left(we.date, 4)]] AS events, "
     f"[(home)<-[:{RelType.MEMBER_OF}]-(wm:{Label.PERSON})-[:{RelType.ENROLLED_IN}]->(wmg:{Label.PROGRAM}) | wmg.code] "
-    "+ programs AS household_programs, "
-    "p.nik IS NOT NULL AND p.nik <> '' AS has_nik, "
+    "AS member_programs "
+    "WITH p, has_nik, decile, sources, programs, conditions, panti_resident, member_programs + programs AS "
+    "household_programs, [e IN events WHERE e[0] = 'proposal' | e[1]] AS proposals, "
+    "[e IN events WHERE e[0] = 'outreach' AND e[2] IS NOT NULL | e[2]] AS met_years "
+    "WITH p, has_nik, decile, sources, programs, conditions, panti_resident, household_programs, proposals, "
     "reduce(most = 0, y IN met_years | CASE WHEN size([z IN met_years WHERE z = y]) > most "
     "THEN size([z IN met_years WHERE z = y]) ELSE most END) AS met_in_a_year "
 )
 _FACT_COLUMNS = ("sources", "decile", "panti_resident", "conditions", "programs", "household_programs", "proposals",
                  "has_nik", "met_in_a_year")
-_CARRIED = "p, " + ", ".join(_FACT_COLUMNS)
 
 # --- a household's rule: its decile and its members' programs ---------------------------------------
 _HOUSEHOLD_FACTS = (

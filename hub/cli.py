@@ -15,7 +15,18 @@ import typer
 from rich.console import Console
 
 from graph_schema.port import GraphStore
-from hub import api_bench, api_cli, load_cli, match_cli, pdp_cli, stats_cli, synth_cli, truth_cli
+from hub import (
+    api_bench,
+    api_cli,
+    export_cli,
+    load_cli,
+    match_cli,
+    pdp_cli,
+    stats_cli,
+    synth_cli,
+    targeting_bench,
+    truth_cli,
+)
 from hub.errors import HubError, InputError
 from hub.pages_bench import bench_pages
 from hub.settings import load_settings
@@ -48,6 +59,9 @@ app.add_typer(pdp_cli.pdp_app, name="pdp")
 bench_app.command("api")(api_bench.bench_api)
 bench_app.command("audit")(api_cli.bench_audit)
 bench_app.command("truth")(truth_cli.bench_truth)
+app.command("worklist")(export_cli.worklist)
+app.command("export")(export_cli.export)
+bench_app.command("targeting")(targeting_bench.bench_targeting)
 app.command("stats")(stats_cli.stats)
 bench_app.command("statistics")(stats_cli.bench_statistics)
 bench_app.command("pages")(bench_pages)

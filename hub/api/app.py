@@ -29,6 +29,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from hub.api import export_route
 from hub.api.brakes import BodyLimit, RateLimits
 from hub.api.keys import ApiKeys
 from hub.api.request_id import RequestId
@@ -103,11 +104,11 @@ class ApiKeyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/graphql":
+        if scope["type"] != "http" or scope["path"] not in ("/graphql", export_route.PATH):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if request.method == "GET" and request.app.state.settings.development:
+        if request.method == "GET" and scope["path"] == "/graphql" and request.app.state.settings.development:
             view: HubGraphQL = request.app.state.graphql_view
             # The page holds no data; the queries it sends carry a key.
             await (await view.render_graphql_ide(request))(scope, receive, send)
@@ -193,7 +194,8 @@ def create_app(settings: Settings) -> Starlette:
 
     view = HubGraphQL(settings)
     app = Starlette(
-        routes=[Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz), pages_mount()],
+        routes=[Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz),
+                Route(export_route.PATH, export_route.export_download, methods=["GET"]), pages_mount()],
         middleware=[Middleware(RequestId), Middleware(ApiKeyMiddleware),
                     Middleware(BodyLimit, limit=settings.max_body_bytes)],
         exception_handlers={HubError: hub_error, Exception: hub_error},
