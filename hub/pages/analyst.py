@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from hub.pages import analyst_network, analyst_worklist
+from hub.pages import analyst_network, analyst_statistics, analyst_worklist
 from hub.pages.charts import bar_chart, embed
 from hub.pages.gql import PageError, query
 from hub.pages.guard import may, page
@@ -152,5 +152,6 @@ routes: list[BaseRoute] = [
     Route("/analisis/cakupan", coverage, methods=["GET"]),
     Route("/analisis/irisan", overlap, methods=["GET"]),
     *analyst_worklist.routes,
+    *analyst_statistics.routes,
     *analyst_network.routes,
 ]

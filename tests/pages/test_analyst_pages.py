@@ -1,6 +1,6 @@
 """The analyst's pages in a real browser: coverage drilled from the provinces to a village (each level's
 numbers against the API's own answer), the CSV download against the table, the household network
-masked for the analyst, a role without aggregates refused, a worklist against the API."""
+masked for the analyst, a role without aggregates refused, a worklist and a statistic against the API."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from hub.pages.analyst import COVERAGE, OVERLAP
+from hub.pages.analyst_statistics import STATISTIC
 from hub.pages.analyst_worklist import PAGE_SIZE, WORKLIST
 from hub.pages.regions import WITHHELD
 from hub.privacy.access import MASKED, MASKED_NUMBER, Role
@@ -147,3 +148,15 @@ def test_a_worklist_shows_the_apis_counts_per_sub_region_and_a_masked_page_with_
     assert listed and all(r[1] in (MASKED, "") and r[2] in (MASKED_NUMBER, "") and r[6] for r in listed), listed
     assert any(r[2] == MASKED_NUMBER for r in listed)
 
+
+def test_a_statistic_per_region_is_the_apis(signed_in: SignIn, pages_world: Api) -> None:
+    page = signed_in(Role.ANALYST)
+    page.goto("/ui/analisis/statistik?jenis=PPKS_BY_CATEGORY")
+    stat = pages_world.data_of(STATISTIC, {"kind": "PPKS_BY_CATEGORY", "region": None, "month": False},
+                               role=Role.ANALYST)["statistic"]
+    shown = table_rows(page, "statistik")
+    assert shown and len(shown) == len(stat["cells"])
+    for row, cell in zip(shown, stat["cells"], strict=True):
+        assert row[:3] == [cell["region"]["code"], cell["region"]["name"] or "", cell["label"] or cell["group"] or ""]
+        assert row[3] == (WITHHELD if cell["count"] is None else str(cell["count"]))
+    expect(page.locator("#grafik-statistik[data-drawn='1'] svg")).to_be_visible()
