@@ -158,6 +158,9 @@ def test_refusals_name_the_reason(api: Api) -> None:
     assert level["errors"][0]["message"].startswith("level: 5 must be 1 (province), 2 (regency)")
     above = api.post(STATISTIC, {"kind": "PSKS_BY_KIND", "region": "331612", "level": 2}).json()
     assert "above the region 33.16.12" in above["errors"][0]["message"]
+    # Each statistic may count a province: four in one request cost more than a request may.
+    many = "{ " + " ".join(f"s{i}: statistic(kind: PSKS_BY_KIND) {{ level }}" for i in range(4)) + " }"
+    assert "this query costs 1,2" in api.post(many).json()["errors"][0]["message"]
 
 
 def test_hub_stats_prints_the_table(api: Api, busiest: str, monkeypatch: pytest.MonkeyPatch,
