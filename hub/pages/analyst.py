@@ -80,7 +80,7 @@ def program_param(request: Request, name: str = "program") -> list[str]:
 @page(permission=Permission.AGGREGATES)
 async def index(request: Request) -> Response:
     principal = request.state.signed.principal
-    return render(request, "analyst/index.html", title="Analisis",
+    return render(request, "analyst/index.html", title="Analisis", withheld=WITHHELD,
                   sees_network=may(principal, Permission.HOUSEHOLD))
 
 

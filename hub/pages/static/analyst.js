@@ -98,9 +98,16 @@
       nodes.forEach(function (entry) {
         var n = entry.node, tr = document.createElement("tr");
         [KINDS[n.kind] || n.kind, n.kind === "HOUSEHOLD" ? "" : n.label || "", n.personId || "", n.kk || "",
-         n.decile == null ? "" : String(n.decile), n.regionCode || ""].forEach(function (v) {
+         n.decile == null ? "" : String(n.decile), n.regionCode || ""].forEach(function (v, i) {
           var td = document.createElement("td");
-          td.textContent = v;
+          if (i === 2 && v) { // the person's own page (its history, as the role may see it)
+            var a = document.createElement("a");
+            a.href = "/ui/orang/" + encodeURIComponent(v);
+            a.textContent = v;
+            td.appendChild(a);
+          } else {
+            td.textContent = v;
+          }
           tr.appendChild(td);
         });
         rows.push(tr);
