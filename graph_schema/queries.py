@@ -502,9 +502,11 @@ NEO4J_ONLY = frozenset({"DELETE_ALL_IN_BATCHES"})
 
 def all_statements() -> dict[str, str]:
     """Every constant of this module, by name: what the contract tests and the Neo4j lint walk."""
-    from graph_schema import api_queries, load_queries
+    from graph_schema import api_queries, load_queries, statistics_queries, steward_queries, targeting_queries
 
-    return {name: value for module in (globals(), vars(api_queries), vars(load_queries)) for name, value in module.items()
+    modules = (globals(), vars(api_queries), vars(load_queries), vars(steward_queries), vars(statistics_queries),
+               vars(targeting_queries))
+    return {name: value for module in modules for name, value in module.items()
             if name.isupper() and not name.startswith("_") and isinstance(value, str)}
 
 

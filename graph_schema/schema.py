@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from graph_schema.model import NODES, Label
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,11 @@ LOOKUP_INDEXES: list[tuple[Label, str]] = [
     (Label.SOURCE_RECORD, "nik"),
     (Label.MATCH_CANDIDATE, "status"),
     (Label.SERVICE_EVENT, "kind"),
+    # Since schema 7: a region's persons are found village by village (worklists, graph_schema/targeting_queries.py).
+    (Label.PERSON, "region_code"),
+    # Since schema 7: statistics count a region's events and PSKS actors by range on these (statistics_queries.py).
+    (Label.SERVICE_EVENT, "region_code"),
+    (Label.PSKS_ACTOR, "region_code"),
     *((Label.SOURCE_RECORD, prop) for prop in BLOCKING_KEY_PROPERTIES),
 ]
 

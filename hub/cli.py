@@ -15,8 +15,20 @@ import typer
 from rich.console import Console
 
 from graph_schema.port import GraphStore
-from hub import api_bench, api_cli, load_cli, match_cli, pdp_cli, synth_cli, truth_cli
+from hub import (
+    api_bench,
+    api_cli,
+    export_cli,
+    load_cli,
+    match_cli,
+    pdp_cli,
+    stats_cli,
+    synth_cli,
+    targeting_bench,
+    truth_cli,
+)
 from hub.errors import HubError, InputError, quote
+from hub.pages_bench import bench_pages
 from hub.settings import ENGINES, Settings, load_settings
 from hub.store import compact_embedded, embedded_server, managed_neo4j, run_with_store
 from loaders.run import DEFAULT_BATCH
@@ -47,6 +59,12 @@ app.add_typer(pdp_cli.pdp_app, name="pdp")
 bench_app.command("api")(api_bench.bench_api)
 bench_app.command("audit")(api_cli.bench_audit)
 bench_app.command("truth")(truth_cli.bench_truth)
+app.command("worklist")(export_cli.worklist)
+app.command("export")(export_cli.export)
+bench_app.command("targeting")(targeting_bench.bench_targeting)
+app.command("stats")(stats_cli.stats)
+bench_app.command("statistics")(stats_cli.bench_statistics)
+bench_app.command("pages")(bench_pages)
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -268,6 +286,15 @@ def demo(
                       f"with records from {', '.join(sorted(met['sources']))}, {int(met['met_without_nik'])} of them "
                       f"outreach encounters without a NIK; ask for it with "
                       f"\"variables\": {{\"personId\": \"{met['person_id']}\"}}.", highlight=False)
+    import asyncio
+
+    from hub.pages.demo import demo_page_keys
+
+    page_keys = asyncio.run(demo_page_keys(settings, settings.home))
+    console.print(f"[bold]Pages[/] (Bahasa Indonesia) at http://127.0.0.1:{port}/ui/ : sign in with the admin key "
+                  f"above or one of these (saved in {settings.home}/demo-key-<role>):", highlight=False)
+    for role, page_key in page_keys.items():
+        print(f"  {role:8} {page_key}")
     compact_embedded(settings)  # the load and the links in a snapshot: the next start reads them back in seconds
     if serve:
         api_cli.serve(host="127.0.0.1", port=port)

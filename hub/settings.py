@@ -55,6 +55,9 @@ class Settings:
     secret: str = field(default="", repr=False)  # HUB_SECRET: keys identifier digests (hub/privacy/secret.py)
     graph_engine: str = "falkordb"  # HUB_GRAPH_ENGINE: which graph the hub manages when HUB_GRAPH_URI is empty
     neo4j_port: int = DEFAULT_NEO4J_PORT  # HUB_NEO4J_PORT: Bolt port of the managed Neo4j
+    # The pages' sign-in sessions (hub/pages/session.py): ended after this long unused, and after this long at all.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
 
     @property
     def embedded(self) -> bool:
@@ -193,4 +196,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         audit_retention_days=_int(source, "HUB_AUDIT_RETENTION_DAYS", 1826, 1, 36_500),
         graph_engine=_graph_engine(source, graph_uri),
         neo4j_port=_int(source, "HUB_NEO4J_PORT", DEFAULT_NEO4J_PORT, 1, 65535),
+        session_idle_minutes=_int(source, "HUB_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+        session_max_hours=_int(source, "HUB_SESSION_MAX_HOURS", 12, 1, 24 * 7),
     )

@@ -25,6 +25,7 @@ from typing import Any
 
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
+from graph_schema.statistics_queries import mark_data_changed
 from hub.errors import InputError
 from loaders.facts import BatchGraph, add_records, event_id, missing_references
 from loaders.mapping import FactType, Mapping
@@ -239,6 +240,8 @@ async def load_file(store: GraphStore, mapping: Mapping, path: Path, report_dir:
             # What the file holds, not what this run did: a resumed load must end identical.
             "rows_read": report.rows_read, "records": report.rows_read - report.rejected,
             "rejected": report.rejected}}]}, write=True)
+    if report.loaded:  # committed: cached statistics lapse (resolvers/stats_cache.py)
+        await mark_data_changed(store)
     report.seconds = time.perf_counter() - started
     report_path = report_dir / f"{batch_id}.report.json"
     report.report_file = str(report_path)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
+from graph_schema.statistics_queries import mark_data_changed
 from matching.extract import Resolutions
 from matching.identity import coherent, conflict_rank, conflicts, home_regions, most_common
 from matching.search_names import search_names
@@ -37,18 +38,21 @@ def _new_id(record_ids: list[str]) -> str:
     return "PRS-" + hashlib.sha256(min(record_ids).encode()).hexdigest()[:12].upper()
 
 
-def person_ids(assigned: pd.DataFrame, previous: dict[str, str], retire: frozenset[str] = frozenset()) -> dict[int, str]:
+def person_ids(assigned: pd.DataFrame, previous: dict[str, str], retire: frozenset[str] = frozenset(),
+               prefer: dict[str, str] | None = None) -> dict[int, str]:
     """cluster -> person_id, reusing the id most of a cluster's records had (each id used once).
 
     Ids in ``retire`` (a steward's split) are not reused: every part gets a new id, derived from
-    its records and the id it leaves, so never the retired one again.
+    its records and the id it leaves, so never the retired one again. ``prefer``: the id a record
+    votes for instead of its current one (an undone verdict gives the records their ids back).
     """
+    prefer = prefer or {}
     out: dict[int, str] = {}
     taken: set[str] = set(retire)
     groups = assigned.groupby("cluster")["record_id"].apply(list)
     # Larger clusters choose first, so a split leaves the old id with its larger part.
     for cluster_id, records in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        votes = Counter(previous[r] for r in records if r in previous)
+        votes = Counter(prefer.get(r) or previous[r] for r in records if r in previous or r in prefer)
         chosen = next((pid for pid, _ in votes.most_common() if pid not in taken), None)
         if chosen is None:
             chosen = _new_id(records)
@@ -107,15 +111,16 @@ def redirects(had: pd.DataFrame, current: set[str], run_id: str, at: str) -> lis
 
 async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.DataFrame,
                         resolutions: Resolutions, run_id: str, batch_size: int = 5000,
-                        only_persons: list[str] | None = None, retire: set[str] | None = None) -> ResolveReport:
+                        only_persons: list[str] | None = None, retire: set[str] | None = None,
+                        prefer: dict[str, str] | None = None) -> ResolveReport:
     """Write persons, links, history and projected facts for ``assigned``.
 
     ``only_persons``: the persons ``assigned`` covers when it is not every record (a steward's
     verdict); facts are then projected for them alone. ``retire``: person ids no part may keep
-    (a steward's split, see ``person_ids``).
+    (a steward's split, see ``person_ids``). ``prefer``: record -> the id it votes for (see ``person_ids``).
     """
     previous = resolutions.person
-    ids = person_ids(assigned, previous, frozenset(retire or ()))
+    ids = person_ids(assigned, previous, frozenset(retire or ()), prefer)
     frame = assigned.merge(records, on="record_id", how="left")
     frame["person_id"] = frame["cluster"].map(ids)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -178,6 +183,7 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
         scope = {"person_ids": sorted(set(only_persons) | set(ids.values()))}
         for projection in queries.PERSON_FACT_PROJECTIONS_FOR_PERSONS:
             await store.run(projection, scope, write=True)
+    await mark_data_changed(store)  # persons changed: cached statistics lapse (resolvers/stats_cache.py)
     known = set(previous.values())
     return ResolveReport(len(persons), len(frame), len(moved), sum(1 for p in ids.values() if p not in known),
                          len(changes))

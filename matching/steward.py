@@ -17,16 +17,21 @@ re-assigned and their facts projected again; nothing else in the graph is read o
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import pandas as pd
 
-from graph_schema import api_queries, queries
-from graph_schema.port import GraphStore
+from graph_schema import api_queries, queries, steward_queries
+from graph_schema.port import GraphStore, Row
+from hub.errors import InputError, quote
 from matching.extract import COLUMNS, Resolutions
 from matching.judgement import Judgement
 from matching.resolve import write_persons
+from matching.review import candidate_id as pair_id
 from matching.review import judge
 
 
@@ -39,20 +44,37 @@ class Verdict:
     persons_before: tuple[str, ...] = ()
     persons_after: tuple[str, ...] = ()
     records_moved: int = 0
+    candidate_id: str = ""  # the candidate a split or a join was kept on
 
 
-async def apply_judgement(store: GraphStore, candidate_id: str, decision: Judgement, by: str, reason: str) -> Verdict:
+async def apply_judgement(store: GraphStore, candidate_id: str, decision: Judgement, by: str, reason: str,
+                          bind: tuple[list[str], list[str]] | None = None, made: bool = False) -> Verdict:
+    """Judge the candidate and apply the verdict. ``bind``: the two record sets it binds when the
+    steward chose them (a split or a join), else they follow from the candidate. ``made``: the
+    candidate was made for this verdict (undo removes it). What the verdict changes is kept on the
+    candidate so that its steward can undo it (``matching/undo.py``)."""
+    states = await store.run(steward_queries.CANDIDATE_STATE, {"candidate_id": candidate_id})
+    state = states[0] if states else None
     rows = await store.run(api_queries.CANDIDATE_PERSON_RECORDS, {"candidate_id": candidate_id})
     sides = {r["side"]: r["record_id"] for r in await store.run(api_queries.CANDIDATE_RECORD_SIDES,
                                                                 {"candidate_id": candidate_id})}
     frame = pd.DataFrame(rows).drop_duplicates("record_id") if rows else pd.DataFrame()
     if frame.empty or len(sides) != 2:
-        return Verdict(await judge(store, candidate_id, decision, by, reason), decision)
+        found = await judge(store, candidate_id, decision, by, reason)
+        if found:
+            await _keep_undo(store, candidate_id, state, frame, by, made)
+        return Verdict(found, decision)
     person_of = dict(zip(frame["record_id"], frame["person_id"], strict=True))
     together = person_of.get(sides["left"]) == person_of.get(sides["right"])
-    left, right = await _bound_records(store, candidate_id, frame, sides, decision, together)
+    left: list[str] | None
+    right: list[str] | None
+    if bind is not None and decision != Judgement.UNSURE:
+        left, right = list(bind[0]), list(bind[1])
+    else:
+        left, right = await _bound_records(store, candidate_id, frame, sides, decision, together)
     if not await judge(store, candidate_id, decision, by, reason, left, right):
         return Verdict(False, decision)
+    await _keep_undo(store, candidate_id, state, frame, by, made)
     before = tuple(sorted(set(frame["person_id"])))
     assigned, retire = _assignment(frame, left, right, decision, together)
     if assigned is None:
@@ -126,3 +148,78 @@ async def _settle(store: GraphStore, decision: Judgement, persons: tuple[str, ..
     else:
         return
     await store.run(queries.DELETE_SETTLED_CANDIDATES, {"pairs": pairs}, write=True)
+
+
+async def split_person(store: GraphStore, person_id: str, record_ids: list[str], by: str, reason: str) -> Verdict:
+    """Move ``record_ids`` out of the person into a person of their own: a DIFFERENT between them
+    and the records that stay, both parts under new ids and the old id pointing at both.
+    ``found`` False: no such person.
+
+    Raises:
+        InputError: a record is not the person's, or none or all of them were chosen.
+    """
+    held = sorted({r["record_id"] for r in await store.run(queries.RECORDS_OF_PERSONS, {"person_ids": [person_id]})})
+    if not held:
+        return Verdict(False, Judgement.DIFFERENT)
+    moving = sorted(set(record_ids))
+    strangers = [r for r in moving if r not in set(held)]
+    if strangers:
+        raise InputError(f"recordIds: {quote(strangers[0])} is not a record of person {quote(person_id)}; "
+                         "choose among the records the person holds now")
+    if not moving or len(moving) == len(held):
+        raise InputError(f"recordIds: choose some of the {len(held)} records of person {quote(person_id)} to move "
+                         "out, not none and not all of them")
+    staying = [r for r in held if r not in set(moving)]
+    candidate, made = await _action_candidate(store, staying[0], moving[0], "split")
+    verdict = await apply_judgement(store, candidate, Judgement.DIFFERENT, by, reason, (staying, moving), made)
+    return replace(verdict, candidate_id=candidate)
+
+
+async def join_persons(store: GraphStore, person_id: str, other_id: str, by: str, reason: str) -> Verdict:
+    """Join two persons into one: a SAME binding every record of both; the id most records had is
+    kept, the other points at it. ``found`` False: either person does not exist.
+
+    Raises:
+        InputError: the two ids are one person.
+    """
+    if person_id == other_id:
+        raise InputError(f"otherPersonId: {quote(other_id)} is the person itself; give two different persons")
+    rows = await store.run(queries.RECORDS_OF_PERSONS, {"person_ids": [person_id, other_id]})
+    held: dict[str, list[str]] = {person_id: [], other_id: []}
+    for row in rows:
+        held[row["person_id"]].append(row["record_id"])
+    if not held[person_id] or not held[other_id]:
+        return Verdict(False, Judgement.SAME)
+    first, second = sorted(held[person_id]), sorted(held[other_id])
+    candidate, made = await _action_candidate(store, first[0], second[0], "join")
+    verdict = await apply_judgement(store, candidate, Judgement.SAME, by, reason, (first, second), made)
+    return replace(verdict, candidate_id=candidate)
+
+
+async def _action_candidate(store: GraphStore, left: str, right: str, origin: str) -> tuple[str, bool]:
+    """The candidate a split or join is judged on (the linker's own between the two records, if
+    any), and whether it was made now."""
+    candidate = pair_id(left, right)
+    made = not await store.run(steward_queries.CANDIDATE_STATE, {"candidate_id": candidate})
+    await store.run(steward_queries.STEWARD_ACTION_CANDIDATE, {
+        "candidate_id": candidate, "left": left, "right": right, "origin": origin, "run_id": "steward",
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, write=True)
+    return candidate, made
+
+
+async def _keep_undo(store: GraphStore, candidate_id: str, state: Row | None, frame: pd.DataFrame, by: str,
+                     made: bool) -> None:
+    """Push what undo needs onto the candidate: its state before the verdict (None: made for it)
+    and each touched record's person, method and probability before."""
+    entries: list[dict[str, Any]] = json.loads((state or {}).get("undo") or "[]")
+    before = None if made or state is None else {k: state.get(k) for k in UNDO_STATE}
+    records = {} if frame.empty else {
+        r: [p, m, None if pd.isna(pr) else float(pr)]
+        for r, p, m, pr in zip(frame["record_id"], frame["person_id"], frame["method"], frame["probability"],
+                               strict=True)}
+    entries.append({"by": by, "state": before, "records": records})
+    await store.run(steward_queries.SET_CANDIDATE_UNDO, {"candidate_id": candidate_id, "undo": json.dumps(entries)},
+                    write=True)
+
+
+UNDO_STATE = ("status", "decision", "decided_by", "decided_at", "reason", "left_records", "right_records")

@@ -14,6 +14,7 @@ from hub.privacy.access import Principal
 from hub.privacy.audit import AuditEntry, AuditLog, Outcome
 from hub.privacy.disclosure import Disclosure
 from resolvers.dataloaders import DataLoaders
+from resolvers.stats_cache import StatsCache
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Context:
     client: str | None = None  # the caller's address
     audit_writes: list[asyncio.Task[None]] = field(default_factory=list)
     model_path: Path | None = None  # the saved linking model, for writes and "seen before?"
+    stats_cache: StatsCache | None = None  # cached statistics (resolvers/stats_cache.py); None: counted each time
 
     def audit_read(self, operation: str, person_ids: list[str], fields: list[str]) -> None:
         """Start writing the audit entries of a read; ``AuditBarrier`` holds the response until they are written.

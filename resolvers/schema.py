@@ -30,6 +30,17 @@ from resolvers.context import Context, Info
 from resolvers.redirects import PersonRedirect, follow
 from resolvers.scope import not_in_region, persons_in_scope, region_within, scope_param, scoped
 from resolvers.seen_before import EncounterResult, SeenBefore, register_encounter, seen_before_field
+from resolvers.statistics import statistic_field
+from resolvers.types.statistics import Statistic
+from resolvers.steward_actions import (
+    UNDO_DESCRIPTION,
+    OwnVerdict,
+    join_persons_field,
+    match_candidate_field,
+    my_verdicts_field,
+    split_person_field,
+    undo_verdict_field,
+)
 from resolvers.types.aggregates import ProgramOverlap, RegionCoverage, coverage, overlap, region_prefix
 from resolvers.types.candidates import (
     CandidateStatus,
@@ -44,7 +55,9 @@ from resolvers.types.household import Household
 from resolvers.types.network import Network, walk
 from resolvers.types.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from resolvers.types.person import Person
+from resolvers.types.worklist import WorklistConnection, WorklistRule
 from resolvers.validation import Brakes, LimitRules, ValidateWithLimits
+from resolvers.worklists import worklist_field, worklist_rules_field
 from resolvers.writes import WriteResult, write_records
 
 log = logging.getLogger("hub.api")
@@ -103,6 +116,17 @@ class Query:
     seen_before: list[SeenBefore] = strawberry.field(resolver=seen_before_field, description=(
         "Have we met this person before? Known persons the one described may be, most likely first, each with "
         "the probability and every comparison's level and weight (the saved linking model)."))
+    match_candidate: MatchCandidate | None = strawberry.field(resolver=match_candidate_field, description=(
+        "One candidate of the review queue, with both records, the fields they state differently and the waterfall "
+        "of its score."))
+    my_verdicts: list[OwnVerdict] = strawberry.field(resolver=my_verdicts_field, description=(
+        "Your own verdicts of today that you may still undo (the last ten), newest first."))
+    worklist: WorklistConnection = strawberry.field(resolver=worklist_field, description=(
+        "The persons (or households) of a region that a gap rule (gaps.toml) flags, in village order, with the "
+        "count per sub-region and why each is on the list. region: a regency (3316 or 33.16), a district, a "
+        "village or the province; a key scoped to a region lists only inside it."))
+    worklist_rules: list[WorklistRule] = strawberry.field(resolver=worklist_rules_field, description=(
+        "The gap rules a worklist can evaluate, as gaps.toml says them now."))
 
     @strawberry.field(description="One person's whole history, by NIK or by person id. A person id that a merge "
                       "retired gives the person it became (see personRedirect).")
@@ -226,13 +250,20 @@ class Query:
                                level: int | None = None) -> list[RegionCoverage]:
         ctx = info.context
         ctx.principal.require(Permission.AGGREGATES)
-        return await coverage(ctx.store, ctx.principal, program, region_within(ctx.principal, region), level)
+        return await coverage(ctx.store, ctx.principal, program, region_within(ctx.principal, region), level,
+                              ctx.stats_cache)
 
     @strawberry.field(description="How the persons of a region overlap across programs (counts only).")
     async def program_overlap(self, info: Info, programs: list[str], region: str | None = None) -> ProgramOverlap:
         ctx = info.context
         ctx.principal.require(Permission.AGGREGATES)
-        return await overlap(ctx.store, ctx.principal, programs, region_within(ctx.principal, region))
+        return await overlap(ctx.store, ctx.principal, programs, region_within(ctx.principal, region),
+                             ctx.stats_cache)
+
+    statistic: Statistic = strawberry.field(resolver=statistic_field, description=(
+        "Counts per region beyond programs (PPKS, PSKS, SLRT complaints and referrals, outreach, KIS-PBI APBD "
+        "proposals, panti): per regency without a region, else one level below it, or at `level` (1-4); per month "
+        "with month: true where the kind is dated. Counts only; cached until the data changes."))
 
     @strawberry.field(description="Persons whose linked records disagree on who they are (two valid NIKs, both "
                       "sexes, birth dates more than two years apart), those most likely two people first.")
@@ -281,6 +312,13 @@ class Mutation:
     register_encounter: EncounterResult = strawberry.mutation(resolver=register_encounter, description=(
         "A street encounter (outreach), stored and linked: the person it joined, with their earlier "
         "encounters, or a new person."))
+    split_person: JudgeResult = strawberry.mutation(resolver=split_person_field, description=(
+        "Move records out of a person the linker merged wrongly into a person of their own (a DIFFERENT verdict "
+        "on records: both parts get new ids, the old id points at both; every later run keeps them apart)."))
+    join_persons: JudgeResult = strawberry.mutation(resolver=join_persons_field, description=(
+        "Join two persons into one (a SAME verdict on every record of both): the absorbed id points at the person "
+        "it became; every later run keeps them together."))
+    undo_verdict: JudgeResult = strawberry.mutation(resolver=undo_verdict_field, description=UNDO_DESCRIPTION)
 
     @strawberry.mutation(description="A steward's verdict on a candidate, applied to the graph at once.")
     async def judge_match(self, info: Info, candidate_id: strawberry.ID, decision: Decision,

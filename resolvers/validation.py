@@ -55,9 +55,10 @@ CACHE_SIZE = 512
 # An aggregate reads every enrolment of a province; a page is one indexed query; a history
 # is three batched queries whatever its size.
 ROOT_WEIGHTS: Mapping[str, int] = {
-    "programCoverage": 300, "programOverlap": 300, "householdNetwork": 40, "searchPersons": 10,
+    "programCoverage": 300, "programOverlap": 300, "statistic": 300, "householdNetwork": 40, "searchPersons": 10,
     "conflictingPersons": 10, "matchCandidates": 10, "judgeMatch": 25, "person": 3, "household": 3,
     "seenBefore": 25, "registerEncounter": 25, "writeRecords": 25,
+    "splitPerson": 25, "joinPersons": 25, "undoVerdict": 25, "matchCandidate": 10,  # a verdict; a pair scored
 }
 # What each row sent to writeRecords adds: it is checked, written with its history and linked (a
 # neighbour lookup and a score), about a third of a history's work; 500 rows (the most one call

@@ -28,6 +28,7 @@ from strawberry.scalars import JSON
 
 from graph_schema import queries
 from graph_schema.port import GraphStore, Row
+from graph_schema.statistics_queries import mark_data_changed
 from hub.errors import ConfigError, InputError, quote
 from hub.privacy.access import Forbidden, Permission, Principal
 from hub.privacy.audit import Action, AuditLog, Outcome
@@ -104,7 +105,8 @@ async def write_rows(store: GraphStore, principal: Principal, source: str, rows:
     may_join = None if scope is None else partial(persons_in_scope, store, principal)
     held: dict[str, str] = {}
     changed = [o.record_id for o in outcomes if o.record_id and o.status in ("new", "updated")]
-    if changed:
+    if changed:  # committed: cached statistics lapse (resolvers/stats_cache.py); linking marks again
+        await mark_data_changed(store)
         held |= {h.record_id: h.candidate_id for h in (await link_records(store, model_path, changed,
                                                                           may_join=may_join)).held}
     ids = [o.record_id for o in outcomes if o.record_id]

@@ -29,10 +29,13 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from hub.api import export_route
 from hub.api.brakes import BodyLimit, RateLimits
 from hub.api.keys import ApiKeys
 from hub.api.request_id import RequestId
 from hub.errors import GraphUnreachable, HubError
+from hub.pages.routes import pages_mount
+from hub.pages.session import Sessions
 from hub.privacy.access import Principal
 from hub.privacy.audit import AuditLog, Outcome
 from hub.privacy.disclosure import Disclosure
@@ -43,6 +46,7 @@ from resolvers.caller_errors import http_status, incident_id, masked_message
 from resolvers.context import Context
 from resolvers.dataloaders import DataLoaders
 from resolvers.schema import build_schema
+from resolvers.stats_cache import StatsCache
 from resolvers.scope import scope_param
 from resolvers.validation import Brakes
 
@@ -84,6 +88,7 @@ class HubGraphQL(GraphQL[Context, None]):
         return Context(store=state.store, principal=request.state.principal, audit=state.audit,
                        loaders=DataLoaders.fresh(state.store, scope_param(request.state.principal)),
                        disclosure=state.disclosure, model_path=state.settings.model_path,
+                       stats_cache=state.stats_cache,
                        request_id=getattr(request.state, "request_id", None),
                        client=request.client.host if request.client else None)
 
@@ -99,11 +104,11 @@ class ApiKeyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/graphql":
+        if scope["type"] != "http" or scope["path"] not in ("/graphql", export_route.PATH):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if request.method == "GET" and request.app.state.settings.development:
+        if request.method == "GET" and scope["path"] == "/graphql" and request.app.state.settings.development:
             view: HubGraphQL = request.app.state.graphql_view
             # The page holds no data; the queries it sends carry a key.
             await (await view.render_graphql_ide(request))(scope, receive, send)
@@ -176,6 +181,9 @@ def create_app(settings: Settings) -> Starlette:
             raise
         app.state.keys = ApiKeys(app.state.redis, settings.graph_name)
         app.state.rate_limits = RateLimits(app.state.redis, settings)
+        app.state.stats_cache = StatsCache(app.state.redis, settings.graph_name)
+        app.state.sessions = Sessions(app.state.redis, settings.graph_name, settings.session_idle_minutes * 60,
+                                      settings.session_max_hours * 3600)
         app.state.audit = AuditLog.open(settings)  # checks the folder is writable, prunes past retention
         try:
             yield
@@ -186,7 +194,8 @@ def create_app(settings: Settings) -> Starlette:
 
     view = HubGraphQL(settings)
     app = Starlette(
-        routes=[Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz)],
+        routes=[Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz),
+                Route(export_route.PATH, export_route.export_download, methods=["GET"]), pages_mount()],
         middleware=[Middleware(RequestId), Middleware(ApiKeyMiddleware),
                     Middleware(BodyLimit, limit=settings.max_body_bytes)],
         exception_handlers={HubError: hub_error, Exception: hub_error},

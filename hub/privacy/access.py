@@ -64,6 +64,8 @@ class Permission(StrEnum):
     JUDGE = "judge"
     WRITE_RECORDS = "write_records"
     SEEN_BEFORE = "seen_before"
+    WORKLIST = "worklist"
+    EXPORT = "export"
 
     @property
     def action(self) -> str:
@@ -80,6 +82,8 @@ _ACTIONS = {
     Permission.JUDGE: "judge match candidates",
     Permission.WRITE_RECORDS: "write records of a source",
     Permission.SEEN_BEFORE: "ask whether a person was seen before",
+    Permission.WORKLIST: "read worklists (the persons a gap rule flags in a region)",
+    Permission.EXPORT: "export worklists or proposal batches",
 }
 
 

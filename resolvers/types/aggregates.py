@@ -2,21 +2,28 @@
 
 A count of 1 to 4 persons singles them out: a role that sees quasi-identifiers masked gets null
 there (``hub.privacy.disclosure.shown_count``), and no ratio computed from it.
+
+Both count every person of the region, so their exact rows are kept in the statistics cache
+(``resolvers/stats_cache.py``) under the graph's data stamp, as the statistics are: asked again
+before the data changes, they cost one Redis read; the small-count rule is applied per caller after.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from itertools import combinations
 
 import strawberry
 
 from graph_schema import api_queries, queries
-from graph_schema.port import GraphStore
+from graph_schema import statistics_queries as sq
+from graph_schema.port import GraphStore, Row
 from hub.errors import InputError, quote
 from hub.privacy.access import Principal
 from hub.privacy.disclosure import shown_count
 from resolvers.arguments import region_argument
+from resolvers.stats_cache import StatsCache
 from resolvers.types.region import RegionRef
 
 # Code length of a region -> length of the codes one level below it (Kemendagri: 33, 33.74, 33.74.01, 33.74.01.1001).
@@ -78,8 +85,23 @@ async def _check_programs(store: GraphStore, programs: list[str]) -> None:
             raise InputError(f"program: {quote(program)} is not a known program code (SEMBAKO, PKH, KIS_PBI_APBN, ...)")
 
 
+async def _rows(store: GraphStore, cache: StatsCache | None, name: str, prefix: str, width: int,
+                count: Callable[[], Awaitable[list[Row]]]) -> list[Row]:
+    """``count()``'s rows, from ``cache`` when this data stamp already has them (the stamp is read first:
+    rows counted while a change commits are kept under the stamp before it)."""
+    if cache is None:
+        return await count()
+    key = cache.key(await sq.data_stamp(store), name, prefix, width, False)
+    cached = await cache.get(key)
+    if cached is not None:
+        return cached
+    rows = await count()
+    await cache.put(key, rows)
+    return rows
+
+
 async def coverage(store: GraphStore, principal: Principal, program: str, region: str | None,
-                   level: int | None) -> list[RegionCoverage]:
+                   level: int | None, cache: StatsCache | None = None) -> list[RegionCoverage]:
     """Per sub-region counts, those below K withheld for ``principal`` where it must (``shown_count``)."""
     prefix = region_prefix(region)
     if level is not None and level not in LEVEL_WIDTH:
@@ -88,7 +110,8 @@ async def coverage(store: GraphStore, principal: Principal, program: str, region
     if width < len(prefix):
         raise InputError(f"level: {level} is above the region {region}; ask for a level below it")
     await _check_programs(store, [program])
-    rows = await store.run(api_queries.PROGRAM_COVERAGE, {"program": program, "region": prefix, "width": width})
+    rows = await _rows(store, cache, f"COVERAGE:{program}", prefix, width, lambda: store.run(
+        api_queries.PROGRAM_COVERAGE, {"program": program, "region": prefix, "width": width}))
     out = []
     for r in rows:
         dtks, enrolled_in_dtks = shown_count(r["dtks_persons"], principal), shown_count(r["enrolled_in_dtks"], principal)
@@ -101,7 +124,8 @@ async def coverage(store: GraphStore, principal: Principal, program: str, region
     return out
 
 
-async def overlap(store: GraphStore, principal: Principal, programs: list[str], region: str | None) -> ProgramOverlap:
+async def overlap(store: GraphStore, principal: Principal, programs: list[str], region: str | None,
+                  cache: StatsCache | None = None) -> ProgramOverlap:
     """Totals, pairs and exact sets, counts below K withheld for ``principal`` where it must (``shown_count``)."""
     prefix = region_prefix(region)
     wanted = sorted(set(programs))
@@ -109,7 +133,8 @@ async def overlap(store: GraphStore, principal: Principal, programs: list[str], 
         raise InputError("programs: give between 2 and 8 distinct program codes")
     await _check_programs(store, wanted)
     sets: Counter[frozenset[str]] = Counter()
-    for row in await store.run(api_queries.PROGRAM_OVERLAP, {"programs": wanted, "region": prefix}):
+    for row in await _rows(store, cache, "OVERLAP:" + ",".join(wanted), prefix, 0, lambda: store.run(
+            api_queries.PROGRAM_OVERLAP, {"programs": wanted, "region": prefix})):
         sets[frozenset(row["programs"])] += row["persons"]
     totals = {p: sum(n for s, n in sets.items() if p in s) for p in wanted}
     pairs = []

@@ -9,8 +9,11 @@ import strawberry
 
 from graph_schema.port import Row
 from hub.privacy.access import Principal
+from matching.pair_weights import differing_fields
+from resolvers.context import Info
 from resolvers.types.pagination import PageInfo
 from resolvers.types.records import LinkedRecord
+from resolvers.types.waterfall import Waterfall, waterfall_of
 
 
 @strawberry.enum(description="Where a candidate is in the review queue.")
@@ -44,11 +47,13 @@ class Verdict:
     by: str
     at: str
     reason: str
+    undone_at: str | None = strawberry.field(default=None, description="When its steward undid it (null: it stands).")
 
     @classmethod
     def of(cls, line: str) -> Verdict:
         entry = json.loads(line)
-        return cls(decision=Decision(entry["decision"]), by=entry["by"], at=entry["at"], reason=entry["reason"])
+        return cls(decision=Decision(entry["decision"]), by=entry["by"], at=entry["at"], reason=entry["reason"],
+                   undone_at=entry.get("undone_at"))
 
 
 def verdicts(history: str | None) -> list[Verdict]:
@@ -72,6 +77,15 @@ class MatchCandidate:
     reason: str | None = strawberry.field(description="The latest verdict's reason; every verdict is in history.")
     history: list[Verdict] = strawberry.field(description="Every verdict on the candidate, oldest first: a reversal "
                                               "keeps the verdict it reverses.")
+    differing: list[str] = strawberry.field(description="The identity fields both records state, differently "
+                                            "(name, nik, kk, birth_date, sex, mother_name, address, region_code).")
+    origin: str | None = strawberry.field(description="split or join: made by a steward's action, not the linker.")
+    record_ids: strawberry.Private[tuple[str, str] | None]
+
+    @strawberry.field(description="The saved model's score of the two records: the prior and each comparison's level "
+                      "and weight, adding up to the match weight (null without a model).")
+    async def waterfall(self, info: Info) -> Waterfall | None:
+        return await waterfall_of(info.context, *self.record_ids) if self.record_ids else None
 
     @classmethod
     def of(cls, row: Row, principal: Principal) -> MatchCandidate:
@@ -81,12 +95,16 @@ class MatchCandidate:
                                           record=LinkedRecord.of({"record": s["record"]}, principal))
                  for s in row["sides"] or []}
         weights = json.loads(c.get("match_weights") or "{}")
+        raw = {s["side"]: s["record"] for s in row["sides"] or []}
+        both = (raw["left"], raw["right"]) if {"left", "right"} <= raw.keys() else None
         return cls(candidate_id=strawberry.ID(c["candidate_id"]), status=CandidateStatus(c["status"]),
                    probability=c.get("probability"), match_weight=c.get("match_weight"), priority=c.get("priority"),
                    weights=[FieldWeight(comparison=k, weight=float(v)) for k, v in weights.items()],
                    left=sides.get("left"), right=sides.get("right"),
                    decision=Decision(c["decision"]) if c.get("decision") else None, decided_by=c.get("decided_by"),
-                   decided_at=c.get("decided_at"), reason=c.get("reason"), history=verdicts(c.get("history")))
+                   decided_at=c.get("decided_at"), reason=c.get("reason"), history=verdicts(c.get("history")),
+                   differing=differing_fields(*both) if both else [], origin=c.get("origin"),
+                   record_ids=(both[0]["record_id"], both[1]["record_id"]) if both else None)
 
     def person_ids(self) -> list[str]:
         return [str(s.person_id) for s in (self.left, self.right) if s is not None and s.person_id]

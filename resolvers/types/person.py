@@ -21,7 +21,7 @@ from graph_schema.port import Row
 from hub.privacy.access import Personal
 from hub.privacy.disclosure import QuasiView
 from resolvers.context import Info
-from resolvers.gaps import Facts, gaps_for, load_rules
+from resolvers.gaps import Facts, gaps_for, load_rules, met_in_a_year
 from resolvers.types.events import EventKind, ServiceEvent, events_of
 from resolvers.types.facts import Condition, Enrolment, PantiStay
 from resolvers.types.gap import Gap
@@ -129,7 +129,10 @@ class Person:
             household_programs=frozenset(household.programs_of_members if household else [])
             | frozenset(e["program"] for e in self.core["enrolments"] or []),
             proposals=frozenset(e.get("summary") or "" for e in (events or {}).get("events") or []
-                                if e.get("kind") == "proposal"))
+                                if e.get("kind") == "proposal"),
+            has_nik=bool(self.core["person"].get("nik")),
+            met_in_a_year=met_in_a_year([e.get("date") for e in (events or {}).get("events") or []
+                                         if e.get("kind") == "outreach"]))
         return [Gap.of(rule) for rule in gaps_for(facts, load_rules())]
 
     @strawberry.field(description="Merges and splits of this person, oldest first.")

@@ -445,6 +445,9 @@ def test_every_shared_statement_has_a_contract_case() -> None:
     from tests.graph_schema.test_steward_contract import STEWARD_STATEMENTS
 
     covered |= STEWARD_STATEMENTS
+    from tests.graph_schema.test_steward_actions_contract import STEWARD_ACTION_STATEMENTS
+
+    covered |= STEWARD_ACTION_STATEMENTS
     from tests.graph_schema.test_pdp_contract import PDP_STATEMENTS
 
     covered |= PDP_STATEMENTS
@@ -454,4 +457,10 @@ def test_every_shared_statement_has_a_contract_case() -> None:
     from tests.graph_schema.test_live_contract import LIVE_STATEMENTS
 
     covered |= LIVE_STATEMENTS
+    from tests.graph_schema.test_statistics_contract import STATISTICS_STATEMENTS
+
+    covered |= STATISTICS_STATEMENTS
+    from tests.graph_schema.test_targeting_contract import TARGETING_STATEMENTS
+
+    covered |= TARGETING_STATEMENTS
     assert covered == set(queries.shared_statements())

@@ -8,23 +8,32 @@ from pathlib import Path
 import pytest
 
 from hub.errors import ConfigError
-from resolvers.gaps import Facts, gaps_for, load_rules
+from resolvers.gaps import Facts, gaps_for, load_rules, met_in_a_year
 from tests.resolvers.conftest import Api
 
 
 def facts(**given: object) -> Facts:
     base: dict[str, object] = {"sources": frozenset(), "decile": None, "panti_resident": False,
                                "conditions": frozenset(), "programs": frozenset(),
-                               "household_programs": frozenset(), "proposals": frozenset()}
+                               "household_programs": frozenset(), "proposals": frozenset(), "has_nik": True,
+                               "met_in_a_year": 0}
     return Facts(**{**base, **{k: frozenset(v) if isinstance(v, set) else v for k, v in given.items()}})  # type: ignore[arg-type]
 
 
+POOR_HOUSEHOLD = {"dtks-poor-household-without-kis", "dtks-poor-household-without-assistance"}
+KIS = {"KIS_PBI_APBD"}
 CASES = [
-    ("poor DTKS, no KIS", facts(sources={"dtks"}, decile=3), {"dtks-poor-without-kis"}),
-    ("poor DTKS with KIS APBD", facts(sources={"dtks"}, decile=2, programs={"KIS_PBI_APBD"}), set()),
+    ("poor DTKS, no KIS", facts(sources={"dtks"}, decile=3), {"dtks-poor-without-kis"} | POOR_HOUSEHOLD),
+    ("poor DTKS with KIS APBD", facts(sources={"dtks"}, decile=2, programs=KIS, household_programs=KIS), set()),
+    ("poor DTKS, a relative has KIS", facts(sources={"dtks"}, decile=2, household_programs=KIS),
+     {"dtks-poor-without-kis"}),
+    ("poor DTKS household with Sembako only", facts(sources={"dtks"}, decile=4, household_programs={"SEMBAKO"}),
+     {"dtks-poor-without-kis", "dtks-poor-household-without-kis"}),
     ("DTKS decile 6", facts(sources={"dtks"}, decile=6), set()),
-    ("not in DTKS", facts(decile=1), set()),
+    ("not in DTKS, in a decile 1 household", facts(decile=1), POOR_HOUSEHOLD),
     ("panti resident, no KIS", facts(panti_resident=True), {"panti-resident-without-kis"}),
+    ("panti resident without NIK, with KIS", facts(panti_resident=True, has_nik=False, programs=KIS),
+     {"panti-resident-without-nik"}),
     ("P3KE household without PKH or Sembako", facts(household_programs={"P3KE"}),
      {"extreme-poor-without-pkh-or-sembako"}),
     ("P3KE household, a member has PKH", facts(household_programs={"P3KE", "PKH"}), set()),
@@ -32,7 +41,12 @@ CASES = [
     ("disability registration, no device", facts(proposals={"disability_registration"}),
      {"disability-without-assistive-device"}),
     ("disability with a device request", facts(conditions={"05"}, proposals={"assistive_device"}), set()),
+    ("street person met twice in a year, no register", facts(sources={"penjangkauan"}, met_in_a_year=2),
+     {"street-person-met-twice-unregistered"}),
+    ("street person met once a year", facts(sources={"penjangkauan"}, met_in_a_year=1), set()),
+    ("street person met twice, in PPKS", facts(sources={"penjangkauan", "ppks"}, met_in_a_year=3), set()),
 ]
+
 
 
 @pytest.mark.parametrize(("case", "given", "expected"), CASES, ids=[c[0] for c in CASES])
@@ -58,3 +72,22 @@ def test_the_api_reports_a_poor_dtks_person_without_kis(api: Api) -> None:
                        {"p": rows[0]["person_id"]})["person"]["gaps"]
     assert "dtks-poor-without-kis" in {g["rule"] for g in gaps}
     assert all(g["title"] and g["suggest"] for g in gaps)
+
+
+def test_a_household_rule_may_name_only_what_a_household_has(tmp_path: Path) -> None:
+    bad = tmp_path / "gaps.toml"
+    bad.write_text('[[gap]]\nid = "x"\ntitle = "t"\nexplanation = "e"\nsuggest = "s"\nsubject = "household"\n'
+                   'when = { panti_resident = true }\n')
+    with pytest.raises(ConfigError, match=r"gaps.toml: gap.0: .*a household rule may name only .* it names panti_resident"):
+        load_rules(bad)
+
+
+def test_encounters_are_counted_per_calendar_year() -> None:
+    assert met_in_a_year(["2025-01-02", "2025-12-30", "2026-01-01", None]) == 2
+    assert met_in_a_year(["2024-06-01", "2025-06-01"]) == 1 and met_in_a_year([]) == 0
+
+
+def test_reasons_say_what_holds_and_what_is_missing() -> None:
+    rule = next(r for r in load_rules() if r.id == "dtks-poor-without-kis")
+    assert rule.reasons(facts(sources={"dtks", "ppks"}, decile=3)) == [
+        "recorded in dtks", "DTKS welfare decile 3 (at most 4)", "not enrolled in KIS_PBI_APBN or KIS_PBI_APBD"]

@@ -1,0 +1,257 @@
+"""Exports other offices take: a worklist or a proposal batch, as XLSX or CSV in the office's layout.
+
+What is exported is what a worklist (``resolvers.worklists``) flags in a region (a household rule:
+every member of each household), or the persons of the region with a KIS-PBI APBD proposal in a
+given status. The rules of the API hold: the ``export`` permission, the officer's region
+(``worklist_region``), and each personal column only for a role that sees it in clear (else the
+export is refused naming the column, or the column masked where the layout says so). The file is
+made in memory and audited (one ``export`` entry naming every person in it, with the row count,
+the layout and the file's SHA-256) before anyone gets it; a manifest describes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import xlsxwriter
+
+from graph_schema import targeting_queries as tq
+from graph_schema.port import GraphStore, Row
+from hub.errors import InputError, quote
+from hub.export.layout import VALUES, Column, Layout, WithoutSight, load_layout
+from hub.privacy.access import Forbidden, Permission, Principal, mask
+from hub.privacy.audit import Action, AuditLog, Outcome
+from resolvers.gaps import GapRule, Subject
+from resolvers.worklists import (
+    Flagged,
+    RegionCodes,
+    SubRegionCount,
+    counts,
+    every_flagged,
+    page,
+    region_codes,
+    rule_named,
+    worklist_region,
+)
+
+FORMATS = ("xlsx", "csv")
+PROPOSAL_KIND = "kis_pbi_apbd"  # the proposals file's KIS-PBI APBD proposals (usulan_kis_pbi JENIS_USULAN)
+ROWS_PER_QUERY = 5000
+MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "csv": "text/csv; charset=utf-8"}
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to export: ``rule`` (a gap rule id) or ``proposals`` (a proposal status), in ``region``."""
+
+    layout: str
+    fmt: str
+    region: str | None
+    rule: str | None = None
+    proposals: str | None = None
+
+
+@dataclass
+class Export:
+    content: bytes
+    filename: str
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return int(self.manifest["rows"])
+
+
+def _check(request: ExportRequest) -> None:
+    if request.fmt not in FORMATS:
+        raise InputError(f"format: {quote(request.fmt)} is not an export format (xlsx or csv)")
+    if (request.rule is None) == (request.proposals is None):
+        raise InputError("give a rule (a worklist) or a proposal status (a proposal batch), one of them")
+    if request.proposals is not None and not request.proposals.strip():
+        raise InputError("proposals: give a proposal status, e.g. DIUSULKAN or 'DIVERIFIKASI DINSOS'")
+
+
+def _sight(layout: Layout, principal: Principal) -> None:
+    """Refuse a layout whose personal columns the role does not see, unless the layout masks them.
+
+    Raises:
+        Forbidden: naming the first such column and what the role does not see.
+    """
+    unseen = [(c, f) for c, f in layout.personal() if not principal.sees(f)]
+    if unseen and layout.without_sight is WithoutSight.REFUSE:
+        column, personal = unseen[0]
+        raise Forbidden(f"layout {layout.name}: column {column.header} holds {personal.value} data, which the "
+                        f"{principal.role} role does not see in clear, and this layout is not exported masked; "
+                        "ask for the export with a key whose role sees it (steward or admin)")
+
+
+async def _person_ids(store: GraphStore, principal: Principal, request: ExportRequest) -> tuple[list[str], str, str]:
+    """The persons to export in file order, the dotted region, and what was exported (for the manifest)."""
+    codes = await region_codes(store, worklist_region(principal, request.region))
+    if request.rule is not None:
+        rule = rule_named(request.rule)
+        flagged = await every_flagged(store, rule, codes)
+        if rule.subject is Subject.HOUSEHOLD:
+            ids = list(dict.fromkeys(m for f in flagged for m in f.members))
+        else:
+            ids = [f.id for f in flagged]
+        return ids, codes.code, f"worklist {rule.id}"
+    status = str(request.proposals).strip()
+    rows = await store.run(tq.PROPOSAL_PERSONS, {"codes": codes.codes, "kind": PROPOSAL_KIND, "status": status})
+    return [r["id"] for r in rows], codes.code, f"proposals {status}"
+
+
+def _best(records: Sequence[Row], key: str) -> str | None:
+    """A record's value, DTKS first (the backbone), then any source that gives one."""
+    ordered = sorted(records, key=lambda r: (r.get("source") != "dtks", str(r.get("source"))))
+    return next((str(r[key]) for r in ordered if r.get(key)), None)
+
+
+def _values(row: Row, number: int, layout: Layout) -> dict[str, Any]:
+    person, home, records = row["person"], row["household"] or {}, row["records"] or []
+    decile = home.get("decile")
+    region = person.get("region_code") or home.get("region_code")
+    welfare = layout.welfare_category
+    return {
+        "row_number": number, "nik": person.get("nik"), "kk": person.get("kk") or home.get("kk"),
+        "name": person.get("name"), "birth_place": _best(records, "birth_place"),
+        "birth_date": person.get("birth_date"), "sex": person.get("sex"),
+        "address": home.get("address") or _best(records, "address"),
+        "village_code": region.replace(".", "") if region else None,
+        "welfare_category": welfare.get(str(decile), welfare.get("other")) if welfare else None,
+        "dtks_status": layout.dtks_status.get("registered" if any(r.get("source") == "dtks" for r in records)
+                                              else "not_registered"),
+        "decile": decile, "person_id": person.get("person_id"), "region_code": region,
+    }
+
+
+def _cell(column: Column, values: dict[str, Any], principal: Principal) -> Any:
+    value = values[column.value]
+    if value is None:
+        return None
+    personal = VALUES[column.value]
+    if personal is not None and not principal.sees(personal):
+        return mask(str(value), personal, principal)
+    if column.date_format and isinstance(value, str):
+        with contextlib.suppress(ValueError):  # a partial date (a year alone) is written as the source gave it
+            value = dt.date.fromisoformat(value[:10]).strftime(column.date_format)
+    if column.sex:
+        value = column.sex.get(str(value), value)
+    return value
+
+
+def _table(layout: Layout, rows: list[Row], principal: Principal) -> list[list[Any]]:
+    return [[_cell(c, values, principal) for c in layout.columns]
+            for values in (_values(r, n, layout) for n, r in enumerate(rows, start=1))]
+
+
+def _xlsx(layout: Layout, table: list[list[Any]]) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True, "strings_to_numbers": False})
+    sheet = book.add_worksheet(layout.sheet)
+    text, bold = book.add_format({"num_format": "@"}), book.add_format({"bold": True})
+    for i, column in enumerate(layout.columns):
+        sheet.set_column(i, i, max(len(column.header), 18 if column.text else 10) + 2, text if column.text else None)
+        sheet.write_string(0, i, column.header, bold)
+    for r, cells in enumerate(table, start=1):
+        for i, (column, value) in enumerate(zip(layout.columns, cells, strict=True)):
+            if value is None:
+                continue
+            if column.text or isinstance(value, str):
+                sheet.write_string(r, i, str(value), text if column.text else None)
+            else:
+                sheet.write_number(r, i, value)
+    book.close()
+    return buffer.getvalue()
+
+
+def _csv(layout: Layout, table: list[list[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.header for c in layout.columns])
+    writer.writerows([["" if v is None else v for v in cells] for cells in table])
+    return buffer.getvalue().encode("utf-8")
+
+
+async def build_export(store: GraphStore, audit: AuditLog, principal: Principal, request: ExportRequest, *,
+                       request_id: str | None = None, client: str | None = None) -> Export:
+    """The file (in memory) and its manifest; audited before it is returned.
+
+    Raises:
+        Forbidden: the role may not export, or may not see a personal column of the layout.
+        OutsideRegion: the region lies outside the key's region.
+        InputError: an unknown rule, layout, format or region.
+        AuditWriteError: the export could not be audited (no file is given).
+    """
+    principal.require(Permission.EXPORT)
+    _check(request)
+    layout = load_layout(request.layout)
+    operation = f"export {layout.name}"
+    try:
+        _sight(layout, principal)
+    except Forbidden as refused:
+        await audit.failure(principal, operation, Outcome.REFUSED, str(refused), action=Action.EXPORT,
+                            request_id=request_id, client=client)
+        raise
+    ids, region, what = await _person_ids(store, principal, request)
+    rows: list[Row] = []
+    for start in range(0, len(ids), ROWS_PER_QUERY):
+        found = {r["key"]: r for r in await store.run(tq.EXPORT_ROWS_BY_IDS, {"keys": ids[start:start + ROWS_PER_QUERY]})}
+        rows += [found[i] for i in ids[start:start + ROWS_PER_QUERY] if i in found]
+    table = _table(layout, rows, principal)
+    content = _xlsx(layout, table) if request.fmt == "xlsx" else _csv(layout, table)
+    digest = hashlib.sha256(content).hexdigest()
+    made = dt.datetime.now(dt.UTC)
+    filename = f"{layout.name}_{region.replace('.', '')}_{made.strftime('%Y%m%d%H%M%S')}.{request.fmt}"
+    manifest = {
+        "file": filename, "layout": layout.name, "format": request.fmt, "exported": what,
+        "rule": request.rule, "proposals": request.proposals, "region": region, "time": made.isoformat(timespec="seconds"),
+        "rows": len(rows), "sha256": digest,
+        "columns": [c.header for c in layout.columns],
+        "masked": [c.header for c, f in layout.personal() if not principal.sees(f)],
+        "by": {"key_id": principal.key_id, "name": principal.name, "role": str(principal.role),
+               "officer": principal.officer, "office": principal.office, "region": principal.region},
+    }
+    await audit.record(principal, operation, [str(r["key"]) for r in rows], [c.header for c in layout.columns],
+                       action=Action.EXPORT, request_id=request_id, client=client,
+                       detail=f"{len(rows)} rows; {what}; region {region}; {request.fmt}; sha256 {digest}")
+    return Export(content=content, filename=filename, manifest=manifest)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A worklist as the command line shows it: the counts, and the first persons or households."""
+
+    rule: GapRule
+    region: RegionCodes
+    counts: list[SubRegionCount]
+    flagged: list[Flagged]
+    persons: dict[str, Row]  # export rows of the persons shown, by person id
+    more: bool
+
+
+async def worklist_listing(store: GraphStore, audit: AuditLog, principal: Principal, rule_id: str, region: str,
+                           first: int) -> Listing:
+    """What ``rule_id`` flags in ``region``: counts per sub-region and the first ``first``; the read is audited.
+
+    Raises:
+        Forbidden, OutsideRegion, InputError: as ``worklist`` in the API.
+    """
+    principal.require(Permission.WORKLIST)
+    rule = rule_named(rule_id)
+    codes = await region_codes(store, worklist_region(principal, region))
+    found, (flagged, more) = await asyncio.gather(counts(store, rule, codes), page(store, rule, codes, None, first))
+    shown = [f for f, _ in flagged]
+    ids = [m for f in shown for m in f.members] if rule.subject is Subject.HOUSEHOLD else [f.id for f in shown]
+    rows = {r["key"]: r for r in await store.run(tq.EXPORT_ROWS_BY_IDS, {"keys": ids})} if ids else {}
+    await audit.record(principal, "hub worklist", ids, ["nik", "name", "birth_date", "region"])
+    return Listing(rule=rule, region=codes, counts=found, flagged=shown, persons=rows, more=more)

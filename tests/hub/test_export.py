@@ -1,0 +1,152 @@
+"""Exports over the shared API world: the KIS-PBI APBD file read back, its manifest and audit entry,
+the roles and regions that may have it, the CSV, a proposal batch and the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openpyxl  # type: ignore[import-untyped]  # no stubs
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.errors import InputError
+from hub.privacy.access import Role
+from hub.privacy.audit import Action, AuditLog, Outcome
+from tests.resolvers.conftest import Api
+
+HEADERS = ["NO", "NIK", "NO_KK", "NAMA", "TEMPAT_LAHIR", "TGL_LAHIR", "JENIS_KELAMIN", "ALAMAT", "KODE_DESA",
+           "KATEGORI_KESEJAHTERAAN", "STATUS_DTKS", "DESIL"]
+RULE = "dtks-poor-household-without-kis"
+
+
+def _regency(api: Api) -> str:
+    rows = asyncio.run(api.cypher("MATCH (p:Person) WHERE p.region_code IS NOT NULL "
+                                  "RETURN left(p.region_code, 5) AS regency, count(*) AS n ORDER BY n DESC LIMIT 1"))
+    return str(rows[0]["regency"])
+
+
+def _download(api: Api, params: dict[str, str], role: Role = Role.ADMIN, key: str | None = None) -> httpx.Response:
+    return httpx.get(api.url.replace("/graphql", "/export"), params=params, timeout=120,
+                     headers={"Authorization": f"Bearer {key or api.keys[role]}"})
+
+
+def _members_flagged(api: Api, region: str) -> set[str]:
+    query = """query($rule: String!, $r: String!, $after: String) {
+      worklist(rule: $rule, region: $r, first: 100, after: $after) {
+        edges { node { household { members { personId } } } } pageInfo { hasNextPage endCursor } } }"""
+    members: set[str] = set()
+    after = None
+    while True:
+        data = api.data_of(query, {"rule": RULE, "r": region, "after": after})["worklist"]
+        members |= {m["personId"] for e in data["edges"] for m in e["node"]["household"]["members"]}
+        if not data["pageInfo"]["hasNextPage"]:
+            return members
+        after = data["pageInfo"]["endCursor"]
+
+
+def test_the_health_office_file_keeps_every_digit_and_is_audited(api: Api) -> None:
+    region = _regency(api)
+    response = _download(api, {"rule": RULE, "region": region.replace(".", ""), "format": "xlsx"})
+    assert response.status_code == 200, response.text
+    manifest: dict[str, Any] = json.loads(response.headers["X-Export-Manifest"])
+    assert manifest["sha256"] == hashlib.sha256(response.content).hexdigest() == response.headers["X-Export-Sha256"]
+    assert manifest["rule"] == RULE and manifest["region"] == region and manifest["layout"] == "kis_pbi_apbd"
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["USULAN_PBI_APBD"]
+    rows = list(book["USULAN_PBI_APBD"].iter_rows(values_only=True))
+    assert list(rows[0]) == HEADERS and len(rows) - 1 == manifest["rows"] == int(response.headers["X-Export-Rows"])
+    assert manifest["rows"] == len(_members_flagged(api, region)) > 0
+    body = [dict(zip(HEADERS, r, strict=True)) for r in rows[1:]]
+    assert [r["NO"] for r in body] == list(range(1, len(body) + 1))
+    with_nik = [r for r in body if r["NIK"]]
+    assert with_nik and all(isinstance(r["NIK"], str) and re.fullmatch(r"\d{16}", r["NIK"]) for r in with_nik)
+    assert all(isinstance(r["KODE_DESA"], str) and re.fullmatch(r"\d{10}", r["KODE_DESA"])
+               and r["KODE_DESA"].startswith(region.replace(".", "")) for r in body)
+    assert all(re.fullmatch(r"\d{2}-\d{2}-\d{4}", r["TGL_LAHIR"]) for r in body if r["TGL_LAHIR"])
+    assert {r["JENIS_KELAMIN"] for r in body} <= {"L", "P", None}
+    assert all(r["DESIL"] in (1, 2, 3, 4) and r["STATUS_DTKS"] in ("TERDAFTAR", "TIDAK TERDAFTAR") for r in body)
+    assert {r["KATEGORI_KESEJAHTERAAN"] for r in body} <= {"SANGAT MISKIN", "MISKIN", "HAMPIR MISKIN", "RENTAN MISKIN"}
+    # The zero a NIK may not start with is kept too: a cell written as text holds what was given.
+    cell = book["USULAN_PBI_APBD"].cell(row=2, column=HEADERS.index("NO_KK") + 1)
+    assert cell.data_type == "s"
+    entries = [e for e in AuditLog.of(api.settings).entries(newest_first=True)
+               if e.action == Action.EXPORT and e.request_id == response.headers["X-Request-Id"]]
+    assert len(entries) == 1 and len(entries[0].person_ids) == manifest["rows"]
+    assert set(entries[0].person_ids) == _members_flagged(api, region)
+    assert f"{manifest['rows']} rows" in str(entries[0].detail) and manifest["sha256"] in str(entries[0].detail)
+
+
+def test_a_role_that_does_not_see_niks_is_refused_and_the_refusal_audited(api: Api) -> None:
+    response = _download(api, {"rule": RULE, "region": _regency(api)}, role=Role.ANALYST)
+    assert response.status_code == 403
+    assert "column NIK holds nik data, which the analyst role does not see" in response.json()["errors"][0]["message"]
+    refused = [e for e in AuditLog.of(api.settings).entries(newest_first=True)
+               if e.request_id == response.headers["X-Request-Id"]]
+    assert [(e.action, e.outcome) for e in refused] == [(Action.EXPORT, Outcome.REFUSED)]
+    assert _download(api, {"rule": RULE, "region": _regency(api)}, role=Role.APP).status_code == 403
+    assert httpx.get(api.url.replace("/graphql", "/export"), params={"rule": RULE, "region": "33"}).status_code == 401
+
+
+def test_an_officer_exports_only_inside_their_region(api: Api) -> None:
+    region = _regency(api)
+    _, key = api.officer_key(Role.STEWARD, region)
+    other = "33.01" if region != "33.01" else "33.02"
+    outside = _download(api, {"rule": RULE, "region": other}, key=key)
+    assert outside.status_code == 403 and f"outside your region {region}" in outside.json()["errors"][0]["message"]
+    province = _download(api, {"rule": RULE, "region": "33"}, key=key)
+    assert province.status_code == 403
+    inside = _download(api, {"rule": RULE, "region": region, "format": "csv"}, key=key)
+    assert inside.status_code == 200 and inside.headers["content-type"].startswith("text/csv")
+    table = list(csv.reader(io.StringIO(inside.content.decode("utf-8"))))
+    assert table[0] == HEADERS and len(table) - 1 == int(inside.headers["X-Export-Rows"]) > 0
+    assert all(row[HEADERS.index("KODE_DESA")].startswith(region.replace(".", "")) for row in table[1:])
+
+
+def test_bad_requests_are_named(api: Api) -> None:
+    assert "region: give the region" in _download(api, {"rule": RULE}).json()["errors"][0]["message"]
+    unknown = _download(api, {"rule": RULE, "region": "33", "layout": "bpjs_x"}).json()["errors"][0]["message"]
+    assert "layout: 'bpjs_x' is not an export layout (known: kis_pbi_apbd" in unknown
+    assert "format: 'pdf'" in _download(api, {"rule": RULE, "region": "33", "format": "pdf"}).json()["errors"][0]["message"]
+    both = _download(api, {"rule": RULE, "proposals": "DIUSULKAN", "region": "33"}).json()["errors"][0]["message"]
+    assert "one of them" in both
+
+
+def test_a_proposal_batch_lists_the_persons_with_such_a_proposal(api: Api) -> None:
+    region = _regency(api)
+    expected = asyncio.run(api.cypher(
+        "MATCH (e:ServiceEvent {kind: 'proposal'})-[:ABOUT]->(p:Person) WHERE e.summary = 'kis_pbi_apbd' "
+        "AND e.status = 'DIUSULKAN' AND p.region_code STARTS WITH $r RETURN count(DISTINCT p) AS n", {"r": region}))
+    response = _download(api, {"proposals": "DIUSULKAN", "region": region, "format": "csv"})
+    assert response.status_code == 200, response.text
+    assert int(response.headers["X-Export-Rows"]) == expected[0]["n"]
+
+
+def test_the_command_line_lists_and_exports_with_a_manifest(api: Api, tmp_path: Path) -> None:
+    s = api.settings
+    env = {"HUB_HOME": str(s.home), "HUB_DB_PORT": str(s.db_port), "HUB_DATA_DIR": str(s.data_dir),
+           "HUB_GRAPH_NAME": s.graph_name, "HUB_ENV": "production"}
+    runner = CliRunner()
+    region = _regency(api)
+    listed = runner.invoke(app, ["worklist", "--rule", RULE, "--region", region.replace(".", ""), "--first", "3"],
+                           env=env)
+    assert listed.exit_code == 0, listed.output
+    assert "per sub-region" in listed.output and "households" in listed.output
+    out = tmp_path / "usulan.xlsx"
+    made = runner.invoke(app, ["export", "--rule", RULE, "--region", region, "--layout", "kis_pbi_apbd",
+                               "--format", "xlsx", "--out", str(out), "--officer", "Sri Wahyuni"], env=env)
+    assert made.exit_code == 0, made.output
+    manifest = json.loads((tmp_path / "usulan.xlsx.manifest.json").read_text())
+    assert manifest["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest() and manifest["file"] == "usulan.xlsx"
+    assert manifest["rows"] == len(_members_flagged(api, region)) and manifest["by"]["officer"] == "Sri Wahyuni"
+    exported = [e for e in AuditLog.of(s).entries(newest_first=True) if e.operation == "export kis_pbi_apbd"]
+    assert exported[0].officer == "Sri Wahyuni" and len(exported[0].person_ids) == manifest["rows"]
+    bad = runner.invoke(app, ["export", "--rule", "nope", "--region", region, "--out", str(out)], env=env)
+    assert isinstance(bad.exception, InputError) and "rule: 'nope' is not a gap rule" in str(bad.exception)
