@@ -318,10 +318,17 @@ OPEN_CANDIDATES = (
     f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | {{side: x.side, record: s {{.*}}}}] AS sides "
     "ORDER BY c.priority DESC, c.candidate_id LIMIT $limit"
 )
-# Undecided candidates this run did not propose again are no longer a question.
+# Undecided candidates this run did not propose again are no longer a question, except those held
+# apart until a steward decides (a link a region-scoped write could not make: ``held_apart``).
 DELETE_STALE_CANDIDATES = (
-    f"MATCH (c:{Label.MATCH_CANDIDATE}) WHERE c.decision IS NULL AND c.run_id <> $run_id "
+    f"MATCH (c:{Label.MATCH_CANDIDATE}) WHERE c.decision IS NULL AND c.run_id <> $run_id AND c.held_apart IS NULL "
     "DETACH DELETE c RETURN count(c) AS deleted"
+)
+# Open candidates whose records stay apart until a steward decides: the sides, as a verdict's are.
+HELD_CANDIDATES = (
+    f"MATCH (c:{Label.MATCH_CANDIDATE} {{status: 'open'}}) WHERE c.held_apart = true "
+    f"RETURN c.candidate_id AS candidate_id, c.left_records AS left_records, c.right_records AS right_records, "
+    f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | s.record_id] AS records"
 )
 JUDGE_CANDIDATE = (
     f"MATCH (c:{Label.MATCH_CANDIDATE} {{candidate_id: $candidate_id}}) "
@@ -480,7 +487,7 @@ DELETE_ORPHAN_PERSONS_AMONG = (
 DELETE_STALE_CANDIDATES_OF_RECORDS = (
     f"UNWIND $ids AS id MATCH (s:{Label.SOURCE_RECORD} {{record_id: id}}) WITH s "
     f"MATCH (c:{Label.MATCH_CANDIDATE})-[:{RelType.COMPARES}]->(s) WHERE c.decision IS NULL AND c.run_id <> $run_id "
-    "WITH DISTINCT c DETACH DELETE c RETURN count(*) AS deleted"
+    "AND c.held_apart IS NULL WITH DISTINCT c DETACH DELETE c RETURN count(*) AS deleted"
 )
 
 # --- housekeeping -------------------------------------------------------------------------
