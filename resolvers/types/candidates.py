@@ -72,6 +72,9 @@ class MatchCandidate:
     reason: str | None = strawberry.field(description="The latest verdict's reason; every verdict is in history.")
     history: list[Verdict] = strawberry.field(description="Every verdict on the candidate, oldest first: a reversal "
                                               "keeps the verdict it reverses.")
+    proposed_because: str | None = strawberry.field(description="Why the pair is asked about beyond its score: a "
+                                                    "link a key scoped to a region could not make, held apart until "
+                                                    "a steward decides (null for the model's own questions).")
 
     @classmethod
     def of(cls, row: Row, principal: Principal) -> MatchCandidate:
@@ -86,7 +89,8 @@ class MatchCandidate:
                    weights=[FieldWeight(comparison=k, weight=float(v)) for k, v in weights.items()],
                    left=sides.get("left"), right=sides.get("right"),
                    decision=Decision(c["decision"]) if c.get("decision") else None, decided_by=c.get("decided_by"),
-                   decided_at=c.get("decided_at"), reason=c.get("reason"), history=verdicts(c.get("history")))
+                   decided_at=c.get("decided_at"), reason=c.get("reason"), history=verdicts(c.get("history")),
+                   proposed_because=c.get("proposed_because"))
 
     def person_ids(self) -> list[str]:
         return [str(s.person_id) for s in (self.left, self.right) if s is not None and s.person_id]

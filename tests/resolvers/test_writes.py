@@ -399,6 +399,15 @@ def test_an_officer_cannot_pull_a_person_of_another_region_into_its_own_by_writi
     assert [e.detail for e in refused] == [f"row 0: a link to a person outside the key's region was refused and "
                                            f"put before a steward ({candidate['candidate_id']})"]
     assert refused[0].person_ids == () and outsider["nik"] not in str(refused[0])
+    # A province steward's queue shows the question with its reason; the officer's does not (a side is outside).
+    queue = ("query($r: String) { matchCandidates(region: $r, first: 100) { edges { node { candidateId "
+             "proposedBecause } } } }")
+    asked = {e["node"]["candidateId"]: e["node"]["proposedBecause"] for e in live.data_of(
+        queue, {"r": regency}, role=Role.STEWARD)["matchCandidates"]["edges"]}
+    assert "region" in asked[candidate["candidate_id"]]
+    _, steward = live.officer_key(Role.STEWARD, regency)
+    mine_only = live.post(queue, {"r": regency}, key=steward).json()["data"]["matchCandidates"]["edges"]
+    assert candidate["candidate_id"] not in {e["node"]["candidateId"] for e in mine_only}
     # Held apart until a steward decides: a full run (same model) neither links them nor drops the question.
     asyncio.run(_full_run(live))
     (after,) = asyncio.run(live.cypher(CANDIDATES_OF, {"mine": row["recordId"]}))
