@@ -114,6 +114,8 @@ NODES: dict[Label, NodeSpec] = {
             "probability": float, "match_weight": float, "match_weights": str, "status": str, "priority": float,
             "decision": str, "decided_by": str, "decided_at": str, "reason": str, "created_at": str, "run_id": str,
             "history": str, "left_records": list, "right_records": list,
+            # A link a region-scoped write could not make, held for a steward (matching/review.py).
+            "held_apart": bool, "proposed_because": str,
         }),
         NodeSpec(Label.LOAD_BATCH, ("batch_id",), {
             "source": str, "file_name": str, "file_hash": str, "started_at": str, "finished_at": str, "status": str,

@@ -50,41 +50,13 @@ UPSERT_LOAD_BATCHES = merge_nodes(Label.LOAD_BATCH)
 
 # --- relationship upserts -----------------------------------------------------------------
 LINK_RECORDS_TO_PERSONS = merge_relationships(RELATIONSHIPS[RelType.RESOLVES_TO])
-LINK_HOUSEHOLD_MEMBERS = merge_relationships(RELATIONSHIPS[RelType.MEMBER_OF])
-LINK_ENROLMENTS = merge_relationships(RELATIONSHIPS[RelType.ENROLLED_IN])
-LINK_CONDITIONS = merge_relationships(RELATIONSHIPS[RelType.HAS_CONDITION])
-LINK_PANTI_STAYS = merge_relationships(RELATIONSHIPS[RelType.RESIDENT_OF])
-LINK_EVENT_SUBJECTS = merge_relationships(RELATIONSHIPS[RelType.ABOUT])
 LINK_CANDIDATE_RECORDS = merge_relationships(RELATIONSHIPS[RelType.COMPARES])
 
-# --- lookups ------------------------------------------------------------------------------
-PERSON_BY_ID = f"MATCH (p:{Label.PERSON} {{person_id: $person_id}}) RETURN p {{.*}} AS person"
 
-PERSONS_BY_NIK = (
-    f"MATCH (p:{Label.PERSON} {{nik: $nik}}) RETURN p {{.*}} AS person ORDER BY p.person_id"
-)
 
-PERSONS_BY_NAME = (
-    "%%FULLTEXT_PERSON_NAMES%% YIELD node, score "
-    "RETURN node {.*} AS person, score ORDER BY score DESC, node.person_id LIMIT $limit"
-)
 
-PERSON_SOURCE_RECORDS = (
-    f"MATCH (s:{Label.SOURCE_RECORD})-[r:{RelType.RESOLVES_TO}]->(p:{Label.PERSON} {{person_id: $person_id}}) "
-    "RETURN s {.*} AS record, r.method AS method, r.probability AS probability "
-    "ORDER BY s.source, s.source_key"
-)
 
-# record_id is "<source>:<source_key>", so the pair is one index lookup.
-SOURCE_RECORD_BY_KEY = (
-    f"MATCH (s:{Label.SOURCE_RECORD} {{record_id: $source + ':' + $source_key}}) "
-    f"OPTIONAL MATCH (s)-[r:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) "
-    "RETURN s {.*} AS record, p.person_id AS person_id"
-)
 
-SOURCE_RECORDS_BY_NIK = (
-    f"MATCH (s:{Label.SOURCE_RECORD} {{nik: $nik}}) RETURN s {{.*}} AS record ORDER BY s.source, s.source_key"
-)
 
 HOUSEHOLD_BY_KK = (
     f"MATCH (h:{Label.HOUSEHOLD} {{kk: $kk}}) "
@@ -94,53 +66,14 @@ HOUSEHOLD_BY_KK = (
     "{person_id: p.person_id, name: p.name, relation: m.relation}] AS members"
 )
 
-REGION_BY_CODE = (
-    f"MATCH (r:{Label.REGION} {{code: $code}}) "
-    f"OPTIONAL MATCH (r)-[:{RelType.PART_OF}]->(parent:{Label.REGION}) "
-    "RETURN r {.*} AS region, parent.code AS parent_code"
-)
 
 PROGRAM_BY_CODE = f"MATCH (n:{Label.PROGRAM} {{code: $code}}) RETURN n {{.*}} AS program"
-PPKS_CATEGORY_BY_CODE = f"MATCH (n:{Label.PPKS_CATEGORY} {{code: $code}}) RETURN n {{.*}} AS category"
-PANTI_BY_ID = f"MATCH (n:{Label.PANTI} {{panti_id: $panti_id}}) RETURN n {{.*}} AS panti"
-PSKS_ACTOR_BY_ID = f"MATCH (n:{Label.PSKS_ACTOR} {{actor_id: $actor_id}}) RETURN n {{.*}} AS actor"
-AGENCY_BY_ID = f"MATCH (n:{Label.AGENCY} {{agency_id: $agency_id}}) RETURN n {{.*}} AS agency"
 
-SERVICE_EVENT_BY_ID = (
-    f"MATCH (e:{Label.SERVICE_EVENT} {{event_id: $event_id}}) "
-    "RETURN e {.*} AS event, "
-    f"[(e)-[:{RelType.ABOUT}]->(p:{Label.PERSON}) | p.person_id] AS person_ids, "
-    f"[(a:{Label.PSKS_ACTOR})-[:{RelType.HANDLED}]->(e) | a.actor_id] AS handler_ids, "
-    f"[(e)-[x:{RelType.REFERRED_TO}]->(t) | {{target: coalesce(t.agency_id, t.code), status: x.status}}] AS referrals"
-)
 
-MATCH_CANDIDATE_BY_ID = (
-    f"MATCH (c:{Label.MATCH_CANDIDATE} {{candidate_id: $candidate_id}}) "
-    "RETURN c {.*} AS candidate, "
-    f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | {{side: x.side, record: s {{.*}}}}] AS sides"
-)
 
-PERSON_ENROLMENTS = (
-    f"MATCH (p:{Label.PERSON} {{person_id: $person_id}})-[e:{RelType.ENROLLED_IN}]->(g:{Label.PROGRAM}) "
-    "RETURN g.code AS program, e.from AS from, e.to AS to, e.status AS status, e.source AS source "
-    "ORDER BY program, from"
-)
 
-PERSON_CONDITIONS = (
-    f"MATCH (p:{Label.PERSON} {{person_id: $person_id}})-[h:{RelType.HAS_CONDITION}]->(c:{Label.PPKS_CATEGORY}) "
-    "RETURN c.code AS code, c.name AS name, h.recorded_on AS recorded_on, h.source AS source ORDER BY code"
-)
 
-PERSON_PANTI_STAYS = (
-    f"MATCH (p:{Label.PERSON} {{person_id: $person_id}})-[s:{RelType.RESIDENT_OF}]->(t:{Label.PANTI}) "
-    "RETURN t.panti_id AS panti_id, t.name AS name, s.from AS from, s.to AS to ORDER BY from"
-)
 
-# The hub's own node ids, for clients that address nodes (network views): elementId on Neo4j.
-NODE_IDS_OF_PERSON_HOUSEHOLDS = (
-    f"MATCH (p:{Label.PERSON} {{person_id: $person_id}})-[:{RelType.MEMBER_OF}]->(h:{Label.HOUSEHOLD}) "
-    "RETURN toString(%%NODE_ID%%(h)) AS node_id, h.kk AS kk ORDER BY kk"
-)
 
 # --- loading --------------------------------------------------------------------------------
 LOAD_BATCH_BY_ID = f"MATCH (b:{Label.LOAD_BATCH} {{batch_id: $batch_id}}) RETURN b {{.*}} AS batch"
@@ -183,9 +116,6 @@ DELETE_EVENT_HANDLERS = (
     "{event_id: row.event_id}) DELETE r RETURN count(r) AS deleted"
 )
 
-SOURCE_RECORD_COUNTS = (
-    f"MATCH (s:{Label.SOURCE_RECORD}) RETURN s.source AS source, count(*) AS records ORDER BY source"
-)
 
 # --- matching ------------------------------------------------------------------------------
 # The identity of every record of one source, for the linker (paged by record_id).
@@ -318,10 +248,17 @@ OPEN_CANDIDATES = (
     f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | {{side: x.side, record: s {{.*}}}}] AS sides "
     "ORDER BY c.priority DESC, c.candidate_id LIMIT $limit"
 )
-# Undecided candidates this run did not propose again are no longer a question.
+# Undecided candidates this run did not propose again are no longer a question, except those held
+# apart until a steward decides (a link a region-scoped write could not make: ``held_apart``).
 DELETE_STALE_CANDIDATES = (
-    f"MATCH (c:{Label.MATCH_CANDIDATE}) WHERE c.decision IS NULL AND c.run_id <> $run_id "
+    f"MATCH (c:{Label.MATCH_CANDIDATE}) WHERE c.decision IS NULL AND c.run_id <> $run_id AND c.held_apart IS NULL "
     "DETACH DELETE c RETURN count(c) AS deleted"
+)
+# Open candidates whose records stay apart until a steward decides: the sides, as a verdict's are.
+HELD_CANDIDATES = (
+    f"MATCH (c:{Label.MATCH_CANDIDATE} {{status: 'open'}}) WHERE c.held_apart = true "
+    f"RETURN c.candidate_id AS candidate_id, c.left_records AS left_records, c.right_records AS right_records, "
+    f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | s.record_id] AS records"
 )
 JUDGE_CANDIDATE = (
     f"MATCH (c:{Label.MATCH_CANDIDATE} {{candidate_id: $candidate_id}}) "
@@ -480,7 +417,7 @@ DELETE_ORPHAN_PERSONS_AMONG = (
 DELETE_STALE_CANDIDATES_OF_RECORDS = (
     f"UNWIND $ids AS id MATCH (s:{Label.SOURCE_RECORD} {{record_id: id}}) WITH s "
     f"MATCH (c:{Label.MATCH_CANDIDATE})-[:{RelType.COMPARES}]->(s) WHERE c.decision IS NULL AND c.run_id <> $run_id "
-    "WITH DISTINCT c DETACH DELETE c RETURN count(*) AS deleted"
+    "AND c.held_apart IS NULL WITH DISTINCT c DETACH DELETE c RETURN count(*) AS deleted"
 )
 
 # --- housekeeping -------------------------------------------------------------------------
@@ -494,7 +431,6 @@ RECORD_SCHEMA_VERSION = (
     "RETURN m.version AS version"
 )
 
-DELETE_ALL = "MATCH (n) DETACH DELETE n"
 # Neo4j only (FalkorDB drops a whole graph with GRAPH.DELETE): bounded transactions for big graphs.
 DELETE_ALL_IN_BATCHES = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
 NEO4J_ONLY = frozenset({"DELETE_ALL_IN_BATCHES"})

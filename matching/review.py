@@ -58,7 +58,8 @@ def sides_of(row: Row) -> tuple[list[str], list[str]]:
 
 async def judged_pairs(store: GraphStore) -> Bound:
     """The record pairs the stewards' verdicts bind: SAME chains each verdict's records, DIFFERENT
-    pairs every record of one side with every record of the other."""
+    pairs every record of one side with every record of the other; an open held candidate binds
+    as DIFFERENT until a steward decides."""
     bound = Bound()
     for row in await store.run(queries.JUDGED_CANDIDATES):
         left, right = sides_of(row)
@@ -69,6 +70,10 @@ async def judged_pairs(store: GraphStore) -> Bound:
             bound.same.extend((first, other) for other in [*left[1:], *right])
         elif row["decision"] == Judgement.DIFFERENT:
             bound.different.extend((a, b) for a in left for b in right)
+    # A held candidate (a link a region-scoped write could not make) keeps its sides apart until decided.
+    for row in await store.run(queries.HELD_CANDIDATES):
+        left, right = sides_of(row)
+        bound.different.extend((a, b) for a in left for b in right)
     return bound
 
 
@@ -111,8 +116,9 @@ async def write_candidates(store: GraphStore, band: pd.DataFrame, run_id: str, b
             "probability": float(row["match_probability"]), "match_weight": round(float(row["evidence"]), 3),
             "match_weights": json.dumps(weights), "priority": cursor_safe(row["priority"]), "status": "open",
             "created_at": now, "run_id": run_id}})
-        if isinstance(row.get("because"), str):  # a candidate held for a reason beyond its score
-            nodes[-1]["props"]["proposed_because"] = row["because"]
+        if isinstance(row.get("because"), str):  # held apart for a reason beyond its score, until decided
+            nodes[-1]["props"] |= {"proposed_because": row["because"], "held_apart": True,
+                                   "left_records": [row["unique_id_l"]], "right_records": [row["unique_id_r"]]}
         for side, record in (("left", row["unique_id_l"]), ("right", row["unique_id_r"])):
             links.append({"start": {"candidate_id": cid}, "end": {"record_id": record}, "props": {"side": side}})
     for start in range(0, len(nodes), batch_size):

@@ -21,6 +21,8 @@ import random
 import shutil
 import signal
 import socket
+import tempfile
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -191,30 +193,78 @@ class Neo4jPool:
             self.free.append(uri)
 
 
-@pytest.fixture(scope="session")
-def neo4j_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jPool]:
-    """The session's Neo4j JVM (started on first use) and its pool of instances."""
-    from hub.neo4j_local import LocalNeo4j
+class Neo4jStarter:
+    """The session's Neo4j JVM, started in a thread as soon as the run is known to hold Neo4j tests: the
+    FalkorDB half runs first (the ``backend`` parameter orders the run), so the JVM is up by the time the
+    first Neo4j test asks for it, and its start never counts against a test's timeout. Stopped when the
+    session ends, and on SIGTERM (``timeout``, a cancelled CI job): no JVM is left behind."""
 
-    why = neo4j_unavailable()
-    if why:  # pytest_configure let Neo4j in, so this is a broken checkout, not a machine without Java
-        pytest.fail(f"Neo4j cannot run: {why}")
-    local = LocalNeo4j(tmp_path_factory.mktemp("neo4j"), free_port_block(NEO4J_INSTANCES),
-                       instances=NEO4J_INSTANCES)
-    local.build()  # a no-op: `make install` built the jar (a test never downloads)
+    def __init__(self, home: Path) -> None:
+        from hub.neo4j_local import LocalNeo4j
 
-    def stop_then_die(signum: int, frame: Any) -> None:  # `timeout` or CI cancelling the run: no JVM left behind
-        local.stop()
+        self.local = LocalNeo4j(home, free_port_block(NEO4J_INSTANCES), instances=NEO4J_INSTANCES)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._start, name="neo4j-start", daemon=True)
+        self.before = signal.signal(signal.SIGTERM, self._stop_then_die)
+        self.thread.start()
+
+    def _start(self) -> None:
+        try:
+            self.local.build()  # a no-op: `make install` built the jar (a test never downloads)
+            self.local.start()
+        except BaseException as exc:  # told to the first test that needs Neo4j
+            self.error = exc
+
+    def _stop_then_die(self, signum: int, frame: Any) -> None:
+        self.stop()
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
-    before = signal.signal(signal.SIGTERM, stop_then_die)
-    local.start()
-    try:
-        yield Neo4jPool([local.uri(i) for i in range(NEO4J_INSTANCES)], local.password)
-    finally:
-        local.stop()
-        signal.signal(signal.SIGTERM, before)
+    def ready(self) -> Neo4jPool:
+        # The JVM's start is the session's work, not the waiting test's: pytest-timeout's alarm is held while it
+        # finishes (LocalNeo4j.start gives up by itself after its START_TIMEOUT_S).
+        left, _ = signal.setitimer(signal.ITIMER_REAL, 0)
+        try:
+            self.thread.join()
+        finally:
+            if left:
+                signal.setitimer(signal.ITIMER_REAL, left)
+        if self.error is not None:
+            pytest.fail(f"the managed Neo4j did not start: {self.error}")
+        return Neo4jPool([self.local.uri(i) for i in range(NEO4J_INSTANCES)], self.local.password)
+
+    def stop(self) -> None:
+        self.thread.join(timeout=600)
+        self.local.stop()
+        signal.signal(signal.SIGTERM, self.before)
+
+
+_STARTER = pytest.StashKey[Neo4jStarter]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    wants = any(getattr(getattr(item, "callspec", None), "params", {}).get("backend") == "neo4j"
+                for item in session.items)
+    if wants and not session.config.option.collectonly:
+        home = Path(tempfile.mkdtemp(prefix="hub-test-neo4j-"))
+        session.config.stash[_STARTER] = Neo4jStarter(home)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    starter = session.config.stash.get(_STARTER, None)
+    if starter is not None:
+        starter.stop()
+        shutil.rmtree(starter.local.home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def neo4j_pool(request: pytest.FixtureRequest) -> Neo4jPool:
+    """The session's Neo4j instances (the JVM ``Neo4jStarter`` started when collection ended)."""
+    starter = request.config.stash.get(_STARTER, None)
+    if starter is None:
+        pytest.fail("no Neo4j was started for this run (a Neo4j test should have made pytest_collection_finish "
+                    "start it)")
+    return starter.ready()
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,9 @@ class MatchCandidate:
     differing: list[str] = strawberry.field(description="The identity fields both records state, differently "
                                             "(name, nik, kk, birth_date, sex, mother_name, address, region_code).")
     origin: str | None = strawberry.field(description="split or join: made by a steward's action, not the linker.")
+    proposed_because: str | None = strawberry.field(description="Why the pair is asked about beyond its score: a "
+                                                    "link a key scoped to a region could not make, held apart until "
+                                                    "a steward decides (null for the model's own questions).")
     record_ids: strawberry.Private[tuple[str, str] | None]
 
     @strawberry.field(description="The saved model's score of the two records: the prior and each comparison's level "
@@ -104,6 +107,7 @@ class MatchCandidate:
                    decision=Decision(c["decision"]) if c.get("decision") else None, decided_by=c.get("decided_by"),
                    decided_at=c.get("decided_at"), reason=c.get("reason"), history=verdicts(c.get("history")),
                    differing=differing_fields(*both) if both else [], origin=c.get("origin"),
+                   proposed_because=c.get("proposed_because"),
                    record_ids=(both[0]["record_id"], both[1]["record_id"]) if both else None)
 
     def person_ids(self) -> list[str]:

@@ -9,6 +9,7 @@ import pytest
 
 from graph_schema import api_queries, queries
 from graph_schema.port import GraphStore
+from tests.graph_schema import lookups
 from tests.graph_schema.test_contract import write_world
 from tests.graph_schema.world import KK, NIK1, P1, P2
 
@@ -165,7 +166,7 @@ async def test_candidates_filter_by_region(store: GraphStore) -> None:
 
 async def test_projections_for_some_persons_touch_only_them(store: GraphStore) -> None:
     await write_world(store)
-    await store.run(queries.DELETE_ALL, write=True)
+    await store.run(lookups.DELETE_ALL, write=True)
     await write_world(store)
     scoped = [getattr(queries, name) for name in sorted(SCOPED_PROJECTIONS)]
     assert [(await store.run(q, {"person_ids": [P2]}, write=True))[0]["written"] for q in scoped] == [0] * 5

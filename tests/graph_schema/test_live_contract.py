@@ -18,7 +18,7 @@ LIVE_STATEMENTS = {
     "RECORDS_SHARING_DATE_ADDRESS", "WRITE_BLOCKING_KEYS",
     "UNKEYED_RECORD_COUNT", "RECORDS_BY_IDS", "RECORDS_OF_PERSONS", "REFERENCES_FROM_RECORDS",
     "REFERENCES_TO_RECORDS", "DELETE_ORPHAN_PERSONS_AMONG", "DELETE_STALE_CANDIDATES_OF_RECORDS",
-    "RECORD_IDS_OF_BATCH", "RECORDS_SHARING_ANY_KEY",
+    "RECORD_IDS_OF_BATCH", "RECORDS_SHARING_ANY_KEY", "HELD_CANDIDATES",
 }
 # Those both registered records and encounters carry first, then the two only some records carry.
 PROPS = ["bk_name_year", "bk_first_date", "bk_sorted_district", "bk_first_district", "bk_date_village",
@@ -92,3 +92,22 @@ async def test_clean_ups_touch_only_the_given(store: GraphStore) -> None:
                            write=True) == [{"deleted": 0}]
     assert await store.run(queries.DELETE_STALE_CANDIDATES_OF_RECORDS,
                            {"ids": ["ppks:PPKS-9", "outreach:OUT-3"], "run_id": "r2"}, write=True) == [{"deleted": 1}]
+
+
+async def test_a_held_candidate_outlives_every_clean_up_until_a_steward_decides(store: GraphStore) -> None:
+    await write_world(store)  # MC-1 (undecided, no run) compares PPKS-9 and OUT-3
+    assert await store.run(queries.HELD_CANDIDATES) == []
+    await store.run(queries.UPSERT_MATCH_CANDIDATES, {"rows": [{"candidate_id": "MC-1", "props": {
+        "run_id": "r1", "status": "open", "held_apart": True, "left_records": ["ppks:PPKS-9"],
+        "right_records": ["outreach:OUT-3"]}}]}, write=True)
+    (held,) = await store.run(queries.HELD_CANDIDATES)
+    assert (held["candidate_id"], held["left_records"], held["right_records"], sorted(held["records"])) == (
+        "MC-1", ["ppks:PPKS-9"], ["outreach:OUT-3"], ["outreach:OUT-3", "ppks:PPKS-9"])
+    assert await store.run(queries.DELETE_STALE_CANDIDATES_OF_RECORDS, {"ids": ["ppks:PPKS-9"], "run_id": "r2"},
+                           write=True) == [{"deleted": 0}]
+    assert await store.run(queries.DELETE_STALE_CANDIDATES, {"run_id": "r2"}, write=True) == [{"deleted": 0}]
+    await store.run(queries.JUDGE_CANDIDATE, {"candidate_id": "MC-1", "history_entry": "{}\n", "decision": "same",
+                                              "by": "steward", "at": "2026-11-30T00:00:00+00:00", "reason": "one",
+                                              "left_records": ["ppks:PPKS-9"], "right_records": ["outreach:OUT-3"]},
+                    write=True)
+    assert await store.run(queries.HELD_CANDIDATES) == []

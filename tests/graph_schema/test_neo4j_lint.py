@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from graph_schema import queries
-from graph_schema.dialect import NEO4J
+from graph_schema import api_queries, queries
+from graph_schema.dialect import FALKORDB, NEO4J
 from graph_schema.model import NODES, RELATIONSHIPS, Label, RelType
 from graph_schema.schema import BLOCKING_KEY_PROPERTIES
 
@@ -99,21 +99,20 @@ def test_the_registry_is_neo4j_526_community() -> None:
     assert {"elementId", "toString", "coalesce"} <= set(registry["functions"]["CYPHER 5"])
 
 
-BAD = {
-    "falkordb fulltext": (lambda: __import__("graph_schema.dialect").dialect.FALKORDB.render(queries.PERSONS_BY_NAME),
-                          "db.idx.fulltext.queryNodes"),
-    "falkordb function": (lambda: "MATCH (p:Person) RETURN id(p) AS i, toJSON(p) AS j", "toJSON"),
-    "undeclared parameter": (lambda: "MATCH (p:Person {person_id: $x}) RETURN p.person_id, $undeclared",
+BAD: dict[str, tuple[str, str]] = {  # name: (statement, what its diagnostic names)
+    "falkordb fulltext": (FALKORDB.render(api_queries.PERSON_SEARCH_BY_NAME), "db.idx.fulltext.queryNodes"),
+    "falkordb function": ("MATCH (p:Person) RETURN id(p) AS i, toJSON(p) AS j", "toJSON"),
+    "undeclared parameter": ("MATCH (p:Person {person_id: $x}) RETURN p.person_id, $undeclared",
                              "undeclared"),
-    "unknown label": (lambda: "MATCH (p:Persn) RETURN p", "Persn"),
-    "unknown relationship type": (lambda: "MATCH (:Person)-[:RESOLVE_TO]->(p:Person) RETURN p", "RESOLVE_TO"),
-    "unknown property": (lambda: "MATCH (p:Person) RETURN p.nikk", "nikk"),
-    "syntax": (lambda: "MATCH (p:Person RETURN p", ""),
+    "unknown label": ("MATCH (p:Persn) RETURN p", "Persn"),
+    "unknown relationship type": ("MATCH (:Person)-[:RESOLVE_TO]->(p:Person) RETURN p", "RESOLVE_TO"),
+    "unknown property": ("MATCH (p:Person) RETURN p.nikk", "nikk"),
+    "syntax": ("MATCH (p:Person RETURN p", ""),
 }
 
 
 def test_the_lint_catches_what_it_claims_to(linter: Path) -> None:
-    statements = {name: make() for name, (make, _) in BAD.items()}
+    statements = {name: query for name, (query, _) in BAD.items()}
     results = lint(linter, statements, declared={"undeclared parameter": ["x"]})
     for name, (_, named) in BAD.items():
         assert results[name], f"{name}: no diagnostic for {statements[name]!r}"

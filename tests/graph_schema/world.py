@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph_schema import load_queries, queries
+from graph_schema import load_queries
+from tests.graph_schema import lookups
 
 P1, P2 = "P-0001", "P-0002"
 NIK1, NIK2 = "3374014506880003", "3374011203850001"
@@ -145,7 +146,7 @@ def statements(name: str, rows: list[dict[str, Any]]) -> list[tuple[str, dict[st
     parameter of the statement, so records of different batches are written by separate calls.
     """
     if not hasattr(load_queries, name):
-        return [(getattr(queries, name), {"rows": rows})]
+        return [(lookups.statement(name), {"rows": rows})]
     text = getattr(load_queries, name)
     if text not in (load_queries.CREATE_SOURCE_RECORDS, load_queries.UPSERT_SOURCE_RECORDS,
                     load_queries.CREATE_SOURCE_RECORDS_IN_HOUSEHOLDS):

@@ -17,6 +17,7 @@ from hub.synth.run import SOURCE_ORDER
 from loaders.mapping import mapping_for
 from loaders.run import load_file
 from matching.pipeline import run_match
+from tests.graph_schema import lookups
 
 KK = "3374010101100001"
 HEAD_NIK, CHILD_NIK = "3374011203850001", "3374015510100002"
@@ -143,7 +144,7 @@ async def test_a_condition_corrected_in_a_newer_export_replaces_the_old_one(
     corrected = write_csv(tmp_path / "ppks_2.csv", PPKS_HEADER, [ppks_row("24 - FAKIR MISKIN")])
     await load_file(store, mapping_for("ppks"), corrected, tmp_path)
     await link_by_nik(store, projections)
-    conditions = await store.run(queries.PERSON_CONDITIONS, {"person_id": f"P-{HEAD_NIK}"})
+    conditions = await store.run(lookups.PERSON_CONDITIONS, {"person_id": f"P-{HEAD_NIK}"})
     assert [(c["code"], c["source"]) for c in conditions] == [("24", "ppks")]
 
 

@@ -13,6 +13,7 @@ from graph_schema.port import GraphStore
 from hub.errors import InputError
 from loaders.mapping import load_mapping, mapping_for
 from loaders.run import load_file
+from tests.graph_schema import lookups
 
 
 async def counts(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
@@ -37,7 +38,7 @@ async def test_dtks_load_reconciles_and_keeps_provenance(store: GraphStore, smal
     assert nodes["Household"] == len({r["NO_KK"] for r in source_rows})
     assert rels["IN_HOUSEHOLD"] == report.loaded
     first = source_rows[0]
-    (row,) = await store.run(queries.SOURCE_RECORD_BY_KEY, {"source": "dtks", "source_key": first["ID_DTKS"]})
+    (row,) = await store.run(lookups.SOURCE_RECORD_BY_KEY, {"source": "dtks", "source_key": first["ID_DTKS"]})
     record = row["record"]
     assert json.loads(record["raw"]) == first  # the cells, untouched
     assert record["batch_id"] == report.batch_id and record["file_hash"] == report.file_hash
@@ -75,13 +76,13 @@ async def test_a_newer_export_updates_changed_rows_and_keeps_their_history(
     assert (second.updated, second.new, second.unchanged) == (1, 0, first.loaded - 1)
     nodes, rels = await counts(store)
     assert nodes == {**before[0], "LoadBatch": 2} and rels == before[1]  # updated in place; one more batch
-    (row,) = await store.run(queries.SOURCE_RECORD_BY_KEY, {"source": "slrt_pengaduan", "source_key": changed_key})
+    (row,) = await store.run(lookups.SOURCE_RECORD_BY_KEY, {"source": "slrt_pengaduan", "source_key": changed_key})
     record = row["record"]
     assert record["batch_id"] == second.batch_id
     history = json.loads(record["previous"])
     assert [h["batch_id"] for h in history] == [first.batch_id]
     assert history[0]["raw"]["STATUS"] != "DITUTUP"
-    (event,) = await store.run(queries.SERVICE_EVENT_BY_ID, {"event_id": f"slrt_pengaduan:{changed_key}"})
+    (event,) = await store.run(lookups.SERVICE_EVENT_BY_ID, {"event_id": f"slrt_pengaduan:{changed_key}"})
     assert event["event"]["status"] == "DITUTUP"
 
 
@@ -146,9 +147,9 @@ async def test_broken_rows_become_clear_rejects_and_warnings(store: GraphStore, 
     assert warnings[("10", "decile")] == "sebelas is not a number"
     assert warnings[("10", "region")] == "9999999999 is not a known Kemendagri region"
     assert "PRIA is not one of" in warnings[("11", "sex")]
-    (row,) = await store.run(queries.SOURCE_RECORD_BY_KEY, {"source": "dtks", "source_key": "D6"})
+    (row,) = await store.run(lookups.SOURCE_RECORD_BY_KEY, {"source": "dtks", "source_key": "D6"})
     assert row["record"]["name"] == "JOSÉ MARÍA"
-    (row,) = await store.run(queries.SOURCE_RECORD_BY_KEY, {"source": "dtks", "source_key": "D2"})
+    (row,) = await store.run(lookups.SOURCE_RECORD_BY_KEY, {"source": "dtks", "source_key": "D2"})
     assert row["record"]["nik_raw"] == "12345" and "nik" not in row["record"]
     assert row["record"]["nik_status"] == "invalid: has 5 digits, not 16"
 
@@ -184,7 +185,7 @@ async def test_an_unseen_export_needs_only_a_mapping_file(store: GraphStore, tmp
                       "1\t3374014506880003\tSiti Aminah\t1988-06-05\t3374010101100001\tP\t3374011001\n")
     report = await load_file(store, mapping_for("bansos_desa", mapping_path), export, tmp_path)
     assert report.new == 1 and report.rejected == 0 and report.warnings == 0
-    (row,) = await store.run(queries.SOURCE_RECORD_BY_KEY, {"source": "bansos_desa", "source_key": "1"})
+    (row,) = await store.run(lookups.SOURCE_RECORD_BY_KEY, {"source": "bansos_desa", "source_key": "1"})
     assert (row["record"]["nik"], row["record"]["birth_date"], row["record"]["sex"]) == (
         "3374014506880003", "1988-06-05", "P")
 

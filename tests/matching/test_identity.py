@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph_schema import queries
 from graph_schema.port import GraphStore
 from matching import identity
 from matching.extract import COLUMNS, Resolutions
 from matching.features import features
 from matching.resolve import write_persons
+from tests.graph_schema import lookups
 
 
 def _record(record_id: str, **fields: object) -> dict[str, object]:
@@ -98,7 +98,7 @@ async def test_written_persons_carry_their_conflicts_and_coherent_best_values(st
                              "method": ["nik", "nik", "splink"], "probability": [1.0, 1.0, 0.99]})
     await write_persons(store, assigned, records[COLUMNS], Resolutions({}, {}), run_id="t")
     (only,) = await store.run("MATCH (p:Person) RETURN p.person_id AS id")
-    (row,) = await store.run(queries.PERSON_BY_ID, {"person_id": only["id"]})
+    (row,) = await store.run(lookups.PERSON_BY_ID, {"person_id": only["id"]})
     person = row["person"]
     assert (person["name"], person["sex"], person["birth_date"]) == ("SRI", "P", "1963-02-01")
     assert sorted(person["conflicts"]) == sorted([identity.SEXES, identity.BIRTH_DATES])

@@ -27,6 +27,7 @@ from matching.pipeline import links_current, run_match
 from matching.review import candidate_id, write_candidates
 from matching.steward import apply_judgement
 from tests.conftest import open_graph, train_on, use_model
+from tests.graph_schema import lookups
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +172,7 @@ async def test_a_record_whose_identity_changed_leaves_its_person(store: GraphSto
     assert linked.person_id != person and linked.method == "nik" and live.persons_new == 1
     now = await _resolutions(store)
     assert {r for r in rest if now[r] == person} == rest  # the rest stay together, under their id
-    (row,) = await store.run(queries.PERSON_BY_ID, {"person_id": person})
+    (row,) = await store.run(lookups.PERSON_BY_ID, {"person_id": person})
     assert row["person"]["name"] != "KRISTOFORUS WANGGE" and row["person"]["record_count"] == len(rest)
     assert '"kind": "split"' in row["person"]["history"]
 
@@ -231,8 +232,8 @@ async def test_hub_load_links_a_new_export_at_once_and_no_link_leaves_it(
     try:
         answered = 0
         for key, nik in zip(fresh["ID_DTKS"], fresh["NIK"], strict=True):
-            for row in await store.run(queries.PERSONS_BY_NIK, {"nik": nik}):
-                records = await store.run(queries.PERSON_SOURCE_RECORDS, {"person_id": row["person"]["person_id"]})
+            for row in await store.run(lookups.PERSONS_BY_NIK, {"nik": nik}):
+                records = await store.run(lookups.PERSON_SOURCE_RECORDS, {"person_id": row["person"]["person_id"]})
                 answered += any(r["record"]["source_key"] == key for r in records)
         assert answered >= len(fresh) * 0.9 and answered > 0, (answered, len(fresh))
         # --no-link: the records wait for `hub match`, as its help says.

@@ -20,6 +20,7 @@ from matching.judgement import Judgement
 from matching.pipeline import run_match
 from matching.review import judge
 from tests.conftest import train_on, use_model
+from tests.graph_schema import lookups
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,7 @@ async def test_records_become_persons_as_the_truth_says(store: GraphStore, popul
     third = await run_match(store, tmp_path / "model.json")
     now = {r["record_id"]: r["person_id"] for r in await store.run(queries.CURRENT_RESOLUTIONS)}
     assert now[left] == now[right] and third.relinked > 0
-    (merged,) = await store.run(queries.PERSON_BY_ID, {"person_id": now[left]})
+    (merged,) = await store.run(lookups.PERSON_BY_ID, {"person_id": now[left]})
     history = [json.loads(line) for line in merged["person"]["history"].splitlines()]
     assert history[-1]["kind"] == "merge" and "steward" in history[-1]["linked_by"]
     open_ids = {c["candidate"]["candidate_id"] for c in await store.run(queries.OPEN_CANDIDATES, {"limit": 1000})}
@@ -93,7 +94,7 @@ async def test_records_become_persons_as_the_truth_says(store: GraphStore, popul
     await run_match(store, tmp_path / "model.json")
     final = {r["record_id"]: r["person_id"] for r in await store.run(queries.CURRENT_RESOLUTIONS)}
     assert final[left] != final[right]
-    (split,) = await store.run(queries.PERSON_BY_ID, {"person_id": final[right]})
+    (split,) = await store.run(lookups.PERSON_BY_ID, {"person_id": final[right]})
     assert json.loads(split["person"]["history"].splitlines()[-1])["kind"] == "split"
     (judged,) = [r for r in await store.run(queries.JUDGED_CANDIDATES)
                  if r["candidate_id"] == top["candidate"]["candidate_id"]]
