@@ -114,6 +114,7 @@ NODES: dict[Label, NodeSpec] = {
             "probability": float, "match_weight": float, "match_weights": str, "status": str, "priority": float,
             "decision": str, "decided_by": str, "decided_at": str, "reason": str, "created_at": str, "run_id": str,
             "history": str, "left_records": list, "right_records": list,
+            "origin": str, "undo": str,  # a steward's split or join; what undo puts back (matching/steward.py)
         }),
         NodeSpec(Label.LOAD_BATCH, ("batch_id",), {
             "source": str, "file_name": str, "file_hash": str, "started_at": str, "finished_at": str, "status": str,
