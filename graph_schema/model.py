@@ -116,6 +116,7 @@ NODES: dict[Label, NodeSpec] = {
             "history": str, "left_records": list, "right_records": list,
             # A link a region-scoped write could not make, held for a steward (matching/review.py).
             "held_apart": bool, "proposed_because": str,
+            "origin": str, "undo": str,  # a steward's split or join; what undo puts back (matching/steward.py)
         }),
         NodeSpec(Label.LOAD_BATCH, ("batch_id",), {
             "source": str, "file_name": str, "file_hash": str, "started_at": str, "finished_at": str, "status": str,

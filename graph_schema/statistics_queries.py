@@ -93,19 +93,22 @@ PROPOSALS_BY_WELFARE = (
     f"WITH e, p, split(split(s.raw, $welfare_key)[1], '\"')[0] AS welfare "
     f"WITH {_AREA}, {_MONTH.format(date='e.date')}, welfare AS grp, welfare AS label, {_COUNTS}{_CELLS}"
 )
-# Stays per panti by the month they began; extra: stays still open (current residents). Started from the
-# panti (a few hundred), whose residents are few; the region is that of the resident.
+# Stays per panti by the month they began; extra: stays still open (current residents); the region is that of
+# the resident. Started from the panti (a few hundred, with a few thousand residents in a province), not from the
+# region's persons: filtered on a projected code, which FalkorDB cannot push down to read a province's persons
+# by the region index first (as it does a filter on p.region_code, even after a WITH).
 PANTI_RESIDENTS = (
     f"MATCH (t:{Label.PANTI})<-[s:{RelType.RESIDENT_OF}]-(p:{Label.PERSON}) "
-    "WHERE p.region_code >= $lo AND p.region_code < $hi "
-    f"WITH left(p.region_code, $width) AS area, {_MONTH.format(date='s.from')}, t.panti_id AS grp, t.name AS label, "
+    "WITH t, s, p, p.region_code AS code WHERE code >= $lo AND code < $hi "
+    f"WITH left(code, $width) AS area, {_MONTH.format(date='s.from')}, t.panti_id AS grp, t.name AS label, "
     "count(s) AS n, count(DISTINCT p) AS persons, sum(CASE WHEN s.to IS NULL THEN 1 ELSE 0 END) AS extra "
     f"{_CELLS}"
 )
-# Attendance checks per panti (the event's summary is the panti code) and those present (extra).
+# Attendance checks per panti (the event's summary is the panti code) and those present (extra). Started from
+# the checks (kind index; a panti resident's few dozen each), as the residents above.
 PANTI_ATTENDANCE = (
     f"MATCH (e:{Label.SERVICE_EVENT} {{kind: 'attendance'}})-[:{RelType.ABOUT}]->(p:{Label.PERSON}) "
-    "WHERE p.region_code >= $lo AND p.region_code < $hi "
+    "WITH e, p WHERE p.region_code >= $lo AND p.region_code < $hi "
     f"WITH left(p.region_code, $width) AS area, {_MONTH.format(date='e.date')}, e.summary AS grp, "
     "count(DISTINCT e) AS n, count(DISTINCT p) AS persons, "
     "sum(CASE WHEN e.status = 'present' THEN 1 ELSE 0 END) AS extra "

@@ -98,7 +98,7 @@ def first_load_bytes(browser: Any, base: str, session: str, path: str) -> int:
         context.add_cookies([{"name": "khub_sesi", "value": session, "url": base + "/ui/"}])
         page = context.new_page()
         finished: list[Any] = []
-        page.on("requestfinished", finished.append)
+        page.on("requestfinished", lambda request: finished.append(request))
         page.goto(path, wait_until="networkidle")
         total = 0
         for request in finished:

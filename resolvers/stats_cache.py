@@ -3,7 +3,8 @@
 The one rule that keeps a cached answer exact: its key holds the graph's data stamp
 (``graph_schema.statistics_queries.DATA_STAMP``), and every load, link and API write that
 commits gives the graph a new stamp (``mark_data_changed``). A changed graph is therefore never
-answered from an older key; old keys are not deleted, they expire (``TTL_S``).
+answered from an older key; old keys are not deleted, they expire (``TTL_S``, an hour: under
+steady writes every ask makes a new key, and the hour bounds what they hold).
 
 What is cached is the statement's rows, exact counts included: the small-count protection
 is applied per caller after reading them (``hub.privacy.disclosure.shown_count``), so one
@@ -20,7 +21,7 @@ from redis.exceptions import RedisError
 
 from graph_schema.port import Row
 
-TTL_S = 24 * 3600
+TTL_S = 3600  # a stamp that a write has replaced is never read again: its keys only wait to expire
 
 
 class StatsCache:

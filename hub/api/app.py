@@ -46,8 +46,8 @@ from resolvers.caller_errors import http_status, incident_id, masked_message
 from resolvers.context import Context
 from resolvers.dataloaders import DataLoaders
 from resolvers.schema import build_schema
-from resolvers.stats_cache import StatsCache
 from resolvers.scope import scope_param
+from resolvers.stats_cache import StatsCache
 from resolvers.validation import Brakes
 
 log = logging.getLogger("hub.api")

@@ -85,7 +85,11 @@ def timeline(person: dict[str, Any]) -> list[Moment]:
                               [f"status {e['status']}" if e.get("status") else "", f"dana {e['funding']}"
                                if e.get("funding") else "", f"berlaku{until}" if until else ""],
                               e.get("source"), e.get("sourceKey")))
+    # A PPKS row is both a condition and a registration event: shown once, as the event (it names who handled it).
+    registered = {(e.get("source"), e.get("sourceKey")) for e in person["events"] if e["kind"] == "PPKS_REGISTRATION"}
     for c in person["conditions"]:
+        if (c.get("source"), c.get("sourceKey")) in registered:
+            continue
         moments.append(Moment(c.get("recordedOn") or "", "PPKS", f"Tercatat sebagai {c.get('name') or c['code']}", [],
                               c.get("source"), c.get("sourceKey")))
     for s in person["pantiStays"]:

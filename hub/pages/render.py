@@ -81,11 +81,24 @@ def render(request: Request, template: str, status_code: int = 200, **ctx: Any) 
     return HTMLResponse(html, status_code=status_code)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` as a CSV cell: text that a spreadsheet would run as a formula ("=HYPERLINK(...)" in a name
+    field of some source) gets a leading apostrophe, so that it opens as the text it is."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_response(table: Table) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(table.columns)
-    writer.writerows(["" if v is None else v for v in row] for row in table.rows)
+    writer.writerow([csv_cell(c) for c in table.columns])
+    writer.writerows([csv_cell(v) for v in row] for row in table.rows)
     return Response(out.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{table.name}.csv"'})
 

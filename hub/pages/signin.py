@@ -79,6 +79,7 @@ async def signin(request: Request) -> Response:
     if not key:
         return _form(request, "Masukkan kunci API Anda.", 400)
     sessions: Sessions = request.app.state.sessions
+    await sessions.end(request.cookies.get(COOKIE))  # signing in again ends the session this browser had
     signed = await sessions.start(key)
     if signed is None:
         await limits.failed_key(address)

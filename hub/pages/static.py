@@ -14,7 +14,6 @@ import gzip
 import hashlib
 import mimetypes
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import splink
@@ -46,15 +45,20 @@ def _path(name: str) -> Path | None:
     return path
 
 
-@cache
+_LOADED: dict[str, Asset] = {}  # only files found: a name anyone may type is never a cache key
+
+
 def asset(name: str) -> Asset | None:
     """The file ``name`` (relative to the static folder, or a vendored name), or None."""
+    if (found := _LOADED.get(name)) is not None:
+        return found
     path = _path(name)
     if path is None:
         return None
     body = path.read_bytes()
     media = TYPES.get(Path(name).suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return Asset(body, gzip.compress(body, 6, mtime=0), media, hashlib.sha256(body).hexdigest()[:12])
+    _LOADED[name] = Asset(body, gzip.compress(body, 6, mtime=0), media, hashlib.sha256(body).hexdigest()[:12])
+    return _LOADED[name]
 
 
 def static_url(name: str) -> str:

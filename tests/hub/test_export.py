@@ -14,11 +14,14 @@ from typing import Any
 
 import httpx
 import openpyxl  # type: ignore[import-untyped]  # no stubs
+import pytest
 from typer.testing import CliRunner
 
 from hub.cli import app
-from hub.errors import InputError
-from hub.privacy.access import Role
+from hub.errors import ConfigError, InputError
+from hub.export.export import _sight, _table
+from hub.export.layout import WithoutSight, load_layout
+from hub.privacy.access import Principal, Role
 from hub.privacy.audit import Action, AuditLog, Outcome
 from tests.resolvers.conftest import Api
 
@@ -150,3 +153,30 @@ def test_the_command_line_lists_and_exports_with_a_manifest(api: Api, tmp_path: 
     assert exported[0].officer == "Sri Wahyuni" and len(exported[0].person_ids) == manifest["rows"]
     bad = runner.invoke(app, ["export", "--rule", "nope", "--region", region, "--out", str(out)], env=env)
     assert isinstance(bad.exception, InputError) and "rule: 'nope' is not a gap rule" in str(bad.exception)
+
+
+_ROW = {"key": "P1", "person": {"person_id": "P1", "nik": "3329014506880003", "kk": "3329010101100001",
+                                "name": "SITI AMINAH", "birth_date": "1988-06-05", "sex": "P",
+                                "region_code": "33.29.01.2001"},
+        "household": {"kk": "3329010101100001", "decile": 2, "address": "DUSUN KRAJAN RT 1", "region_code": None},
+        "records": [{"source": "ppks", "birth_place": "TEGAL"}, {"source": "dtks", "birth_place": "BREBES"}]}
+
+
+def test_a_layout_that_masks_gives_an_analyst_no_identifier() -> None:
+    layout = load_layout("kis_pbi_apbd")
+    clear = dict(zip(HEADERS, _table(layout, [_ROW], Principal("k", "admin", Role.ADMIN))[0], strict=True))
+    assert clear["NIK"] == "3329014506880003" and clear["TGL_LAHIR"] == "05-06-1988" and clear["TEMPAT_LAHIR"] == "BREBES"
+    assert clear["KODE_DESA"] == "3329012001" and clear["KATEGORI_KESEJAHTERAAN"] == "MISKIN" and clear["DESIL"] == 2
+    masking = layout.model_copy(update={"without_sight": WithoutSight.MASK})
+    analyst = Principal("k", "analyst", Role.ANALYST)
+    _sight(masking, analyst)  # allowed: masked
+    shown = dict(zip(HEADERS, _table(masking, [_ROW], analyst)[0], strict=True))
+    for column in ("NIK", "NO_KK", "NAMA", "TEMPAT_LAHIR", "ALAMAT", "KODE_DESA", "JENIS_KELAMIN"):
+        assert not any(ch.isalnum() for ch in str(shown[column])), (column, shown[column])
+    assert shown["TGL_LAHIR"] == "1985-1989" and shown["DESIL"] == 2
+
+
+def test_a_broken_layout_names_its_file_and_the_problem(tmp_path: Path) -> None:
+    (tmp_path / "dinkes.toml").write_text('sheet = "X"\n[[columns]]\nheader = "NIK"\nvalue = "nik_number"\n')
+    with pytest.raises(ConfigError, match=r"dinkes.toml: columns.0: Value error, value 'nik_number' is not one of"):
+        load_layout("dinkes", tmp_path)

@@ -22,6 +22,8 @@ SHOWCASE = """query($nik: String!) { person(nik: $nik) {
   records { source sourceKey method }
   events { kind date source sourceKey }
   enrolments { program from }
+  conditions { source sourceKey }
+  pantiStays { pantiId }
   region { code above { code level } }
 } }"""
 
@@ -53,6 +55,11 @@ def test_a_steward_finds_a_person_by_name_and_sees_every_source_on_one_timeline(
     expected = ({e["date"] for e in showcase["events"] if e["date"]}
                 | {e["from"] for e in showcase["enrolments"] if e["from"]})
     assert expected and expected <= set(dates)
+    # One line per fact: a PPKS row (a condition and its registration event) once, as the event.
+    registered = {(e["source"], e["sourceKey"]) for e in showcase["events"] if e["kind"] == "PPKS_REGISTRATION"}
+    conditions = [c for c in showcase["conditions"] if (c["source"], c["sourceKey"]) not in registered]
+    expect(page.locator("ol.timeline > li")).to_have_count(
+        len(showcase["events"]) + len(showcase["enrolments"]) + len(showcase["pantiStays"]) + len(conditions))
     for event in showcase["events"]:
         if event["sourceKey"]:
             expect(page.locator(f"ol.timeline a[href='#rec-{event['source']}-{event['sourceKey']}']").first

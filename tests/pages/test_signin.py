@@ -46,6 +46,13 @@ def test_signing_in_starts_a_session_whose_cookie_scripts_and_other_sites_cannot
     assert page.evaluate("document.cookie") == ""  # HttpOnly: invisible to the page's scripts
     stored = redis_call(pages_world, lambda r: r.get(session_key(pages_world, cookie["value"])))
     assert stored is not None and pages_world.keys[Role.STEWARD] not in stored  # the key is never kept
+    # Signing in again in the same browser gives a new session id and ends the old one.
+    page.goto("/ui/masuk")
+    page.fill("#kunci", pages_world.keys[Role.ANALYST])
+    page.click("button[type=submit]")
+    expect(page.locator("header .role")).to_contain_text("analis")
+    assert session_cookie(page)["value"] != cookie["value"]
+    assert redis_call(pages_world, lambda r: r.exists(session_key(pages_world, cookie["value"]))) == 0
 
 
 def test_signing_out_ends_the_session_on_the_server(signed_in: SignIn, base_url: str, pages_world: Api) -> None:

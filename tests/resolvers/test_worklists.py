@@ -72,6 +72,8 @@ def test_the_graph_flags_exactly_whom_the_persons_own_gaps_name(api: Api, rule: 
     assert sum(c["count"] for c in last["countsBySubRegion"]) == last["totalCount"]
     assert set(listed) == _flagged_by_gaps(api, rule, region)
     assert all(e["node"]["reasons"] for e in edges)
+    if rule in ("dtks-poor-without-kis", "disability-without-assistive-device"):
+        assert listed  # the world holds some: an agreement on nobody would prove nothing
 
 
 def test_a_household_rule_lists_households_with_their_reasons(api: Api) -> None:
@@ -125,9 +127,9 @@ def test_bad_arguments_are_named(api: Api) -> None:
 def test_the_province_counts_every_regency(api: Api) -> None:
     data = api.data_of(WORKLIST, {"rule": "dtks-poor-without-kis", "region": "33", "first": 1})["worklist"]
     assert data["region"] == "33" and all(len(c["code"]) == 5 for c in data["countsBySubRegion"])
-    flagged = _flagged_by_gaps(api, "dtks-poor-without-kis", _regency(api))
     regency = next(c for c in data["countsBySubRegion"] if c["code"] == _regency(api))
-    assert regency["count"] == len(flagged)
+    alone = api.data_of(WORKLIST, {"rule": "dtks-poor-without-kis", "region": _regency(api), "first": 1})["worklist"]
+    assert regency["count"] == alone["totalCount"] > 0 and data["totalCount"] >= alone["totalCount"]
 
 
 @pytest.fixture
