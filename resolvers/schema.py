@@ -31,7 +31,6 @@ from resolvers.redirects import PersonRedirect, follow
 from resolvers.scope import not_in_region, persons_in_scope, region_within, scope_param, scoped
 from resolvers.seen_before import EncounterResult, SeenBefore, register_encounter, seen_before_field
 from resolvers.statistics import statistic_field
-from resolvers.types.statistics import Statistic
 from resolvers.steward_actions import (
     UNDO_DESCRIPTION,
     OwnVerdict,
@@ -55,6 +54,7 @@ from resolvers.types.household import Household
 from resolvers.types.network import Network, walk
 from resolvers.types.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from resolvers.types.person import Person
+from resolvers.types.statistics import Statistic
 from resolvers.types.worklist import WorklistConnection, WorklistRule
 from resolvers.validation import Brakes, LimitRules, ValidateWithLimits
 from resolvers.worklists import worklist_field, worklist_rules_field

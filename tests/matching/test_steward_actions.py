@@ -15,6 +15,7 @@ from hub.synth.run import synthesize
 from matching.pipeline import run_match
 from matching.steward import join_persons, split_person
 from matching.undo import CannotUndo, own_verdicts, undo_verdict
+from tests.graph_schema import lookups
 from tests.matching.test_pipeline import load_all
 
 STEWARD = "Sri (key k1)"
@@ -86,7 +87,7 @@ async def test_split_join_and_undo_hold_through_a_later_match(store: GraphStore,
     (split_verdict,) = await own_verdicts(store, STEWARD)
     bound = await store.run(queries.JUDGED_CANDIDATES)
     assert [b["candidate_id"] for b in bound] == [split_verdict["candidate_id"]]
-    (state,) = await store.run(queries.MATCH_CANDIDATE_BY_ID, {"candidate_id": split_verdict["candidate_id"]})
+    (state,) = await store.run(lookups.MATCH_CANDIDATE_BY_ID, {"candidate_id": split_verdict["candidate_id"]})
     history = [json.loads(line) for line in state["candidate"]["history"].splitlines()]
     assert history[-1]["reason"] == "two people: other mother, other birth date"
     # Undo of the split: one person again, under the id it had, which no longer points anywhere.

@@ -1,13 +1,15 @@
-"""The pages in a real browser: one served population for the package, Debian's chromium driven by Playwright.
+"""The pages in a real browser: one served population for the package, Debian's chromium driven by
+Playwright.
 
 ``pages_world`` is the API world of tests/resolvers/conftest.py (``served_world``: the session's
-1,500-person population and its trained model), loaded once per backend for every page test. ``browser`` is one headless chromium for the session (never a
-downloaded browser). ``signed_in(role)`` opens a fresh browser context (its own cookie jar) and
-signs in through the real form with that role's key; ``signed_in(key=...)`` with any key.
+1,500-person population and its trained model), loaded once per backend for every page test. ``browser``
+is one headless chromium for the session (never a downloaded browser). ``signed_in(role)`` opens a fresh
+browser context (its own cookie jar) and signs in through the real form with that role's key;
+``signed_in(key=...)`` with any key.
 
-Playwright's sync API keeps an event loop running in the test thread, so ``asyncio.run`` (and
-anything that calls it, such as ``Api.officer_key``) fails there while the browser is open: call
-it through ``threaded(fn, *args)``, which runs it in a thread of its own.
+Playwright's sync API keeps an event loop running in the test thread, so ``asyncio.run`` (and anything
+that calls it, such as ``Api.officer_key``) fails there while the browser is open: call it through
+``threaded(fn, *args)``, which runs it in a thread of its own.
 """
 
 from __future__ import annotations
