@@ -202,6 +202,9 @@ def fact_values(fact: FactSpec, records: list[Prepared]) -> Values:
 def add_records(graph: BatchGraph, mapping: Mapping, records: list[Prepared]) -> None:
     """The records, their regions, and every fact their mapping says the rows state."""
     graph.add_records(records)
+    # Every region a record names is a Region node (with its chain up to the province), not only those
+    # of households and actors: a person placed by a row without a KK is still found under the region.
+    graph.regions.update(code for code in (record.region_code for record in records) if code)
     ids = [record.record_id for record in records]
     for fact in mapping.facts:
         FACT_WRITERS[fact.type](graph, mapping.source, records, ids, fact_values(fact, records))

@@ -51,6 +51,7 @@ class Problem:
 # Where a record's properties sit in its row (``Prepared.values``).
 _AT = {name: i for i, name in enumerate(RECORD_COLUMNS)}
 _RECORD_ID, _CONTENT_HASH, _PREVIOUS = _AT["record_id"], _AT["content_hash"], _AT["previous"]
+_REGION_CODE = _AT["region_code"]
 
 
 @dataclass(slots=True)
@@ -68,6 +69,12 @@ class Prepared:
     @property
     def content_hash(self) -> str:
         return str(self.values[_CONTENT_HASH])
+
+    @property
+    def region_code(self) -> str | None:
+        """The region the row places the person in (dotted code), if it names one."""
+        code = self.values[_REGION_CODE]
+        return str(code) if code else None
 
     @property
     def props(self) -> dict[str, Any]:

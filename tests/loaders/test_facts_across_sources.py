@@ -191,3 +191,17 @@ async def test_entities_keep_what_any_source_said_whatever_the_load_order(
     backward = await stated_properties(store)
     assert {label for label, _, _ in forward} == set(ENTITIES.split("|"))
     assert backward == forward
+
+
+async def test_a_row_without_a_kk_still_names_its_region_and_the_regions_above_it(
+        store: GraphStore, tmp_path: Path) -> None:
+    """Worklists and statistics walk regions from the Region nodes: a person placed only by a PPKS row
+    (no KK, so no household to place) must be under its village, district, regency and province."""
+    await load_file(store, mapping_for("ppks"), write_csv(tmp_path / "ppks.csv", PPKS_HEADER,
+                                                          [ppks_row("08 - LANJUT USIA TERLANTAR")]), tmp_path)
+    rows = await store.run("MATCH (r:Region) RETURN r.code AS code, r.level AS level ORDER BY code")
+    assert [(r["code"], r["level"]) for r in rows] == [
+        ("33", 1), ("33.74", 2), ("33.74.01", 3), ("33.74.01.1001", 4)]
+    parents = await store.run("MATCH (c:Region)-[:PART_OF]->(p:Region) RETURN c.code AS c, p.code AS p ORDER BY c")
+    assert [(r["c"], r["p"]) for r in parents] == [
+        ("33.74", "33"), ("33.74.01", "33.74"), ("33.74.01.1001", "33.74.01")]
