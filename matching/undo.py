@@ -39,9 +39,17 @@ class CannotUndo(InputError):
     """The verdict is not one the caller may undo (someone else's, older, or not kept)."""
 
 
-def today() -> str:
-    """The day verdicts are counted in (UTC), as the ``decided_at`` stamps begin."""
-    return dt.datetime.now(dt.UTC).date().isoformat()
+# The offices' day: Western Indonesian Time (Central Java), UTC+7 all year (no daylight saving).
+WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
+
+
+def today(now: dt.datetime | None = None) -> str:
+    """When the offices' day began (midnight WIB), as a UTC stamp in the form ``decided_at`` is kept in,
+    so that ``decided_at >= today()`` holds for the verdicts of the steward's own day: one given at
+    06:30 WIB (23:30 UTC the evening before) is today's, not yesterday's."""
+    local = (now or dt.datetime.now(dt.UTC)).astimezone(WIB)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 async def own_verdicts(store: GraphStore, by: str, day: str | None = None) -> list[Row]:
