@@ -30,6 +30,7 @@ query Cari($name: String, $birthDate: String, $region: String, $after: String) {
   }
 }"""
 
+REDIRECT = "query Pindah($id: ID!) { personRedirect(personId: $id) { personId kind at currentIds } }"
 BY_NIK = "query ByNik($nik: String!) { person(nik: $nik) { personId } }"
 
 PERSON = """
@@ -155,7 +156,11 @@ async def person_page(request: Request) -> Response:
     person_id = request.path_params["person_id"]
     person = (await query(request, PERSON, {"id": person_id}))["person"]
     if person is None:
-        raise PageError("Orang ini tidak ditemukan, atau berada di luar wilayah kunci Anda.", 404)
+        # An id a split retired holds no one: the page names the persons it was divided into.
+        redirect = (await query(request, REDIRECT, {"id": person_id}))["personRedirect"]
+        if redirect is None or not redirect["currentIds"]:
+            raise PageError("Orang ini tidak ditemukan, atau berada di luar wilayah kunci Anda.", 404)
+        return render(request, "person/redirect.html", redirect=redirect)
     if person["personId"] != person_id:  # merged or split since: the page of the person it is now
         return RedirectResponse(f"/ui/orang/{person['personId']}", status_code=303)
     records = record_table(person)

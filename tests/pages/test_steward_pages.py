@@ -88,6 +88,9 @@ def test_split_out_a_record_then_join_it_back_on_the_person_view(signed_in: Sign
     page.goto(f"/ui/pemeriksaan/orang/{person}")
     expect(page.locator("section.redirect")).to_contain_text(moved_to)
     expect(page.locator("section.redirect")).to_contain_text(rest)
+    # The person page of the retired id (an app's stored link) leads to both parts.
+    page.goto(f"/ui/orang/{person}")
+    expect(page.locator("ul.current-ids a")).to_have_text(sorted([moved_to, rest]))
 
     # Join the moved record's person back to the rest: one person holding every record.
     page.goto(f"/ui/pemeriksaan/orang/{moved_to}")
