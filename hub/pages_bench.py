@@ -42,7 +42,7 @@ class Probe:
     paths: list[str]
 
 
-def probes(person_ids: list[str], names: list[str], pair_paths: list[str]) -> list[Probe]:
+def probes(person_ids: list[str], names: list[str], pair_paths: list[str], regency: str) -> list[Probe]:
     """The pages of the hub, each on paths that reach real data of the bench population."""
     return [
         Probe("beranda", Role.STEWARD, ["/ui/"]),
@@ -57,7 +57,12 @@ def probes(person_ids: list[str], names: list[str], pair_paths: list[str]) -> li
         Probe("cakupan", Role.ANALYST, ["/ui/analisis/cakupan"]),
         Probe("irisan", Role.ANALYST, ["/ui/analisis/irisan"]),
         Probe("kesenjangan", Role.ANALYST, ["/ui/analisis/kesenjangan"]),
+        # A regency's list and its count per district, as an analyst asks it (not only the empty form).
+        Probe("kesenjangan_kabupaten", Role.ANALYST,
+              [f"/ui/analisis/kesenjangan?aturan=dtks-poor-household-without-kis&wilayah={regency}"]),
+        Probe("cakupan_kabupaten", Role.ANALYST, [f"/ui/analisis/cakupan?program=PKH&wilayah={regency}"]),
         Probe("statistik", Role.ANALYST, ["/ui/analisis/statistik"]),
+        Probe("statistik_kabupaten", Role.ANALYST, [f"/ui/analisis/statistik?jenis=PPKS_BY_CATEGORY&wilayah={regency}"]),
         Probe("jaringan", Role.ANALYST, [f"/ui/analisis/jaringan?orang={p}" for p in person_ids]),
     ]
 
@@ -183,7 +188,8 @@ def bench_pages(
             timed = []
             pair = clients[Role.STEWARD].get("/ui/pemeriksaan/pasangan")
             pair_paths = [pair.headers["location"]] if pair.status_code == 303 else ["/ui/pemeriksaan/pasangan"]
-            for probe in probes([r["person_id"] for r in sample], names, pair_paths):
+            regency = _busiest_regency(base, keys[Role.ADMIN])
+            for probe in probes([r["person_id"] for r in sample], names, pair_paths, regency):
                 client = clients[probe.role]
                 server_times(client, probe.paths, min(5, requests))  # warm-up: templates, parser cache
                 times = server_times(client, probe.paths, requests)
@@ -227,6 +233,15 @@ def _names(base: str, key: str, person_ids: list[str]) -> list[str]:
         if name:
             names.append(str(name))
     return names or ["SITI"]
+
+
+def _busiest_regency(base: str, key: str) -> str:
+    """The regency where the hub places the most persons (PKH coverage per regency, through the API)."""
+    body = httpx.post(f"{base}/graphql", headers={"Authorization": f"Bearer {key}"}, timeout=120, json={
+        "query": '{ programCoverage(program: "PKH") { region { code } persons } }'}).json()
+    rows = (body.get("data") or {}).get("programCoverage") or []
+    best = max(rows, key=lambda r: r.get("persons") or 0, default=None)
+    return str(best["region"]["code"]) if best else "33"
 
 
 def _browser_figures(base: str, clients: dict[Role, httpx.Client], timed: list[Probe],
