@@ -3,7 +3,7 @@ Playwright.
 
 ``pages_world`` is the API world of tests/resolvers/conftest.py (``served_world``: the session's
 1,500-person population and its trained model), loaded once per backend for every page test. ``browser``
-is one headless chromium for the session (never a downloaded browser). ``signed_in(role)`` opens a fresh
+is one headless chromium for the package (never a downloaded browser). ``signed_in(role)`` opens a fresh
 browser context (its own cookie jar) and signs in through the real form with that role's key;
 ``signed_in(key=...)`` with any key.
 
@@ -60,8 +60,10 @@ def base_url(pages_world: Api) -> str:
     return pages_world.url.removesuffix("/graphql")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """Package-scoped, not session: while Playwright's sync API is open an event loop runs in the test
+    thread, and every later package's ``asyncio.run`` and async fixture would fail under it."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
