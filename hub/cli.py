@@ -86,6 +86,16 @@ def _settings_for(engine: str | None) -> Settings:
     return load_settings({**os.environ, "HUB_GRAPH_ENGINE": engine})
 
 
+def _start_managed(settings: Settings) -> None:
+    """Start what the hub manages for ``settings``: the embedded FalkorDB (graph or keys) and the local Neo4j."""
+    if settings.embedded_redis:
+        console.print(embedded_server(settings).start().describe(), highlight=False)
+    if settings.managed_neo4j:
+        local = managed_neo4j(settings)
+        local.start()
+        console.print(local.status().describe(), highlight=False)
+
+
 @db_app.command("start")
 def db_start(engine: str | None = ENGINE_OPTION) -> None:
     """Start the graph the hub manages (no-op when it already runs): the embedded FalkorDB server, and with
@@ -94,12 +104,7 @@ def db_start(engine: str | None = ENGINE_OPTION) -> None:
     if settings.graph_uri:
         console.print(f"HUB_GRAPH_URI is set ({settings.backend}); nothing to start here.")
         return
-    if settings.embedded_redis:
-        console.print(embedded_server(settings).start().describe(), highlight=False)
-    if settings.managed_neo4j:
-        local = managed_neo4j(settings)
-        local.start()
-        console.print(local.status().describe(), highlight=False)
+    _start_managed(settings)
 
 
 @db_app.command("stop")
@@ -244,12 +249,7 @@ def demo(
     settings = load_settings()
     if serve:
         api_cli.check_port_free("127.0.0.1", port)
-    if settings.embedded_redis:
-        console.print(embedded_server(settings).start().describe(), highlight=False)
-    if settings.managed_neo4j:
-        local = managed_neo4j(settings)
-        local.start()
-        console.print(local.status().describe(), highlight=False)
+    _start_managed(settings)
     db_init()
     out = settings.home / "demo"
     manifest = out / "manifest.json"
