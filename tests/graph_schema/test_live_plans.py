@@ -5,16 +5,13 @@ graph, not with the delta (RETRACT_UNSTATED_FACTS_FOR_PERSONS scanned every reco
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
-from falkordb import FalkorDB
 
 from graph_schema import queries
-from graph_schema.dialect import FALKORDB
-from graph_schema.falkordb_store import FalkorDBStore
-from hub.embedded_db import HOST, EmbeddedServer
+from hub.embedded_db import EmbeddedServer
+from tests.graph_schema.plans import falkordb_plan
 from tests.graph_schema.test_contract import write_world
 
 # What link_records, write_persons (for the persons touched), write_candidates (for the delta's
@@ -45,13 +42,5 @@ PARAMS: dict[str, Any] = {
 
 @pytest.mark.parametrize("name", LINK_STATEMENTS)
 async def test_a_link_statement_seeks_by_index(name: str, falkordb_server: EmbeddedServer) -> None:
-    store = FalkorDBStore(HOST, falkordb_server.port, f"test_{uuid.uuid4().hex[:12]}")
-    try:
-        await store.ensure_schema("2026-01-01T00:00:00+00:00")
-        await write_world(store)
-        graph = FalkorDB(host=HOST, port=falkordb_server.port).select_graph(store.graph_name)
-        plan = str(graph.explain(FALKORDB.render(getattr(queries, name)), PARAMS))
-        assert not any(scan in plan for scan in SCANS), f"{name} scans:\n{plan}"
-    finally:
-        await store.clear()
-        await store.close()
+    plan = await falkordb_plan(falkordb_server, write_world, getattr(queries, name), PARAMS)
+    assert not any(scan in plan for scan in SCANS), f"{name} scans:\n{plan}"

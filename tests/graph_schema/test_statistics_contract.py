@@ -3,17 +3,14 @@ and their FalkorDB plans: a region is found through an index, never by reading e
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
-from falkordb import FalkorDB
 
 from graph_schema import statistics_queries as sq
-from graph_schema.dialect import FALKORDB
-from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.port import GraphStore
-from hub.embedded_db import HOST, EmbeddedServer
+from hub.embedded_db import EmbeddedServer
+from tests.graph_schema.plans import falkordb_plan
 from tests.graph_schema.world import statements
 
 STATISTICS_STATEMENTS = {"PPKS_BY_CATEGORY", "PSKS_BY_KIND", "COMPLAINTS_BY_STATUS", "REFERRALS_BY_STATUS",
@@ -138,16 +135,8 @@ POPULOUS = ("(p:Person)", "(e:ServiceEvent)", "(c:ServiceEvent)", "(a:PsksActor)
 
 @pytest.mark.parametrize("name", sorted(STATISTICS_STATEMENTS - {"DATA_STAMP", "MARK_DATA_CHANGED", "BIGGEST_REGENCY"}))
 async def test_a_statistic_finds_its_region_by_index(name: str, falkordb_server: EmbeddedServer) -> None:
-    store = FalkorDBStore(HOST, falkordb_server.port, f"test_{uuid.uuid4().hex[:12]}")
-    try:
-        await store.ensure_schema("2026-01-01T00:00:00+00:00")
-        await write(store)
-        graph = FalkorDB(host=HOST, port=falkordb_server.port).select_graph(store.graph_name)
-        params = {**sq.region_range("33.74"), "width": 8, "month": False, "welfare_key": "x"}
-        plan = str(graph.explain(FALKORDB.render(getattr(sq, name)), params))
-        scans = [line for line in plan.splitlines() if "Label Scan" in line or "All Node Scan" in line]
-        assert not [line for line in scans if any(label in line for label in POPULOUS)], f"{name} scans:\n{plan}"
-        assert "Index Scan" in plan, plan
-    finally:
-        await store.clear()
-        await store.close()
+    params = {**sq.region_range("33.74"), "width": 8, "month": False, "welfare_key": "x"}
+    plan = await falkordb_plan(falkordb_server, write, getattr(sq, name), params)
+    scans = [line for line in plan.splitlines() if "Label Scan" in line or "All Node Scan" in line]
+    assert not [line for line in scans if any(label in line for label in POPULOUS)], f"{name} scans:\n{plan}"
+    assert "Index Scan" in plan, plan

@@ -3,16 +3,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from falkordb import FalkorDB
 
 from graph_schema import steward_queries as sq
-from graph_schema.dialect import FALKORDB
-from graph_schema.falkordb_store import FalkorDBStore
 from graph_schema.port import GraphStore
-from hub.embedded_db import HOST, EmbeddedServer
+from hub.embedded_db import EmbeddedServer
+from tests.graph_schema.plans import falkordb_plan
 from tests.graph_schema.test_contract import write_world
 from tests.graph_schema.test_live_plans import SCANS
 from tests.graph_schema.world import P1
@@ -63,14 +59,6 @@ async def test_undo_state_is_kept_restored_and_own_verdicts_listed(store: GraphS
 
 @pytest.mark.parametrize("name", sorted(STEWARD_ACTION_STATEMENTS))
 async def test_a_steward_action_statement_seeks_by_index(name: str, falkordb_server: EmbeddedServer) -> None:
-    store = FalkorDBStore(HOST, falkordb_server.port, f"test_{uuid.uuid4().hex[:12]}")
-    try:
-        await store.ensure_schema("2026-01-01T00:00:00+00:00")
-        await write_world(store)
-        graph = FalkorDB(host=HOST, port=falkordb_server.port).select_graph(store.graph_name)
-        params = {**MADE, **STATE, "candidate_id": "MC-1", "ids": ["dtks:DTKS-1"], "by": "s", "day": "d", "limit": 1}
-        plan = str(graph.explain(FALKORDB.render(getattr(sq, name)), params))
-        assert not any(scan in plan for scan in SCANS), f"{name} scans:\n{plan}"
-    finally:
-        await store.clear()
-        await store.close()
+    params = {**MADE, **STATE, "candidate_id": "MC-1", "ids": ["dtks:DTKS-1"], "by": "s", "day": "d", "limit": 1}
+    plan = await falkordb_plan(falkordb_server, write_world, getattr(sq, name), params)
+    assert not any(scan in plan for scan in SCANS), f"{name} scans:\n{plan}"
