@@ -151,14 +151,15 @@ def test_verdicts_sent_while_the_graph_dies_are_whole_once_sent_again(world: Wor
     # Candidates whose persons are pairwise apart, so that the alternating verdicts below cannot contradict
     # one another (a SAME joining two persons that another candidate's DIFFERENT keeps apart).
     open_candidates = asyncio.run(cypher(
-        world.settings, "MATCH (c:MatchCandidate) WHERE c.decision IS NULL "
-                        "RETURN c.candidate_id AS c, c.left_records AS l, c.right_records AS r ORDER BY c"))
+        world.settings, "MATCH (c:MatchCandidate)-[:COMPARES]->(s:SourceRecord) WHERE c.decision IS NULL "
+                        "RETURN c.candidate_id AS c, collect(s.record_id) AS records ORDER BY c"))
     before = persons_of_records(world.settings)
     candidates: list[str] = []
     taken: set[str | None] = set()
     for row in open_candidates:
-        involved = {before.get(r) for r in [*row["l"], *row["r"]]}
-        if None not in involved and not involved & taken:
+        records = row["records"]
+        involved = {before.get(r) for r in records}
+        if records and None not in involved and not involved & taken:
             candidates.append(row["c"])
             taken |= involved
     assert len(candidates) >= 6, "the world needs open candidates"
