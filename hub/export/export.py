@@ -25,6 +25,7 @@ import xlsxwriter
 
 from graph_schema import targeting_queries as tq
 from graph_schema.port import GraphStore, Row
+from hub.csv_cells import csv_cell
 from hub.errors import InputError, quote
 from hub.export.layout import VALUES, Column, Layout, WithoutSight, load_layout
 from hub.privacy.access import Forbidden, Permission, Principal, mask
@@ -178,7 +179,7 @@ def _csv(layout: Layout, table: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.header for c in layout.columns])
-    writer.writerows([["" if v is None else v for v in cells] for cells in table])
+    writer.writerows([[csv_cell(v) for v in cells] for cells in table])
     return buffer.getvalue().encode("utf-8")
 
 

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from hub.csv_cells import csv_cell
 from hub.pages.static import static_url
 from hub.privacy.access import Principal, Role, role_specs
 
@@ -81,17 +82,6 @@ def render(request: Request, template: str, status_code: int = 200, **ctx: Any) 
     return HTMLResponse(html, status_code=status_code)
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> Any:
-    """``value`` as a CSV cell: text that a spreadsheet would run as a formula ("=HYPERLINK(...)" in a name
-    field of some source) gets a leading apostrophe, so that it opens as the text it is."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def csv_response(table: Table) -> Response:

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.errors import ConfigError, InputError
-from hub.export.export import _sight, _table
+from hub.export.export import _csv, _sight, _table
 from hub.export.layout import WithoutSight, load_layout
 from hub.privacy.access import Principal, Role
 from hub.privacy.audit import Action, AuditLog, Outcome
@@ -180,3 +180,12 @@ def test_a_broken_layout_names_its_file_and_the_problem(tmp_path: Path) -> None:
     (tmp_path / "dinkes.toml").write_text('sheet = "X"\n[[columns]]\nheader = "NIK"\nvalue = "nik_number"\n')
     with pytest.raises(ConfigError, match=r"dinkes.toml: columns.0: Value error, value 'nik_number' is not one of"):
         load_layout("dinkes", tmp_path)
+
+
+def test_a_csv_export_never_hands_the_receiving_office_a_formula() -> None:
+    """A name written through the API as "=HYPERLINK(...)" reaches the health office's spreadsheet as text."""
+    layout = load_layout("kis_pbi_apbd")
+    row: list[Any] = [None] * len(layout.columns)
+    row[0], row[3] = 1, '=HYPERLINK("http://x","klik")'
+    read = list(csv.reader(io.StringIO(_csv(layout, [row]).decode("utf-8"))))
+    assert read[1][0] == "1" and read[1][3] == "'=HYPERLINK(\"http://x\",\"klik\")"
