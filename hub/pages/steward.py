@@ -54,7 +54,8 @@ FIELDS = [("name", "name", "Nama"), ("nik", "nik", "NIK"), ("kk", "kk", "No KK")
           ("mother_name", "motherName", "Nama ibu kandung"), ("address", "address", "Alamat"),
           ("region_code", "regionCode", "Kode wilayah")]
 COMPARISONS = {"name": "Nama", "birth": "Tanggal lahir", "sex": "Jenis kelamin", "mother_folded": "Nama ibu kandung",
-               "household_place": "KK dan tempat tinggal", "nik": "NIK"}
+               "household_place": "KK dan tempat tinggal", "nik": "NIK", "phone": "Nomor telepon",
+               "register_id": "Nomor register lain"}
 DECISIONS = {"SAME": "SAMA (satu orang)", "DIFFERENT": "BERBEDA (dua orang)", "UNSURE": "RAGU (belum yakin)"}
 REASONS = {"TWO_TRUSTED_NIKS": "dua NIK sah", "TWO_NIKS": "dua NIK", "BOTH_SEXES": "dua jenis kelamin",
            "BIRTH_DATES_APART": "tanggal lahir berjauhan"}

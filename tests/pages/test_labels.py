@@ -1,0 +1,13 @@
+"""The steward's waterfall names every comparison of the model in Bahasa Indonesia, not by its column."""
+
+from __future__ import annotations
+
+from hub.pages.steward import COMPARISONS
+from matching.model import settings
+
+
+def test_every_comparison_of_the_model_has_an_indonesian_label() -> None:
+    columns = {c.get_comparison("duckdb").output_column_name for c in settings().comparisons}
+    assert columns, "the model compares nothing"
+    assert columns <= set(COMPARISONS), f"no label for {sorted(columns - set(COMPARISONS))}"
+    assert all(label and label != column for column, label in COMPARISONS.items() if column in columns)
