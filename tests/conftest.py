@@ -45,10 +45,9 @@ NEO4J_INSTANCES = int(os.environ.get("HUB_TEST_NEO4J_INSTANCES", "4"))
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free port below the kernel's ephemeral range (32768 up): a port the kernel hands out for port 0
+    is one an outgoing connection (a client of the graph server, say) may take before the server binds it."""
+    return free_port_block(1)
 
 
 def _port_is_free(port: int) -> bool:
