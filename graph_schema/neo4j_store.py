@@ -7,6 +7,10 @@ second for its COMMIT); a batch runs in one managed transaction whose statements
 before the one before it has been read to its end. Both are retried on a transient failure (a
 deadlock, a lost connection) for up to ``RETRY_S``: every write statement is idempotent (MERGE),
 so a retry is harmless.
+
+A caller that is cancelled (a GraphQL field abandoned, a client gone) does not cancel the driver's
+work: that goes on to its end in a task of its own, which ``close`` waits for. The driver leaks
+the socket of a connection it was opening when cancelled, and may leave a half-read connection.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class Neo4jStore(GraphStore):
         self._where = f"Neo4j at {uri}"
         self._database = database or DEFAULT_DATABASE
         self._timeout = query_timeout_ms
+        self._working: set[asyncio.Task[Any]] = set()
         # Fail in seconds, not the driver's default 30 s of silent retries, when the server is down.
         logging.getLogger("neo4j").setLevel(logging.ERROR)
         target, tls = _tls_config(uri, ca_file)
@@ -84,6 +89,14 @@ class Neo4jStore(GraphStore):
             return graph_error(GraphTimeout, f"{what} on {self._where} ran past {self._timeout} ms and was stopped: "
                                              f"timed out ({exc.code})", ENGINE)
         return graph_error(GraphQueryError, f"{what} failed on {self._where}: {exc}", ENGINE)
+
+    async def _uncancelled(self, work: Awaitable[T]) -> T:
+        """``work`` in a task that a cancelled caller leaves to finish (its outcome then goes unread)."""
+        task: asyncio.Task[T] = asyncio.ensure_future(work)
+        self._working.add(task)
+        task.add_done_callback(self._working.discard)
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return await asyncio.shield(task)
 
     async def _retried(self, work: Callable[[], Awaitable[T]]) -> T:
         """``work`` again after a transient failure (the driver's own retry covers managed
@@ -110,7 +123,7 @@ class Neo4jStore(GraphStore):
 
         self.round_trips += 1
         try:
-            records, keys = await self._retried(once)
+            records, keys = await self._uncancelled(self._retried(once))
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
             raise self._translate(exc, " ".join(text.split()[:6])) from None
         return [{k: _plain(record[k]) for k in keys} for record in records]
@@ -128,10 +141,13 @@ class Neo4jStore(GraphStore):
 
         self.round_trips += 1
         try:
-            async with self._driver.session(database=self._database) as session:
-                await session.execute_write(work)
+            await self._uncancelled(self._write(work))
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
             raise self._translate(exc, "batch write") from None
+
+    async def _write(self, work: Callable[[neo4j.AsyncManagedTransaction], Awaitable[None]]) -> None:
+        async with self._driver.session(database=self._database) as session:
+            await session.execute_write(work)
 
     async def _apply(self, op: SchemaOp) -> bool:
         assert op.cypher is not None
@@ -157,4 +173,5 @@ class Neo4jStore(GraphStore):
             raise self._translate(exc, "deleting every node") from None
 
     async def close(self) -> None:
+        await asyncio.gather(*self._working, return_exceptions=True)
         await self._driver.close()
