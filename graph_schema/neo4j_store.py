@@ -1,14 +1,25 @@
 """Neo4j 5 adapter: the official async ``neo4j`` driver.
 
-Writes go through managed transactions, which the driver may retry: every write statement is
-idempotent (MERGE) so a retry is harmless.
+Every call names its database (``neo4j`` unless configured) rather than leaving the driver to
+resolve the user's home database. A single statement runs in an auto-commit transaction (RUN and
+PULL sent together, committed by the server: one round trip, where a managed transaction takes a
+second for its COMMIT); a batch runs in one managed transaction whose statements are each sent
+before the one before it has been read to its end. Both are retried on a transient failure (a
+deadlock, a lost connection) for up to ``RETRY_S``: every write statement is idempotent (MERGE),
+so a retry is harmless.
+
+A caller that is cancelled (a GraphQL field abandoned, a client gone) does not cancel the driver's
+work: that goes on to its end in a task of its own, which ``close`` waits for. The driver leaks
+the socket of a connection it was opening when cancelled, and may leave a half-read connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import neo4j
 from neo4j import exceptions as neo4j_errors
@@ -20,6 +31,9 @@ from graph_schema.errors import GraphAuthError, GraphQueryError, GraphTimeout, G
 from graph_schema.port import GraphStore, Params, Row, Statement
 
 ENGINE = "neo4j"
+DEFAULT_DATABASE = "neo4j"
+RETRY_S = 5.0
+T = TypeVar("T")
 
 
 def _plain(value: Any) -> Any:
@@ -50,19 +64,20 @@ class Neo4jStore(GraphStore):
         self.dialect = NEO4J
         self.round_trips = 0
         self._where = f"Neo4j at {uri}"
-        self._database = database
+        self._database = database or DEFAULT_DATABASE
         self._timeout = query_timeout_ms
+        self._working: set[asyncio.Task[Any]] = set()
         # Fail in seconds, not the driver's default 30 s of silent retries, when the server is down.
         logging.getLogger("neo4j").setLevel(logging.ERROR)
         target, tls = _tls_config(uri, ca_file)
         self._driver = neo4j.AsyncGraphDatabase.driver(
             target, auth=(user, password) if user else None,
-            connection_timeout=5.0, max_transaction_retry_time=5.0, **tls,
+            connection_timeout=5.0, max_transaction_retry_time=RETRY_S, **tls,
         )
 
     @property
     def graph_name(self) -> str:
-        return self._database or "neo4j"
+        return self._database
 
     def _translate(self, exc: Exception, what: str) -> Exception:
         if isinstance(exc, neo4j_errors.AuthError):
@@ -71,35 +86,68 @@ class Neo4jStore(GraphStore):
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return graph_error(GraphUnreachable, f"{self._where} does not answer ({reason})", ENGINE)
         if isinstance(exc, neo4j_errors.Neo4jError) and "TransactionTimedOut" in (exc.code or ""):
-            return graph_error(GraphTimeout, f"{what} on {self._where} ran past {self._timeout} ms and was stopped",
-                               ENGINE)
+            return graph_error(GraphTimeout, f"{what} on {self._where} ran past {self._timeout} ms and was stopped: "
+                                             f"timed out ({exc.code})", ENGINE)
         return graph_error(GraphQueryError, f"{what} failed on {self._where}: {exc}", ENGINE)
+
+    async def _uncancelled(self, work: Awaitable[T]) -> T:
+        """``work`` in a task that a cancelled caller leaves to finish (its outcome then goes unread)."""
+        task: asyncio.Task[T] = asyncio.ensure_future(work)
+        self._working.add(task)
+        task.add_done_callback(self._working.discard)
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return await asyncio.shield(task)
+
+    async def _retried(self, work: Callable[[], Awaitable[T]]) -> T:
+        """``work`` again after a transient failure (the driver's own retry covers managed
+        transactions only, not the auto-commit ones), until ``RETRY_S`` have passed."""
+        deadline, pause = time.monotonic() + RETRY_S, 0.05
+        while True:
+            try:
+                return await work()
+            except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as exc:
+                if not exc.is_retryable() or time.monotonic() + pause > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause *= 2
 
     async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
         text = self.dialect.render(query)
+        statement = neo4j.Query(text, timeout=self._timeout / 1000) if self._timeout and not write else text
+        mode = neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS
+
+        async def once() -> tuple[list[neo4j.Record], list[str]]:
+            async with self._driver.session(database=self._database, default_access_mode=mode) as session:
+                result = await session.run(statement, dict(params or {}))
+                return [record async for record in result], list(result.keys())
+
         self.round_trips += 1
         try:
-            statement = neo4j.Query(text, timeout=self._timeout / 1000) if self._timeout and not write else text
-            records, _, keys = await self._driver.execute_query(
-                statement, dict(params or {}), database_=self._database,
-                routing_=neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ,
-            )
+            records, keys = await self._uncancelled(self._retried(once))
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
             raise self._translate(exc, " ".join(text.split()[:6])) from None
         return [{k: _plain(record[k]) for k in keys} for record in records]
 
     async def run_batch(self, statements: Sequence[Statement]) -> None:
+        texts = [self.dialect.render(statement.query) for statement in statements]
+
         async def work(tx: neo4j.AsyncManagedTransaction) -> None:
-            for statement in statements:
-                result = await tx.run(self.dialect.render(statement.query), dict(statement.params))
+            # Each statement is sent before the one before it is read to its end (the server runs
+            # them in order); the results are read once all are sent.
+            results = [await tx.run(text, dict(statement.params)) for text, statement in zip(texts, statements,
+                                                                                              strict=True)]
+            for result in results:
                 await result.consume()
 
         self.round_trips += 1
         try:
-            async with self._driver.session(database=self._database) as session:
-                await session.execute_write(work)
+            await self._uncancelled(self._write(work))
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
             raise self._translate(exc, "batch write") from None
+
+    async def _write(self, work: Callable[[neo4j.AsyncManagedTransaction], Awaitable[None]]) -> None:
+        async with self._driver.session(database=self._database) as session:
+            await session.execute_write(work)
 
     async def _apply(self, op: SchemaOp) -> bool:
         assert op.cypher is not None
@@ -125,4 +173,5 @@ class Neo4jStore(GraphStore):
             raise self._translate(exc, "deleting every node") from None
 
     async def close(self) -> None:
+        await asyncio.gather(*self._working, return_exceptions=True)
         await self._driver.close()

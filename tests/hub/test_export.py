@@ -134,8 +134,7 @@ def test_a_proposal_batch_lists_the_persons_with_such_a_proposal(api: Api) -> No
 
 def test_the_command_line_lists_and_exports_with_a_manifest(api: Api, tmp_path: Path) -> None:
     s = api.settings
-    env = {"HUB_HOME": str(s.home), "HUB_DB_PORT": str(s.db_port), "HUB_DATA_DIR": str(s.data_dir),
-           "HUB_GRAPH_NAME": s.graph_name, "HUB_ENV": "production"}
+    env = {**api.env, "HUB_ENV": "production"}  # the world's graph on either backend
     runner = CliRunner()
     region = _regency(api)
     listed = runner.invoke(app, ["worklist", "--rule", RULE, "--region", region.replace(".", ""), "--first", "3"],
