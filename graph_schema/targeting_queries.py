@@ -7,6 +7,15 @@ the rules file is the next request's query without a code change. The facts a ru
 those resolvers/gaps.py ``Facts`` lists, gathered here from the graph as the person's history
 gathers them (their best household: the one of their own KK, else the lowest KK).
 
+A statement gathers only the facts its rule names: ``person_worklist`` and ``household_worklist``
+join fixed fragments, one per fact, chosen by the condition kinds the rule names (the rule's
+values stay parameters), cheap and selective facts first, each followed by the tests of the rule
+that it settles, so most persons drop out before the costlier facts are read. Facts are gathered
+with ``OPTIONAL MATCH`` and ``collect`` (FalkorDB runs a pattern comprehension per row several
+times slower); a fact the rule does not name is returned as its empty value. The module's
+``WORKLIST_*`` constants are the statements of a rule that names every kind (what the contract
+tests and the Neo4j lint walk: every fragment is in them).
+
 Every statement starts from an index: ``$codes`` are the region's own code and every code below
 it (``WORKLIST_REGION_CODES``, from the Region key), and persons are sought by
 ``Person.region_code`` (a lookup index since schema 7), households through their village's
@@ -15,6 +24,9 @@ first page reads the first villages, not the whole region.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
 
 from graph_schema.model import Label, RelType
 
@@ -29,113 +41,186 @@ WORKLIST_REGION_NAMES = (
     f"UNWIND $codes AS code MATCH (r:{Label.REGION} {{code: code}}) RETURN r.code AS code, r.name AS name"
 )
 
-# --- what a person's rule can see ---------------------------------------------------------------
-# Aliases carry a tag each: FalkorDB mixes up a name reused across comprehensions. The cheap facts
-# (NIK, the best household's decile: properties and one KK seek) come first and $when's tests on
-# them filter before the comprehensions of the rest are gathered: most rules name a decile or a
-# NIK, and most persons fail them.
-_PERSON_FACTS = (
-    f"WITH p, p.nik IS NOT NULL AND p.nik <> '' AS has_nik, [(p)-[:{RelType.MEMBER_OF}]->(wh:{Label.HOUSEHOLD}) | "
-    "wh.kk] AS kks WHERE ($when.has_nik IS NULL OR has_nik = $when.has_nik) "
-    "WITH p, has_nik, CASE WHEN p.kk IS NOT NULL AND p.kk IN kks THEN p.kk "
-    "ELSE reduce(low = null, k IN kks | CASE WHEN low IS NULL OR k < low THEN k ELSE low END) END AS home_kk "
-    f"OPTIONAL MATCH (home:{Label.HOUSEHOLD} {{kk: home_kk}}) "
-    "WITH p, has_nik, home, home.decile AS decile "
-    "WHERE ($when.decile_at_most IS NULL OR (decile IS NOT NULL AND decile <= $when.decile_at_most)) "
-    f"WITH p, has_nik, home, decile, [(ws:{Label.SOURCE_RECORD})-[:{RelType.RESOLVES_TO}]->(p) | ws.source] AS sources, "
-    f"[(p)-[:{RelType.ENROLLED_IN}]->(wg:{Label.PROGRAM}) | wg.code] AS programs, "
-    f"[(p)-[:{RelType.HAS_CONDITION}]->(wc:{Label.PPKS_CATEGORY}) | wc.code] AS conditions, "
-    f"size([(p)-[:{RelType.RESIDENT_OF}]->(wn:{Label.PANTI}) | 1]) > 0 AS panti_resident, "
-    f"[(we:{Label.SERVICE_EVENT})-[:{RelType.ABOUT}]->(p) | [we.kind, we.summary, left(we.date, 4)]] AS events, "
-    f"[(home)<-[:{RelType.MEMBER_OF}]-(wm:{Label.PERSON})-[:{RelType.ENROLLED_IN}]->(wmg:{Label.PROGRAM}) | wmg.code] "
-    "AS member_programs "
-    "WITH p, has_nik, decile, sources, programs, conditions, panti_resident, member_programs + programs AS "
-    "household_programs, [e IN events WHERE e[0] = 'proposal' | e[1]] AS proposals, "
-    "[e IN events WHERE e[0] = 'outreach' AND e[2] IS NOT NULL | e[2]] AS met_years "
-    "WITH p, has_nik, decile, sources, programs, conditions, panti_resident, household_programs, proposals, "
-    "reduce(most = 0, y IN met_years | CASE WHEN size([z IN met_years WHERE z = y]) > most "
-    "THEN size([z IN met_years WHERE z = y]) ELSE most END) AS met_in_a_year "
-)
+
+class Shape(StrEnum):
+    """What a worklist statement returns: a keyset page, counts per sub-region, or every one flagged."""
+
+    PAGE = "page"
+    COUNT = "count"
+    ALL = "all"
+
+
+# Each condition kind of a rule: the fact it reads, and its test on a condition map ``{c}``.
+_CONDITION_TESTS: dict[str, tuple[str, str]] = {
+    "has_nik": ("has_nik", "has_nik = {c}.has_nik"),
+    "decile_at_most": ("decile", "(decile IS NOT NULL AND decile <= {c}.decile_at_most)"),
+    "programs": ("programs", "any(x IN programs WHERE x IN {c}.programs)"),
+    "in_sources": ("sources", "any(x IN sources WHERE x IN {c}.in_sources)"),
+    "conditions": ("conditions", "any(x IN conditions WHERE x IN {c}.conditions)"),
+    "panti_resident": ("panti_resident", "panti_resident = {c}.panti_resident"),
+    "proposals": ("proposals", "any(x IN proposals WHERE x IN {c}.proposals)"),
+    "met_in_a_year_at_least": ("met_in_a_year", "met_in_a_year >= {c}.met_in_a_year_at_least"),
+    "household_programs": ("household_programs", "any(x IN household_programs WHERE x IN {c}.household_programs)"),
+}
+# A fact's value where its rule does not name it (what Facts.of_row reads as "not known to matter").
+_EMPTY = {"sources": "[]", "decile": "null", "panti_resident": "false", "conditions": "[]", "programs": "[]",
+          "household_programs": "[]", "proposals": "[]", "has_nik": "true", "met_in_a_year": "0"}
 _FACT_COLUMNS = ("sources", "decile", "panti_resident", "conditions", "programs", "household_programs", "proposals",
                  "has_nik", "met_in_a_year")
 
-# --- a household's rule: its decile and its members' programs ---------------------------------------
-_HOUSEHOLD_FACTS = (
-    f"WITH h, h.decile AS decile, [(h)<-[:{RelType.MEMBER_OF}]-(wm:{Label.PERSON})-[:{RelType.ENROLLED_IN}]->"
-    f"(wmg:{Label.PROGRAM}) | wmg.code] AS household_programs, "
-    f"[(h)<-[:{RelType.MEMBER_OF}]-(wq:{Label.PERSON}) | wq.person_id] AS members "
-    "WITH h, decile, household_programs, members, "
-    f"[(ws:{Label.SOURCE_RECORD})-[:{RelType.IN_HOUSEHOLD}]->(h) | ws.source] AS sources, "
-    "[] AS programs, [] AS conditions, false AS panti_resident, [] AS proposals, true AS has_nik, 0 AS met_in_a_year "
+
+def _holds(c: str, kinds: Iterable[str]) -> list[str]:
+    """Each of ``kinds`` on the map ``c`` as a test that is true where ``c`` does not name it."""
+    return [f"({c}.{k} IS NULL OR {_CONDITION_TESTS[k][1].format(c=c)})" for k in kinds]
+
+
+def _named(c: str, kinds: Iterable[str]) -> list[str]:
+    """Each of ``kinds`` on ``c`` as a test true only where ``c`` names it and it holds (for ``unless``)."""
+    return [f"({c}.{k} IS NOT NULL AND {_CONDITION_TESTS[k][1].format(c=c)})" for k in kinds]
+
+
+def _any_holds(kinds: list[str]) -> str:
+    """``$when_any`` on the facts gathered (``$when`` and ``$unless`` were tested as each fact came)."""
+    return f"(size($when_any) = 0 OR any(wa IN $when_any WHERE {' AND '.join(_holds('wa', kinds)) or 'true'}))"
+
+
+def _settled(facts: Iterable[str], kinds: list[str]) -> list[str]:
+    """The tests of ``$when`` and ``$unless`` that ``facts`` settle: they drop a row as soon as it fails."""
+    mine = [k for k in kinds if _CONDITION_TESTS[k][0] in facts]
+    return [*_holds("$when", mine), f"NOT ({' OR '.join(_named('$unless', mine))})"] if mine else []
+
+
+def _joined(steps: list[tuple[str, list[str]]], kinds: list[str], carried: list[str]) -> str:
+    """Each step (a clause ending in WITH, and the tests its WHERE makes), then ``$when_any`` in a WITH of its
+    own and a plain WITH after it: without them FalkorDB's count of a rule that names ``when_any`` and
+    proposals is 0 where its list is not (FalkorDB 4.x; the contract tests compare the two)."""
+    return "".join(text + (f"WHERE {' AND '.join(tests)} " if tests else "") for text, tests in steps) + (
+        f"WITH {', '.join(carried)} WHERE {_any_holds(kinds)} WITH {', '.join(carried)} ")
+
+
+# --- what a person's rule can see: one fragment per fact, in the order they are gathered ------------
+# ``{carry}`` is the variables gathered before (Cypher's WITH must name them). Aliases carry a tag
+# each: FalkorDB mixes up a name reused in one statement.
+_HOME = (  # the best household: the one of the person's own KK, else the lowest KK
+    f"OPTIONAL MATCH (p)-[:{RelType.MEMBER_OF}]->(wh:{Label.HOUSEHOLD}) WITH {{carry}}, collect(wh) AS whs "
+    "WITH {carry}, CASE WHEN size(whs) = 0 THEN null "
+    "WHEN p.kk IS NOT NULL AND any(x IN whs WHERE x.kk = p.kk) THEN [x IN whs WHERE x.kk = p.kk][0] "
+    "ELSE reduce(low = whs[0], x IN whs | CASE WHEN x.kk < low.kk THEN x ELSE low END) END AS home "
 )
-
-
-def _holds(c: str) -> list[str]:
-    """Each condition of the map ``c`` as a Cypher test that is true where ``c`` does not name it."""
-    return [
-        f"({c}.in_sources IS NULL OR any(x IN sources WHERE x IN {c}.in_sources))",
-        f"({c}.decile_at_most IS NULL OR (decile IS NOT NULL AND decile <= {c}.decile_at_most))",
-        f"({c}.panti_resident IS NULL OR panti_resident = {c}.panti_resident)",
-        f"({c}.conditions IS NULL OR any(x IN conditions WHERE x IN {c}.conditions))",
-        f"({c}.programs IS NULL OR any(x IN programs WHERE x IN {c}.programs))",
-        f"({c}.household_programs IS NULL OR any(x IN household_programs WHERE x IN {c}.household_programs))",
-        f"({c}.proposals IS NULL OR any(x IN proposals WHERE x IN {c}.proposals))",
-        f"({c}.has_nik IS NULL OR has_nik = {c}.has_nik)",
-        f"({c}.met_in_a_year_at_least IS NULL OR met_in_a_year >= {c}.met_in_a_year_at_least)",
-    ]
-
-
-def _named(c: str) -> list[str]:
-    """Each condition of ``c`` as a test that is true only where ``c`` names it and it holds (for ``unless``)."""
-    return [f"({test[1:test.index(' IS NULL OR ')]} IS NOT NULL AND {test[test.index(' IS NULL OR ') + 12:]}"
-            for test in _holds(c)]
-
-
-_RULE_HOLDS = (
-    f"WHERE {' AND '.join(_holds('$when'))} "
-    f"AND (size($when_any) = 0 OR any(wa IN $when_any WHERE {' AND '.join(_holds('wa'))})) "
-    f"AND NOT ({' OR '.join(_named('$unless'))}) "
-)
+_PERSON_FACTS: dict[str, str] = {
+    "has_nik": "WITH {carry}, p.nik IS NOT NULL AND p.nik <> '' AS has_nik ",
+    "decile": "WITH {carry}, home.decile AS decile ",
+    "programs": (f"OPTIONAL MATCH (p)-[:{RelType.ENROLLED_IN}]->(wg:{Label.PROGRAM}) "
+                 "WITH {carry}, collect(wg.code) AS programs "),
+    "sources": (f"OPTIONAL MATCH (ws:{Label.SOURCE_RECORD})-[:{RelType.RESOLVES_TO}]->(p) "
+                "WITH {carry}, collect(ws.source) AS sources "),
+    "conditions": (f"OPTIONAL MATCH (p)-[:{RelType.HAS_CONDITION}]->(wc:{Label.PPKS_CATEGORY}) "
+                   "WITH {carry}, collect(wc.code) AS conditions "),
+    "panti_resident": (f"OPTIONAL MATCH (p)-[:{RelType.RESIDENT_OF}]->(wn:{Label.PANTI}) "
+                       "WITH {carry}, count(wn) > 0 AS panti_resident "),
+    "events": (f"OPTIONAL MATCH (we:{Label.SERVICE_EVENT})-[:{RelType.ABOUT}]->(p) "
+               "WITH {carry}, collect(CASE WHEN we.kind = 'proposal' THEN we.summary END) AS proposals, "
+               "collect(CASE WHEN we.kind = 'outreach' THEN left(we.date, 4) END) AS met_years "
+               "WITH {carry}, proposals, reduce(most = 0, y IN met_years | CASE WHEN size([z IN met_years "
+               "WHERE z = y]) > most THEN size([z IN met_years WHERE z = y]) ELSE most END) AS met_in_a_year "),
+    "household_programs": (f"OPTIONAL MATCH (home)<-[:{RelType.MEMBER_OF}]-(:{Label.PERSON})-[:{RelType.ENROLLED_IN}]"
+                           f"->(wmg:{Label.PROGRAM}) WITH {{carry}}, collect(wmg.code) + programs AS household_programs "),
+}
+# The facts each fragment adds, and what it needs gathered before it.
+_PERSON_GIVES = {"has_nik": ("has_nik",), "home": ("home",), "decile": ("decile",), "programs": ("programs",),
+                 "sources": ("sources",), "conditions": ("conditions",), "panti_resident": ("panti_resident",),
+                 "events": ("proposals", "met_in_a_year"), "household_programs": ("household_programs",)}
+_PERSON_NEEDS = {"decile": ("home",), "household_programs": ("home", "programs"),
+                 "proposals": ("events",), "met_in_a_year": ("events",)}
+_PERSON_ORDER = ("has_nik", "home", "decile", "programs", "sources", "conditions", "panti_resident", "events",
+                 "household_programs")
 
 _PERSONS_OF_CODES = f"UNWIND $codes AS code MATCH (p:{Label.PERSON} {{region_code: code}}) "
+_KEYSET = "($after_code IS NULL OR code > $after_code OR (code = $after_code AND p.person_id > $after_id))"
+
+
+def _fragments_for(kinds: list[str]) -> list[str]:
+    """The person fragments ``kinds`` need, in gathering order."""
+    wanted: set[str] = set()
+    for kind in kinds:
+        fact = _CONDITION_TESTS[kind][0]
+        for need in (*_PERSON_NEEDS.get(fact, ()), fact):
+            wanted |= {need, *_PERSON_NEEDS.get(need, ())}
+    return [f for f in _PERSON_ORDER if f in wanted or any(g in wanted for g in _PERSON_GIVES[f])]
+
+
+def _returned(shape: Shape, node: str, gathered: list[str], extra: str = "") -> str:
+    """The RETURN of ``shape``: facts not gathered given as their empty values."""
+    if shape is Shape.COUNT:
+        return f"RETURN left({node}.region_code, $width) AS area, count(*) AS flagged ORDER BY area"
+    key = "h.kk" if node == "h" else "p.person_id"
+    facts = ", ".join(c if c in gathered else f"{_EMPTY[c]} AS {c}" for c in _FACT_COLUMNS)
+    order = "ORDER BY code, id" + (" LIMIT $limit" if shape is Shape.PAGE else "")
+    return f"RETURN {key} AS id, {node}.region_code AS code, {extra}{facts} {order}"
+
+
+def person_worklist(kinds: Iterable[str], shape: Shape) -> str:
+    """The statement of ``shape`` for a person rule that names the condition ``kinds`` (gaps.Condition's keys)."""
+    named = [k for k in _CONDITION_TESTS if k in set(kinds)]
+    steps = [("WITH p, code ", [_KEYSET] if shape is Shape.PAGE else [])]
+    carried = ["p", "code"]
+    for fragment in _fragments_for(named):
+        text = _HOME if fragment == "home" else _PERSON_FACTS[fragment]
+        steps.append((text.format(carry=", ".join(carried)), _settled(_PERSON_GIVES[fragment], named)))
+        carried += _PERSON_GIVES[fragment]
+    gathered = [c for c in carried if c in _EMPTY]
+    return _PERSONS_OF_CODES + _joined(steps, named, carried) + _returned(shape, "p", gathered)
+
+
+# --- a household's rule: its decile, its members' programs, the sources that list it ----------------
 _HOUSEHOLDS_OF_CODES = (
     f"UNWIND $codes AS code MATCH (:{Label.REGION} {{code: code}})<-[:{RelType.LOCATED_IN}]-(h:{Label.HOUSEHOLD}) "
     "WITH code, h WHERE h.region_code = code "  # in a WITH: a WHERE on h makes FalkorDB scan every Household
 )
+_HOUSEHOLD_FACTS: dict[str, str] = {
+    "decile": "WITH {carry}, h.decile AS decile ",
+    "household_programs": (f"OPTIONAL MATCH (h)<-[:{RelType.MEMBER_OF}]-(:{Label.PERSON})-[:{RelType.ENROLLED_IN}]->"
+                           f"(wmg:{Label.PROGRAM}) WITH {{carry}}, collect(wmg.code) AS household_programs "),
+    "sources": (f"OPTIONAL MATCH (ws:{Label.SOURCE_RECORD})-[:{RelType.IN_HOUSEHOLD}]->(h) "
+                "WITH {carry}, collect(ws.source) AS sources "),
+}
+_MEMBERS = (f"OPTIONAL MATCH (h)<-[:{RelType.MEMBER_OF}]-(wq:{Label.PERSON}) "
+            "WITH {carry}, collect(wq.person_id) AS members ")
 
-# A page of the persons a rule flags among those of $codes (a few villages), after the keyset
-# ($after_code, $after_id): their id, village and the facts that put them there.
-WORKLIST_PERSONS_PAGE = (
-    f"{_PERSONS_OF_CODES}WITH p, code WHERE $after_code IS NULL OR code > $after_code OR "
-    f"(code = $after_code AND p.person_id > $after_id) {_PERSON_FACTS}{_RULE_HOLDS}"
-    f"RETURN p.person_id AS id, p.region_code AS code, {', '.join(_FACT_COLUMNS)} "
-    "ORDER BY code, id LIMIT $limit"
-)
+
+def household_worklist(kinds: Iterable[str], shape: Shape) -> str:
+    """The statement of ``shape`` for a household rule that names the condition ``kinds``."""
+    named = [k for k in _CONDITION_TESTS if k in set(kinds)]
+    facts = {_CONDITION_TESTS[k][0] for k in named}
+    steps: list[tuple[str, list[str]]] = [("WITH h, code ", [])]
+    carried = ["h", "code"]
+    for fact, text in _HOUSEHOLD_FACTS.items():
+        if fact in facts:
+            steps.append((text.format(carry=", ".join(carried)), _settled((fact,), named)))
+            carried.append(fact)
+    text = _joined(steps, named, carried)
+    if shape is not Shape.COUNT:
+        text += _MEMBERS.format(carry=", ".join(carried))
+    gathered = [c for c in carried if c in _EMPTY]
+    return _HOUSEHOLDS_OF_CODES + text + _returned(shape, "h", gathered, "" if shape is Shape.COUNT else "members, ")
+
+
+_EVERY_KIND = tuple(_CONDITION_TESTS)
+_HOUSEHOLD_KINDS = ("in_sources", "decile_at_most", "household_programs")  # gaps.HOUSEHOLD_CONDITIONS
+
+# A rule that names every kind: a page of the persons it flags among those of $codes (a few
+# villages), after the keyset ($after_code, $after_id): their id, village and the facts that put them there.
+WORKLIST_PERSONS_PAGE = person_worklist(_EVERY_KIND, Shape.PAGE)
 # How many persons a rule flags in each sub-region ($width: the length of its codes).
-WORKLIST_PERSONS_COUNT = (
-    f"{_PERSONS_OF_CODES}{_PERSON_FACTS}{_RULE_HOLDS}"
-    "RETURN left(p.region_code, $width) AS area, count(*) AS flagged ORDER BY area"
-)
+WORKLIST_PERSONS_COUNT = person_worklist(_EVERY_KIND, Shape.COUNT)
 # Every person a rule flags in $codes (an export: ids in village order, no page).
-WORKLIST_PERSONS_ALL = (
-    f"{_PERSONS_OF_CODES}{_PERSON_FACTS}{_RULE_HOLDS}"
-    f"RETURN p.person_id AS id, p.region_code AS code, {', '.join(_FACT_COLUMNS)} ORDER BY code, id"
-)
+WORKLIST_PERSONS_ALL = person_worklist(_EVERY_KIND, Shape.ALL)
 
 # Households: a page of those a rule flags in $codes (the caller skips those of the cursor's village
 # already given: a cursor never carries a KK, which a masked role must not read).
-WORKLIST_HOUSEHOLDS_PAGE = (
-    f"{_HOUSEHOLDS_OF_CODES}{_HOUSEHOLD_FACTS}{_RULE_HOLDS}"
-    f"RETURN h.kk AS id, h.region_code AS code, members, {', '.join(_FACT_COLUMNS)} ORDER BY code, id LIMIT $limit"
-)
-WORKLIST_HOUSEHOLDS_COUNT = (
-    f"{_HOUSEHOLDS_OF_CODES}{_HOUSEHOLD_FACTS}{_RULE_HOLDS}"
-    "RETURN left(h.region_code, $width) AS area, count(*) AS flagged ORDER BY area"
-)
-WORKLIST_HOUSEHOLDS_ALL = (
-    f"{_HOUSEHOLDS_OF_CODES}{_HOUSEHOLD_FACTS}{_RULE_HOLDS}"
-    f"RETURN h.kk AS id, h.region_code AS code, members, {', '.join(_FACT_COLUMNS)} ORDER BY code, id"
-)
+WORKLIST_HOUSEHOLDS_PAGE = household_worklist(_HOUSEHOLD_KINDS, Shape.PAGE)
+WORKLIST_HOUSEHOLDS_COUNT = household_worklist(_HOUSEHOLD_KINDS, Shape.COUNT)
+WORKLIST_HOUSEHOLDS_ALL = household_worklist(_HOUSEHOLD_KINDS, Shape.ALL)
 
 # The persons of a batch of proposals (KIS-PBI APBD proposals file) with a status, in a region.
 PROPOSAL_PERSONS = (
@@ -144,15 +229,20 @@ PROPOSAL_PERSONS = (
     "RETURN DISTINCT p.person_id AS id, p.region_code AS code ORDER BY code, id"
 )
 
-# What an export row is made of: the person, their best household and their DTKS record.
-EXPORT_ROWS_BY_IDS = (
+# What an export row is made of, for a batch of person ids ($keys, a few thousand): the person, the
+# households they belong to (the caller picks the best one, as _HOME does) and their records. Three
+# flat statements, not one that collects: FalkorDB's grouping and its client's parsing of nested
+# values cost several times what flat rows do.
+EXPORT_PERSONS_BY_IDS = (
     f"UNWIND $keys AS key MATCH (p:{Label.PERSON} {{person_id: key}}) "
-    f"WITH key, p, [(p)-[:{RelType.MEMBER_OF}]->(xh:{Label.HOUSEHOLD}) | xh.kk] AS kks, "
-    f"[(xs:{Label.SOURCE_RECORD})-[:{RelType.RESOLVES_TO}]->(p) | xs {{.source, .birth_place, .address, "
-    ".region_code}] AS records "
-    "WITH key, p, records, CASE WHEN p.kk IS NOT NULL AND p.kk IN kks THEN p.kk "
-    "ELSE reduce(low = null, k IN kks | CASE WHEN low IS NULL OR k < low THEN k ELSE low END) END AS home_kk "
-    f"OPTIONAL MATCH (home:{Label.HOUSEHOLD} {{kk: home_kk}}) "
-    "RETURN key, p {.person_id, .nik, .kk, .name, .birth_date, .sex, .region_code} AS person, "
-    "home {.kk, .decile, .address, .region_code} AS household, records"
+    "RETURN key, p.nik AS nik, p.kk AS kk, p.name AS name, p.birth_date AS birth_date, p.sex AS sex, "
+    "p.region_code AS region_code"
+)
+EXPORT_HOUSEHOLDS_BY_IDS = (
+    f"UNWIND $keys AS key MATCH (:{Label.PERSON} {{person_id: key}})-[:{RelType.MEMBER_OF}]->(h:{Label.HOUSEHOLD}) "
+    "RETURN key, h.kk AS kk, h.decile AS decile, h.address AS address, h.region_code AS region_code"
+)
+EXPORT_RECORDS_BY_IDS = (
+    f"UNWIND $keys AS key MATCH (:{Label.PERSON} {{person_id: key}})<-[:{RelType.RESOLVES_TO}]-(s:{Label.SOURCE_RECORD}) "
+    "RETURN key, s.source AS source, s.birth_place AS birth_place, s.address AS address"
 )

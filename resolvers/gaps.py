@@ -121,6 +121,10 @@ class GapRule(BaseModel):
         return {"when": self.when.as_params(), "when_any": [c.as_params() for c in self.when_any],
                 "unless": self.unless.as_params()}
 
+    def named_kinds(self) -> frozenset[str]:
+        """Every condition kind the rule names (in when, when_any or unless): the facts its worklist gathers."""
+        return frozenset(k for c in (self.when, self.unless, *self.when_any) for k in c.model_dump(exclude_none=True))
+
     def reasons(self, facts: Facts) -> list[str]:
         """Why ``facts`` are flagged, in the rule's words: what holds, then what is missing."""
         held = self.when.reasons(facts) + [r for c in self.when_any if c.holds(facts) for r in c.reasons(facts)]
@@ -130,7 +134,7 @@ class GapRule(BaseModel):
     def _household_conditions(self) -> GapRule:
         """A household rule names only what a household has (a ValueError otherwise)."""
         if self.subject is Subject.HOUSEHOLD:
-            named = {k for c in (self.when, self.unless, *self.when_any) for k in c.model_dump(exclude_none=True)}
+            named = self.named_kinds()
             if named - HOUSEHOLD_CONDITIONS:
                 raise ValueError(f"a household rule may name only {', '.join(sorted(HOUSEHOLD_CONDITIONS))}; "
                                  f"it names {', '.join(sorted(named - HOUSEHOLD_CONDITIONS))}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graph_schema import targeting_queries as tq
@@ -107,9 +108,14 @@ async def region_codes(store: GraphStore, region: str) -> RegionCodes:
 
 
 def _statements(rule: GapRule) -> tuple[str, str, str]:
-    if rule.subject is Subject.HOUSEHOLD:
-        return tq.WORKLIST_HOUSEHOLDS_PAGE, tq.WORKLIST_HOUSEHOLDS_COUNT, tq.WORKLIST_HOUSEHOLDS_ALL
-    return tq.WORKLIST_PERSONS_PAGE, tq.WORKLIST_PERSONS_COUNT, tq.WORKLIST_PERSONS_ALL
+    """The rule's page, count and list statements: those of the condition kinds it names (read each request)."""
+    return _built(rule.subject, rule.named_kinds())
+
+
+@lru_cache(maxsize=64)
+def _built(subject: Subject, kinds: frozenset[str]) -> tuple[str, str, str]:
+    build = tq.household_worklist if subject is Subject.HOUSEHOLD else tq.person_worklist
+    return build(kinds, tq.Shape.PAGE), build(kinds, tq.Shape.COUNT), build(kinds, tq.Shape.ALL)
 
 
 def _flagged(rule: GapRule, row: Row) -> Flagged:

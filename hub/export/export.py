@@ -17,7 +17,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,7 @@ from resolvers.worklists import (
 
 FORMATS = ("xlsx", "csv")
 PROPOSAL_KIND = "kis_pbi_apbd"  # the proposals file's KIS-PBI APBD proposals (usulan_kis_pbi JENIS_USULAN)
-ROWS_PER_QUERY = 5000
+ROWS_PER_QUERY = 2000  # ids per statement: FalkorDB's UNWIND slows per row past a few thousand
 MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "csv": "text/csv; charset=utf-8"}
 
@@ -111,6 +111,37 @@ async def _person_ids(store: GraphStore, principal: Principal, request: ExportRe
     return [r["id"] for r in rows], codes.code, f"proposals {status}"
 
 
+def _best_household(person: Row, households: list[Row]) -> Row | None:
+    """The household of the person's own KK, else the lowest KK (the best household, as the worklists pick it)."""
+    own = next((h for h in households if person.get("kk") is not None and h["kk"] == person["kk"]), None)
+    return own or min(households, key=lambda h: str(h["kk"]), default=None)
+
+
+async def export_rows(store: GraphStore, ids: Sequence[str]) -> list[Row]:
+    """What each person of ``ids`` exports (those found, in ``ids`` order): ``key``, ``person``, their best
+    ``household`` and their ``records``; three flat statements per batch of ``ROWS_PER_QUERY`` ids."""
+    rows: list[Row] = []
+    for start in range(0, len(ids), ROWS_PER_QUERY):
+        params = {"keys": list(ids[start:start + ROWS_PER_QUERY])}
+        persons, households, records = await asyncio.gather(
+            store.run(tq.EXPORT_PERSONS_BY_IDS, params), store.run(tq.EXPORT_HOUSEHOLDS_BY_IDS, params),
+            store.run(tq.EXPORT_RECORDS_BY_IDS, params))
+        homes: dict[str, list[Row]] = {}
+        for h in households:
+            homes.setdefault(h.pop("key"), []).append(h)
+        given: dict[str, list[Row]] = {}
+        for r in records:
+            given.setdefault(r.pop("key"), []).append(r)
+        found = {p["key"]: p for p in persons}
+        for key in params["keys"]:
+            if (person := found.get(key)) is not None:
+                person = {**person, "person_id": key}
+                del person["key"]
+                rows.append({"key": key, "person": person, "records": given.get(key, []),
+                             "household": _best_household(person, homes.get(key, []))})
+    return rows
+
+
 def _best(records: Sequence[Row], key: str) -> str | None:
     """A record's value, DTKS first (the backbone), then any source that gives one."""
     ordered = sorted(records, key=lambda r: (r.get("source") != "dtks", str(r.get("source"))))
@@ -150,12 +181,20 @@ def _cell(column: Column, values: dict[str, Any], principal: Principal) -> Any:
     return value
 
 
-def _table(layout: Layout, rows: list[Row], principal: Principal) -> list[list[Any]]:
-    return [[_cell(c, values, principal) for c in layout.columns]
-            for values in (_values(r, n, layout) for n, r in enumerate(rows, start=1))]
+def _table(layout: Layout, rows: Iterable[Row], principal: Principal) -> Iterator[list[Any]]:
+    """The file's cells, row by row (made as the writer asks for them, not held as a whole)."""
+    for n, row in enumerate(rows, start=1):
+        values = _values(row, n, layout)
+        yield [_cell(c, values, principal) for c in layout.columns]
 
 
-def _xlsx(layout: Layout, table: list[list[Any]]) -> bytes:
+def write_file(layout: Layout, fmt: str, rows: Iterable[Row], principal: Principal) -> bytes:
+    """The export rows (``export_rows``) as a file of ``fmt`` in ``layout``, each cell as ``principal`` sees it."""
+    table = _table(layout, rows, principal)
+    return _xlsx(layout, table) if fmt == "xlsx" else _csv(layout, table)
+
+
+def _xlsx(layout: Layout, table: Iterable[list[Any]]) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True, "strings_to_numbers": False})
     sheet = book.add_worksheet(layout.sheet)
@@ -175,11 +214,11 @@ def _xlsx(layout: Layout, table: list[list[Any]]) -> bytes:
     return buffer.getvalue()
 
 
-def _csv(layout: Layout, table: list[list[Any]]) -> bytes:
+def _csv(layout: Layout, table: Iterable[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.header for c in layout.columns])
-    writer.writerows([[csv_cell(v) for v in cells] for cells in table])
+    writer.writerows([csv_cell(v) for v in cells] for cells in table)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -204,12 +243,8 @@ async def build_export(store: GraphStore, audit: AuditLog, principal: Principal,
                             request_id=request_id, client=client)
         raise
     ids, region, what = await _person_ids(store, principal, request)
-    rows: list[Row] = []
-    for start in range(0, len(ids), ROWS_PER_QUERY):
-        found = {r["key"]: r for r in await store.run(tq.EXPORT_ROWS_BY_IDS, {"keys": ids[start:start + ROWS_PER_QUERY]})}
-        rows += [found[i] for i in ids[start:start + ROWS_PER_QUERY] if i in found]
-    table = _table(layout, rows, principal)
-    content = _xlsx(layout, table) if request.fmt == "xlsx" else _csv(layout, table)
+    rows = await export_rows(store, ids)
+    content = write_file(layout, request.fmt, rows, principal)
     digest = hashlib.sha256(content).hexdigest()
     made = dt.datetime.now(dt.UTC)
     filename = f"{layout.name}_{region.replace('.', '')}_{made.strftime('%Y%m%d%H%M%S')}.{request.fmt}"
@@ -253,6 +288,6 @@ async def worklist_listing(store: GraphStore, audit: AuditLog, principal: Princi
     found, (flagged, more) = await asyncio.gather(counts(store, rule, codes), page(store, rule, codes, None, first))
     shown = [f for f, _ in flagged]
     ids = [m for f in shown for m in f.members] if rule.subject is Subject.HOUSEHOLD else [f.id for f in shown]
-    rows = {r["key"]: r for r in await store.run(tq.EXPORT_ROWS_BY_IDS, {"keys": ids})} if ids else {}
+    rows = {r["key"]: r for r in await export_rows(store, ids)}
     await audit.record(principal, "hub worklist", ids, ["nik", "name", "birth_date", "region"])
     return Listing(rule=rule, region=codes, counts=found, flagged=shown, persons=rows, more=more)

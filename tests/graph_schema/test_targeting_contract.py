@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from graph_schema import queries
 from graph_schema import targeting_queries as tq
 from graph_schema.port import GraphStore
-from resolvers.gaps import GapRule, rule_by_id
+from resolvers.gaps import Facts, GapRule, Subject, load_rules, rule_by_id
 from tests.graph_schema.test_contract import write_world
 from tests.graph_schema.world import KK, NIK1, P1, P2
 
@@ -51,6 +53,26 @@ async def test_a_person_rule_pages_counts_and_lists(store: GraphStore) -> None:
     assert await store.run(tq.WORKLIST_PERSONS_COUNT, {**covered, "width": 8}) == []
 
 
+@pytest.mark.parametrize("rule_id", [rule.id for rule in load_rules()])
+async def test_each_rules_own_statements_agree_with_the_statements_of_every_kind(store: GraphStore,
+                                                                                rule_id: str) -> None:
+    """A rule's statement gathers only the facts it names; it flags what the statement of every kind flags."""
+    await _world(store)
+    rule = rule_by_id(rule_id)
+    assert isinstance(rule, GapRule)
+    household = rule.subject is Subject.HOUSEHOLD
+    build = tq.household_worklist if household else tq.person_worklist
+    full = (tq.WORKLIST_HOUSEHOLDS_ALL, tq.WORKLIST_HOUSEHOLDS_COUNT) if household else (
+        tq.WORKLIST_PERSONS_ALL, tq.WORKLIST_PERSONS_COUNT)
+    params = {**rule.as_params(), "codes": CODES, "width": 8}
+    own, every = (await store.run(build(rule.named_kinds(), tq.Shape.ALL), params), await store.run(full[0], params))
+    assert [r["id"] for r in own] == [r["id"] for r in every]
+    counted = await store.run(build(rule.named_kinds(), tq.Shape.COUNT), params)
+    assert counted == await store.run(full[1], params) and sum(r["flagged"] for r in counted) == len(own)
+    # the reasons a rule gives are those of the facts it names, whichever statement read them
+    assert [rule.reasons(Facts.of_row(r)) for r in own] == [rule.reasons(Facts.of_row(r)) for r in every]
+
+
 async def test_a_household_rule_pages_counts_and_lists(store: GraphStore) -> None:
     await _world(store)
     params = {**_rule("dtks-poor-household-without-kis"), "codes": CODES}
@@ -62,7 +84,11 @@ async def test_a_household_rule_pages_counts_and_lists(store: GraphStore) -> Non
 
 async def test_export_rows_and_proposals(store: GraphStore) -> None:
     await _world(store)
-    (row,) = await store.run(tq.EXPORT_ROWS_BY_IDS, {"keys": [P1, "nobody"]})
-    assert row["person"]["nik"] == NIK1 and row["household"]["kk"] == KK and row["household"]["decile"] == 2
-    assert {r["source"] for r in row["records"]} == {"dtks", "ppks", "outreach"}
+    keys = {"keys": [P1, "nobody"]}
+    (person,) = await store.run(tq.EXPORT_PERSONS_BY_IDS, keys)
+    assert person["key"] == P1 and person["nik"] == NIK1
+    assert [(h["key"], h["kk"], h["decile"]) for h in await store.run(tq.EXPORT_HOUSEHOLDS_BY_IDS, keys)] == [
+        (P1, KK, 2)]
+    records = await store.run(tq.EXPORT_RECORDS_BY_IDS, keys)
+    assert {r["key"] for r in records} == {P1} and {r["source"] for r in records} == {"dtks", "ppks", "outreach"}
     assert await store.run(tq.PROPOSAL_PERSONS, {"codes": CODES, "kind": "kis_pbi_apbd", "status": "DIUSULKAN"}) == []

@@ -18,7 +18,7 @@ from graph_schema.dialect import FALKORDB, NEO4J
 from hub.embedded_db import HOST
 from hub.privacy.access import Role
 from hub.privacy.audit import AuditLog
-from resolvers import gaps
+from resolvers import gaps, worklists
 from resolvers.gaps import load_rules
 from tests.resolvers.conftest import Api
 
@@ -176,8 +176,9 @@ def _plan(api: Api, statement: str, params: dict[str, Any]) -> tuple[str, bool, 
 def test_person_worklist_statements_seek_by_index(api: Api) -> None:
     params = {**load_rules()[0].as_params(), "codes": ["33.16"], "width": 8, "limit": 5, "after_code": None,
               "after_id": None, "region": "33.16"}
+    built = [s for rule in load_rules() for s in worklists._statements(rule)]  # what each rule of gaps.toml sends
     for statement in (tq.WORKLIST_PERSONS_PAGE, tq.WORKLIST_PERSONS_COUNT, tq.WORKLIST_HOUSEHOLDS_COUNT,
-                      tq.WORKLIST_REGION_CODES):
+                      tq.WORKLIST_REGION_CODES, *built):
         plan, seeks, scans = _plan(api, statement, params)
         assert seeks and not scans, plan
 
