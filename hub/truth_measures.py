@@ -20,6 +20,7 @@ from graph_schema.port import GraphStore
 from hub.privacy.access import Role
 from hub.synth.name_variants import WRITTEN_AS_KINDS, written_as
 from hub.truth_files import RecordKey, Truth, regency_of
+from matching.identity import REGISTRY
 
 LOOKUP = "query($nik: String) { person(nik: $nik) { personId records { source sourceKey } } }"
 RELATIONS = ("query($id: ID) { person(personId: $id) { personId records { source sourceKey kk } "
@@ -98,15 +99,28 @@ class Links:
         return cls(rows, persons, niks, regencies)
 
     def knowable_regency(self, truth: Truth, true_person: str) -> tuple[str | None, bool]:
-        """Where the sources can place a true person, and whether that is where they live: their
-        home regency when any of their loaded records states it; else the one most of their records
-        state (ties: the first by code), since nothing in the sources says otherwise."""
+        """Where the sources place a true person, and whether that is where they live.
+
+        The regency most of their loaded records state (encounters aside); between regencies
+        stated equally often, nothing in the sources says which is home, and the hub's documented
+        choice stands (the registry's, else the first by code: matching/identity.py
+        ``home_regions``). A person no record places is placed at home.
+        """
         home = regency_of(truth.persons[true_person].village_code)
-        stated = Counter(r for k in truth.records_of_person.get(true_person, [])
-                         if (r := self.regency_of_record.get(k)) is not None)
-        if not stated or home in stated:
+        stated: Counter[str] = Counter()
+        registry: Counter[str] = Counter()
+        for key in truth.records_of_person.get(true_person, []):
+            regency = self.regency_of_record.get(key)
+            if regency is not None:
+                stated[regency] += 1
+                registry[regency] += key[0] == REGISTRY
+        if not stated:
             return home, True
-        return min(stated, key=lambda r: (-stated[r], r)), False
+        top = max(stated.values())
+        if home is not None and stated[home] == top and sum(n == top for n in stated.values()) == 1:
+            return home, True
+        chosen = min((r for r, n in stated.items() if n == top), key=lambda r: (-registry[r], r))
+        return chosen, chosen == home
 
     def loaded(self, key: RecordKey) -> bool:
         return key in self.persons_of_record
