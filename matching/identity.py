@@ -168,7 +168,10 @@ def home_regions(frame: pd.DataFrame, kk_of_person: pd.Series, key: str = "perso
     lives_in = kk_of_person.dropna().rename("kk").rename_axis(key).reset_index().merge(household, on="kk")
     votes = (pd.concat([own.reset_index(), lives_in[[key, "region_code", "n", "registry"]]])
              .groupby([key, "region_code"])[["n", "registry"]].sum())
-    ranked = votes.reset_index().sort_values([key, "n", "registry", "region_code"],
-                                             ascending=[True, False, False, True])
+    ranked = votes.reset_index()
+    # Rows that agree on the regency outvote one elsewhere even when their villages differ.
+    ranked["regency_n"] = ranked.groupby([key, ranked["region_code"].str[:5]])["n"].transform("sum")
+    ranked = ranked.sort_values([key, "regency_n", "n", "registry", "region_code"],
+                                ascending=[True, False, False, False, True])
     region = ranked.drop_duplicates(key).set_index(key)["region_code"]
     return region.combine_first(most_common(frame[met], key, "region_code"))

@@ -155,9 +155,13 @@ def test_the_registry_places_a_person_whose_records_disagree_one_to_one() -> Non
         {"person_id": "Q", "record_id": "dtks:2", "source": "dtks", "region_code": "33.18.19.2011"},
         {"person_id": "Q", "record_id": "program_pkh:2", "source": "program_pkh", "region_code": "33.09.15.2013"},
         {"person_id": "Q", "record_id": "program_blt:2", "source": "program_blt", "region_code": "33.09.15.2013"},
+        # two rows in one regency, in two of its villages, against one elsewhere: that regency
+        {"person_id": "R", "record_id": "dtks:3", "source": "dtks", "region_code": "33.01.01.2001"},
+        {"person_id": "R", "record_id": "program_pkh:3", "source": "program_pkh", "region_code": "33.22.12.2012"},
+        {"person_id": "R", "record_id": "program_blt:3", "source": "program_blt", "region_code": "33.22.12.2013"},
     ])
-    placed = identity.home_regions(frame, pd.Series({"P": None, "Q": None}))
-    assert placed.to_dict() == {"P": "33.18.19.2011", "Q": "33.09.15.2013"}
+    placed = identity.home_regions(frame, pd.Series({"P": None, "Q": None, "R": None}))
+    assert placed.to_dict() == {"P": "33.18.19.2011", "Q": "33.09.15.2013", "R": "33.22.12.2012"}
 
 
 def test_a_relatives_nik_on_a_row_without_a_birth_date_is_no_evidence() -> None:
