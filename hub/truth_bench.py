@@ -36,15 +36,14 @@ Definitions (issue 18):
   person's records resolve to is among the edges; per kind too. Answers with errors are misses
   (``search_errors`` counts them and ``search_first_error`` quotes one).
 - **coverage_max_rel_error**: for each roster and regency, the true enrolled persons (distinct
-  true persons of the roster's loaded rows) placed where the sources can place them, against
-  ``programCoverage(program:)``'s ``enrolled``; the largest |api - true| / true over cells with
-  true >= 20, and the cell. A true person is placed in their home regency when any of their loaded
-  records (encounters aside: they say where someone was met) states it; a person none of whose
-  records does (the synthesiser's moved_village on every row of theirs: a one-row person whose row
-  names another village) is placed where most of their records say, since nothing in the sources
-  says otherwise (``coverage_unplaceable_persons`` counts them). ``coverage_max_rel_error_true_home``
-  places every person at their true home regardless; ``coverage_max_rel_error_stated_region`` where
-  each roster row says, dirt included, which no count of persons can agree with.
+  true persons of the roster's loaded rows who live in that regency: their true home village)
+  against ``programCoverage(program:)``'s ``enrolled``; the largest |api - true| / true over cells
+  with true >= 20, and the cell. ``coverage_max_rel_error_sources`` places each true person where
+  the sources place them instead (``Links.knowable_regency``: the regency most of their loaded
+  records state; between equals the hub's documented choice), and ``coverage_unplaceable_persons``
+  counts those this does not put at home (every row of theirs names another regency, or a tie).
+  ``coverage_max_rel_error_stated_region`` places each true person where their roster row says,
+  dirt included (the synthesiser's moved_village), which no count of persons can agree with.
 - **linkage**: pairwise precision, recall and F1 of the served persons against truth.csv (the
   figures ``hub bench match`` prints for the same population).
   ``overlap_max_rel_error``: the same over ``programOverlap``'s totals and pairs for three big

@@ -349,12 +349,12 @@ async def measure_coverage(api: ApiClient, truth: Truth, links: Links) -> dict[s
     for program, (data, _) in zip(programs, answers, strict=True):
         for row in (data or {}).get("programCoverage") or []:
             cells[f"{program} {row['region']['code']}"] = row["enrolled"]
-    error, cell, compared = worst_cell(cells, knowable)
-    home_error, home_cell, _ = worst_cell(cells, home)
+    error, cell, compared = worst_cell(cells, home)
+    sources_error, sources_cell, _ = worst_cell(cells, knowable)
     stated_error, stated_cell, _ = worst_cell(cells, stated)
     figures = {"coverage_max_rel_error": error, "coverage_worst_cell": cell, "coverage_cells": compared,
                "coverage_unplaceable_persons": len(unplaceable),
-               "coverage_max_rel_error_true_home": home_error, "coverage_worst_cell_true_home": home_cell,
+               "coverage_max_rel_error_sources": sources_error, "coverage_worst_cell_sources": sources_cell,
                "coverage_max_rel_error_stated_region": stated_error, "coverage_worst_cell_stated_region": stated_cell,
                "coverage_errors": len(errors)}
     wanted = [p for p in OVERLAP_PROGRAMS if p in everywhere]
