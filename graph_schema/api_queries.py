@@ -61,9 +61,11 @@ PERSON_CORE_BY_IDS_IN_SCOPE = (
 PERSONS_IN_SCOPE = f"UNWIND $keys AS key MATCH (p:{Label.PERSON} {{person_id: key}}) {_SCOPE_P}RETURN key"
 
 # A NIK names the person whose best NIK it is; failing that, the person most of the records
-# bearing it resolve to (a NIK a record gives need not be its person's best one).
+# bearing it resolve to (a NIK a record gives need not be its person's best one), among those
+# who own it (``niks``: never a person whose record carries a relative's NIK; matching/resolve.py).
 _CHOSEN_BY_NIK = (
     f"UNWIND $keys AS key MATCH (ns:{Label.SOURCE_RECORD} {{nik: key}})-[:{RelType.RESOLVES_TO}]->(q:{Label.PERSON}) "
+    "WHERE q.nik = key OR key IN coalesce(q.niks, [key]) "
     "WITH key, q, count(ns) AS stated, CASE WHEN q.nik = key THEN 1 ELSE 0 END AS own "
     "ORDER BY own DESC, stated DESC, q.person_id "
     f"WITH key, collect(q.person_id)[0] AS chosen MATCH (p:{Label.PERSON} {{person_id: chosen}}) "
@@ -296,5 +298,6 @@ PERSON_KEYS = f"MATCH (p:{Label.PERSON}) RETURN p.person_id AS person_id, p.kk A
 RECORD_PERSON_LINKS = (
     f"MATCH (s:{Label.SOURCE_RECORD}) OPTIONAL MATCH (s)-[:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) "
     "RETURN s.source AS source, s.source_key AS source_key, p.person_id AS person_id, s.nik AS nik, "
-    "s.sex AS sex, s.birth_date AS birth_date, s.encounter AS encounter ORDER BY source, source_key"
+    "s.sex AS sex, s.birth_date AS birth_date, s.encounter AS encounter, s.region_code AS region_code "
+    "ORDER BY source, source_key"
 )

@@ -38,9 +38,14 @@ Definitions (issue 18):
 - **coverage_max_rel_error**: for each roster and regency, the true enrolled persons (distinct
   true persons of the roster's loaded rows who live in that regency: their true home village)
   against ``programCoverage(program:)``'s ``enrolled``; the largest |api - true| / true over cells
-  with true >= 20, and the cell. ``coverage_max_rel_error_stated_region`` places each true person
-  where their roster row says instead, dirt included (a row's village may be another than where
-  the person lives: the synthesiser's moved_village), which no count of persons can agree with.
+  with true >= 20, and the cell. ``coverage_max_rel_error_sources`` places each true person where
+  the sources place them instead (``Links.knowable_regency``: the regency most of their loaded
+  records state; between equals the hub's documented choice), and ``coverage_unplaceable_persons``
+  counts those this does not put at home (every row of theirs names another regency, or a tie).
+  ``coverage_max_rel_error_stated_region`` places each true person where their roster row says,
+  dirt included (the synthesiser's moved_village), which no count of persons can agree with.
+- **linkage**: pairwise precision, recall and F1 of the served persons against truth.csv (the
+  figures ``hub bench match`` prints for the same population).
   ``overlap_max_rel_error``: the same over ``programOverlap``'s totals and pairs for three big
   programs (true: distinct true persons of their loaded rows, everywhere).
 """
@@ -54,12 +59,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from graph_schema.port import GraphStore
 from hub.api.keys import ApiKeys
 from hub.privacy.access import Role
 from hub.settings import Settings
 from hub.store import open_redis, using_store
-from hub.truth_files import read_truth
+from hub.truth_files import Truth, read_truth
 from hub.truth_measures import (
     ApiClient,
     Links,
@@ -92,6 +99,7 @@ async def measure_truth(store: GraphStore, api: ApiClient, data: Path, samples: 
         "api_persons": len({p for persons in links.persons_of_record.values() for p in persons}),
         "records_unlinked": sum(1 for persons in links.persons_of_record.values() if not persons),
     }
+    figures["linkage"] = linkage_scores(truth, links)
     figures |= await measure_lookups(api, truth, links, samples)
     lap("lookups")
     figures |= await measure_conflicts(api, truth, links)
@@ -103,6 +111,18 @@ async def measure_truth(store: GraphStore, api: ApiClient, data: Path, samples: 
     figures |= await measure_coverage(api, truth, links)
     lap("coverage")
     return {**figures, "seconds": seconds}
+
+
+def linkage_scores(truth: Truth, links: Links) -> dict[str, float]:
+    """Pairwise precision, recall and F1 of the persons served against the truth (as ``hub bench match``)."""
+    from matching.evaluate import pairwise_scores
+
+    linked = [(f"{source}:{key}", next(iter(persons))) for (source, key), persons in links.persons_of_record.items()
+              if len(persons) == 1]
+    assigned = pd.DataFrame(linked, columns=["record_id", "cluster"])
+    true = pd.DataFrame([(source, key, person) for (source, key), person in truth.person_of_record.items()],
+                        columns=["source", "source_key", "person_id"])
+    return pairwise_scores(assigned, true)
 
 
 async def load_and_link(store: GraphStore, data: Path, scratch: Path) -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
@@ -20,6 +20,7 @@ from graph_schema.port import GraphStore
 from hub.privacy.access import Role
 from hub.synth.name_variants import WRITTEN_AS_KINDS, written_as
 from hub.truth_files import RecordKey, Truth, regency_of
+from matching.identity import REGISTRY
 
 LOOKUP = "query($nik: String) { person(nik: $nik) { personId records { source sourceKey } } }"
 RELATIONS = ("query($id: ID) { person(personId: $id) { personId records { source sourceKey kk } "
@@ -79,19 +80,47 @@ class Links:
     rows: list[dict[str, Any]]
     persons_of_record: dict[RecordKey, set[str]]
     nik_of_record: dict[RecordKey, str | None]
+    regency_of_record: dict[RecordKey, str | None] = field(default_factory=dict)  # where it says they live
 
     @classmethod
     async def read(cls, store: GraphStore) -> Links:
         rows = await store.run(api_queries.RECORD_PERSON_LINKS)
         persons: dict[RecordKey, set[str]] = {}
         niks: dict[RecordKey, str | None] = {}
+        regencies: dict[RecordKey, str | None] = {}
         for row in rows:
             key = (row["source"], row["source_key"])
             niks[key] = row["nik"]
+            # An encounter says where street outreach met someone, not where they live.
+            regencies[key] = None if row.get("encounter") else regency_of(row.get("region_code") or "")
             linked = persons.setdefault(key, set())  # a loaded record, even when linked to no one
             if row["person_id"] is not None:
                 linked.add(row["person_id"])
-        return cls(rows, persons, niks)
+        return cls(rows, persons, niks, regencies)
+
+    def knowable_regency(self, truth: Truth, true_person: str) -> tuple[str | None, bool]:
+        """Where the sources place a true person, and whether that is where they live.
+
+        The regency most of their loaded records state (encounters aside); between regencies
+        stated equally often, nothing in the sources says which is home, and the hub's documented
+        choice stands (the registry's, else the first by code: matching/identity.py
+        ``home_regions``). A person no record places is placed at home.
+        """
+        home = regency_of(truth.persons[true_person].village_code)
+        stated: Counter[str] = Counter()
+        registry: Counter[str] = Counter()
+        for key in truth.records_of_person.get(true_person, []):
+            regency = self.regency_of_record.get(key)
+            if regency is not None:
+                stated[regency] += 1
+                registry[regency] += key[0] == REGISTRY
+        if not stated:
+            return home, True
+        top = max(stated.values())
+        if home is not None and stated[home] == top and sum(n == top for n in stated.values()) == 1:
+            return home, True
+        chosen = min((r for r, n in stated.items() if n == top), key=lambda r: (-registry[r], r))
+        return chosen, chosen == home
 
     def loaded(self, key: RecordKey) -> bool:
         return key in self.persons_of_record
@@ -297,7 +326,9 @@ def worst_cell(cells: dict[str, int], truth_cells: dict[str, set[str]]) -> tuple
 async def measure_coverage(api: ApiClient, truth: Truth, links: Links) -> dict[str, Any]:
     stated: dict[str, set[str]] = defaultdict(set)  # "PKH 33.10" -> true persons
     home: dict[str, set[str]] = defaultdict(set)
+    knowable: dict[str, set[str]] = defaultdict(set)
     everywhere: dict[str, set[str]] = defaultdict(set)
+    unplaceable: set[str] = set()
     for row in truth.roster_rows:
         pid = truth.person_of_record.get(row.key)
         if pid is None or not links.loaded(row.key):
@@ -305,6 +336,10 @@ async def measure_coverage(api: ApiClient, truth: Truth, links: Links) -> dict[s
         if row.regency:
             stated[f"{row.program} {row.regency}"].add(pid)
         home[f"{row.program} {regency_of(truth.persons[pid].village_code)}"].add(pid)
+        regency, placeable = links.knowable_regency(truth, pid)
+        knowable[f"{row.program} {regency}"].add(pid)
+        if not placeable:
+            unplaceable.add(pid)
         everywhere[row.program].add(pid)
     programs = sorted(everywhere)
     # Exact counts, as an admin gets them: an analyst's counts below 5 are withheld (hub.privacy.disclosure).
@@ -315,8 +350,11 @@ async def measure_coverage(api: ApiClient, truth: Truth, links: Links) -> dict[s
         for row in (data or {}).get("programCoverage") or []:
             cells[f"{program} {row['region']['code']}"] = row["enrolled"]
     error, cell, compared = worst_cell(cells, home)
+    sources_error, sources_cell, _ = worst_cell(cells, knowable)
     stated_error, stated_cell, _ = worst_cell(cells, stated)
     figures = {"coverage_max_rel_error": error, "coverage_worst_cell": cell, "coverage_cells": compared,
+               "coverage_unplaceable_persons": len(unplaceable),
+               "coverage_max_rel_error_sources": sources_error, "coverage_worst_cell_sources": sources_cell,
                "coverage_max_rel_error_stated_region": stated_error, "coverage_worst_cell_stated_region": stated_cell,
                "coverage_errors": len(errors)}
     wanted = [p for p in OVERLAP_PROGRAMS if p in everywhere]

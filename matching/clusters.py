@@ -18,6 +18,9 @@ import pandas as pd
 ENCOUNTER_MARGIN = 3.0
 
 
+# Rounds of setting ambiguous records aside (each may uncover another behind it).
+MAX_AMBIGUITY_ROUNDS = 3
+
 # Two NIK-confirmed records (each NIK agreeing with its own record) born more than this many
 # years apart are two people: a mother and a daughter of one name in one KK, two namesakes of a
 # village, joined through rows that state neither birth date nor NIK.
@@ -70,10 +73,14 @@ class UnionFind:
             self.apart.setdefault(self.root(ia), set()).add(ib)
             self.apart.setdefault(self.root(ib), set()).add(ia)
 
-    def allowed(self, ra: int, rb: int) -> bool:
+    def two_people(self, ra: int, rb: int) -> bool:
+        """Whether the NIK-confirmed records of ``ra`` and ``rb`` together would be two people."""
         a, b = self.confirmed.get(ra), self.confirmed.get(rb)
         # A person a steward joined despite it stays as joined; no link makes a new such person.
-        if a is not None and b is not None and _two_people(_together(a, b)) and not (_two_people(a) or _two_people(b)):
+        return a is not None and b is not None and _two_people(_together(a, b)) and not (_two_people(a) or _two_people(b))
+
+    def allowed(self, ra: int, rb: int) -> bool:
+        if self.two_people(ra, rb):
             return False
         small, large = sorted((ra, rb), key=lambda r: len(self.apart.get(r, ())))
         return all(self.root(y) != large for y in self.apart.get(small, ()))
@@ -110,6 +117,63 @@ def cluster(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.Data
             encounters: frozenset[str] = frozenset(),
             kept: Iterable[list[str]] = ()) -> tuple[pd.DataFrame, UnionFind]:
     """``record_id -> cluster, method, probability`` for every record, and the union-find behind it.
+
+    A record that fits two persons who cannot be one (born years apart, or of both sexes, by their
+    NIK-confirmed records) about equally well, typically a roster row stating a name and a KK but
+    neither birth date nor NIK, shared by a mother and her daughter of one name, joins neither: its
+    accepted pairs are left to the review band, which asks a steward (``ambiguous_records``).
+    """
+    same, different, kept = list(same), list(different), [list(m) for m in kept]
+    accepted = pairs[pairs["evidence"] >= accept]
+    assigned, uf, refused = _cluster_once(record_ids, nik_groups, references, accepted, same, different,
+                                          encounters, kept)
+    ambiguous: set[str] = set()
+    for _ in range(MAX_AMBIGUITY_ROUNDS):
+        found = ambiguous_records(uf, accepted, refused, set(nik_groups["unique_id"])) - ambiguous
+        if not found:
+            break
+        ambiguous |= found
+        unsure = accepted["unique_id_l"].isin(ambiguous) | accepted["unique_id_r"].isin(ambiguous)
+        assigned, uf, refused = _cluster_once(record_ids, nik_groups, references, accepted[~unsure], same,
+                                              different, encounters, kept)
+    return assigned, uf
+
+
+def ambiguous_records(uf: UnionFind, accepted: pd.DataFrame, refused: list[tuple[str, str]],
+                      confirmed: set[str]) -> set[str]:
+    """The records at either end of a link the two-people rule refused that fit the person they
+    joined no better (by ``ENCOUNTER_MARGIN`` bits) than the person it kept them from. A record
+    whose NIK confirmed it says who it is, and is never ambiguous. A record that fits the other
+    person only through another such record waits for the next round (that one set aside first)."""
+    ends = {r for pair in refused for r in pair} - confirmed
+    if not ends:
+        return set()
+    near = accepted[accepted["unique_id_l"].isin(ends) | accepted["unique_id_r"].isin(ends)]
+    left, right, evidence = (near[c].to_numpy() for c in ("unique_id_l", "unique_id_r", "evidence"))
+    best: dict[tuple[str, int], tuple[float, str]] = {}  # (record, person root) -> strongest pair, and with whom
+    for a, b, e in zip(left, right, evidence, strict=True):
+        for mine, other in ((a, b), (b, a)):
+            if mine in ends and other in uf.index:
+                key = (mine, uf.root(uf.index[other]))
+                best[key] = max(best.get(key, (float("-inf"), "")), (float(e), str(other)))
+    unsure: dict[str, str] = {}  # record -> the record of the other person it fits as well
+    for a, b in refused:
+        for mine, other in ((a, b), (b, a)):
+            if mine not in ends:
+                continue
+            home = best.get((mine, uf.root(uf.index[mine])), (float("-inf"), ""))
+            away = best.get((mine, uf.root(uf.index[other])), (float("-inf"), ""))
+            if home[0] - away[0] < ENCOUNTER_MARGIN:
+                unsure[mine] = away[1]
+    first = {r for r, through in unsure.items() if through not in unsure}
+    return first or set(unsure)
+
+
+def _cluster_once(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.DataFrame, accepted: pd.DataFrame,
+                  same: list[tuple[str, str]], different: list[tuple[str, str]], encounters: frozenset[str],
+                  kept: list[list[str]]) -> tuple[pd.DataFrame, UnionFind, list[tuple[str, str]]]:
+    """One clustering of ``accepted`` pairs (see ``cluster``), with the Splink links the two-people
+    rule refused.
 
     Args:
         nik_groups: ``unique_id, nik`` of records whose NIK is trusted, with ``birth_year`` and
@@ -149,12 +213,16 @@ def cluster(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.Data
     for record_id, target in zip(references["record_id"], references["target"], strict=True):
         if uf.union(record_id, target) or method.get(record_id) == "single":
             method[record_id] = "reference"
-    accepted = pairs[pairs["evidence"] >= accept].sort_values("evidence", ascending=False)
+    accepted = accepted.sort_values("evidence", ascending=False)
+    refused: list[tuple[str, str]] = []
     left_met = accepted["unique_id_l"].isin(encounters).to_numpy()
     right_met = accepted["unique_id_r"].isin(encounters).to_numpy()
 
     def join(left: str, right: str, p: float) -> bool:
         if not uf.union(left, right):
+            ra, rb = uf.root(uf.index[left]), uf.root(uf.index[right])
+            if ra != rb and uf.two_people(ra, rb):
+                refused.append((left, right))
             return False
         for side in (left, right):
             if method[side] == "single":
@@ -199,4 +267,4 @@ def cluster(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.Data
     assigned = pd.DataFrame({"record_id": record_ids, "cluster": [labels[r] for r in record_ids],
                              "method": [method[r] for r in record_ids],
                              "probability": [probability[r] for r in record_ids]})
-    return assigned, uf
+    return assigned, uf, refused

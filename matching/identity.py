@@ -29,6 +29,8 @@ TRUSTED_NIKS = "TWO_TRUSTED_NIKS"
 SEXES = "BOTH_SEXES"
 BIRTH_DATES = "BIRTH_DATES_APART"
 RANKS = {TRUSTED_NIKS: 4, BIRTH_DATES: 4, NIKS: 1, SEXES: 1}
+# The source whose rows are verified household by household (where a person lives, between equals).
+REGISTRY = "dtks"
 
 
 def _stated_day(frame: pd.DataFrame) -> pd.Series:
@@ -76,6 +78,19 @@ def conflict_rank(reasons: list[str] | None) -> int | None:
 # Up to this many rows (a live link's few persons) the votes are counted in Python: pandas'
 # grouping and sorting cost ~10 ms a call whatever the size, and a single-row write made ~11 calls.
 SMALL_FRAME = 10_000
+
+
+def disowned_nik(frame: pd.DataFrame) -> pd.Series:
+    """Per record: its NIK is not its own. A NIK encodes a birth date and a sex; one that encodes
+    another birth year than the record states, or the other sex on another birth date, is a
+    relative's typed into the row (a sex typed wrong on a record whose NIK repeats its birth
+    date is a slip, and the NIK still its own)."""
+    nik_year = pd.to_numeric(frame["nik_birth_date"].astype("string").str[:4], errors="coerce")
+    year = pd.to_numeric(frame["birth_year"], errors="coerce")
+    other_year = nik_year.notna() & year.notna() & (nik_year != year)
+    other_sex = frame["sex"].notna() & frame["nik_sex"].notna() & (frame["sex"] != frame["nik_sex"])
+    same_date = frame["birth_date"].notna() & (frame["birth_date"] == frame["nik_birth_date"])
+    return frame["nik"].notna() & (other_year | (other_sex & ~same_date))
 
 
 def most_common(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
@@ -144,10 +159,19 @@ def home_regions(frame: pd.DataFrame, kk_of_person: pd.Series, key: str = "perso
     """
     met = frame["encounter"].fillna(False).astype(bool) if "encounter" in frame else pd.Series(False, frame.index)
     placed = frame[~met & frame["region_code"].notna()]
-    own = placed.groupby([key, "region_code"]).size().rename("n").reset_index()
-    household = placed[placed["kk"].notna()].groupby(["kk", "region_code"]).size().rename("n").reset_index()
+    # Between equals, the registry (DTKS, verified household by household) outweighs a roster or
+    # a form: a tie broken by the region code's order placed persons at random.
+    placed = placed.assign(registry=(placed["source"] == REGISTRY) if "source" in placed else False)
+    own = placed.groupby([key, "region_code"]).agg(n=("registry", "size"), registry=("registry", "sum"))
+    household = (placed[placed["kk"].notna()].groupby(["kk", "region_code"])
+                 .agg(n=("registry", "size"), registry=("registry", "sum")).reset_index())
     lives_in = kk_of_person.dropna().rename("kk").rename_axis(key).reset_index().merge(household, on="kk")
-    votes = pd.concat([own, lives_in[[key, "region_code", "n"]]]).groupby([key, "region_code"])["n"].sum()
-    ranked = votes.reset_index().sort_values([key, "n", "region_code"], ascending=[True, False, True])
+    votes = (pd.concat([own.reset_index(), lives_in[[key, "region_code", "n", "registry"]]])
+             .groupby([key, "region_code"])[["n", "registry"]].sum())
+    ranked = votes.reset_index()
+    # Rows that agree on the regency outvote one elsewhere even when their villages differ.
+    ranked["regency_n"] = ranked.groupby([key, ranked["region_code"].str[:5]])["n"].transform("sum")
+    ranked = ranked.sort_values([key, "regency_n", "n", "registry", "region_code"],
+                                ascending=[True, False, False, False, True])
     region = ranked.drop_duplicates(key).set_index(key)["region_code"]
     return region.combine_first(most_common(frame[met], key, "region_code"))

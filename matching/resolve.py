@@ -21,7 +21,7 @@ from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
 from graph_schema.statistics_queries import mark_data_changed
 from matching.extract import Resolutions
-from matching.identity import coherent, conflict_rank, conflicts, home_regions, most_common
+from matching.identity import coherent, conflict_rank, conflicts, disowned_nik, home_regions, most_common
 from matching.search_names import search_names
 
 
@@ -129,9 +129,14 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     # NIK, among the records whose NIK was trusted, if any.
     agreeing = frame[coherent(frame)]
     best = pd.DataFrame({column: most_common(agreeing, "person_id", column)
-                         for column in ("name", "birth_date", "sex", "kk", "mother_name", "region_code", "nik")})
-    trusted = most_common(agreeing[agreeing["method"] == "nik"], "person_id", "nik")
+                         for column in ("name", "birth_date", "sex", "kk", "mother_name", "region_code")})
+    # A NIK its own record contradicts is someone else's (a relative's typed into the row): it never
+    # names the record's person, so a lookup by it finds no one rather than the wrong person.
+    owned = agreeing[~disowned_nik(agreeing)]
+    best["nik"] = most_common(owned, "person_id", "nik")
+    trusted = most_common(owned[owned["method"] == "nik"], "person_id", "nik")
     best.loc[trusted.index, "nik"] = trusted
+    niks = owned[["person_id", "nik"]].dropna().groupby("person_id")["nik"].agg(lambda n: sorted(set(n)))
     best["region_code"] = home_regions(agreeing, best["kk"])
     best["search_names"] = search_names(frame)  # every record's name, folded: what search finds them by
     sizes = frame.groupby("person_id").size()
@@ -141,7 +146,8 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     for person_id, count in sizes.items():
         props = {k: v for k, v in best_by_person.get(person_id, {}).items() if isinstance(v, str)}
         persons.append({"person_id": person_id, "props": {
-            **props, "updated_at": now, "record_count": int(count), "conflicts": disagree.get(str(person_id)),
+            "nik": None, **props, "niks": niks.get(person_id, []), "updated_at": now, "record_count": int(count),
+            "conflicts": disagree.get(str(person_id)),
             "conflict_rank": conflict_rank(disagree.get(str(person_id)))}})
     moved = [{"record_id": r, "person_id": previous[r], "source": r.split(":", 1)[0], "source_key": r.split(":", 1)[1]}
              for r, p in zip(frame["record_id"], frame["person_id"], strict=True) if r in previous and previous[r] != p]

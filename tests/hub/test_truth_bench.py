@@ -23,7 +23,7 @@ from hub.synth.config import SynthConfig
 from hub.synth.name_variants import MUHAMMAD_FORMS, written_as
 from hub.synth.run import synthesize
 from hub.truth_bench import create_keys, load_and_link, revoke_keys
-from hub.truth_files import read_truth
+from hub.truth_files import TruePerson, Truth, read_truth
 from hub.truth_measures import ApiClient, Links, Samples, conflicting_persons, lookup_verdicts, worst_cell
 from tests.conftest import free_port
 from tests.resolvers.conftest import serve, settings_for
@@ -159,6 +159,23 @@ def test_the_worst_cell_counts_only_cells_big_enough() -> None:
     api["SEMBAKO 33.01"] = 25
     assert worst_cell(api, truth) == (0.05, "PKH 33.01: api 38, true 40", 3)
     assert worst_cell({}, {"PKH 33.03": {"P1"}}) == (None, None, 0)
+
+
+def test_a_person_is_expected_where_the_sources_place_them() -> None:
+    home = "33.10.04.2008"
+    persons = {p: TruePerson(p, None, "SITI", "P", "1970-01-01", home) for p in ("A", "B", "C", "D", "E")}
+    records = {"A": [("program_pkh", "1"), ("dtks", "1")], "B": [("program_pkh", "2")],
+               "C": [("program_pkh", "3"), ("program_blt", "3"), ("dtks", "3")],
+               "D": [("program_pkh", "4"), ("dtks", "4")], "E": [("penjangkauan", "5")]}
+    truth = Truth(persons, {k: p for p, keys in records.items() for k in keys}, records)
+    stated = {("program_pkh", "1"): "33.22", ("dtks", "1"): "33.10",  # a tie: the registry's
+              ("program_pkh", "2"): "33.22",  # their one row names another regency: nothing says home
+              ("program_pkh", "3"): "33.22", ("program_blt", "3"): "33.22", ("dtks", "3"): "33.10",  # most say 33.22
+              ("program_pkh", "4"): "33.10", ("dtks", "4"): "33.22",  # a tie the registry settles wrongly
+              ("penjangkauan", "5"): None}  # met by street outreach: no place stated
+    links = Links([], {}, {}, stated)
+    assert [links.knowable_regency(truth, p) for p in "ABCDE"] == [
+        ("33.10", True), ("33.22", False), ("33.22", False), ("33.22", False), ("33.10", True)]
 
 
 WRITTEN_AS_CASES = [

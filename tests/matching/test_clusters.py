@@ -6,6 +6,7 @@ import pandas as pd
 
 from matching.clusters import cluster
 from matching.evaluate import pairwise_scores
+from matching.review import review_band
 
 
 def test_nik_references_and_accepted_pairs_join_records() -> None:
@@ -96,9 +97,28 @@ def test_nik_confirmed_records_born_years_apart_stay_two_people() -> None:
                           "evidence": [30.0, 29.0, 28.0, 27.0], "match_probability": [1.0] * 4})
     assigned, uf = cluster(ids, nik, no_refs, pairs, accept=16.0)
     group = dict(zip(assigned["record_id"], assigned["cluster"], strict=True))
-    assert group["mother"] == group["roster1"] == group["her_again"]
+    assert group["mother"] == group["her_again"]
     assert group["daughter"] == group["roster2"] != group["mother"]
     assert uf.kept_apart("mother", "daughter")
+    # roster1 fits both about equally (30 and 29 bits): it joins neither, and a steward is asked.
+    assert group["roster1"] not in (group["mother"], group["daughter"])
+    band = review_band(pairs, assigned, uf, low=10.0)
+    asked = {frozenset(p) for p in zip(band["unique_id_l"], band["unique_id_r"], strict=True)}
+    assert frozenset(("mother", "roster1")) in asked and frozenset(("roster1", "daughter")) in asked
     # A steward who joins them anyway is obeyed, and the joined person still takes new records.
     assigned, _ = cluster(ids, nik, no_refs, pairs, accept=16.0, same=[("mother", "daughter")])
     assert assigned["cluster"].nunique() == 1
+
+
+def test_a_record_that_fits_one_of_two_people_clearly_joins_it() -> None:
+    # A roster row with a name and a KK but no birth date or NIK: it fits the mother far better
+    # (her name and address, 30 bits) than her daughter of one name (20 bits): it joins the mother.
+    ids = ["mother", "daughter", "roster"]
+    nik = pd.DataFrame({"unique_id": ["mother", "daughter"], "nik": ["3306115512700001", "3306116210200001"],
+                        "birth_year": [1970, 2020], "sex": ["P", "P"]})
+    no_refs = pd.DataFrame(columns=["record_id", "target"])
+    pairs = pd.DataFrame({"unique_id_l": ["mother", "roster"], "unique_id_r": ["roster", "daughter"],
+                          "evidence": [30.0, 20.0], "match_probability": [1.0, 1.0]})
+    assigned, _ = cluster(ids, nik, no_refs, pairs, accept=16.0)
+    group = dict(zip(assigned["record_id"], assigned["cluster"], strict=True))
+    assert group["mother"] == group["roster"] != group["daughter"]

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graph_schema import api_queries
 from graph_schema.port import GraphStore
 from matching import identity
 from matching.extract import COLUMNS, Resolutions
@@ -102,6 +103,65 @@ async def test_written_persons_carry_their_conflicts_and_coherent_best_values(st
     person = row["person"]
     assert (person["name"], person["sex"], person["birth_date"]) == ("SRI", "P", "1963-02-01")
     assert sorted(person["conflicts"]) == sorted([identity.SEXES, identity.BIRTH_DATES])
+
+
+# (record fields, whether the NIK is the record's own): one that encodes another birth year, or
+# the other sex on another birth date, is a relative's; a sex typed wrong on a record whose NIK
+# repeats its birth date is a slip.
+OWN_NIK_CASES = [
+    ({"birth_date": "1972-06-04", "birth_year": 1972, "sex": "P"}, True),
+    ({"birth_date": "1972-04-06", "birth_year": 1972, "sex": "P"}, True),  # day and month swapped
+    ({"birth_date": "1972-06-04", "birth_year": 1972, "sex": "L"}, True),  # the sex typed wrong
+    ({"birth_date": None, "birth_year": None, "sex": None}, True),  # nothing to contradict it
+    ({"birth_date": "2004-09-08", "birth_year": 2004, "sex": "P"}, False),  # her daughter's row
+    ({"birth_date": "1972-09-08", "birth_year": 1972, "sex": "L"}, False),  # a man born that year
+]
+
+
+@pytest.mark.parametrize(("fields", "own"), OWN_NIK_CASES)
+def test_a_nik_is_disowned_by_a_record_it_contradicts(fields: dict[str, object], own: bool) -> None:
+    row = _record("dtks:1", name="ZALINDRA DWI", nik=MOTHER_NIK, nik_birth_date="1972-06-04", nik_sex="P", **fields)
+    assert bool(identity.disowned_nik(pd.DataFrame([row])).iloc[0]) is not own
+
+
+async def test_a_relatives_nik_never_finds_the_person_whose_row_carries_it(store: GraphStore) -> None:
+    # His only row carries his mother's NIK (a woman born 1972): looked up by it, the API must not
+    # answer with him; she, with no row of her own, is not known by it at all.
+    records = _persons([
+        _record("usulan_kis_pbi:s", name="AJIMAT PRABOWO", sex="L", birth_date="1999-08-11", birth_year=1999,
+                nik=MOTHER_NIK, nik_birth_date="1972-06-04", nik_sex="P"),
+        _record("dtks:o", name="SRI", sex="P", birth_date="1963-02-01", birth_year=1963, nik="3301014102630001",
+                nik_birth_date="1963-02-01", nik_sex="P"),
+    ])
+    await store.run("UNWIND $rows AS row CREATE (:SourceRecord {record_id: row.id, nik: row.nik})",
+                    {"rows": [{"id": "usulan_kis_pbi:s", "nik": MOTHER_NIK},
+                              {"id": "dtks:o", "nik": "3301014102630001"}]}, write=True)
+    assigned = pd.DataFrame({"record_id": ["usulan_kis_pbi:s", "dtks:o"], "cluster": [0, 1],
+                             "method": ["single", "nik"], "probability": [1.0, 1.0]})
+    await write_persons(store, assigned, records[COLUMNS], Resolutions({}, {}), run_id="t")
+    assert await store.run(api_queries.PERSON_CORE_BY_NIKS, {"keys": [MOTHER_NIK]}) == []
+    (found,) = await store.run(api_queries.PERSON_CORE_BY_NIKS, {"keys": ["3301014102630001"]})
+    assert found["key"] == "3301014102630001"
+    rows = await store.run("MATCH (p:Person) RETURN p.nik AS nik, p.niks AS niks")
+    assert {(r["nik"], tuple(r["niks"] or ())) for r in rows} == {(None, ()), ("3301014102630001", ("3301014102630001",))}
+
+
+def test_the_registry_places_a_person_whose_records_disagree_one_to_one() -> None:
+    # One DTKS row and one roster row, each stating another village: the registry's wins, whichever
+    # code sorts first; a majority of rows still outvotes it.
+    frame = _persons([
+        {"person_id": "P", "record_id": "dtks:1", "source": "dtks", "region_code": "33.18.19.2011"},
+        {"person_id": "P", "record_id": "program_pkh:1", "source": "program_pkh", "region_code": "33.09.15.2013"},
+        {"person_id": "Q", "record_id": "dtks:2", "source": "dtks", "region_code": "33.18.19.2011"},
+        {"person_id": "Q", "record_id": "program_pkh:2", "source": "program_pkh", "region_code": "33.09.15.2013"},
+        {"person_id": "Q", "record_id": "program_blt:2", "source": "program_blt", "region_code": "33.09.15.2013"},
+        # two rows in one regency, in two of its villages, against one elsewhere: that regency
+        {"person_id": "R", "record_id": "dtks:3", "source": "dtks", "region_code": "33.01.01.2001"},
+        {"person_id": "R", "record_id": "program_pkh:3", "source": "program_pkh", "region_code": "33.22.12.2012"},
+        {"person_id": "R", "record_id": "program_blt:3", "source": "program_blt", "region_code": "33.22.12.2013"},
+    ])
+    placed = identity.home_regions(frame, pd.Series({"P": None, "Q": None, "R": None}))
+    assert placed.to_dict() == {"P": "33.18.19.2011", "Q": "33.09.15.2013", "R": "33.22.12.2012"}
 
 
 def test_a_relatives_nik_on_a_row_without_a_birth_date_is_no_evidence() -> None:
