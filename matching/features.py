@@ -201,26 +201,29 @@ def _features_counted(records: pd.DataFrame, as_of: dt.date | None = None) -> pd
             contradicted[i] = True
     addresses = named("address")
     folded_address = {a: fold_address(a) for a in set(addresses) if isinstance(a, str)}
+    def kept(values: list[Any]) -> pd.Series:  # as the vectorised path's object columns hold them
+        return pd.Series(values, dtype=object)
+
+    # One constructor call: object Series stay objects, lists are inferred as the vectorised
+    # path's assigned lists are (pandas' per-column assignment was most of this function's time).
     out = pd.DataFrame({
-        "unique_id": named("record_id"), "source": named("source"), "nik": niks, "kk": named("kk"),
-        "name_folded": folded, "name_sorted": [sorted_tokens(f) for f in folded], "name_first": firsts,
-        "name_last": lasts, "name_initials": initial, "birth_date": dates,
-        "birth_date_swapped": [_swap(d) for d in dates], "sex": sexes,
-        "mother_folded": [fold_name(n) for n in named("mother_name")],
-    }, dtype=object)
-    # Assigned as lists, as the vectorised path assigns them (pandas infers the same dtypes).
-    out["address_folded"] = [folded_address.get(a) if isinstance(a, str) else None for a in addresses]
-    out["phone"] = [p if isinstance(p, str) and p else None for p in named("phone")]
-    out["register_id"] = [_NOT_ALNUM.sub("", r.upper()) or None if isinstance(r, str) else None
-                          for r in named("register_id")]
-    out["birth_year"] = pd.array([None if y != y else int(y) for y in birth_years], dtype="Int64")
-    out["year_estimated"] = np.array(estimated, dtype=bool)
-    out["encounter"] = np.array(met, dtype=bool)
-    out["age_guessed"] = np.array([m and e for m, e in zip(met, estimated, strict=True)], dtype=bool)
-    out["village"] = [r if r.count(".") == 3 and not m else None for r, m in zip(regions, met, strict=True)]
-    out["district"] = [".".join(r.split(".")[:3]) if r.count(".") >= 2 and not m else None
-                       for r, m in zip(regions, met, strict=True)]
-    out["regency"] = [".".join(r.split(".")[:2]) if r.count(".") >= 1 else None for r in regions]
-    out["nik_trusted"] = np.array(trusted, dtype=bool)
-    out["nik"] = [None if c else n for c, n in zip(contradicted, niks, strict=True)]
+        "unique_id": kept(named("record_id")), "source": kept(named("source")),
+        "nik": [None if c else n for c, n in zip(contradicted, niks, strict=True)], "kk": kept(named("kk")),
+        "name_folded": kept(folded), "name_sorted": kept([sorted_tokens(f) for f in folded]),
+        "name_first": kept(firsts), "name_last": kept(lasts), "name_initials": kept(initial),
+        "birth_date": kept(dates), "birth_date_swapped": kept([_swap(d) for d in dates]),
+        "birth_year": pd.array([None if y != y else int(y) for y in birth_years], dtype="Int64"),
+        "year_estimated": np.array(estimated, dtype=bool), "sex": kept(sexes),
+        "mother_folded": kept([fold_name(n) for n in named("mother_name")]),
+        "village": [r if r.count(".") == 3 and not m else None for r, m in zip(regions, met, strict=True)],
+        "district": [".".join(r.split(".")[:3]) if r.count(".") >= 2 and not m else None
+                     for r, m in zip(regions, met, strict=True)],
+        "regency": [".".join(r.split(".")[:2]) if r.count(".") >= 1 else None for r in regions],
+        "nik_trusted": np.array(trusted, dtype=bool), "encounter": np.array(met, dtype=bool),
+        "age_guessed": np.array([m and e for m, e in zip(met, estimated, strict=True)], dtype=bool),
+        "address_folded": [folded_address.get(a) if isinstance(a, str) else None for a in addresses],
+        "phone": [p if isinstance(p, str) and p else None for p in named("phone")],
+        "register_id": [_NOT_ALNUM.sub("", r.upper()) or None if isinstance(r, str) else None
+                        for r in named("register_id")],
+    })
     return out[FEATURES]
