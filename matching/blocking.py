@@ -77,32 +77,30 @@ def _text(value: object) -> str | None:
 def key_values(frame: pd.DataFrame, key: tuple[str, ...]) -> list[str | None]:
     """Per row of a features frame: the key's value as stored (its columns joined by '|'), None
     when a column is missing (such a row does not block on the key, as in Splink's ``block_on``)."""
-    columns = [[_text(v) for v in frame[column]] for column in key]
+    columns = [[_text(v) for v in frame[column].tolist()] for column in key]
     return [None if any(v is None for v in values) else "|".join(v for v in values if v is not None)
             for values in zip(*columns, strict=True)]
 
 
-def keys_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """``unique_id`` and each key property (``KEY_PROPERTIES``, ``MET_PROPERTY``) of a features frame."""
-    out = pd.DataFrame({"unique_id": frame["unique_id"].astype(str).to_numpy()})
-    for key, prop in KEY_PROPERTIES.items():
-        out[prop] = pd.Series(key_values(frame, key), dtype=object)
-    met = frame["encounter"].astype(bool).to_numpy()
-    out[MET_PROPERTY] = pd.Series([v if m else None for v, m in zip(out["bk_first_regency"], met, strict=True)],
-                                  dtype=object)
+def key_columns(frame: pd.DataFrame) -> dict[str, list[str | None]]:
+    """Each key property (``KEY_PROPERTIES``, ``MET_PROPERTY``) of a features frame's rows, as plain
+    lists (no frame built: a live link's few records would pay pandas' fixed cost for nothing)."""
+    out = {prop: key_values(frame, key) for key, prop in KEY_PROPERTIES.items()}
+    met = frame["encounter"].astype(bool).tolist()
+    out[MET_PROPERTY] = [v if m else None for v, m in zip(out["bk_first_regency"], met, strict=True)]
     return out
 
 
 async def write_keys(store: GraphStore, frame: pd.DataFrame) -> int:
     """Store the blocking keys of the records of a features frame; returns the records written
     (those whose keys changed since they were last written)."""
-    keys = keys_frame(frame)
+    keys = key_columns(frame)
     props = [*KEY_PROPERTIES.values(), MET_PROPERTY]
     rows = []
-    for row in keys.itertuples(index=False):
-        values = dict(zip(props, row[1:], strict=True))
+    for i, record_id in enumerate(frame["unique_id"].astype(str).tolist()):
+        values = {prop: keys[prop][i] for prop in props}
         digest = hashlib.blake2b("\x1f".join(v or "" for v in values.values()).encode(), digest_size=8).hexdigest()
-        rows.append({"record_id": row[0], **values, "bk_hash": digest})
+        rows.append({"record_id": record_id, **values, "bk_hash": digest})
     written = 0
     for start in range(0, len(rows), WRITE_BATCH):
         (result,) = await store.run(queries.WRITE_BLOCKING_KEYS, {"rows": rows[start:start + WRITE_BATCH]}, write=True)
@@ -117,8 +115,8 @@ async def neighbours(store: GraphStore, frame: pd.DataFrame) -> pd.DataFrame:
     lookups: list[tuple[str, list[str]]] = []
     for key, statement in INDEXED_KEYS.items():
         lookups.append((statement, [v for v in key_values(frame, key) if v is not None]))
-    keys = keys_frame(frame)
-    met = frame["encounter"].astype(bool).to_numpy()
+    keys = key_columns(frame)
+    met = frame["encounter"].astype(bool).tolist()
     for prop, statement in LOOKUPS.items():
         if prop == "bk_first_regency":  # an encounter against every record of its first name in the regency
             values = [v for v, m in zip(keys["bk_first_regency"], met, strict=True) if m and v is not None]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,8 +36,19 @@ def _swap(date: str | None) -> str | None:
     return f"{year}-{day}-{month}"
 
 
+# Up to this many records (a live link's or a "seen before?"'s few) the features are made row by
+# row in Python: pandas' per-column operations cost ~40 ms a call whatever the size.
+SMALL_FRAME = 2_000
+
+
 def features(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:
     """One row per record with a name; records without one are linked through references only."""
+    if len(records) <= SMALL_FRAME:
+        return _features_counted(records, as_of)
+    return _features_vectorised(records, as_of)
+
+
+def _features_vectorised(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:
     year_now = (as_of or dt.date.today()).year
     named = records[records["name"].notna()].copy()
     folded = [fold_name(n) for n in named["name"]]
@@ -124,3 +136,94 @@ def nik_contradicted(nik_year: np.ndarray, year: np.ndarray, nik_sex: np.ndarray
     other_year = ~np.isnan(nik_year) & ~np.isnan(year) & (nik_year != year)
     other_sex = pd.notna(sex) & pd.notna(nik_sex) & (nik_sex != sex)
     return np.asarray(other_year | other_sex, dtype=bool)
+
+
+def _number(value: object) -> float:
+    """A cell as ``pd.to_numeric(errors="coerce")`` reads it: a float, NaN when not a number."""
+    if value is None or value is pd.NA or isinstance(value, bool):
+        return float("nan") if not isinstance(value, bool) else float(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return float("nan")
+    return float("nan")
+
+
+def _absent(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _features_counted(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:
+    """``features`` for a few records, row by row: the same frame, without pandas' per-column cost."""
+    def column(name: str) -> list[object]:
+        return list(records[name].to_numpy()) if name in records else [None] * len(records)
+
+    names = column("name")
+    keep = [i for i, n in enumerate(names) if not _absent(n)]
+    if not keep:
+        return _features_vectorised(records, as_of)
+    year_now = (as_of or dt.date.today()).year
+
+    def named(name: str) -> list[Any]:
+        values = column(name)
+        return [values[i] for i in keep]
+
+    folded = [fold_name(names[i]) for i in keep]  # type: ignore[arg-type]
+    firsts = [first_token(f) for f in folded]
+    lasts = [last_token(f) for f in folded]
+    initial = [initials(f) for f in folded]
+    dates, sexes, niks, nik_dates, nik_sexes = (named(c) for c in ("birth_date", "sex", "nik", "nik_birth_date",
+                                                                   "nik_sex"))
+    years = [_number(v) for v in named("birth_year")]
+    ages = [_number(v) for v in named("age")]
+    estimated = [y != y and a == a for y, a in zip(years, ages, strict=True)]
+    birth_years = [year_now - 1 - a if e else y for y, a, e in zip(years, ages, estimated, strict=True)]
+    met = [False if _absent(m) else bool(m) for m in named("encounter")]
+    regions = ["" if _absent(r) else str(r) for r in named("region_code")]
+    nik_years = [_number(d[:4]) if isinstance(d, str) else float("nan") for d in nik_dates]
+    trusted = [not _absent(n) and (nd == d if not _absent(d) else ny == y) and (_absent(s) or ns == s)
+               for n, nd, d, ny, y, s, ns in zip(niks, nik_dates, dates, nik_years, years, sexes, nik_sexes,
+                                                 strict=True)]
+    contradicted = [(ny == ny and y == y and ny != y) or (not _absent(s) and not _absent(ns) and ns != s)
+                    for ny, y, s, ns in zip(nik_years, years, sexes, nik_sexes, strict=True)]
+    # A NIK trusted on other records under another name (see ``someone_elses_nik``).
+    owners: dict[object, list[tuple[Any, Any, Any]]] = {}
+    for n, t, f, la, ini in zip(niks, trusted, firsts, lasts, initial, strict=True):
+        if t:
+            owners.setdefault(n, []).append((f, la, ini))
+    for i, (n, t) in enumerate(zip(niks, trusted, strict=True)):
+        held = owners.get(n) if not t and not _absent(n) else None
+        if held and not any((firsts[i] is not None and firsts[i] == f) or (lasts[i] is not None and lasts[i] == la)
+                            or (initial[i] is not None and initial[i] == ini) for f, la, ini in held):
+            contradicted[i] = True
+    addresses = named("address")
+    folded_address = {a: fold_address(a) for a in set(addresses) if isinstance(a, str)}
+    def kept(values: list[Any]) -> pd.Series:  # as the vectorised path's object columns hold them
+        return pd.Series(values, dtype=object)
+
+    # One constructor call: object Series stay objects, lists are inferred as the vectorised
+    # path's assigned lists are (pandas' per-column assignment was most of this function's time).
+    out = pd.DataFrame({
+        "unique_id": kept(named("record_id")), "source": kept(named("source")),
+        "nik": [None if c else n for c, n in zip(contradicted, niks, strict=True)], "kk": kept(named("kk")),
+        "name_folded": kept(folded), "name_sorted": kept([sorted_tokens(f) for f in folded]),
+        "name_first": kept(firsts), "name_last": kept(lasts), "name_initials": kept(initial),
+        "birth_date": kept(dates), "birth_date_swapped": kept([_swap(d) for d in dates]),
+        "birth_year": pd.array([None if y != y else int(y) for y in birth_years], dtype="Int64"),
+        "year_estimated": np.array(estimated, dtype=bool), "sex": kept(sexes),
+        "mother_folded": kept([fold_name(n) for n in named("mother_name")]),
+        "village": [r if r.count(".") == 3 and not m else None for r, m in zip(regions, met, strict=True)],
+        "district": [".".join(r.split(".")[:3]) if r.count(".") >= 2 and not m else None
+                     for r, m in zip(regions, met, strict=True)],
+        "regency": [".".join(r.split(".")[:2]) if r.count(".") >= 1 else None for r in regions],
+        "nik_trusted": np.array(trusted, dtype=bool), "encounter": np.array(met, dtype=bool),
+        "age_guessed": np.array([m and e for m, e in zip(met, estimated, strict=True)], dtype=bool),
+        "address_folded": [folded_address.get(a) if isinstance(a, str) else None for a in addresses],
+        "phone": [p if isinstance(p, str) and p else None for p in named("phone")],
+        "register_id": [_NOT_ALNUM.sub("", r.upper()) or None if isinstance(r, str) else None
+                        for r in named("register_id")],
+    })
+    return out[FEATURES]

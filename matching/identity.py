@@ -16,6 +16,9 @@ kept on the person.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import math
 from collections import Counter
 from typing import Any
 
@@ -48,6 +51,13 @@ def _stated_day(frame: pd.DataFrame) -> pd.Series:
 
 
 def conflicts(frame: pd.DataFrame, key: str = "person_id") -> dict[str, list[str]]:
+    """Per ``key`` with disagreeing records, the reasons (see ``_conflicts_grouped``)."""
+    if len(frame) <= SMALL_FRAME:
+        return _conflicts_counted(frame, key)
+    return _conflicts_grouped(frame, key)
+
+
+def _conflicts_grouped(frame: pd.DataFrame, key: str = "person_id") -> dict[str, list[str]]:
     """Per ``key`` with disagreeing records, the reasons (see the module docstring).
 
     Two NIKs that each agree with their own records (both linked by the NIK rule) are
@@ -126,6 +136,13 @@ def _most_common_counted(frame: pd.DataFrame, key: str, column: str) -> pd.Serie
 
 
 def coherent(frame: pd.DataFrame, key: str = "person_id") -> pd.Series:
+    """Per record: whether it agrees with its person's anchor (see ``_coherent_grouped``)."""
+    if len(frame) <= SMALL_FRAME:
+        return _coherent_counted(frame, key)
+    return _coherent_grouped(frame, key)
+
+
+def _coherent_grouped(frame: pd.DataFrame, key: str = "person_id") -> pd.Series:
     """Per record: whether it agrees with its person's anchor (sex, and birth date within two years).
 
     A record that states neither agrees with anyone. The anchor is the (sex, birth year) most
@@ -149,6 +166,13 @@ def coherent(frame: pd.DataFrame, key: str = "person_id") -> pd.Series:
 
 
 def home_regions(frame: pd.DataFrame, kk_of_person: pd.Series, key: str = "person_id") -> pd.Series:
+    """Per person, where they live (see ``_home_regions_grouped``)."""
+    if len(frame) <= SMALL_FRAME:
+        return _home_regions_counted(frame, kk_of_person, key)
+    return _home_regions_grouped(frame, kk_of_person, key)
+
+
+def _home_regions_grouped(frame: pd.DataFrame, kk_of_person: pd.Series, key: str = "person_id") -> pd.Series:
     """Per person, where they live: the village their own records and their household's rows (KK)
     state most often together, else where street outreach met them.
 
@@ -175,3 +199,120 @@ def home_regions(frame: pd.DataFrame, kk_of_person: pd.Series, key: str = "perso
                                 ascending=[True, False, False, False, True])
     region = ranked.drop_duplicates(key).set_index(key)["region_code"]
     return region.combine_first(most_common(frame[met], key, "region_code"))
+
+
+# The same three for a live link's few records, counted in Python (pandas' grouping costs ~50 ms a
+# call whatever the size); tests/matching/test_identity.py keeps each equal to its grouped twin.
+
+def _absent(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
+_EPOCH = dt.date(1900, 1, 1)
+
+
+def _day_of(date: Any, year: Any, encounter: Any) -> float:
+    """``_stated_day`` of one record."""
+    if not _absent(encounter) and bool(encounter):
+        return math.nan
+    if isinstance(date, str):
+        with contextlib.suppress(ValueError):
+            return float((dt.datetime.strptime(date, "%Y-%m-%d").date() - _EPOCH).days)
+    number = pd.to_numeric(year, errors="coerce") if not _absent(year) else math.nan
+    if not _absent(number):
+        with contextlib.suppress(ValueError, OverflowError):
+            return float((dt.date(int(number), 7, 1) - _EPOCH).days)
+    return math.nan
+
+
+def _days(frame: pd.DataFrame) -> list[float]:
+    encounters = frame["encounter"].tolist() if "encounter" in frame else [None] * len(frame)
+    return [_day_of(d, y, e) for d, y, e in zip(frame["birth_date"].tolist(), frame["birth_year"].tolist(), encounters,
+                                                strict=True)]
+
+
+def _conflicts_counted(frame: pd.DataFrame, key: str = "person_id") -> dict[str, list[str]]:
+    niks: dict[Any, set[Any]] = {}
+    own: dict[Any, set[Any]] = {}
+    sexes: dict[Any, set[Any]] = {}
+    spans: dict[Any, tuple[float, float]] = {}
+    for k, nik, method, sex, day in zip(frame[key].tolist(), frame["nik"].tolist(), frame["method"].tolist(),
+                                        frame["sex"].tolist(), _days(frame), strict=True):
+        if _absent(k):
+            continue
+        if not _absent(nik):
+            niks.setdefault(k, set()).add(nik)
+            if method == "nik":
+                own.setdefault(k, set()).add(nik)
+        if not _absent(sex):
+            sexes.setdefault(k, set()).add(sex)
+        if day == day:
+            low, high = spans.get(k, (day, day))
+            spans[k] = (min(low, day), max(high, day))
+    trusted = {k for k, v in own.items() if len(v) > 1}
+    out: dict[str, list[str]] = {}
+    for reason, hits in ((TRUSTED_NIKS, trusted), (NIKS, {k for k, v in niks.items() if len(v) > 1} - trusted),
+                         (SEXES, {k for k, v in sexes.items() if len(v) > 1}),
+                         (BIRTH_DATES, {k for k, (lo, hi) in spans.items() if hi - lo > TWO_YEARS_DAYS})):
+        for person in sorted(hits, key=str):
+            out.setdefault(str(person), []).append(reason)
+    return out
+
+
+def _most_common_of(values: dict[Any, Counter[Any]]) -> dict[Any, Any]:
+    """Per key, the most frequent value (ties: the smallest)."""
+    return {k: min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, counts in values.items() if counts}
+
+
+def _coherent_counted(frame: pd.DataFrame, key: str = "person_id") -> pd.Series:
+    keys, sexes, methods = frame[key].tolist(), frame["sex"].tolist(), frame["method"].tolist()
+    days = _days(frame)
+    years = [round(d / 365.25) if d == d else math.nan for d in days]
+    votes: dict[Any, dict[tuple[Any, float], list[int]]] = {}
+    sex_counts: dict[Any, Counter[Any]] = {}
+    year_counts: dict[Any, Counter[Any]] = {}
+    for k, sex, year, method in zip(keys, sexes, years, methods, strict=True):
+        if _absent(k):
+            continue
+        if not _absent(sex):
+            sex_counts.setdefault(k, Counter())[sex] += 1
+        if year == year:
+            year_counts.setdefault(k, Counter())[year] += 1
+        if not _absent(sex) and year == year:
+            tally = votes.setdefault(k, {}).setdefault((sex, year), [0, 0])
+            tally[0] += int(method == "nik")
+            tally[1] += 1
+    anchor = {k: min(v.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0][1], kv[0][0]))[0] for k, v in votes.items()}
+    common_sex, common_year = _most_common_of(sex_counts), _most_common_of(year_counts)
+    out = []
+    for k, sex, day in zip(keys, sexes, days, strict=True):
+        anchor_sex, anchor_year = anchor.get(k, (common_sex.get(k), common_year.get(k)))
+        sex_ok = _absent(sex) or anchor_sex is None or sex == anchor_sex
+        year_ok = day != day or anchor_year is None or abs(day - anchor_year * 365.25) <= TWO_YEARS_DAYS + 183
+        out.append(bool(sex_ok and year_ok))
+    return pd.Series(out, index=frame.index, dtype=bool)
+
+
+def _home_regions_counted(frame: pd.DataFrame, kk_of_person: pd.Series, key: str = "person_id") -> pd.Series:
+    encounters = frame["encounter"].tolist() if "encounter" in frame else [None] * len(frame)
+    own: dict[Any, Counter[Any]] = {}
+    household: dict[Any, Counter[Any]] = {}
+    met: dict[Any, Counter[Any]] = {}
+    for k, region, kk, encounter in zip(frame[key].tolist(), frame["region_code"].tolist(), frame["kk"].tolist(),
+                                        encounters, strict=True):
+        if _absent(region):
+            continue
+        if not _absent(encounter) and bool(encounter):
+            if not _absent(k):
+                met.setdefault(k, Counter())[region] += 1
+            continue
+        if not _absent(k):
+            own.setdefault(k, Counter())[region] += 1
+        if not _absent(kk):
+            household.setdefault(kk, Counter())[region] += 1
+    for person, kk in kk_of_person.dropna().items():
+        if kk in household:
+            own.setdefault(person, Counter()).update(household[kk])
+    region = {**_most_common_of(met), **_most_common_of(own)}
+    keys = sorted(region)
+    return pd.Series([region[k] for k in keys], index=pd.Index(keys, name=key), dtype=object)

@@ -96,10 +96,33 @@ def _frame(rows: list[Row]) -> pd.DataFrame:
     return frame.drop_duplicates("record_id").reset_index(drop=True)
 
 
+# Up to this many rows the records of several reads are put together in Python (``_union``).
+SMALL_UNION = 2_000
+
+
 def _union(*frames: pd.DataFrame) -> pd.DataFrame:
     """The records of several reads, once each, missing values as None (as a read gives them)."""
+    if sum(len(f) for f in frames) <= SMALL_UNION:
+        return _union_counted(frames)
     frame = pd.concat(frames, ignore_index=True).drop_duplicates("record_id").reset_index(drop=True)
     return frame.astype(object).where(frame.notna(), None)
+
+
+def _union_counted(frames: tuple[pd.DataFrame, ...]) -> pd.DataFrame:
+    """``_union`` of a few rows, row by row: the same frame without pandas' per-call cost."""
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    rows: dict[object, list[object]] = {}
+    for f in frames:
+        values = [f[c].tolist() if c in f else [None] * len(f) for c in columns]
+        for row in zip(*values, strict=True):
+            record = row[columns.index("record_id")]
+            if record not in rows:
+                rows[record] = [None if _absent(v) else v for v in row]
+    return pd.DataFrame(list(rows.values()), columns=columns, dtype=object)
+
+
+def _absent(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 async def _read(store: GraphStore, statement: str, name: str, values: list[str]) -> pd.DataFrame:
@@ -195,22 +218,24 @@ def score_pairs(model_path: Path, frame: pd.DataFrame, pairs: pd.DataFrame, core
     from matching.seen import live_model
 
     live = live_model(model_path)
-    pairs = pairs[["unique_id_l", "unique_id_r"]].copy()
-    # Each pair is scored once, from a side in the core.
-    pairs["probe"] = pairs["unique_id_l"].where(pairs["unique_id_l"].isin(core), pairs["unique_id_r"])
-    pairs["other"] = pairs["unique_id_r"].where(pairs["probe"] == pairs["unique_id_l"], pairs["unique_id_l"])
-    by_id = frame.set_index(frame["unique_id"].astype(str), drop=False)
-    scored = []
-    for probe, group in pairs.groupby("probe", sort=False):
-        scores = live.scorer.score(by_id.loc[[str(probe)]], by_id.loc[group["other"].tolist()].reset_index(drop=True),
-                                   live.tf)
-        part = group[["unique_id_l", "unique_id_r"]].reset_index(drop=True)
-        part["match_weight"] = scores.match_weight
-        part["match_probability"] = scores.match_probability
-        for name, weight in scores.weight.items():
-            part[f"mw_{name}"] = weight
-        scored.append(part)
-    return pd.concat(scored, ignore_index=True)
+    lefts = pairs["unique_id_l"].astype(str).tolist()
+    rights = pairs["unique_id_r"].astype(str).tolist()
+    # Each pair is scored once, from a side in the core: all of them in one scorer call, grouped
+    # by that side in the order it first appears (as one call per core record gave them).
+    probes = [a if a in core else b for a, b in zip(lefts, rights, strict=True)]
+    first_seen: dict[str, int] = {}
+    for i, probe in enumerate(probes):
+        first_seen.setdefault(probe, i)
+    order = sorted(range(len(probes)), key=lambda i: first_seen[probes[i]])
+    position = {str(u): i for i, u in enumerate(frame["unique_id"].tolist())}
+    others = [rights[i] if probes[i] == lefts[i] else lefts[i] for i in order]
+    scores = live.scorer.score_pairs(frame.iloc[[position[o] for o in others]].reset_index(drop=True),
+                                     frame.iloc[[position[probes[i]] for i in order]].reset_index(drop=True), live.tf)
+    out = pd.DataFrame({"unique_id_l": [lefts[i] for i in order], "unique_id_r": [rights[i] for i in order],
+                        "match_weight": scores.match_weight, "match_probability": scores.match_probability})
+    for name, weight in scores.weight.items():
+        out[f"mw_{name}"] = weight
+    return out
 
 
 def held_candidates(model_path: Path, records: pd.DataFrame, pairs: list[tuple[str, str]], prior: float,

@@ -187,3 +187,33 @@ def test_most_common_counted_for_a_few_rows_equals_the_grouped_one(rows: list[tu
     for column in ("name", "year"):
         pd.testing.assert_series_equal(identity._most_common_counted(frame, "person_id", column),
                                        identity._most_common_grouped(frame, "person_id", column))
+
+
+IDENTITY_ROW = st.fixed_dictionaries({
+    "person_id": st.sampled_from(["P1", "P2", "P3", None]),
+    "nik": st.sampled_from(["3374010101800001", "3374014101850002", None]),
+    "method": st.sampled_from(["nik", "splink", "single", None]),
+    "sex": st.sampled_from(["L", "P", None]),
+    "birth_date": st.sampled_from(["1980-01-01", "1981-06-30", "1984-01-01", "1990-12-31", "not a date", None]),
+    "birth_year": st.sampled_from([1980, 1983, 1990, None]),
+    "encounter": st.sampled_from([True, False, None]),
+    "region_code": st.sampled_from(["33.74.01.2001", "33.74.01.2002", "33.05", None]),
+    "kk": st.sampled_from(["KK1", "KK2", None]),
+})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(IDENTITY_ROW, max_size=12), st.dictionaries(st.sampled_from(["P1", "P2", "P3"]),
+                                                            st.sampled_from(["KK1", "KK2", None]), max_size=3))
+def test_anchor_conflicts_and_home_counted_for_a_few_rows_equal_the_grouped_ones(
+        rows: list[dict[str, object]], kk_of: dict[str, object]) -> None:
+    frame = pd.DataFrame(rows, columns=["person_id", "nik", "method", "sex", "birth_date", "birth_year", "encounter",
+                                        "region_code", "kk"])
+    frame = frame.astype(object).where(frame.notna(), None)
+    assert identity._conflicts_counted(frame) == identity._conflicts_grouped(frame)
+    pd.testing.assert_series_equal(identity._coherent_counted(frame), identity._coherent_grouped(frame),
+                                   check_names=False)
+    kk_of_person = pd.Series(kk_of, dtype=object).rename_axis("person_id")
+    counted = identity._home_regions_counted(frame, kk_of_person).to_dict()
+    grouped = identity._home_regions_grouped(frame, kk_of_person)
+    assert counted == {k: v for k, v in grouped.to_dict().items() if isinstance(v, str)}
