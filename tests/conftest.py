@@ -117,7 +117,7 @@ _NOTE = pytest.StashKey[str]()
 
 
 # What this process started and must stop when told to end (SIGTERM: ``timeout``, a cancelled CI job).
-ON_SIGTERM: list[Callable[[], None]] = []
+ON_SIGTERM: list[Callable[[], object]] = []
 
 
 def _children() -> list[int]:
@@ -436,7 +436,7 @@ def use_model(trained: Path, model_path: Path) -> Path:
     return model_path
 
 
-def shared_dir(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+def shared_dir(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
     """A folder that ``make`` fills once for the whole run: under pytest-xdist the first worker to ask makes
     it in the run's common temporary folder while the others wait on a lock, then every worker reads it."""
     root = factory.getbasetemp()
