@@ -184,15 +184,16 @@ def xdist_group(item: pytest.Item) -> str | None:
     if "api" in names:
         return f"api-{backend}"
     definitions = item._fixtureinfo.name2fixturedefs if hasattr(item, "_fixtureinfo") else {}
-    for name in names:
-        for fixturedef in definitions.get(name, ()):
-            if fixturedef.scope == "package":
-                return f"{fixturedef.baseid or 'tests'}-{backend}"
-            if fixturedef.scope in ("module", "class"):
-                return f"{item.nodeid.split('::')[0]}-{backend}"
+    scopes = {fixturedef.scope: fixturedef for name in names for fixturedef in definitions.get(name, ())}
+    if "package" in scopes:  # before a module's: the package's world (the pages') is the costlier one
+        return f"{scopes['package'].baseid or 'tests'}-{backend}"
+    if "module" in scopes or "class" in scopes:
+        return f"{item.nodeid.split('::')[0]}-{backend}"
     return None
 
 
+# First: pytest-xdist's worker reads the xdist_group markers in its own pytest_collection_modifyitems.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         marker = item.get_closest_marker("falkordb_only")
