@@ -16,6 +16,7 @@ for its scope, emptied (nodes, constraints, indexes) when it is taken.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import random
 import shutil
@@ -24,7 +25,7 @@ import socket
 import tempfile
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,13 +60,20 @@ def _port_is_free(port: int) -> bool:
         return True
 
 
+def worker_index() -> int:
+    """This pytest-xdist worker's number (``gw1`` is 1); 0 without xdist."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
 def free_port_block(count: int) -> int:
-    """The first of ``count`` consecutive free ports (the launcher puts instance i on port + i)."""
+    """The first of ``count`` consecutive free ports (the launcher puts instance i on port + i), in a range
+    of this xdist worker's own (1,000 ports each from 20000) so that two workers' JVMs never race for one."""
+    low = 20_000 + (worker_index() % 10) * 1_000
     for _ in range(200):
-        base = random.randrange(20_000, 30_000 - count)
+        base = random.randrange(low, low + 1_000 - count)
         if all(_port_is_free(base + i) for i in range(count)):
             return base
-    raise RuntimeError(f"no {count} consecutive free ports between 20000 and 30000")
+    raise RuntimeError(f"no {count} consecutive free ports between {low} and {low + 1_000}")
 
 
 def neo4j_unavailable() -> str:
@@ -107,7 +115,37 @@ _BACKENDS = pytest.StashKey[list[str]]()
 _NOTE = pytest.StashKey[str]()
 
 
+# What this process started and must stop when told to end (SIGTERM: ``timeout``, a cancelled CI job).
+ON_SIGTERM: list[Callable[[], object]] = []
+
+
+def _children() -> list[int]:
+    """This process's child processes (Linux's /proc; none found elsewhere)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid():
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def _stop_then_die(signum: int, frame: Any) -> None:
+    """On SIGTERM no server is left behind: the pytest-xdist controller passes the signal on to its workers,
+    and each process stops the servers it started (its Neo4j JVM, its FalkorDB server), then dies as told."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        for child in _children():
+            os.kill(child, signum)
+    for stop in reversed(ON_SIGTERM):
+        stop()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    signal.signal(signal.SIGTERM, _stop_then_die)
     backends, note = _backends(config)
     config.stash[_BACKENDS] = backends
     config.stash[_NOTE] = note
@@ -133,11 +171,36 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("backend", backends, indirect=True, scope="session")
 
 
+def xdist_group(item: pytest.Item) -> str | None:
+    """The work unit ``item`` must share with others under ``pytest -n N --dist loadgroup`` (``make test``),
+    so that no world is built twice: the tests of the session's API world on one backend go together, and so
+    do a module's (or package's) tests on one backend when they share a module- or package-scoped fixture.
+    Every other test is a unit of its own, sent to whichever worker is free. Populations and synthetic files
+    are made once for all workers (``shared_dir``), so they need no group."""
+    callspec = getattr(item, "callspec", None)
+    backend = callspec.params.get("backend", "none") if callspec is not None else "none"
+    names = getattr(item, "fixturenames", ())
+    if "api" in names:
+        return f"api-{backend}"
+    definitions = item._fixtureinfo.name2fixturedefs if hasattr(item, "_fixtureinfo") else {}
+    scopes = {fixturedef.scope: fixturedef for name in names for fixturedef in definitions.get(name, ())}
+    if "package" in scopes:  # before a module's: the package's world (the pages') is the costlier one
+        return f"{scopes['package'].baseid or 'tests'}-{backend}"
+    if "module" in scopes or "class" in scopes:
+        return f"{item.nodeid.split('::')[0]}-{backend}"
+    return None
+
+
+# First: pytest-xdist's worker reads the xdist_group markers in its own pytest_collection_modifyitems.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         marker = item.get_closest_marker("falkordb_only")
         if marker is not None and not (marker.args and isinstance(marker.args[0], str) and marker.args[0]):
             raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.falkordb_only needs the reason as its argument")
+        group = xdist_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
@@ -150,8 +213,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
     server = EmbeddedServer(tmp_path_factory.mktemp("falkordb"), free_port())
+    ON_SIGTERM.append(server.stop)
     server.start()
     yield server
+    ON_SIGTERM.remove(server.stop)
     server.stop()
 
 
@@ -204,7 +269,7 @@ class Neo4jStarter:
         self.local = LocalNeo4j(home, free_port_block(NEO4J_INSTANCES), instances=NEO4J_INSTANCES)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._start, name="neo4j-start", daemon=True)
-        self.before = signal.signal(signal.SIGTERM, self._stop_then_die)
+        ON_SIGTERM.append(self.stop)
         self.thread.start()
 
     def _start(self) -> None:
@@ -213,11 +278,6 @@ class Neo4jStarter:
             self.local.start()
         except BaseException as exc:  # told to the first test that needs Neo4j
             self.error = exc
-
-    def _stop_then_die(self, signum: int, frame: Any) -> None:
-        self.stop()
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
 
     def ready(self) -> Neo4jPool:
         # The JVM's start is the session's work, not the waiting test's: pytest-timeout's alarm is held while it
@@ -233,9 +293,10 @@ class Neo4jStarter:
         return Neo4jPool([self.local.uri(i) for i in range(NEO4J_INSTANCES)], self.local.password)
 
     def stop(self) -> None:
+        if self.stop in ON_SIGTERM:
+            ON_SIGTERM.remove(self.stop)
         self.thread.join(timeout=600)
         self.local.stop()
-        signal.signal(signal.SIGTERM, self.before)
 
 
 _STARTER = pytest.StashKey[Neo4jStarter]()
@@ -375,6 +436,26 @@ def use_model(trained: Path, model_path: Path) -> Path:
     return model_path
 
 
+def shared_dir(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
+    """A folder that ``make`` fills once for the whole run: under pytest-xdist the first worker to ask makes
+    it in the run's common temporary folder while the others wait on a lock, then every worker reads it."""
+    root = factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # pytest-N/, above this worker's popen-gwK/
+    out, made = root / f"shared-{name}", root / f"shared-{name}.made"  # beside, not in it: tests list it
+    with open(root / f"shared-{name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not made.exists():
+                shutil.rmtree(out, ignore_errors=True)
+                out.mkdir()
+                make(out)
+                made.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return out
+
+
 @dataclass
 class Populations:
     """Synthetic populations and their trained models, each made once for the session and shared
@@ -390,9 +471,12 @@ class Populations:
             from hub.synth.config import SynthConfig
             from hub.synth.run import synthesize
 
-            out = self.factory.mktemp(f"population-{persons}-{seed}")
-            synthesize(SynthConfig(persons=persons, seed=seed, xlsx=False), out / "data", workers=1)
-            self.made[persons, seed] = out / "data", train_on(self.server, out / "data", out)
+            def make(out: Path) -> None:
+                synthesize(SynthConfig(persons=persons, seed=seed, xlsx=False), out / "data", workers=1)
+                train_on(self.server, out / "data", out)
+
+            out = shared_dir(self.factory, f"population-{persons}-{seed}", make)
+            self.made[persons, seed] = out / "data", out / "model.json"
         return self.made[persons, seed]
 
 
@@ -420,9 +504,8 @@ def small_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from hub.synth.config import SynthConfig
     from hub.synth.run import synthesize
 
-    out = tmp_path_factory.mktemp("load-synth")
-    synthesize(SynthConfig(persons=3000, seed=5, xlsx=True), out, workers=1)
-    return out
+    return shared_dir(tmp_path_factory, "load-synth",
+                      lambda out: synthesize(SynthConfig(persons=3000, seed=5, xlsx=True), out, workers=1))
 
 
 async def open_graph(env: dict[str, str]) -> GraphStore:

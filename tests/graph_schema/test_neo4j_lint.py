@@ -82,6 +82,7 @@ def lint(script: Path, statements: dict[str, str], declared: dict[str, list[str]
     return {item["name"]: item["diagnostics"] for item in json.loads(done.stdout)}
 
 
+@pytest.mark.slow
 def test_every_neo4j_statement_passes_neo4j_semantic_analysis(linter: Path) -> None:
     statements = neo4j_statements()
     results = lint(linter, statements)

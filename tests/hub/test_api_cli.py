@@ -47,6 +47,7 @@ def test_keys_are_created_listed_and_revoked(hub_env: dict[str, str]) -> None:
         run(hub_env, "db", "stop")
 
 
+@pytest.mark.slow
 def test_a_key_belongs_to_an_officer_of_an_office_and_a_region(hub_env: dict[str, str]) -> None:
     settings = load_settings(hub_env)
     env = hub_env

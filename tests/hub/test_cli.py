@@ -25,6 +25,7 @@ def env(hub_env: dict[str, str]) -> Iterator[dict[str, str]]:
     hub(hub_env, "db", "stop")
 
 
+@pytest.mark.slow
 def test_db_start_status_stop_works_twice(env: dict[str, str]) -> None:
     for _ in range(2):
         started = hub(env, "db", "start")

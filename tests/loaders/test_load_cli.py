@@ -50,6 +50,7 @@ async def dump(port: int, graph: str) -> Counter[str]:
     return out
 
 
+@pytest.mark.slow
 def test_load_dir_twice_loads_everything_once(env: dict[str, str], small_synth: Path, trained_model: Path) -> None:
     # The load links what it loads: with a model in place (not this test's subject), it trains none.
     use_model(trained_model, Path(env["HUB_HOME"]) / "models" / f"{env['HUB_GRAPH_NAME']}.splink.json")

@@ -42,6 +42,7 @@ def _candidates(frame: pd.DataFrame, probe: pd.Series, rng: np.random.Generator)
     return frame.iloc[sorted(chosen)]
 
 
+@pytest.mark.slow
 async def test_scorer_equals_splink_on_real_pairs(store: GraphStore, population: Path, tmp_path: Path) -> None:
     for source in SOURCE_ORDER:
         await load_file(store, mapping_for(source), population / f"{source}.csv", tmp_path)

@@ -7,6 +7,7 @@ import pytest
 
 from hub.synth.config import SynthConfig
 from hub.synth.run import synthesize
+from tests.conftest import shared_dir
 
 PERSONS = 30_000
 
@@ -15,9 +16,8 @@ PERSONS = 30_000
 def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One default-dirt population, shared by the read-only synth tests (two chunks, two workers); CSV only,
     the rates need its size, not XLSX (the XLSX checks read tests/conftest.py ``small_synth``)."""
-    out = tmp_path_factory.mktemp("synth")
-    synthesize(SynthConfig(persons=PERSONS, seed=7, chunk_persons=15_000, xlsx=False), out, workers=2)
-    return out
+    return shared_dir(tmp_path_factory, "synth", lambda out: synthesize(
+        SynthConfig(persons=PERSONS, seed=7, chunk_persons=15_000, xlsx=False), out, workers=2))
 
 
 @pytest.fixture(scope="session")
