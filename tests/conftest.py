@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from graph_schema.port import GraphStore
 from hub.embedded_db import HOST, EmbeddedServer
@@ -191,9 +192,19 @@ def xdist_group(item: pytest.Item) -> str | None:
     return None
 
 
+def _join_group(item: pytest.Item, group: str) -> None:
+    """Tell pytest-xdist's ``loadgroup`` scheduler that ``item`` belongs to ``group``: it reads the group from a
+    ``@group`` suffix of the test id the worker reports. pytest-xdist 3.8 writes that suffix to ``item._nodeid``,
+    which pytest 9 no longer reads (a node's id is ``item._id``), so every test became a unit of its own and
+    each worker built every world; the suffix is written here where pytest 9 reads it."""
+    if hasattr(item, "_id"):  # pytest >= 9
+        item._id = NodeId.parse(f"{item.nodeid}@{group}")
+
+
 # First: pytest-xdist's worker reads the xdist_group markers in its own pytest_collection_modifyitems.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    grouping = bool(getattr(config.option, "loadgroup", False))  # set on an xdist worker under --dist loadgroup
     for item in items:
         marker = item.get_closest_marker("falkordb_only")
         if marker is not None and not (marker.args and isinstance(marker.args[0], str) and marker.args[0]):
@@ -201,6 +212,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = xdist_group(item)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+            if grouping:
+                _join_group(item, group)
 
 
 @pytest.fixture(scope="session")
