@@ -295,24 +295,37 @@ def _coherent_counted(frame: pd.DataFrame, key: str = "person_id") -> pd.Series:
 
 def _home_regions_counted(frame: pd.DataFrame, kk_of_person: pd.Series, key: str = "person_id") -> pd.Series:
     encounters = frame["encounter"].tolist() if "encounter" in frame else [None] * len(frame)
-    own: dict[Any, Counter[Any]] = {}
-    household: dict[Any, Counter[Any]] = {}
+    sources = frame["source"].tolist() if "source" in frame else [None] * len(frame)
+    # Votes per region: [rows, registry rows], a person's own and their household's.
+    own: dict[Any, dict[Any, list[int]]] = {}
+    household: dict[Any, dict[Any, list[int]]] = {}
     met: dict[Any, Counter[Any]] = {}
-    for k, region, kk, encounter in zip(frame[key].tolist(), frame["region_code"].tolist(), frame["kk"].tolist(),
-                                        encounters, strict=True):
+    for k, region, kk, encounter, source in zip(frame[key].tolist(), frame["region_code"].tolist(),
+                                                frame["kk"].tolist(), encounters, sources, strict=True):
         if _absent(region):
             continue
         if not _absent(encounter) and bool(encounter):
             if not _absent(k):
                 met.setdefault(k, Counter())[region] += 1
             continue
-        if not _absent(k):
-            own.setdefault(k, Counter())[region] += 1
-        if not _absent(kk):
-            household.setdefault(kk, Counter())[region] += 1
+        registry = int(source == REGISTRY)
+        for votes_of, who in ((own, k), (household, kk)):
+            if not _absent(who):
+                vote = votes_of.setdefault(who, {}).setdefault(region, [0, 0])
+                vote[0] += 1
+                vote[1] += registry
     for person, kk in kk_of_person.dropna().items():
-        if kk in household:
-            own.setdefault(person, Counter()).update(household[kk])
-    region = {**_most_common_of(met), **_most_common_of(own)}
+        for region, (n, registry) in household.get(kk, {}).items():
+            vote = own.setdefault(person, {}).setdefault(region, [0, 0])
+            vote[0] += n
+            vote[1] += registry
+    region = _most_common_of(met)
+    for person, votes in own.items():
+        regency: Counter[Any] = Counter()
+        for code, (n, _) in votes.items():
+            regency[str(code)[:5]] += n
+        # as _home_regions_grouped ranks: the regency's rows, the village's, the registry's, the code
+        region[person] = min(votes, key=lambda code: (-regency[str(code)[:5]], -votes[code][0], -votes[code][1],
+                                                      code))
     keys = sorted(region)
     return pd.Series([region[k] for k in keys], index=pd.Index(keys, name=key), dtype=object)

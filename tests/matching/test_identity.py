@@ -197,8 +197,9 @@ IDENTITY_ROW = st.fixed_dictionaries({
     "birth_date": st.sampled_from(["1980-01-01", "1981-06-30", "1984-01-01", "1990-12-31", "not a date", None]),
     "birth_year": st.sampled_from([1980, 1983, 1990, None]),
     "encounter": st.sampled_from([True, False, None]),
-    "region_code": st.sampled_from(["33.74.01.2001", "33.74.01.2002", "33.05", None]),
+    "region_code": st.sampled_from(["33.74.01.2001", "33.74.01.2002", "33.05.02.2003", "33.05", None]),
     "kk": st.sampled_from(["KK1", "KK2", None]),
+    "source": st.sampled_from(["dtks", "program_pkh", None]),
 })
 
 
@@ -208,7 +209,7 @@ IDENTITY_ROW = st.fixed_dictionaries({
 def test_anchor_conflicts_and_home_counted_for_a_few_rows_equal_the_grouped_ones(
         rows: list[dict[str, object]], kk_of: dict[str, object]) -> None:
     frame = pd.DataFrame(rows, columns=["person_id", "nik", "method", "sex", "birth_date", "birth_year", "encounter",
-                                        "region_code", "kk"])
+                                        "region_code", "kk", "source"])
     frame = frame.astype(object).where(frame.notna(), None)
     assert identity._conflicts_counted(frame) == identity._conflicts_grouped(frame)
     pd.testing.assert_series_equal(identity._coherent_counted(frame), identity._coherent_grouped(frame),
