@@ -89,6 +89,8 @@ NODES: dict[Label, NodeSpec] = {
             "nik": str, "name": str, "birth_date": str, "sex": str, "mother_name": str,
             "kk": str, "region_code": str, "created_at": str, "updated_at": str, "record_count": int, "history": str,
             "search_names": str, "conflicts": list, "conflict_rank": int,
+            # the valid NIKs its own records carry (a relative's NIK typed into a row is none of them)
+            "niks": list,
         }),
         # A person id that a merge or a split retired, and the persons its records belong to now.
         NodeSpec(Label.PERSON_REDIRECT, ("person_id",), {"to": list, "kind": str, "at": str, "run_id": str}),
