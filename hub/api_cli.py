@@ -26,6 +26,12 @@ from hub.store import embedded_server, open_redis
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+def _print_table(table: Table) -> None:
+    """A table at its full width when the output is a file or a pipe (a script reading a key id must get
+    the whole id, never one cut to the 80 columns rich assumes without a terminal)."""
+    (console if console.is_terminal else Console(soft_wrap=True, width=1_000)).print(table)
 T = TypeVar("T")
 
 keys_app = typer.Typer(help="API keys: create, list, revoke. Keys are stored hashed; a new key is shown once.",
@@ -123,7 +129,7 @@ def keys_list() -> None:
     for info in infos:
         table.add_row(info.key_id, info.name, str(info.role), info.officer, info.office, info.region or "(province)",
                       info.created_at)
-    console.print(table)
+    _print_table(table)
 
 
 @keys_app.command("revoke")
@@ -168,7 +174,7 @@ def audit(
             table = Table("person", "entries", "first", "last", "fields", "operations")
             for t in touched:
                 table.add_row(t.person_id, str(t.entries), t.first, t.last, ",".join(t.fields), ",".join(t.operations))
-            console.print(table)
+            _print_table(table)
             console.print(f"{len(touched)} persons", highlight=False)
     else:
         entries = list(itertools.islice(found, last))
@@ -182,7 +188,7 @@ def audit(
                 shown = ",".join(e.person_ids[:5]) + (f" +{len(e.person_ids) - 5}" if len(e.person_ids) > 5 else "")
                 table.add_row(e.at, who, e.role, str(e.action), e.operation, str(e.outcome) + (
                     f": {e.detail}" if e.detail else ""), shown, ",".join(e.fields), e.client or "")
-            console.print(table)
+            _print_table(table)
     for bad in log.unreadable[:5]:
         err_console.print(f"warning: unreadable audit line skipped: {bad.path}:{bad.line}", highlight=False)
 
