@@ -82,7 +82,7 @@ LOAD_BATCH_BY_ID = f"MATCH (b:{Label.LOAD_BATCH} {{batch_id: $batch_id}}) RETURN
 SOURCE_RECORD_VERSIONS = (
     f"UNWIND $ids AS id MATCH (s:{Label.SOURCE_RECORD} {{record_id: id}}) "
     "RETURN id, s.content_hash AS content_hash, s.raw AS raw, s.batch_id AS batch_id, s.loaded_at AS loaded_at, "
-    "s.previous AS previous"
+    "s.previous AS previous, s.kk AS kk"
 )
 
 # Regions already in the graph, whole (a province, or linked to its parent: a load cut short
@@ -106,6 +106,13 @@ DELETE_RECORD_FACTS = (
     f"UNWIND $rows AS row MATCH (s:{Label.SOURCE_RECORD} {{record_id: row.record_id}})"
     f"-[r:{RelType.IN_HOUSEHOLD}|{RelType.LISTS_ENROLMENT}|{RelType.LISTS_CONDITION}"
     f"|{RelType.LISTS_STAY}|{RelType.REFERS_TO}]->() DELETE r RETURN count(r) AS deleted"
+)
+# A household that no record places anyone in any more (every row that named its KK now names
+# another: a KK reissued, a family split) is no household: it goes, with its members' links and its
+# decile, after its records' new facts are written. ``kks``: the KKs the changed records named before.
+DELETE_EMPTIED_HOUSEHOLDS = (
+    f"UNWIND $kks AS kk MATCH (h:{Label.HOUSEHOLD} {{kk: kk}}) WHERE NOT ()-[:{RelType.IN_HOUSEHOLD}]->(h) "
+    "DETACH DELETE h RETURN count(*) AS deleted"
 )
 DELETE_EVENT_LINKS = (
     f"UNWIND $rows AS row MATCH (e:{Label.SERVICE_EVENT} {{event_id: row.event_id}})-[r:{RelType.REFERRED_TO}]->() "

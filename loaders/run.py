@@ -299,6 +299,9 @@ async def plan_batch(store: GraphStore, mapping: Mapping, ready: list[Prepared],
                 statements += [Statement(queries.DELETE_EVENT_LINKS, {"rows": events}),
                                Statement(queries.DELETE_EVENT_HANDLERS, {"rows": events})]
         statements += graph.statements(batch_size, known_regions)
+        emptied = sorted({kk for r in changed if (kk := stored[r.record_id].get("kk"))})
+        if emptied:  # last: the households the changed rows left, if no row names them now
+            statements.append(Statement(queries.DELETE_EMPTIED_HOUSEHOLDS, {"kks": emptied}))
         return store.encode(statements)
 
     return await asyncio.to_thread(build)

@@ -147,6 +147,11 @@ async def test_deleting_a_changed_records_facts(store: GraphStore) -> None:
     assert "LISTS_ENROLMENT" not in rels and rels["REFERS_TO"] == 1  # only the changed record's own facts go
     assert await _delete_and_count(store, queries.DELETE_EVENT_LINKS, [{"event_id": "SLRT-1"}], "REFERRED_TO") == 0
     assert await _delete_and_count(store, queries.DELETE_EVENT_HANDLERS, [{"event_id": "SLRT-1"}], "HANDLED") == 0
+    # The record's household now has no record in it: it goes, and a KK no household has is no error.
+    households = (await counts(store))[0]["Household"]
+    assert await store.run(queries.DELETE_EMPTIED_HOUSEHOLDS, {"kks": [KK, "3374019999990001"]}, write=True) \
+        == [{"deleted": 1}]
+    assert (await counts(store))[0].get("Household", 0) == households - 1
 
 
 async def test_person_facts_are_projected_from_their_records(store: GraphStore) -> None:
@@ -207,7 +212,7 @@ async def test_persons_no_record_resolves_to_are_deleted(store: GraphStore) -> N
 
 
 HOUSEKEEPING = {"PING", "NODE_COUNTS", "RELATIONSHIP_COUNTS", "SCHEMA_VERSION", "RECORD_SCHEMA_VERSION", "DELETE_ALL",
-                "DELETE_RECORD_FACTS", "DELETE_EVENT_LINKS", "DELETE_EVENT_HANDLERS", "DELETE_ORPHAN_PERSONS",
+                "DELETE_RECORD_FACTS", "DELETE_EMPTIED_HOUSEHOLDS", "DELETE_EVENT_LINKS", "DELETE_EVENT_HANDLERS", "DELETE_ORPHAN_PERSONS",
                 "UNLINK_RECORDS", "DELETE_MOVED_FACTS", "DELETE_MOVED_SUBJECTS", "PROJECT_ENROLMENTS",
                 "PROJECT_CONDITIONS", "PROJECT_PANTI_STAYS", "PROJECT_HOUSEHOLDS", "PROJECT_EVENT_SUBJECTS",
                 "JUDGED_CANDIDATES", "OPEN_CANDIDATES", "DELETE_STALE_CANDIDATES", "JUDGE_CANDIDATE",

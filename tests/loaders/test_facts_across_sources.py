@@ -126,6 +126,24 @@ async def test_a_member_who_left_for_a_new_kk_is_no_longer_shown_in_the_old_one(
     assert [(r["kk"], r["relation"]) for r in households] == [(new_kk, "head")]
 
 
+@PROJECTIONS
+async def test_a_kk_that_no_record_names_any_more_is_no_household(
+        store: GraphStore, tmp_path: Path, projections: list[str]) -> None:
+    # The family's KK was reissued: the newer DTKS export states every member under the new number.
+    # The old household, with its decile, must not stay behind as a household of nobody (a worklist of
+    # poor households without KIS would list it, with no one to call).
+    await load_file(store, mapping_for("dtks"), write_csv(tmp_path / "dtks.csv", DTKS_HEADER, dtks_rows()), tmp_path)
+    await link_by_nik(store, projections)
+    new_kk = "3374010202200003"
+    rows = [[row[0], new_kk, *row[2:]] for row in dtks_rows()]
+    await load_file(store, mapping_for("dtks"), write_csv(tmp_path / "dtks_2.csv", DTKS_HEADER, rows), tmp_path)
+    await link_by_nik(store, projections)
+    assert await store.run(api_queries.HOUSEHOLDS_BY_KKS, {"keys": [KK]}) == []
+    (moved,) = await store.run(api_queries.HOUSEHOLDS_BY_KKS, {"keys": [new_kk]})
+    assert {m["nik"]: m["relation"] for m in moved["members"]} == {HEAD_NIK: "head", CHILD_NIK: "child"}
+    assert moved["household"]["decile"] == 2
+
+
 PPKS_HEADER = ["ID_PPKS", "NIK", "NAMA", "TGL_LAHIR", "UMUR", "JENIS_KELAMIN", "JENIS_PPKS", "KODE_WILAYAH", "ALAMAT",
                "TGL_PENDATAAN", "PETUGAS_TKSK"]
 
