@@ -112,6 +112,14 @@ class Neo4jStore(GraphStore):
             pause *= 2
 
     async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
+        return await self._run(query, params, write=write, deadline=not write and bool(self._timeout))
+
+    async def ping(self) -> None:
+        # Whether the server answers, not a query to stop: no deadline (a round trip alone may take
+        # longer than a tight HUB_QUERY_TIMEOUT_MS).
+        await self._run(queries.PING, None, write=False, deadline=False)
+
+    async def _run(self, query: str, params: Params | None, *, write: bool, deadline: bool) -> list[Row]:
         text = self.dialect.render(query)
         statement = neo4j.Query(text, timeout=self._timeout / 1000) if self._timeout and not write else text
         mode = neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS
@@ -122,10 +130,20 @@ class Neo4jStore(GraphStore):
                 return [record async for record in result], list(result.keys())
 
         self.round_trips += 1
+        what = " ".join(text.split()[:6])
         try:
-            records, keys = await self._uncancelled(self._retried(once))
+            if deadline and self._timeout:
+                # The server stops a transaction past its timeout only when its monitor next looks
+                # (every 2 s by default), so a read's deadline is kept here too; the read left running
+                # ends at the server's stop or its own end (_uncancelled).
+                records, keys = await asyncio.wait_for(self._uncancelled(self._retried(once)), self._timeout / 1000)
+            else:
+                records, keys = await self._uncancelled(self._retried(once))
+        except TimeoutError:
+            raise graph_error(GraphTimeout, f"{what} on {self._where} ran past {self._timeout} ms and was stopped: "
+                                            "timed out (the hub's deadline)", ENGINE) from None
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
-            raise self._translate(exc, " ".join(text.split()[:6])) from None
+            raise self._translate(exc, what) from None
         return [{k: _plain(record[k]) for k in keys} for record in records]
 
     async def run_batch(self, statements: Sequence[Statement]) -> None:
