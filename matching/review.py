@@ -138,9 +138,13 @@ async def judge(store: GraphStore, candidate: str, decision: Judgement, by: str,
                 left: list[str] | None = None, right: list[str] | None = None) -> bool:
     """Record a verdict (earlier ones stay in ``history``) with the records it binds (``left`` and
     ``right``; None: the candidate's own two); False when there is no such candidate."""
-    at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC)
+    at = now.isoformat(timespec="seconds")
     entry = json.dumps({"decision": str(decision), "by": by, "at": at, "reason": reason}) + "\n"
+    # decided_at to the microsecond: a steward's own verdicts are listed newest first, and a split
+    # and a join given within one second tied and came back in either order.
     rows = await store.run(queries.JUDGE_CANDIDATE, {"candidate_id": candidate, "decision": str(decision), "by": by,
-                                                      "at": at, "reason": reason, "history_entry": entry,
+                                                      "at": now.isoformat(timespec="microseconds"), "reason": reason,
+                                                      "history_entry": entry,
                                                       "left_records": left, "right_records": right}, write=True)
     return bool(rows)

@@ -61,7 +61,9 @@
       method: "POST", body: new URLSearchParams(data), credentials: "same-origin",
       headers: { "X-CSRF-Token": window.khubCsrf(), "Accept": "application/json" }
     });
-    if (next) { swap(next); } else { show("Menyimpan putusan…", false); }
+    // The previous pair's message (a refused verdict) goes at once; the answer replaces this one.
+    show("Menyimpan putusan…", false);
+    if (next) { swap(next); }
     sent.then(function (r) { return r.json().then(function (body) { return { ok: r.ok && body.ok, body: body }; }); })
       .then(function (result) {
         if (!result.ok) { show(result.body.message || "Putusan tidak tersimpan.", true); return; }
