@@ -150,9 +150,13 @@ CURRENT_RESOLUTIONS = (
     "RETURN s.record_id AS record_id, p.person_id AS person_id, r.method AS method, r.probability AS probability"
 )
 # A record that now belongs to another person loses its old link first.
-UNLINK_RECORDS = (
+# A record that changes person leaves the old one and joins the new one in one statement (atomic on
+# both backends): sent as two, a graph server killed between them left the record with no person.
+MOVE_RECORDS = (
     f"UNWIND $rows AS row MATCH (s:{Label.SOURCE_RECORD} {{record_id: row.record_id}})-[r:{RelType.RESOLVES_TO}]->() "
-    "DELETE r RETURN count(r) AS deleted"
+    f"MATCH (p:{Label.PERSON} {{person_id: row.end.person_id}}) "
+    f"DELETE r WITH DISTINCT s, p, row MERGE (s)-[n:{RelType.RESOLVES_TO}]->(p) SET n += row.props "
+    "RETURN count(n) AS moved"
 )
 
 # Person-level facts, projected from what each record states (provenance kept on the link).

@@ -163,16 +163,24 @@ def pairwise(found: set[tuple[str, str]], expected: set[tuple[str, str]]) -> dic
 
 
 def _graph_server_peak_mb(settings: Settings) -> float | None:
-    """The embedded graph server's peak resident memory (VmHWM), in MB; None for another backend."""
-    if not settings.embedded:
-        return None
-    import redis
+    """The peak resident memory (VmHWM), in MB, of the graph server the hub runs: the embedded
+    FalkorDB or the managed local Neo4j (its JVM); None for a server of someone else's."""
+    if settings.managed_neo4j:
+        from hub.store import managed_neo4j
 
-    client = redis.Redis(host="127.0.0.1", port=settings.db_port)
-    try:
-        pid = int(client.info("server")["process_id"])
-    finally:
-        client.close()
+        pid = managed_neo4j(settings).status().pid
+        if pid is None:
+            return None
+    elif settings.embedded:
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=settings.db_port)
+        try:
+            pid = int(client.info("server")["process_id"])
+        finally:
+            client.close()
+    else:
+        return None
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024

@@ -149,23 +149,23 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
             "nik": None, **props, "niks": niks.get(person_id, []), "updated_at": now, "record_count": int(count),
             "conflicts": disagree.get(str(person_id)),
             "conflict_rank": conflict_rank(disagree.get(str(person_id)))}})
-    moved = [{"record_id": r, "person_id": previous[r], "source": r.split(":", 1)[0], "source_key": r.split(":", 1)[1]}
-             for r, p in zip(frame["record_id"], frame["person_id"], strict=True) if r in previous and previous[r] != p]
     # Only links that are new or different are written: a rerun over unchanged data writes none.
     links = [{"start": {"record_id": r}, "end": {"person_id": p},
               "props": {"method": m, "probability": float(pr), "linked_at": now, "run_id": run_id}}
              for r, p, m, pr in zip(frame["record_id"], frame["person_id"], frame["method"], frame["probability"],
                                     strict=True)
              if previous.get(r) != p or resolutions.how.get(r) != (m, float(pr))]
-    for start in range(0, max(len(persons), len(links), len(moved)), batch_size):
-        statements = []
-        if moved[start:start + batch_size]:
-            rows = {"rows": moved[start:start + batch_size]}
-            statements += [Statement(queries.DELETE_MOVED_FACTS, rows), Statement(queries.DELETE_MOVED_SUBJECTS, rows),
-                           Statement(queries.UNLINK_RECORDS, rows)]
-        if persons[start:start + batch_size]:
-            statements.append(Statement(queries.UPSERT_PERSONS, {"rows": persons[start:start + batch_size]}))
-        await store.run_batch(statements)
+    moved = [{**link, "record_id": r, "person_id": previous[r], "source": r.split(":", 1)[0],
+              "source_key": r.split(":", 1)[1]}
+             for link in links if (r := link["start"]["record_id"]) in previous and previous[r] != link["end"]["person_id"]]
+    # Persons first, then the moves (each record leaves its old person and joins its new one in one
+    # statement), then the links: a write cut short anywhere leaves every record with one person.
+    for start in range(0, len(persons), batch_size):
+        await store.run_batch([Statement(queries.UPSERT_PERSONS, {"rows": persons[start:start + batch_size]})])
+    for start in range(0, len(moved), batch_size):
+        rows = {"rows": moved[start:start + batch_size]}
+        await store.run_batch([Statement(queries.DELETE_MOVED_FACTS, rows), Statement(queries.DELETE_MOVED_SUBJECTS, rows),
+                               Statement(queries.MOVE_RECORDS, rows)])
     for start in range(0, len(links), batch_size):
         await store.run_batch([Statement(queries.LINK_RECORDS_TO_PERSONS, {"rows": links[start:start + batch_size]})])
     had = earlier(frame, previous)

@@ -200,9 +200,13 @@ async def test_person_history_is_appended(store: GraphStore) -> None:
     assert row["person"]["history"] == '{"kind": "merge"}\n{"kind": "split"}\n'
 
 
-async def test_a_relinked_record_loses_its_old_person(store: GraphStore) -> None:
+async def test_a_moved_record_leaves_its_old_person_for_its_new_one(store: GraphStore) -> None:
     await write_world(store)
-    assert await _delete_and_count(store, queries.UNLINK_RECORDS, [{"record_id": "outreach:OUT-3"}], "RESOLVES_TO") == 2
+    move = {"record_id": "outreach:OUT-3", "end": {"person_id": P2}, "props": {"method": "steward", "probability": 1.0}}
+    assert await store.run(queries.MOVE_RECORDS, {"rows": [move]}, write=True) == [{"moved": 1}]
+    resolved = {r["record_id"]: r["person_id"] for r in await store.run(queries.CURRENT_RESOLUTIONS)}
+    assert resolved == {"dtks:DTKS-1": P1, "outreach:OUT-3": P2, "ppks:PPKS-9": P1}
+    assert (await counts(store))[1]["RESOLVES_TO"] == 3
 
 
 async def test_persons_no_record_resolves_to_are_deleted(store: GraphStore) -> None:
@@ -212,8 +216,9 @@ async def test_persons_no_record_resolves_to_are_deleted(store: GraphStore) -> N
 
 
 HOUSEKEEPING = {"PING", "NODE_COUNTS", "RELATIONSHIP_COUNTS", "SCHEMA_VERSION", "RECORD_SCHEMA_VERSION", "DELETE_ALL",
-                "DELETE_RECORD_FACTS", "DELETE_EMPTIED_HOUSEHOLDS", "DELETE_EVENT_LINKS", "DELETE_EVENT_HANDLERS", "DELETE_ORPHAN_PERSONS",
-                "UNLINK_RECORDS", "DELETE_MOVED_FACTS", "DELETE_MOVED_SUBJECTS", "PROJECT_ENROLMENTS",
+                "DELETE_RECORD_FACTS", "DELETE_EMPTIED_HOUSEHOLDS", "DELETE_EVENT_LINKS", "DELETE_EVENT_HANDLERS",
+                "DELETE_ORPHAN_PERSONS",
+                "MOVE_RECORDS", "DELETE_MOVED_FACTS", "DELETE_MOVED_SUBJECTS", "PROJECT_ENROLMENTS",
                 "PROJECT_CONDITIONS", "PROJECT_PANTI_STAYS", "PROJECT_HOUSEHOLDS", "PROJECT_EVENT_SUBJECTS",
                 "JUDGED_CANDIDATES", "OPEN_CANDIDATES", "DELETE_STALE_CANDIDATES", "JUDGE_CANDIDATE",
                 "APPEND_PERSON_HISTORY"}
