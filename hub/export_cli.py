@@ -94,6 +94,7 @@ def export(
     manifest = out.with_name(out.name + ".manifest.json")
     manifest.write_text(json.dumps({**made.manifest, "file": out.name}, indent=2, ensure_ascii=False) + "\n",
                         encoding="utf-8")
-    console.print(f"{made.rows} rows ({made.manifest['exported']}, region {made.manifest['region']}, layout "
+    counted = f"{made.rows} {'row' if made.rows == 1 else 'rows'}"
+    console.print(f"{counted} ({made.manifest['exported']}, region {made.manifest['region']}, layout "
                   f"{made.manifest['layout']}) -> {out}; manifest {manifest}; sha256 {made.manifest['sha256']}",
                   highlight=False)

@@ -148,6 +148,7 @@ def test_the_command_line_lists_and_exports_with_a_manifest(api: Api, tmp_path: 
     manifest = json.loads((tmp_path / "usulan.xlsx.manifest.json").read_text())
     assert manifest["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest() and manifest["file"] == "usulan.xlsx"
     assert manifest["rows"] == len(_members_flagged(api, region)) and manifest["by"]["officer"] == "Sri Wahyuni"
+    assert made.output.startswith(f"{manifest['rows']} {'row' if manifest['rows'] == 1 else 'rows'} (")
     exported = [e for e in AuditLog.of(s).entries(newest_first=True) if e.operation == "export kis_pbi_apbd"]
     assert exported[0].officer == "Sri Wahyuni" and len(exported[0].person_ids) == manifest["rows"]
     bad = runner.invoke(app, ["export", "--rule", "nope", "--region", region, "--out", str(out)], env=env)
