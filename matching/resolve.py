@@ -24,6 +24,9 @@ from matching.extract import Resolutions
 from matching.identity import coherent, conflict_rank, conflicts, disowned_nik, home_regions, most_common
 from matching.search_names import search_names
 
+# A person's best values besides the NIK, each the most frequent among its records that agree.
+BEST_FIELDS = ("name", "birth_date", "sex", "kk", "mother_name", "region_code")
+
 
 @dataclass(frozen=True)
 class ResolveReport:
@@ -128,8 +131,7 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     # with its identity (never a blend of two people's: see matching/identity.py), and for the
     # NIK, among the records whose NIK was trusted, if any.
     agreeing = frame[coherent(frame)]
-    best = pd.DataFrame({column: most_common(agreeing, "person_id", column)
-                         for column in ("name", "birth_date", "sex", "kk", "mother_name", "region_code")})
+    best = pd.DataFrame({column: most_common(agreeing, "person_id", column) for column in BEST_FIELDS})
     # A NIK its own record contradicts is someone else's (a relative's typed into the row): it never
     # names the record's person, so a lookup by it finds no one rather than the wrong person.
     owned = agreeing[~disowned_nik(agreeing)]
@@ -145,8 +147,12 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     persons = []
     for person_id, count in sizes.items():
         props = {k: v for k, v in best_by_person.get(person_id, {}).items() if isinstance(v, str)}
+        # Every best value is written, a missing one as null: no record of the person states it any
+        # more (a row cleared, the record that said it gone), and a value kept from before would be
+        # one that nothing in the hub says now.
         persons.append({"person_id": person_id, "props": {
-            "nik": None, **props, "niks": niks.get(person_id, []), "updated_at": now, "record_count": int(count),
+            **dict.fromkeys(("nik", *BEST_FIELDS)), **props, "niks": niks.get(person_id, []), "updated_at": now,
+            "record_count": int(count),
             "conflicts": disagree.get(str(person_id)),
             "conflict_rank": conflict_rank(disagree.get(str(person_id)))}})
     # Only links that are new or different are written: a rerun over unchanged data writes none.

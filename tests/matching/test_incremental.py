@@ -177,6 +177,25 @@ async def test_a_record_whose_identity_changed_leaves_its_person(store: GraphSto
     assert '"kind": "split"' in row["person"]["history"]
 
 
+async def test_a_value_no_record_states_any_more_leaves_the_person(store: GraphStore, population: Path,
+                                                                   population_model: Path, tmp_path: Path) -> None:
+    model_path, links = await _linked_base(store, population, population_model, tmp_path)
+    sizes = links.groupby("person_id").size()
+    alone = links[(links["source"] == "dtks") & (links["person_id"].map(sizes) == 1)]
+    stated = {r["person_id"]: r["person"] for r in await store.run(
+        "MATCH (p:Person) WHERE p.person_id IN $ids AND p.mother_name IS NOT NULL "
+        "RETURN p.person_id AS person_id, properties(p) AS person", {"ids": list(alone["person_id"])})}
+    record = alone[alone["person_id"].isin(stated)].iloc[0]
+    # The office cleared a mother's name it had wrong: the person's only record says nothing now.
+    path = _one_row_file(population, "dtks", str(record["key"]), tmp_path, NAMA_IBU_KANDUNG="")
+    assert (await load_file(store, mapping_for("dtks"), path, tmp_path / "reports")).updated == 1
+    await link_records(store, model_path, [str(record["record_id"])])
+    person = (await _resolutions(store))[str(record["record_id"])]
+    (row,) = await store.run(lookups.PERSON_BY_ID, {"person_id": person})
+    assert row["person"].get("mother_name") is None, row["person"]
+    assert row["person"]["name"] == stated[record["person_id"]]["name"]
+
+
 async def test_a_stewards_different_holds_when_a_record_is_linked_again(store: GraphStore, population: Path,
                                                                          population_model: Path, tmp_path: Path) -> None:
     model_path, links = await _linked_base(store, population, population_model, tmp_path)
