@@ -149,7 +149,6 @@ CURRENT_RESOLUTIONS = (
     f"MATCH (s:{Label.SOURCE_RECORD})-[r:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) "
     "RETURN s.record_id AS record_id, p.person_id AS person_id, r.method AS method, r.probability AS probability"
 )
-# A record that now belongs to another person loses its old link first.
 # A record that changes person leaves the old one and joins the new one in one statement (atomic on
 # both backends): sent as two, a graph server killed between them left the record with no person.
 MOVE_RECORDS = (

@@ -165,15 +165,17 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
               "source_key": r.split(":", 1)[1]}
              for link in links if (r := link["start"]["record_id"]) in previous and previous[r] != link["end"]["person_id"]]
     # Persons first, then the moves (each record leaves its old person and joins its new one in one
-    # statement), then the links: a write cut short anywhere leaves every record with one person.
+    # statement), then the other links: a write cut short anywhere leaves every record with one person.
     for start in range(0, len(persons), batch_size):
         await store.run_batch([Statement(queries.UPSERT_PERSONS, {"rows": persons[start:start + batch_size]})])
     for start in range(0, len(moved), batch_size):
         rows = {"rows": moved[start:start + batch_size]}
         await store.run_batch([Statement(queries.DELETE_MOVED_FACTS, rows), Statement(queries.DELETE_MOVED_SUBJECTS, rows),
                                Statement(queries.MOVE_RECORDS, rows)])
-    for start in range(0, len(links), batch_size):
-        await store.run_batch([Statement(queries.LINK_RECORDS_TO_PERSONS, {"rows": links[start:start + batch_size]})])
+    moving = {m["record_id"] for m in moved}
+    stayed = [link for link in links if link["start"]["record_id"] not in moving]
+    for start in range(0, len(stayed), batch_size):
+        await store.run_batch([Statement(queries.LINK_RECORDS_TO_PERSONS, {"rows": stayed[start:start + batch_size]})])
     had = earlier(frame, previous)
     retired = redirects(had, set(ids.values()), run_id, now)
     if retired:
