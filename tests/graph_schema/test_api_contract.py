@@ -125,9 +125,10 @@ API_LOOKUPS: list[tuple[str, dict[str, Any], Callable[[Rows], None]]] = [
                                  {"side": "right", "record_id": "outreach:OUT-3"}])),
     ("PERSON_KEYS", {}, _equals(lambda rows: [(r["person_id"], r["kk"]) for r in rows], [(P1, KK), (P2, KK)])),
     ("RECORD_PERSON_LINKS", {},
-     _equals(lambda rows: [(r["source"], r["source_key"], r["person_id"], r["nik"], r["encounter"]) for r in rows],
-             [("dtks", "DTKS-1", P1, NIK1, None), ("outreach", "OUT-3", P1, None, True),
-              ("ppks", "PPKS-9", P1, NIK1, None)])),
+     _equals(lambda rows: [(r["source"], r["source_key"], r["person_id"], r["nik"], r["encounter"], r["kk"])
+                           for r in rows],
+             [("dtks", "DTKS-1", P1, NIK1, None, KK), ("outreach", "OUT-3", P1, None, True, None),
+              ("ppks", "PPKS-9", P1, NIK1, None, None)])),
     ("SHOWCASE_PERSON", {}, _equals(lambda rows: [(r["person_id"], r["sources"]) for r in rows], [(P1, 3)])),
     ("STREET_SHOWCASE_PERSON", {"registry": "dtks", "roster_prefix": "pp", "min_met": 1},
      _equals(lambda rows: [(r["person_id"], sorted(r["sources"]), r["met_without_nik"]) for r in rows],

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.errors import ConfigError, InputError
-from hub.export.export import _csv, _sight, _table
+from hub.export.export import _csv, _sight, _table, village_of
 from hub.export.layout import WithoutSight, load_layout
 from hub.privacy.access import Principal, Role
 from hub.privacy.audit import Action, AuditLog, Outcome
@@ -189,3 +189,14 @@ def test_a_csv_export_never_hands_the_receiving_office_a_formula() -> None:
     row[0], row[3] = 1, '=HYPERLINK("http://x","klik")'
     read = list(csv.reader(io.StringIO(_csv(layout, [row]).decode("utf-8"))))
     assert read[1][0] == "1" and read[1][3] == "'=HYPERLINK(\"http://x\",\"klik\")"
+
+
+@pytest.mark.parametrize(("person", "household", "village"), [
+    ("33.26.08.2018", "33.01.01.2001", "33.26.08.2018"),  # the person's own village
+    ("33.26.08", "33.26.08.2018", "33.26.08.2018"),  # placed by their KK's district: the household's village there
+    ("33.26.08", "33.01.01.2001", None),  # ... and none there: no village, never the district's six digits
+    (None, "33.01.01.2001", "33.01.01.2001"),
+    (None, None, None),
+])
+def test_kode_desa_is_a_village_or_empty(person: str | None, household: str | None, village: str | None) -> None:
+    assert village_of(person, household) == village

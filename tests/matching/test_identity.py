@@ -164,6 +164,47 @@ def test_the_registry_places_a_person_whose_records_disagree_one_to_one() -> Non
     assert placed.to_dict() == {"P": "33.18.19.2011", "Q": "33.09.15.2013", "R": "33.22.12.2012"}
 
 
+# Family cards issued in Pekalongan (33.26, district 08 Kajen) and in Banjarnegara (33.04, district 01).
+PEKALONGAN_KK = "3326081206090001"
+BANJARNEGARA_KK = "3304011206090002"
+
+
+def test_the_family_card_places_a_person_whose_rows_say_no_more_than_it() -> None:
+    kk = {"P": PEKALONGAN_KK, "Q": PEKALONGAN_KK[:-1] + "2", "R": BANJARNEGARA_KK, "S": "9999991206090001",
+          "T": BANJARNEGARA_KK[:-1] + "3"}  # one household each
+    frame = _persons([
+        # One roster row typed with a village of Cilacap (33.01), and a KK issued in Kajen, Pekalongan:
+        # the KK decides, and no row names a village there, so the person is placed at its district.
+        {"person_id": "P", "record_id": "program_pkh:1", "region_code": "33.01.01.2001", "kk": kk["P"]},
+        # Three rows in three regencies, one of them the KK's: that one.
+        {"person_id": "Q", "record_id": "program_pkh:2", "region_code": "33.01.01.2001", "kk": kk["Q"]},
+        {"person_id": "Q", "record_id": "program_blt:2", "region_code": "33.26.08.2018", "kk": kk["Q"]},
+        {"person_id": "Q", "record_id": "program_sembako:2", "region_code": "33.74.01.2001", "kk": kk["Q"]},
+        # Two rows in one regency outvote the KK of another.
+        {"person_id": "R", "record_id": "program_pkh:3", "region_code": "33.01.01.2001", "kk": kk["R"]},
+        {"person_id": "R", "record_id": "program_blt:3", "region_code": "33.01.02.2002", "kk": kk["R"]},
+        # A KK whose first digits name no district is no evidence: the row's village stands.
+        {"person_id": "S", "record_id": "program_pkh:4", "region_code": "33.01.01.2001", "kk": kk["S"]},
+        # No row states a village: the KK's district, not where street outreach met them.
+        {"person_id": "T", "record_id": "outreach:5", "region_code": "33.74.01.2001", "kk": kk["T"], "encounter": True},
+    ])
+    kk_of_person = pd.Series(kk).rename_axis("person_id")
+    expected = {"P": "33.26.08", "Q": "33.26.08.2018", "R": "33.01.01.2001", "S": "33.01.01.2001", "T": "33.04.01"}
+    assert identity.home_regions(frame, kk_of_person).to_dict() == expected
+    assert identity._home_regions_grouped(frame, kk_of_person).to_dict() == expected
+
+
+def test_a_household_members_row_and_the_kk_outvote_a_persons_own_row() -> None:
+    # Her roster row says Cilacap; her husband's DTKS row and their KK say Kajen, Pekalongan.
+    frame = _persons([
+        {"person_id": "P", "record_id": "program_pkh:1", "region_code": "33.01.01.2001", "kk": PEKALONGAN_KK},
+        {"person_id": "H", "record_id": "dtks:2", "source": "dtks", "region_code": "33.26.08.2018",
+         "kk": PEKALONGAN_KK},
+    ])
+    kk_of_person = pd.Series({"P": PEKALONGAN_KK, "H": PEKALONGAN_KK}).rename_axis("person_id")
+    assert identity.home_regions(frame, kk_of_person).to_dict() == {"H": "33.26.08.2018", "P": "33.26.08.2018"}
+
+
 def test_a_relatives_nik_on_a_row_without_a_birth_date_is_no_evidence() -> None:
     # A roster row (no birth date, no sex) for SITI with her husband's NIK, which his own rows give.
     husband = "3315020205000002"
@@ -197,15 +238,17 @@ IDENTITY_ROW = st.fixed_dictionaries({
     "birth_date": st.sampled_from(["1980-01-01", "1981-06-30", "1984-01-01", "1990-12-31", "not a date", None]),
     "birth_year": st.sampled_from([1980, 1983, 1990, None]),
     "encounter": st.sampled_from([True, False, None]),
-    "region_code": st.sampled_from(["33.74.01.2001", "33.74.01.2002", "33.05.02.2003", "33.05", None]),
-    "kk": st.sampled_from(["KK1", "KK2", None]),
+    "region_code": st.sampled_from(["33.74.01.2001", "33.74.01.2002", "33.05.02.2003", "33.05", "33.26.08.2018",
+                                     None]),
+    "kk": st.sampled_from(["KK1", PEKALONGAN_KK, BANJARNEGARA_KK, None]),
     "source": st.sampled_from(["dtks", "program_pkh", None]),
 })
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(IDENTITY_ROW, max_size=12), st.dictionaries(st.sampled_from(["P1", "P2", "P3"]),
-                                                            st.sampled_from(["KK1", "KK2", None]), max_size=3))
+                                                            st.sampled_from(["KK1", PEKALONGAN_KK, BANJARNEGARA_KK, None]),
+                                                            max_size=3))
 def test_anchor_conflicts_and_home_counted_for_a_few_rows_equal_the_grouped_ones(
         rows: list[dict[str, object]], kk_of: dict[str, object]) -> None:
     frame = pd.DataFrame(rows, columns=["person_id", "nik", "method", "sex", "birth_date", "birth_year", "encounter",
