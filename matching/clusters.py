@@ -26,14 +26,39 @@ MAX_AMBIGUITY_ROUNDS = 3
 # village, joined through rows that state neither birth date nor NIK.
 CONFIRMED_YEARS_APART = 2
 
+# Who a set's NIK-confirmed records say it is: earliest and latest birth year, sexes, their NIKs,
+# and those of them corroborated (stated by two or more records that agree with it).
+Confirmed = tuple[int, int, frozenset[str], frozenset[str], frozenset[str]]
 
-def _together(a: tuple[int, int, frozenset[str]], b: tuple[int, int, frozenset[str]]) -> tuple[int, int, frozenset[str]]:
-    return min(a[0], b[0]), max(a[1], b[1]), a[2] | b[2]
+
+def _together(a: Confirmed, b: Confirmed) -> Confirmed:
+    return min(a[0], b[0]), max(a[1], b[1]), a[2] | b[2], a[3] | b[3], a[4] | b[4]
 
 
-def _two_people(confirmed: tuple[int, int, frozenset[str]]) -> bool:
-    lo, hi, sexes = confirmed
-    return hi - lo > CONFIRMED_YEARS_APART or len(sexes) > 1
+def one_typo(a: str, b: str) -> bool:
+    """Whether two NIKs are one slip apart: one digit changed, or two neighbours swapped."""
+    if len(a) != len(b):
+        return False
+    apart = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(apart) <= 1 or (len(apart) == 2 and apart[1] == apart[0] + 1
+                               and a[apart[0]] == b[apart[1]] and a[apart[1]] == b[apart[0]])
+
+
+def _two_niks(niks: frozenset[str], corroborated: frozenset[str]) -> bool:
+    """Whether confirmed NIKs are two people's. A person has one NIK; a typo'd copy of it is one
+    slip away. NIKs further apart, or two one slip apart that several rows each state (namesakes
+    born on one day in one regency, whose NIKs differ in a digit, or twins), are two people's."""
+    if len(niks) < 2:
+        return False
+    ordered = sorted(niks)
+    return any(not one_typo(a, b) or (a in corroborated and b in corroborated)
+               for i, a in enumerate(ordered) for b in ordered[i + 1:])
+
+
+def _two_people(confirmed: Confirmed) -> bool:
+    """Born years apart, of both sexes, or holding two people's NIKs (``_two_niks``)."""
+    lo, hi, sexes, niks, corroborated = confirmed
+    return hi - lo > CONFIRMED_YEARS_APART or len(sexes) > 1 or _two_niks(niks, corroborated)
 
 
 class UnionFind:
@@ -43,20 +68,23 @@ class UnionFind:
         # Per root: the records its set must stay apart from (a verdict binds every record of one
         # side against every record of the other, so these grow with verdicts, not with the graph).
         self.apart: dict[int, set[int]] = {}
-        # Per root: who its NIK-confirmed records say it is (earliest and latest birth year, sexes).
-        self.confirmed: dict[int, tuple[int, int, frozenset[str]]] = {}
+        # Per root: who its NIK-confirmed records say it is (``Confirmed``).
+        self.confirmed: dict[int, Confirmed] = {}
 
-    def confirm(self, record_id: str, birth_year: int | None, sex: str | None) -> None:
-        """What a record whose NIK agrees with it says of its person: a set holding two such records
-        born years apart, or of both sexes, is two people, and no link may make it."""
+    def confirm(self, record_id: str, birth_year: int | None, sex: str | None, nik: str | None = None,
+                corroborated: bool = False) -> None:
+        """What a record whose NIK agrees with it says of its person (``corroborated``: other records
+        state that NIK too): a set holding two such records born years apart, of both sexes, or with
+        two people's NIKs (``_two_niks``) is two people, and no link may make it."""
         i = self.index.get(record_id)
         if i is None:
             return
         root = self.root(i)
-        lo, hi, sexes = self.confirmed.get(root, (10_000, -10_000, frozenset()))
+        lo, hi, sexes, niks, sure = self.confirmed.get(root, (10_000, -10_000, frozenset(), frozenset(), frozenset()))
         if birth_year is not None:
             lo, hi = min(lo, birth_year), max(hi, birth_year)
-        self.confirmed[root] = (lo, hi, sexes | ({sex} if sex else set()))
+        self.confirmed[root] = (lo, hi, sexes | ({sex} if sex else set()), niks | ({nik} if nik else set()),
+                                sure | ({nik} if nik and corroborated else set()))
 
     def root(self, i: int) -> int:
         parent = self.parent
@@ -201,9 +229,11 @@ def _cluster_once(record_ids: list[str], nik_groups: pd.DataFrame, references: p
         for other in members[1:]:
             uf.union(members[0], other)
     if "birth_year" in nik_groups:
-        for record_id, year, sex in zip(nik_groups["unique_id"], nik_groups["birth_year"], nik_groups["sex"],
-                                        strict=True):
-            uf.confirm(record_id, None if pd.isna(year) else int(year), None if pd.isna(sex) else str(sex))
+        stated = nik_groups["nik"].map(nik_groups["nik"].value_counts())
+        for record_id, year, sex, nik, times in zip(nik_groups["unique_id"], nik_groups["birth_year"],
+                                                    nik_groups["sex"], nik_groups["nik"], stated, strict=True):
+            uf.confirm(record_id, None if pd.isna(year) else int(year), None if pd.isna(sex) else str(sex),
+                       None if pd.isna(nik) else str(nik), corroborated=times > 1)
     for _, group in nik_groups.groupby("nik"):
         ids = group["unique_id"].tolist()
         for other in ids:

@@ -122,3 +122,45 @@ def test_a_record_that_fits_one_of_two_people_clearly_joins_it() -> None:
     assigned, _ = cluster(ids, nik, no_refs, pairs, accept=16.0)
     group = dict(zip(assigned["record_id"], assigned["cluster"], strict=True))
     assert group["mother"] == group["roster"] != group["daughter"]
+
+
+def test_two_corroborated_niks_one_digit_apart_stay_two_people() -> None:
+    # Two men named ... PURNOMO, born on one day in one regency, their NIKs one digit apart (districts
+    # 10 and 12): each NIK is stated by two rows that agree with it. The model's "one typo" level
+    # scores their rows as one person (35 bits); a typo is one row's slip, so these are two people.
+    bayu, priyo = "3304100406770002", "3304120406770002"
+    ids = ["bayu_dtks", "bayu_pkh", "priyo_dtks", "priyo_kis", "typo_row"]
+    nik = pd.DataFrame({"unique_id": ["bayu_dtks", "bayu_pkh", "priyo_dtks", "priyo_kis"],
+                        "nik": [bayu, bayu, priyo, priyo], "birth_year": [1977] * 4, "sex": ["L"] * 4})
+    no_refs = pd.DataFrame(columns=["record_id", "target"])
+    # typo_row states Bayu's NIK with one digit wrong, once: it is his, the slip of one row.
+    pairs = pd.DataFrame({"unique_id_l": ["bayu_pkh", "typo_row"], "unique_id_r": ["priyo_kis", "bayu_dtks"],
+                          "evidence": [35.0, 40.0], "match_probability": [1.0, 1.0]})
+    assigned, uf = cluster(ids, nik, no_refs, pairs, accept=16.0)
+    group = dict(zip(assigned["record_id"], assigned["cluster"], strict=True))
+    assert group["bayu_dtks"] == group["bayu_pkh"] == group["typo_row"] != group["priyo_dtks"] == group["priyo_kis"]
+    assert uf.kept_apart("bayu_pkh", "priyo_kis")
+    # A NIK stated by one row only is not corroborated: a Splink pair may still join it (a typo).
+    single = nik[nik["unique_id"] != "priyo_dtks"]
+    assigned, _ = cluster(ids, single, no_refs, pairs, accept=16.0)
+    group = dict(zip(assigned["record_id"], assigned["cluster"], strict=True))
+    assert group["bayu_pkh"] == group["priyo_kis"]
+
+
+def test_two_confirmed_niks_more_than_a_slip_apart_stay_two_people() -> None:
+    # Two men named KROMO born on 1957-04-22, one of Kota Pekalongan (33.76), one of Rembang (33.21):
+    # each row's NIK agrees with the row, and the two NIKs differ in more than one slip. Name and
+    # birth date alone score them as one (25 bits): a person has one NIK, so they are two.
+    ids = ["kromo_pekalongan", "kromo_rembang", "kromo_rembang_roster"]
+    nik = pd.DataFrame({"unique_id": ids, "nik": ["3376042204570001", "3321072204570006", "3321072204570006"],
+                        "birth_year": [1957] * 3, "sex": ["L"] * 3})
+    no_refs = pd.DataFrame(columns=["record_id", "target"])
+    pairs = pd.DataFrame({"unique_id_l": ["kromo_pekalongan"], "unique_id_r": ["kromo_rembang"], "evidence": [25.0],
+                          "match_probability": [1.0]})
+    assigned, _ = cluster(ids, nik[:2], no_refs, pairs, accept=16.0)  # even each stated once
+    group = dict(zip(assigned["record_id"], assigned["cluster"], strict=True))
+    assert group["kromo_pekalongan"] != group["kromo_rembang"]
+    # One slip apart (a digit swapped) and stated once: one person's NIK typed wrong, joined.
+    swapped = nik[:2].assign(nik=["3321072204570006", "3321072204570060"])
+    assigned, _ = cluster(ids, swapped, no_refs, pairs, accept=16.0)
+    assert assigned.set_index("record_id").loc[["kromo_pekalongan", "kromo_rembang"], "cluster"].nunique() == 1
