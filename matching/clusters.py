@@ -10,6 +10,7 @@ kind may put its two records into one person, directly or through others. An enc
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -234,12 +235,15 @@ def _cluster_once(record_ids: list[str], nik_groups: pd.DataFrame, references: p
                                                     nik_groups["sex"], nik_groups["nik"], stated, strict=True):
             uf.confirm(record_id, None if pd.isna(year) else int(year), None if pd.isna(sex) else str(sex),
                        None if pd.isna(nik) else str(nik), corroborated=times > 1)
-    for _, group in nik_groups.groupby("nik"):
-        ids = group["unique_id"].tolist()
-        for other in ids:
-            uf.union(ids[0], other)
-            if method[other] == "single":
-                method[other] = "nik"
+    # Each NIK's records join its first, NIK by NIK in code order (as a groupby would, without
+    # its cost of a frame per NIK: 8 s of a 100,000-person run).
+    niks = [(nik, record_id) for nik, record_id in zip(nik_groups["nik"].tolist(), nik_groups["unique_id"].tolist(),
+                                                       strict=True) if not pd.isna(nik)]
+    first: dict[Any, str] = {}
+    for nik, other in sorted(niks, key=lambda pair: pair[0]):
+        uf.union(first.setdefault(nik, other), other)
+        if method[other] == "single":
+            method[other] = "nik"
     for record_id, target in zip(references["record_id"], references["target"], strict=True):
         if uf.union(record_id, target) or method.get(record_id) == "single":
             method[record_id] = "reference"
