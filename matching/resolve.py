@@ -146,7 +146,7 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     disagree = conflicts(frame)
     persons = []
     for person_id, count in sizes.items():
-        props = {k: v for k, v in best_by_person.get(person_id, {}).items() if isinstance(v, str)}
+        props: dict[str, str] = {str(k): v for k, v in best_by_person.get(person_id, {}).items() if isinstance(v, str)}
         # Every best value is written, a missing one as null: no record of the person states it any
         # more (a row cleared, the record that said it gone), and a value kept from before would be
         # one that nothing in the hub says now.
