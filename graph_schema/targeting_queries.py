@@ -12,7 +12,7 @@ join fixed fragments, one per fact, chosen by the condition kinds the rule names
 values stay parameters), cheap and selective facts first, each followed by the tests of the rule
 that it settles, so most persons drop out before the costlier facts are read. Facts are gathered
 with ``OPTIONAL MATCH`` and ``collect`` (FalkorDB runs a pattern comprehension per row several
-times slower); a fact the rule does not name is returned as its empty value. The module's
+times slower); a fact the rule does not name is not returned (``Facts.of_row`` takes it as empty). The module's
 ``WORKLIST_*`` constants are the statements of a rule that names every kind (what the contract
 tests and the Neo4j lint walk: every fragment is in them).
 
@@ -62,9 +62,7 @@ _CONDITION_TESTS: dict[str, tuple[str, str]] = {
     "met_in_a_year_at_least": ("met_in_a_year", "met_in_a_year >= {c}.met_in_a_year_at_least"),
     "household_programs": ("household_programs", "any(x IN household_programs WHERE x IN {c}.household_programs)"),
 }
-# A fact's value where its rule does not name it (what Facts.of_row reads as "not known to matter").
-_EMPTY = {"sources": "[]", "decile": "null", "panti_resident": "false", "conditions": "[]", "programs": "[]",
-          "household_programs": "[]", "proposals": "[]", "has_nik": "true", "met_in_a_year": "0"}
+# The facts a statement can return, in the order it returns them (a fact its rule does not name is left out).
 _FACT_COLUMNS = ("sources", "decile", "panti_resident", "conditions", "programs", "household_programs", "proposals",
                  "has_nik", "met_in_a_year")
 
@@ -150,13 +148,13 @@ def _fragments_for(kinds: list[str]) -> list[str]:
 
 
 def _returned(shape: Shape, node: str, gathered: list[str], extra: str = "") -> str:
-    """The RETURN of ``shape``: facts not gathered given as their empty values."""
+    """The RETURN of ``shape``: the facts gathered (``Facts.of_row`` takes the others as empty)."""
     if shape is Shape.COUNT:
         return f"RETURN left({node}.region_code, $width) AS area, count(*) AS flagged ORDER BY area"
     key = "h.kk" if node == "h" else "p.person_id"
-    facts = ", ".join(c if c in gathered else f"{_EMPTY[c]} AS {c}" for c in _FACT_COLUMNS)
+    facts = "".join(f", {c}" for c in _FACT_COLUMNS if c in gathered)  # the others are their empty values
     order = "ORDER BY code, id" + (" LIMIT $limit" if shape is Shape.PAGE else "")
-    return f"RETURN {key} AS id, {node}.region_code AS code, {extra}{facts} {order}"
+    return f"RETURN {key} AS id, {node}.region_code AS code{extra}{facts} {order}"
 
 
 def person_worklist(kinds: Iterable[str], shape: Shape) -> str:
@@ -168,7 +166,7 @@ def person_worklist(kinds: Iterable[str], shape: Shape) -> str:
         text = _HOME if fragment == "home" else _PERSON_FACTS[fragment]
         steps.append((text.format(carry=", ".join(carried)), _settled(_PERSON_GIVES[fragment], named)))
         carried += _PERSON_GIVES[fragment]
-    gathered = [c for c in carried if c in _EMPTY]
+    gathered = [c for c in carried if c in _FACT_COLUMNS]
     return _PERSONS_OF_CODES + _joined(steps, named, carried) + _returned(shape, "p", gathered)
 
 
@@ -201,8 +199,8 @@ def household_worklist(kinds: Iterable[str], shape: Shape) -> str:
     text = _joined(steps, named, carried)
     if shape is not Shape.COUNT:
         text += _MEMBERS.format(carry=", ".join(carried))
-    gathered = [c for c in carried if c in _EMPTY]
-    return _HOUSEHOLDS_OF_CODES + text + _returned(shape, "h", gathered, "" if shape is Shape.COUNT else "members, ")
+    gathered = [c for c in carried if c in _FACT_COLUMNS]
+    return _HOUSEHOLDS_OF_CODES + text + _returned(shape, "h", gathered, "" if shape is Shape.COUNT else ", members")
 
 
 _EVERY_KIND = tuple(_CONDITION_TESTS)
@@ -233,16 +231,35 @@ PROPOSAL_PERSONS = (
 # households they belong to (the caller picks the best one, as _HOME does) and their records. Three
 # flat statements, not one that collects: FalkorDB's grouping and its client's parsing of nested
 # values cost several times what flat rows do.
-EXPORT_PERSONS_BY_IDS = (
-    f"UNWIND $keys AS key MATCH (p:{Label.PERSON} {{person_id: key}}) "
-    "RETURN key, p.nik AS nik, p.kk AS kk, p.name AS name, p.birth_date AS birth_date, p.sex AS sex, "
-    "p.region_code AS region_code"
-)
-EXPORT_HOUSEHOLDS_BY_IDS = (
-    f"UNWIND $keys AS key MATCH (:{Label.PERSON} {{person_id: key}})-[:{RelType.MEMBER_OF}]->(h:{Label.HOUSEHOLD}) "
-    "RETURN key, h.kk AS kk, h.decile AS decile, h.address AS address, h.region_code AS region_code"
-)
-EXPORT_RECORDS_BY_IDS = (
-    f"UNWIND $keys AS key MATCH (:{Label.PERSON} {{person_id: key}})<-[:{RelType.RESOLVES_TO}]-(s:{Label.SOURCE_RECORD}) "
-    "RETURN key, s.source AS source, s.birth_place AS birth_place, s.address AS address"
-)
+_EXPORT_PERSON = ("nik", "kk", "name", "birth_date", "sex", "region_code")
+_EXPORT_HOUSEHOLD = ("kk", "decile", "address", "region_code")
+_EXPORT_RECORD = ("source", "birth_place", "address")
+_PERSON_BY_KEY = f"UNWIND $keys AS key MATCH (p:{Label.PERSON} {{person_id: key}}) "
+_HOUSEHOLDS_BY_KEY = (f"UNWIND $keys AS key MATCH (:{Label.PERSON} {{person_id: key}})-[:{RelType.MEMBER_OF}]->"
+                      f"(h:{Label.HOUSEHOLD}) ")
+_RECORDS_BY_KEY = (f"UNWIND $keys AS key MATCH (:{Label.PERSON} {{person_id: key}})<-[:{RelType.RESOLVES_TO}]-"
+                   f"(s:{Label.SOURCE_RECORD}) ")
+
+
+def _columns(node: str, names: tuple[str, ...]) -> str:
+    return ", ".join(f"{node}.{n} AS {n}" for n in names)
+
+
+def _joined_row(node: str, names: tuple[str, ...]) -> str:
+    """The key and ``names`` as one string, ``$sep`` between them and a missing value empty: a big export
+    reads one value a row instead of one per column (FalkorDB's reply and its parsing cost per value)."""
+    values = "".join(f" + $sep + coalesce(toString({node}.{n}), '')" for n in names)
+    return f"RETURN key{values} AS row"
+
+
+EXPORT_PERSONS_BY_IDS = f"{_PERSON_BY_KEY}RETURN key, {_columns('p', _EXPORT_PERSON)}"
+EXPORT_HOUSEHOLDS_BY_IDS = f"{_HOUSEHOLDS_BY_KEY}RETURN key, {_columns('h', _EXPORT_HOUSEHOLD)}"
+EXPORT_RECORDS_BY_IDS = f"{_RECORDS_BY_KEY}RETURN key, {_columns('s', _EXPORT_RECORD)}"
+# The same, each row joined into one string (``export_rows`` reads a row whose values hold $sep
+# again with the statements above).
+EXPORT_PERSONS_JOINED = f"{_PERSON_BY_KEY}{_joined_row('p', _EXPORT_PERSON)}"
+EXPORT_HOUSEHOLDS_JOINED = f"{_HOUSEHOLDS_BY_KEY}{_joined_row('h', _EXPORT_HOUSEHOLD)}"
+EXPORT_RECORDS_JOINED = f"{_RECORDS_BY_KEY}{_joined_row('s', _EXPORT_RECORD)}"
+# Each joined statement with the names of the values its rows join, in their order.
+EXPORT_JOINED = ((EXPORT_PERSONS_JOINED, _EXPORT_PERSON), (EXPORT_HOUSEHOLDS_JOINED, _EXPORT_HOUSEHOLD),
+                 (EXPORT_RECORDS_JOINED, _EXPORT_RECORD))

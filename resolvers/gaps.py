@@ -169,13 +169,14 @@ class Facts:
 
     @classmethod
     def of_row(cls, row: Mapping[str, Any]) -> Facts:
-        """The facts a worklist statement returned for one person or household."""
-        return cls(sources=frozenset(row["sources"] or []), decile=row["decile"],
-                   panti_resident=bool(row["panti_resident"]), conditions=frozenset(row["conditions"] or []),
-                   programs=frozenset(row["programs"] or []),
-                   household_programs=frozenset(row["household_programs"] or []),
-                   proposals=frozenset(p for p in row["proposals"] or [] if p), has_nik=bool(row["has_nik"]),
-                   met_in_a_year=int(row["met_in_a_year"] or 0))
+        """The facts a worklist statement returned for one person or household; a fact its rule does
+        not name is not returned, and is its empty value here."""
+        return cls(sources=frozenset(row.get("sources") or []), decile=row.get("decile"),
+                   panti_resident=bool(row.get("panti_resident")), conditions=frozenset(row.get("conditions") or []),
+                   programs=frozenset(row.get("programs") or []),
+                   household_programs=frozenset(row.get("household_programs") or []),
+                   proposals=frozenset(p for p in row.get("proposals") or [] if p), has_nik=bool(row.get("has_nik", True)),
+                   met_in_a_year=int(row.get("met_in_a_year") or 0))
 
 
 def met_in_a_year(dates: list[str | None]) -> int:

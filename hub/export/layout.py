@@ -56,6 +56,12 @@ class Layout(BaseModel):
     welfare_category: dict[str, str] = {}
     dtks_status: dict[str, str] = {"registered": "TERDAFTAR", "not_registered": "TIDAK TERDAFTAR"}
 
+    def model_post_init(self, __context: object) -> None:
+        headers = [c.header for c in self.columns]
+        twice = sorted({h for h in headers if headers.count(h) > 1})
+        if twice:  # a file's columns are told apart by their header (the XLSX writer takes rows keyed by it)
+            raise ValueError(f"header {twice[0]!r} names two columns; each column needs a header of its own")
+
     def personal(self) -> list[tuple[Column, Personal]]:
         """The columns that hold personal data, with the field whose sight each needs."""
         return [(c, field) for c in self.columns if (field := VALUES[c.value]) is not None]

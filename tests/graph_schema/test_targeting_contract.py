@@ -92,3 +92,9 @@ async def test_export_rows_and_proposals(store: GraphStore) -> None:
     records = await store.run(tq.EXPORT_RECORDS_BY_IDS, keys)
     assert {r["key"] for r in records} == {P1} and {r["source"] for r in records} == {"dtks", "ppks", "outreach"}
     assert await store.run(tq.PROPOSAL_PERSONS, {"codes": CODES, "kind": "kis_pbi_apbd", "status": "DIUSULKAN"}) == []
+    # Joined, each row is its key and values as one string, a missing value empty, a number as its digits.
+    for joined, plain in zip((tq.EXPORT_PERSONS_JOINED, tq.EXPORT_HOUSEHOLDS_JOINED, tq.EXPORT_RECORDS_JOINED),
+                             (tq.EXPORT_PERSONS_BY_IDS, tq.EXPORT_HOUSEHOLDS_BY_IDS, tq.EXPORT_RECORDS_BY_IDS),
+                             strict=True):
+        expected = sorted("|".join("" if v is None else str(v) for v in r.values()) for r in await store.run(plain, keys))
+        assert sorted(r["row"] for r in await store.run(joined, {**keys, "sep": "|"})) == expected

@@ -19,10 +19,11 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.errors import ConfigError, InputError
-from hub.export.export import _csv, _sight, _table, village_of
+from hub.export.export import _csv, _sight, _table, _xlsx, export_rows, village_of
 from hub.export.layout import WithoutSight, load_layout
 from hub.privacy.access import Principal, Role
 from hub.privacy.audit import Action, AuditLog, Outcome
+from hub.store import open_store
 from tests.resolvers.conftest import Api
 
 HEADERS = ["NO", "NIK", "NO_KK", "NAMA", "TEMPAT_LAHIR", "TGL_LAHIR", "JENIS_KELAMIN", "ALAMAT", "KODE_DESA",
@@ -132,6 +133,30 @@ def test_a_proposal_batch_lists_the_persons_with_such_a_proposal(api: Api) -> No
     assert int(response.headers["X-Export-Rows"]) == expected[0]["n"]
 
 
+def test_a_value_holding_the_joined_rows_separator_is_exported_whole(api: Api) -> None:
+    """Export rows are read joined by a tab; a person whose values hold one is read again column by column."""
+    person = asyncio.run(api.cypher("MATCH (p:Person)-[:MEMBER_OF]->(:Household) WHERE p.name IS NOT NULL "
+                                    "RETURN p.person_id AS id, p.name AS name ORDER BY id LIMIT 2"))
+    odd, plain = person[0], person[1]
+
+    async def read(name: str) -> list[Any]:
+        store = await open_store(api.settings, autostart=False)
+        try:
+            await store.run("MATCH (p:Person {person_id: $id}) SET p.name = $name", {"id": odd["id"], "name": name},
+                            write=True)
+            return await export_rows(store, [odd["id"], plain["id"]])
+        finally:
+            await store.close()
+
+    try:
+        rows = asyncio.run(read("SITI\tAMINAH"))
+    finally:
+        asyncio.run(read(odd["name"]))
+    assert [r["key"] for r in rows] == [odd["id"], plain["id"]]  # the order asked, the odd one included
+    assert rows[0]["person"]["name"] == "SITI\tAMINAH" and rows[1]["person"]["name"] == plain["name"]
+    assert rows[0]["household"] is not None and rows[1]["household"] is not None
+
+
 def test_the_command_line_lists_and_exports_with_a_manifest(api: Api, tmp_path: Path) -> None:
     s = api.settings
     env = {**api.env, "HUB_ENV": "production"}  # the world's graph on either backend
@@ -180,6 +205,28 @@ def test_a_broken_layout_names_its_file_and_the_problem(tmp_path: Path) -> None:
     (tmp_path / "dinkes.toml").write_text('sheet = "X"\n[[columns]]\nheader = "NIK"\nvalue = "nik_number"\n')
     with pytest.raises(ConfigError, match=r"dinkes.toml: columns.0: Value error, value 'nik_number' is not one of"):
         load_layout("dinkes", tmp_path)
+
+
+def test_a_layout_whose_two_columns_share_a_header_is_named(tmp_path: Path) -> None:
+    (tmp_path / "dinkes.toml").write_text('sheet = "X"\n[[columns]]\nheader = "NIK"\nvalue = "nik"\n'
+                                          '[[columns]]\nheader = "NIK"\nvalue = "kk"\n')
+    with pytest.raises(ConfigError, match=r"dinkes.toml: .*header 'NIK' names two columns"):
+        load_layout("dinkes", tmp_path)
+
+
+def test_an_xlsx_export_holds_text_as_text_and_a_header_even_when_empty() -> None:
+    layout = load_layout("kis_pbi_apbd")
+    row = next(_table(layout, [_ROW], Principal("k", "admin", Role.ADMIN)))
+    row[3] = '=HYPERLINK("http://x","klik")'
+    sheet = openpyxl.load_workbook(io.BytesIO(_xlsx(layout, [row])))[layout.sheet]
+    header, cells = list(sheet.iter_rows())
+    assert [c.value for c in header] == HEADERS and all(c.font.b for c in header)
+    by = dict(zip(HEADERS, cells, strict=True))
+    assert by["NIK"].value == "3329014506880003" and by["NIK"].data_type == "s" and by["NIK"].number_format == "@"
+    assert by["NAMA"].value == '=HYPERLINK("http://x","klik")' and by["NAMA"].data_type == "s"  # never a formula
+    assert by["NO"].value == 1 and by["DESIL"].value == 2 and by["TGL_LAHIR"].value == "05-06-1988"
+    empty = openpyxl.load_workbook(io.BytesIO(_xlsx(layout, [])))[layout.sheet]
+    assert [tuple(c.value for c in r) for r in empty.iter_rows()] == [tuple(HEADERS)]
 
 
 def test_a_csv_export_never_hands_the_receiving_office_a_formula() -> None:
