@@ -68,7 +68,9 @@ def _plain_reply(reply: list[Any]) -> tuple[list[str], list[list[Any]]] | None:
     if len(reply) == 1:  # statistics alone: a statement that returns nothing
         return [], []
     try:
-        return [h[1] for h in reply[0]], [[_scalar(c) for c in row] for row in reply[1]]
+        # A string (the commonest value) as it came; anything else through _scalar.
+        return [h[1] for h in reply[0]], [[c[1] if c[0] == 2 and type(c[1]) is str else _scalar(c) for c in row]
+                                          for row in reply[1]]
     except _NotPlain:
         return None
 
@@ -140,6 +142,13 @@ class FalkorDBStore(GraphStore):
         return graph_error(GraphQueryError, f"{what} failed on {self._where}: {exc}", ENGINE)
 
     async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
+        columns, rows = await self._run(query, params, write=write)
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    async def run_values(self, query: str, params: Params | None = None) -> list[list[Any]]:
+        return (await self._run(query, params, write=False))[1]
+
+    async def _run(self, query: str, params: Params | None, *, write: bool) -> tuple[list[str], list[list[Any]]]:
         text = self.dialect.render(query)
         self.round_trips += 1
         header = _positional_header(params) if params else None
@@ -167,12 +176,11 @@ class FalkorDBStore(GraphStore):
                     [_plain(v) for v in row] for row in result.result_set]
         except redis_errors.ResponseError as exc:
             if not write and "empty key" in str(exc):
-                return []  # the graph does not exist yet: a read of it finds nothing
+                return [], []  # the graph does not exist yet: a read of it finds nothing
             raise self._translate(exc, _first_words(text)) from None
         except (redis_errors.RedisError, OSError) as exc:
             raise self._translate(exc, _first_words(text)) from None
-        columns, rows = plain
-        return [dict(zip(columns, row, strict=True)) for row in rows]
+        return plain
 
     async def ping(self) -> None:
         self.round_trips += 1

@@ -42,6 +42,11 @@ class GraphStore(ABC):
     async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
         """Run one statement; return its rows as dicts keyed by column name."""
 
+    async def run_values(self, query: str, params: Params | None = None) -> list[list[Any]]:
+        """Run one read statement; return its rows as lists of values in column order (a big read,
+        such as an export's, where a dict per row costs more than it gives)."""
+        return [list(row.values()) for row in await self.run(query, params)]
+
     @abstractmethod
     async def run_batch(self, statements: Sequence[Statement]) -> None:
         """Run several write statements as one unit (one transaction where the engine has them)."""

@@ -11,7 +11,7 @@ history's ``gaps``), and the same rule handed as parameters to graph_schema/targ
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -39,19 +39,12 @@ class Condition(BaseModel):
     has_nik: bool | None = None
     met_in_a_year_at_least: int | None = None
 
+    def named(self) -> list[tuple[str, Any]]:
+        """The conditions this table names, in field order, with their values."""
+        return [(k, v) for k in _KINDS if (v := getattr(self, k)) is not None]
+
     def holds(self, facts: Facts) -> bool:
-        checks = [
-            self.in_sources is None or bool(facts.sources & set(self.in_sources)),
-            self.decile_at_most is None or (facts.decile is not None and facts.decile <= self.decile_at_most),
-            self.panti_resident is None or facts.panti_resident == self.panti_resident,
-            self.conditions is None or bool(facts.conditions & set(self.conditions)),
-            self.programs is None or bool(facts.programs & set(self.programs)),
-            self.household_programs is None or bool(facts.household_programs & set(self.household_programs)),
-            self.proposals is None or bool(facts.proposals & set(self.proposals)),
-            self.has_nik is None or facts.has_nik == self.has_nik,
-            self.met_in_a_year_at_least is None or facts.met_in_a_year >= self.met_in_a_year_at_least,
-        ]
-        return all(checks)
+        return all(_holds(k, v, facts) for k, v in self.named())
 
     def as_params(self) -> dict[str, Any]:
         """Every condition kind, None where not named: the map targeting_queries' statements read."""
@@ -59,27 +52,14 @@ class Condition(BaseModel):
 
     def reasons(self, facts: Facts) -> list[str]:
         """Each named condition that holds, in words (why a person is on a worklist)."""
-        said: dict[str, Callable[[Any], str]] = {
-            "in_sources": lambda v: "recorded in " + " or ".join(sorted(facts.sources & set(v))),
-            "decile_at_most": lambda v: f"DTKS welfare decile {facts.decile} (at most {v})",
-            "panti_resident": lambda v: "lives or lived in a panti" if v else "no panti stay",
-            "conditions": lambda v: "PPKS category " + ", ".join(sorted(facts.conditions & set(v))),
-            "programs": lambda v: "enrolled in " + ", ".join(sorted(facts.programs & set(v))),
-            "household_programs": lambda v: "household enrolled in " + ", ".join(sorted(facts.household_programs
-                                                                                    & set(v))),
-            "proposals": lambda v: "proposal: " + ", ".join(sorted(facts.proposals & set(v))),
-            "has_nik": lambda v: "has a NIK" if v else "no NIK",
-            "met_in_a_year_at_least": lambda v: f"met {facts.met_in_a_year} times in one year (at least {v})",
-        }
-        return [said[k](v) for k, v in self.model_dump(exclude_none=True).items()
-                if Condition.model_validate({k: v}).holds(facts)]
+        return [_said(k, v, facts) for k, v in self.named() if _holds(k, v, facts)]
 
     def absent(self, facts: Facts) -> list[str]:
         """Each condition named for ``unless``, said as what is missing ("no KIS_PBI_APBN or KIS_PBI_APBD")."""
         said = {"in_sources": "no record in ", "programs": "not enrolled in ", "household_programs":
                 "no one in the household enrolled in ", "proposals": "no proposal of ", "conditions": "no PPKS category "}
         out = []
-        for key, value in self.model_dump(exclude_none=True).items():
+        for key, value in self.named():
             if isinstance(value, list):
                 out.append(said.get(key, f"not {key} ") + " or ".join(value))
             else:
@@ -88,8 +68,39 @@ class Condition(BaseModel):
 
     def any_named(self, facts: Facts) -> bool:
         """For ``unless``: True when any condition it names holds (the service is received)."""
-        return any(Condition.model_validate({k: v}).holds(facts)
-                   for k, v in self.model_dump(exclude_none=True).items())
+        return any(_holds(k, v, facts) for k, v in self.named())
+
+
+_KINDS = tuple(Condition.model_fields)
+
+
+def _holds(kind: str, value: Any, facts: Facts) -> bool:
+    """Whether the condition ``kind`` with ``value`` holds for ``facts``."""
+    if kind == "decile_at_most":
+        return facts.decile is not None and bool(facts.decile <= value)
+    if kind in ("panti_resident", "has_nik"):
+        return bool(getattr(facts, kind) == value)
+    if kind == "met_in_a_year_at_least":
+        return bool(facts.met_in_a_year >= value)
+    field = "sources" if kind == "in_sources" else kind  # the list kinds: any of the values
+    return not getattr(facts, field).isdisjoint(value)
+
+
+def _said(kind: str, value: Any, facts: Facts) -> str:
+    """A condition that holds, in words."""
+    if kind == "decile_at_most":
+        return f"DTKS welfare decile {facts.decile} (at most {value})"
+    if kind == "panti_resident":
+        return "lives or lived in a panti" if value else "no panti stay"
+    if kind == "has_nik":
+        return "has a NIK" if value else "no NIK"
+    if kind == "met_in_a_year_at_least":
+        return f"met {facts.met_in_a_year} times in one year (at least {value})"
+    field = "sources" if kind == "in_sources" else kind
+    shown = sorted(getattr(facts, field) & set(value))
+    words = {"in_sources": "recorded in ", "conditions": "PPKS category ", "programs": "enrolled in ",
+             "household_programs": "household enrolled in ", "proposals": "proposal: "}
+    return words[kind] + (" or " if kind == "in_sources" else ", ").join(shown)
 
 
 class Subject(StrEnum):
@@ -123,7 +134,7 @@ class GapRule(BaseModel):
 
     def named_kinds(self) -> frozenset[str]:
         """Every condition kind the rule names (in when, when_any or unless): the facts its worklist gathers."""
-        return frozenset(k for c in (self.when, self.unless, *self.when_any) for k in c.model_dump(exclude_none=True))
+        return frozenset(k for c in (self.when, self.unless, *self.when_any) for k, _ in c.named())
 
     def reasons(self, facts: Facts) -> list[str]:
         """Why ``facts`` are flagged, in the rule's words: what holds, then what is missing."""
@@ -171,12 +182,18 @@ class Facts:
     def of_row(cls, row: Mapping[str, Any]) -> Facts:
         """The facts a worklist statement returned for one person or household; a fact its rule does
         not name is not returned, and is its empty value here."""
-        return cls(sources=frozenset(row.get("sources") or []), decile=row.get("decile"),
-                   panti_resident=bool(row.get("panti_resident")), conditions=frozenset(row.get("conditions") or []),
-                   programs=frozenset(row.get("programs") or []),
-                   household_programs=frozenset(row.get("household_programs") or []),
-                   proposals=frozenset(p for p in row.get("proposals") or [] if p), has_nik=bool(row.get("has_nik", True)),
+        return cls(sources=_set(row.get("sources")), decile=row.get("decile"),
+                   panti_resident=bool(row.get("panti_resident")), conditions=_set(row.get("conditions")),
+                   programs=_set(row.get("programs")), household_programs=_set(row.get("household_programs")),
+                   proposals=_set([p for p in row.get("proposals") or [] if p]), has_nik=bool(row.get("has_nik", True)),
                    met_in_a_year=int(row.get("met_in_a_year") or 0))
+
+
+_NONE: frozenset[str] = frozenset()
+
+
+def _set(values: list[str] | None) -> frozenset[str]:
+    return frozenset(values) if values else _NONE
 
 
 def met_in_a_year(dates: list[str | None]) -> int:

@@ -57,8 +57,13 @@ class Flagged:
     id: str
     code: str
     facts: Facts
-    reasons: list[str]
+    rule: GapRule
     members: list[str]  # a household's member person ids ([] for a person)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the rule flags it, in the rule's words (said where it is shown, not for every one an export reads)."""
+        return self.rule.reasons(self.facts)
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,7 @@ def _built(subject: Subject, kinds: frozenset[str]) -> tuple[str, str, str]:
 
 def _flagged(rule: GapRule, row: Row) -> Flagged:
     facts = Facts.of_row(row)
-    return Flagged(id=row["id"], code=row["code"], facts=facts, reasons=rule.reasons(facts),
+    return Flagged(id=row["id"], code=row["code"], facts=facts, rule=rule,
                    members=sorted(row.get("members") or []))
 
 

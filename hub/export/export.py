@@ -15,11 +15,13 @@ import asyncio
 import contextlib
 import csv
 import datetime as dt
+import gc
 import hashlib
 import io
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -115,7 +117,7 @@ async def _person_ids(store: GraphStore, principal: Principal, request: ExportRe
 
 def _best_household(person: Row, households: list[Row]) -> Row | None:
     """The household of the person's own KK, else the lowest KK (the best household, as the worklists pick it)."""
-    own = next((h for h in households if person.get("kk") is not None and h["kk"] == person["kk"]), None)
+    own = next((h for h in households if person.get("kk") and h["kk"] == person["kk"]), None)
     return own or min(households, key=lambda h: str(h["kk"]), default=None)
 
 
@@ -124,29 +126,29 @@ def _best_household(person: Row, households: list[Row]) -> Row | None:
 SEPARATOR = "\t"
 
 
-def _split(rows: list[Row], names: tuple[str, ...]) -> tuple[list[Row], set[str]]:
-    """Joined rows (``tq.EXPORT_JOINED``) as rows of ``key`` and ``names`` (an empty value is None, a
+def _split(rows: list[list[Any]], names: tuple[str, ...]) -> tuple[list[Row], set[str]]:
+    """Joined rows (``tq.EXPORT_JOINED``) as rows of ``key`` and ``names`` (a missing value empty, a
     decile a number), and the keys of rows a value of which held the separator (to be read again)."""
     parsed: list[Row] = []
     again: set[str] = set()
     columns = ("key", *names)
-    decile = "decile" in names
     for row in rows:
-        parts = str(row["row"]).split(SEPARATOR)
-        if len(parts) != len(columns):  # the key (a person id) never holds it: the first part is the key
+        parts = row[0].split(SEPARATOR)
+        if len(parts) == len(columns):
+            parsed.append(dict(zip(columns, parts, strict=True)))
+        else:  # the key (a person id) never holds it: the first part is the key
             again.add(parts[0])
-            continue
-        values: Row = {c: v or None for c, v in zip(columns, parts, strict=True)}
-        if decile and values["decile"] is not None:
-            values["decile"] = int(values["decile"]) if values["decile"].isdigit() else values["decile"]
-        parsed.append(values)
+    if "decile" in names:
+        for values in parsed:
+            decile = values["decile"]
+            values["decile"] = int(decile) if decile.isdigit() else decile or None
     return parsed, again
 
 
 async def _read_batch(store: GraphStore, keys: list[str]) -> tuple[list[Row], list[Row], list[Row]]:
     """Persons, households and records of ``keys``: joined rows, and a key whose values held the
     separator read again column by column."""
-    replies = await asyncio.gather(*(store.run(statement, {"keys": keys, "sep": SEPARATOR})
+    replies = await asyncio.gather(*(store.run_values(statement, {"keys": keys, "sep": SEPARATOR})
                                      for statement, _ in tq.EXPORT_JOINED))
     split = [_split(rows, names) for rows, (_, names) in zip(replies, tq.EXPORT_JOINED, strict=True)]
     again = sorted(set().union(*(broken for _, broken in split)))
@@ -158,13 +160,29 @@ async def _read_batch(store: GraphStore, keys: list[str]) -> tuple[list[Row], li
     return parts[0], parts[1], parts[2]
 
 
+async def _read_ahead(store: GraphStore, batches: list[list[str]]
+                      ) -> AsyncIterator[tuple[list[str], tuple[list[Row], list[Row], list[Row]]]]:
+    """Each batch with its reads; the next batch is asked for before one is given, so the graph
+    reads it while the caller puts this one together."""
+    if not batches:
+        return
+    ahead = asyncio.ensure_future(_read_batch(store, batches[0]))
+    try:
+        for keys, following in zip(batches, [*batches[1:], None], strict=True):
+            current = ahead
+            if following is not None:
+                ahead = asyncio.ensure_future(_read_batch(store, following))
+            yield keys, await current
+    finally:
+        ahead.cancel()  # a caller that stopped early leaves no read running
+
+
 async def export_rows(store: GraphStore, ids: Sequence[str]) -> list[Row]:
     """What each person of ``ids`` exports (those found, in ``ids`` order): ``key``, ``person``, their best
     ``household`` and their ``records``; three flat statements per batch of ``ROWS_PER_QUERY`` ids."""
     rows: list[Row] = []
-    for start in range(0, len(ids), ROWS_PER_QUERY):
-        keys = list(ids[start:start + ROWS_PER_QUERY])
-        persons, households, records = await _read_batch(store, keys)
+    batches = [list(ids[start:start + ROWS_PER_QUERY]) for start in range(0, len(ids), ROWS_PER_QUERY)]
+    async for keys, (persons, households, records) in _read_ahead(store, batches):
         homes: dict[str, list[Row]] = {}
         for h in households:
             homes.setdefault(h.pop("key"), []).append(h)
@@ -181,10 +199,16 @@ async def export_rows(store: GraphStore, ids: Sequence[str]) -> list[Row]:
     return rows
 
 
+def _dtks_first(records: Sequence[Row]) -> Sequence[Row]:
+    """The records in the order their values are taken: DTKS first (the backbone), then by source."""
+    if len(records) < 2:
+        return records
+    return sorted(records, key=lambda r: (r.get("source") != "dtks", str(r.get("source"))))
+
+
 def _best(records: Sequence[Row], key: str) -> str | None:
-    """A record's value, DTKS first (the backbone), then any source that gives one."""
-    ordered = sorted(records, key=lambda r: (r.get("source") != "dtks", str(r.get("source"))))
-    return next((str(r[key]) for r in ordered if r.get(key)), None)
+    """The first value of ``key`` among ``records`` (in ``_dtks_first`` order) that says something."""
+    return next((str(r[key]) for r in records if r.get(key)), None)
 
 
 def village_of(person_region: str | None, household_region: str | None) -> str | None:
@@ -198,7 +222,7 @@ def village_of(person_region: str | None, household_region: str | None) -> str |
 
 
 def _values(row: Row, number: int, layout: Layout) -> dict[str, Any]:
-    person, home, records = row["person"], row["household"] or {}, row["records"] or []
+    person, home, records = row["person"], row["household"] or {}, _dtks_first(row["records"] or [])
     decile = home.get("decile")
     region = person.get("region_code") or home.get("region_code")
     village = village_of(person.get("region_code"), home.get("region_code"))
@@ -216,26 +240,41 @@ def _values(row: Row, number: int, layout: Layout) -> dict[str, Any]:
     }
 
 
-def _cell(column: Column, values: dict[str, Any], principal: Principal) -> Any:
-    value = values[column.value]
-    if value is None:
-        return None
-    personal = VALUES[column.value]
+@lru_cache(maxsize=65_536)
+def _date(value: str, date_format: str) -> str:
+    """An ISO date as ``date_format`` writes it; a partial date (a year alone) as the source gave it."""
+    try:
+        return dt.date.fromisoformat(value[:10]).strftime(date_format)
+    except ValueError:
+        return value
+
+
+def _cell_maker(column: Column, principal: Principal) -> Callable[[dict[str, Any]], Any]:
+    """What ``column`` holds for a row's values, as ``principal`` sees it (None where it is missing)."""
+    key, personal = column.value, VALUES[column.value]
     if personal is not None and not principal.sees(personal):
-        return mask(str(value), personal, principal)
-    if column.date_format and isinstance(value, str):
-        with contextlib.suppress(ValueError):  # a partial date (a year alone) is written as the source gave it
-            value = dt.date.fromisoformat(value[:10]).strftime(column.date_format)
-    if column.sex:
-        value = column.sex.get(str(value), value)
-    return str(value) if column.text else value
+        return lambda values: None if values[key] in (None, "") else mask(str(values[key]), personal, principal)
+    date_format, sex, text = column.date_format, column.sex, column.text
+
+    def cell(values: dict[str, Any]) -> Any:
+        value = values[key]
+        if value is None or value == "":  # a joined read gives a missing value as empty
+            return None
+        if date_format and isinstance(value, str):
+            value = _date(value, date_format)
+        if sex:
+            value = sex.get(str(value), value)
+        return str(value) if text else value
+
+    return cell
 
 
 def _table(layout: Layout, rows: Iterable[Row], principal: Principal) -> Iterator[list[Any]]:
     """The file's cells, row by row (made as the writer asks for them, not held as a whole)."""
+    cells = [_cell_maker(c, principal) for c in layout.columns]
     for n, row in enumerate(rows, start=1):
         values = _values(row, n, layout)
-        yield [_cell(c, values, principal) for c in layout.columns]
+        yield [cell(values) for cell in cells]
 
 
 def write_file(layout: Layout, fmt: str, rows: Iterable[Row], principal: Principal) -> bytes:
@@ -289,9 +328,34 @@ async def build_export(store: GraphStore, audit: AuditLog, principal: Principal,
         await audit.failure(principal, operation, Outcome.REFUSED, str(refused), action=Action.EXPORT,
                             request_id=request_id, client=client)
         raise
-    ids, region, what = await _person_ids(store, principal, request)
-    return await export_persons(store, audit, principal, layout, request, ids, region, what,
-                                request_id=request_id, client=client)
+    with bulk_reading():
+        ids, region, what = await _person_ids(store, principal, request)
+        return await export_persons(store, audit, principal, layout, request, ids, region, what,
+                                    request_id=request_id, client=client)
+
+
+_bulk_readers = 0
+
+
+@contextlib.contextmanager
+def bulk_reading() -> Iterator[None]:
+    """Python's cycle collector held off while an export reads and writes its rows.
+
+    An export makes a few hundred thousand rows, dicts and strings, none of them in a cycle, and the
+    collector would walk every live object again and again while they are made (a third of a
+    100,000-row export's time). It runs again when the last export at work ends; what others
+    made meanwhile waits until then, no longer.
+    """
+    global _bulk_readers
+    if _bulk_readers == 0:
+        gc.disable()
+    _bulk_readers += 1
+    try:
+        yield
+    finally:
+        _bulk_readers -= 1
+        if _bulk_readers == 0:
+            gc.enable()
 
 
 async def export_persons(store: GraphStore, audit: AuditLog, principal: Principal, layout: Layout,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.errors import ConfigError, InputError
-from hub.export.export import _csv, _sight, _table, _xlsx, export_rows, village_of
+from hub.export.export import _csv, _sight, _table, _xlsx, bulk_reading, export_rows, village_of
 from hub.export.layout import WithoutSight, load_layout
 from hub.privacy.access import Principal, Role
 from hub.privacy.audit import Action, AuditLog, Outcome
@@ -247,3 +248,13 @@ def test_a_csv_export_never_hands_the_receiving_office_a_formula() -> None:
 ])
 def test_kode_desa_is_a_village_or_empty(person: str | None, household: str | None, village: str | None) -> None:
     assert village_of(person, household) == village
+
+
+def test_the_cycle_collector_runs_again_when_the_last_export_ends() -> None:
+    assert gc.isenabled()
+    with bulk_reading():
+        assert not gc.isenabled()
+        with pytest.raises(RuntimeError), bulk_reading():  # a second export at work, which fails
+            raise RuntimeError
+        assert not gc.isenabled()  # the first is still at work
+    assert gc.isenabled()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hub.errors import ConfigError
-from resolvers.gaps import Facts, gaps_for, load_rules, met_in_a_year
+from resolvers.gaps import Condition, Facts, gaps_for, load_rules, met_in_a_year
 from tests.resolvers.conftest import Api
 
 
@@ -91,3 +91,27 @@ def test_reasons_say_what_holds_and_what_is_missing() -> None:
     rule = next(r for r in load_rules() if r.id == "dtks-poor-without-kis")
     assert rule.reasons(facts(sources={"dtks", "ppks"}, decile=3)) == [
         "recorded in dtks", "DTKS welfare decile 3 (at most 4)", "not enrolled in KIS_PBI_APBN or KIS_PBI_APBD"]
+
+
+@pytest.mark.parametrize(("condition", "holding", "failing", "said"), [
+    ({"in_sources": ["dtks", "ppks"]}, facts(sources={"ppks", "dtks", "slrt"}), facts(sources={"slrt"}),
+     "recorded in dtks or ppks"),
+    ({"decile_at_most": 4}, facts(decile=4), facts(decile=5), "DTKS welfare decile 4 (at most 4)"),
+    ({"decile_at_most": 4}, facts(decile=1), facts(), "DTKS welfare decile 1 (at most 4)"),
+    ({"panti_resident": True}, facts(panti_resident=True), facts(), "lives or lived in a panti"),
+    ({"panti_resident": False}, facts(), facts(panti_resident=True), "no panti stay"),
+    ({"conditions": ["05", "09"]}, facts(conditions={"09", "05", "01"}), facts(conditions={"01"}), "PPKS category 05, 09"),
+    ({"programs": ["PKH"]}, facts(programs={"PKH"}), facts(programs={"BLT"}), "enrolled in PKH"),
+    ({"household_programs": ["PKH", "SEMBAKO"]}, facts(household_programs={"SEMBAKO"}), facts(),
+     "household enrolled in SEMBAKO"),
+    ({"proposals": ["ALAT BANTU"]}, facts(proposals={"ALAT BANTU"}), facts(proposals={"KIS"}), "proposal: ALAT BANTU"),
+    ({"has_nik": False}, facts(has_nik=False), facts(), "no NIK"),
+    ({"has_nik": True}, facts(), facts(has_nik=False), "has a NIK"),
+    ({"met_in_a_year_at_least": 2}, facts(met_in_a_year=3), facts(met_in_a_year=1), "met 3 times in one year (at least 2)"),
+])
+def test_each_condition_kind_holds_fails_and_says_why(condition: dict[str, object], holding: Facts, failing: Facts,
+                                                      said: str) -> None:
+    rule = Condition.model_validate(condition)
+    assert rule.holds(holding) and rule.any_named(holding) and rule.reasons(holding) == [said]
+    assert not rule.holds(failing) and not rule.any_named(failing) and rule.reasons(failing) == []
+    assert Condition().holds(failing) and not Condition().any_named(holding)  # a table naming nothing
