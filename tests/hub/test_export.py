@@ -20,11 +20,10 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.errors import ConfigError, InputError
-from hub.export.export import _csv, _sight, _table, _xlsx, bulk_reading, export_rows, village_of
+from hub.export.export import _csv, _sight, _table, _xlsx, bulk_reading, village_of
 from hub.export.layout import WithoutSight, load_layout
 from hub.privacy.access import Principal, Role
 from hub.privacy.audit import Action, AuditLog, Outcome
-from hub.store import open_store
 from tests.resolvers.conftest import Api
 
 HEADERS = ["NO", "NIK", "NO_KK", "NAMA", "TEMPAT_LAHIR", "TGL_LAHIR", "JENIS_KELAMIN", "ALAMAT", "KODE_DESA",
@@ -132,30 +131,6 @@ def test_a_proposal_batch_lists_the_persons_with_such_a_proposal(api: Api) -> No
     response = _download(api, {"proposals": "DIUSULKAN", "region": region, "format": "csv"})
     assert response.status_code == 200, response.text
     assert int(response.headers["X-Export-Rows"]) == expected[0]["n"]
-
-
-def test_a_value_holding_the_joined_rows_separator_is_exported_whole(api: Api) -> None:
-    """Export rows are read joined by a tab; a person whose values hold one is read again column by column."""
-    person = asyncio.run(api.cypher("MATCH (p:Person)-[:MEMBER_OF]->(:Household) WHERE p.name IS NOT NULL "
-                                    "RETURN p.person_id AS id, p.name AS name ORDER BY id LIMIT 2"))
-    odd, plain = person[0], person[1]
-
-    async def read(name: str) -> list[Any]:
-        store = await open_store(api.settings, autostart=False)
-        try:
-            await store.run("MATCH (p:Person {person_id: $id}) SET p.name = $name", {"id": odd["id"], "name": name},
-                            write=True)
-            return await export_rows(store, [odd["id"], plain["id"]])
-        finally:
-            await store.close()
-
-    try:
-        rows = asyncio.run(read("SITI\tAMINAH"))
-    finally:
-        asyncio.run(read(odd["name"]))
-    assert [r["key"] for r in rows] == [odd["id"], plain["id"]]  # the order asked, the odd one included
-    assert rows[0]["person"]["name"] == "SITI\tAMINAH" and rows[1]["person"]["name"] == plain["name"]
-    assert rows[0]["household"] is not None and rows[1]["household"] is not None
 
 
 def test_the_command_line_lists_and_exports_with_a_manifest(api: Api, tmp_path: Path) -> None:
