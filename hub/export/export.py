@@ -15,13 +15,11 @@ import asyncio
 import contextlib
 import csv
 import datetime as dt
-import gc
 import hashlib
 import io
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -31,6 +29,7 @@ from graph_schema import targeting_queries as tq
 from graph_schema.port import GraphStore, Row
 from hub.csv_cells import csv_cell
 from hub.errors import InputError, quote
+from hub.export.bulk import bulk_reading
 from hub.export.layout import VALUES, Column, Layout, WithoutSight, load_layout
 from hub.privacy.access import Forbidden, Permission, Principal, mask
 from hub.privacy.audit import Action, AuditLog, Outcome
@@ -117,7 +116,7 @@ async def _person_ids(store: GraphStore, principal: Principal, request: ExportRe
 
 def _best_household(person: Row, households: list[Row]) -> Row | None:
     """The household of the person's own KK, else the lowest KK (the best household, as the worklists pick it)."""
-    own = next((h for h in households if person.get("kk") and h["kk"] == person["kk"]), None)
+    own = next((h for h in households if person.get("kk") is not None and h["kk"] == person["kk"]), None)
     return own or min(households, key=lambda h: str(h["kk"]), default=None)
 
 
@@ -130,7 +129,7 @@ async def _read_batch(store: GraphStore, keys: list[str]) -> tuple[list[list[Any
 
 
 async def _read_ahead(store: GraphStore, batches: list[list[str]]
-                      ) -> AsyncIterator[tuple[list[str], tuple[list[list[Any]], list[list[Any]]]]]:
+                      ) -> AsyncGenerator[tuple[list[str], tuple[list[list[Any]], list[list[Any]]]], None]:
     """Each batch with its reads; the next batch is asked for before one is given, so the graph
     reads it while the caller puts this one together."""
     if not batches:
@@ -146,31 +145,38 @@ async def _read_ahead(store: GraphStore, batches: list[list[str]]
         ahead.cancel()  # a caller that stopped early leaves no read running
 
 
-async def export_batches(store: GraphStore, ids: Sequence[str]) -> AsyncIterator[list[Row]]:
+async def export_batches(store: GraphStore, ids: Sequence[str]) -> AsyncGenerator[list[Row], None]:
     """What each person of ``ids`` exports (those found, in ``ids`` order), a batch of ``ROWS_PER_QUERY``
     ids at a time: ``key``, ``person``, their best ``household`` and their ``records``."""
     batches = [list(ids[start:start + ROWS_PER_QUERY]) for start in range(0, len(ids), ROWS_PER_QUERY)]
-    async for keys, (persons, records) in _read_ahead(store, batches):
-        found: dict[str, Row] = {}
-        homes: dict[str, list[Row]] = {}
-        for key, nik, kk, name, birth_date, sex, region, home_kk, decile, address, home_region in persons:
-            if key not in found:  # a row per household the person belongs to
-                found[key] = {"person_id": key, "nik": nik, "kk": kk, "name": name, "birth_date": birth_date,
-                              "sex": sex, "region_code": region}
-            if home_kk is not None:
-                homes.setdefault(key, []).append({"kk": home_kk, "decile": decile, "address": address,
-                                                  "region_code": home_region})
-        given: dict[str, list[Row]] = {}
-        for key, source, birth_place, address in records:
-            given.setdefault(key, []).append({"source": source, "birth_place": birth_place, "address": address})
-        yield [{"key": key, "person": person, "records": given.get(key, []),
-                "household": _best_household(person, homes.get(key, []))}
-               for key in keys if (person := found.get(key)) is not None]
+    async with contextlib.aclosing(_read_ahead(store, batches)) as reads:
+        async for keys, (persons, records) in reads:
+            yield _assembled(keys, persons, records)
+
+
+def _assembled(keys: list[str], persons: list[list[Any]], records: list[list[Any]]) -> list[Row]:
+    """A batch's export rows from its reads (``tq.EXPORT_PERSON_COLUMNS``, ``tq.EXPORT_RECORD_COLUMNS``)."""
+    found: dict[str, Row] = {}
+    homes: dict[str, list[Row]] = {}
+    for key, nik, kk, name, birth_date, sex, region, home_kk, decile, address, home_region in persons:
+        if key not in found:  # a row per household the person belongs to
+            found[key] = {"person_id": key, "nik": nik, "kk": kk, "name": name, "birth_date": birth_date,
+                          "sex": sex, "region_code": region}
+        if home_kk is not None:
+            homes.setdefault(key, []).append({"kk": home_kk, "decile": decile, "address": address,
+                                              "region_code": home_region})
+    given: dict[str, list[Row]] = {}
+    for key, source, birth_place, address in records:
+        given.setdefault(key, []).append({"source": source, "birth_place": birth_place, "address": address})
+    return [{"key": key, "person": person, "records": given.get(key, []),
+            "household": _best_household(person, homes.get(key, []))}
+           for key in keys if (person := found.get(key)) is not None]
 
 
 async def export_rows(store: GraphStore, ids: Sequence[str]) -> list[Row]:
     """``export_batches``, all of them."""
-    return [row async for rows in export_batches(store, ids) for row in rows]
+    async with contextlib.aclosing(export_batches(store, ids)) as batches:
+        return [row async for rows in batches for row in rows]
 
 
 def _dtks_first(records: Sequence[Row]) -> Sequence[Row]:
@@ -214,7 +220,6 @@ def _values(row: Row, number: int, layout: Layout) -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=65_536)
 def _date(value: str, date_format: str) -> str:
     """An ISO date as ``date_format`` writes it; a partial date (a year alone) as the source gave it."""
     try:
@@ -229,13 +234,14 @@ def _cell_maker(column: Column, principal: Principal) -> Callable[[dict[str, Any
     if personal is not None and not principal.sees(personal):
         return lambda values: None if values[key] is None else mask(str(values[key]), personal, principal)
     date_format, sex, text = column.date_format, column.sex, column.text
+    dates: dict[str, str] = {}  # each date formatted once for this file, and forgotten with it
 
     def cell(values: dict[str, Any]) -> Any:
         value = values[key]
         if value is None:
             return None
         if date_format and isinstance(value, str):
-            value = _date(value, date_format)
+            value = dates.get(value) or dates.setdefault(value, _date(value, date_format))
         if sex:
             value = sex.get(str(value), value)
         return str(value) if text else value
@@ -257,13 +263,35 @@ def write_file(layout: Layout, fmt: str, rows: Iterable[Row], principal: Princip
     return _xlsx(layout, table) if fmt == "xlsx" else _csv(layout, table)
 
 
+XLSX_MAX_ROWS = 1_048_575  # an XLSX sheet's rows below its header
+XLSX_MAX_CHARS = 32_767  # characters an XLSX cell holds
+
+
+def _within_a_cell(value: Any) -> Any:
+    """A value as a cell holds it: a longer text cut at Excel's limit (as xlsxwriter cut it)."""
+    return value[:XLSX_MAX_CHARS] if type(value) is str and len(value) > XLSX_MAX_CHARS else value
+
+
+def _sheet_rows(table: Iterable[list[Any]]) -> Iterator[list[Any]]:
+    """The table's rows, refused past what one sheet holds.
+
+    Raises:
+        InputError: more rows than an XLSX sheet holds (a CSV, or a smaller region, has room).
+    """
+    for n, cells in enumerate(table, start=1):
+        if n > XLSX_MAX_ROWS:
+            raise InputError(f"an XLSX sheet holds {XLSX_MAX_ROWS:,} rows and this export has more; export it as "
+                             "CSV (format=csv) or a smaller region")
+        yield cells
+
+
 def _xlsx(layout: Layout, table: Iterable[list[Any]]) -> bytes:
     """The table as one sheet: a bold header, text columns as text cells (Excel keeps every digit of
     a NIK), numbers as numbers. rust_xlsxwriter (``rustpy_xlsxwriter``) writes it in constant memory,
     about five times faster than xlsxwriter here (a 100,000-row export within seconds)."""
     headers = [c.header for c in layout.columns]
     text = Format().set_num_format("@")
-    rows = (dict(zip(headers, cells, strict=True)) for cells in table)
+    rows = (dict(zip(headers, [_within_a_cell(v) for v in cells], strict=True)) for cells in _sheet_rows(table))
     first = next(rows, None)  # no rows: the header alone, which the writer takes from a frame's columns
     data = pd.DataFrame(columns=headers) if first is None else itertools.chain([first], rows)
     buffer = io.BytesIO()
@@ -302,48 +330,29 @@ async def build_export(store: GraphStore, audit: AuditLog, principal: Principal,
         await audit.failure(principal, operation, Outcome.REFUSED, str(refused), action=Action.EXPORT,
                             request_id=request_id, client=client)
         raise
-    with bulk_reading():
-        ids, region, what = await _person_ids(store, principal, request)
-        return await export_persons(store, audit, principal, layout, request, ids, region, what,
-                                    request_id=request_id, client=client)
-
-
-_bulk_readers = 0
-
-
-@contextlib.contextmanager
-def bulk_reading() -> Iterator[None]:
-    """Python's cycle collector held off while an export reads and writes its rows.
-
-    An export makes a few hundred thousand rows, dicts and strings, none of them in a cycle, and the
-    collector would walk every live object again and again while they are made (a third of a
-    100,000-row export's time). It runs again when the last export at work ends; what others
-    made meanwhile waits until then, no longer.
-    """
-    global _bulk_readers
-    if _bulk_readers == 0:
-        gc.disable()
-    _bulk_readers += 1
-    try:
-        yield
-    finally:
-        _bulk_readers -= 1
-        if _bulk_readers == 0:
-            gc.enable()
+    ids, region, what = await _person_ids(store, principal, request)
+    return await export_persons(store, audit, principal, layout, request, ids, region, what,
+                                request_id=request_id, client=client)
 
 
 async def export_persons(store: GraphStore, audit: AuditLog, principal: Principal, layout: Layout,
                          request: ExportRequest, ids: Sequence[str], region: str, what: str, *,
                          request_id: str | None = None, client: str | None = None) -> Export:
     """The file of ``ids`` (in this order; ``what`` and ``region`` say what they are) and its manifest,
-    audited. ``build_export`` checks the caller's permission and sight, and finds the persons, first.
+    audited. ``build_export`` finds the persons (in the caller's region) and audits a refusal first.
 
     Raises:
+        Forbidden: the role may not export, or may not see a personal column of the layout.
+        InputError: more rows than an XLSX sheet holds.
         AuditWriteError: the export could not be audited (no file is given).
     """
-    rows = await export_rows(store, ids)
-    content = write_file(layout, request.fmt, rows, principal)
+    principal.require(Permission.EXPORT)
+    _sight(layout, principal)
+    with bulk_reading():
+        rows = await export_rows(store, ids)
+        content = write_file(layout, request.fmt, rows, principal)
     keys = [str(r["key"]) for r in rows]
+    del rows
     digest = hashlib.sha256(content).hexdigest()
     made = dt.datetime.now(dt.UTC)
     filename = f"{layout.name}_{region.replace('.', '')}_{made.strftime('%Y%m%d%H%M%S')}.{request.fmt}"

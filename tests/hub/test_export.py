@@ -18,12 +18,18 @@ import openpyxl  # type: ignore[import-untyped]  # no stubs
 import pytest
 from typer.testing import CliRunner
 
+from graph_schema import queries
+from graph_schema.port import GraphStore
 from hub.cli import app
 from hub.errors import ConfigError, InputError
-from hub.export.export import _csv, _sight, _table, _xlsx, bulk_reading, village_of
+from hub.export import export
+from hub.export.bulk import bulk_reading
+from hub.export.export import XLSX_MAX_CHARS, _csv, _sight, _table, _xlsx, village_of
 from hub.export.layout import WithoutSight, load_layout
 from hub.privacy.access import Principal, Role
 from hub.privacy.audit import Action, AuditLog, Outcome
+from tests.graph_schema.test_contract import write_world
+from tests.graph_schema.world import KK, P1, P2
 from tests.resolvers.conftest import Api
 
 HEADERS = ["NO", "NIK", "NO_KK", "NAMA", "TEMPAT_LAHIR", "TGL_LAHIR", "JENIS_KELAMIN", "ALAMAT", "KODE_DESA",
@@ -233,3 +239,38 @@ def test_the_cycle_collector_runs_again_when_the_last_export_ends() -> None:
             raise RuntimeError
         assert not gc.isenabled()  # the first is still at work
     assert gc.isenabled()
+    gc.disable()  # turned off by something else: it stays off
+    try:
+        with bulk_reading():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_text_longer_than_a_cell_holds_is_cut_as_excel_would() -> None:
+    layout = load_layout("kis_pbi_apbd")
+    row = next(_table(layout, [_ROW], Principal("k", "admin", Role.ADMIN)))
+    row[7] = "JL. " + "MAWAR " * 8000  # an address of 48,004 characters sent through writeRecords
+    sheet = openpyxl.load_workbook(io.BytesIO(_xlsx(layout, [row])))[layout.sheet]
+    assert sheet.cell(row=2, column=8).value == row[7][:XLSX_MAX_CHARS]
+
+
+async def test_export_rows_keep_the_order_asked_across_batches_with_each_persons_own_household(
+        store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person in two households exports the one of their own KK, one in none exports no household,
+    an unknown id nothing; the order asked holds across batches read ahead of each other."""
+    await write_world(store)
+    lower = "3374010101000001"  # a household P1 also belongs to, with a lower KK than their own
+    await store.run(queries.UPSERT_PERSONS, {"rows": [{"person_id": P1, "props": {"kk": KK}},
+                                                      {"person_id": "P-0003", "props": {"name": "SITI"}}]}, write=True)
+    await store.run("MATCH (p:Person {person_id: $p}) CREATE (p)-[:MEMBER_OF]->(:Household {kk: $kk, decile: 9})",
+                    {"p": P1, "kk": lower}, write=True)
+    monkeypatch.setattr(export, "ROWS_PER_QUERY", 2)
+    rows = await export.export_rows(store, ["P-0003", P1, "nobody", P2])
+    assert [r["key"] for r in rows] == ["P-0003", P1, P2]
+    by = {r["key"]: r for r in rows}
+    assert by["P-0003"]["household"] is None and by["P-0003"]["records"] == []
+    assert by[P1]["household"]["kk"] == KK and by[P1]["household"]["decile"] == 2
+    assert {r["source"] for r in by[P1]["records"]} == {"dtks", "ppks", "outreach"}
+    assert by[P2]["household"]["kk"] == KK
