@@ -2,10 +2,11 @@
 
 An export makes a few hundred thousand rows of dicts and strings, none of them in a cycle, and the
 collector walks every live object again and again while they are made: a third of a 100,000-row
-export's time. ``bulk_reading`` holds it off for the reading and writing alone (not for the rule's
-evaluation before them), on the event loop's thread, where exports run: it runs again once no export
+export's time. ``bulk_reading`` holds it off while an export finds its persons (a worklist's rows),
+reads and writes them, on the event loop's thread, where exports run: it runs again once no export
 is at work, as it was before the first began (one that something else had turned off stays off).
-What other requests make meanwhile is collected then.
+What other requests make meanwhile is collected then; exports that follow each other without a gap
+keep it off until the last ends.
 """
 
 from __future__ import annotations

@@ -330,9 +330,10 @@ async def build_export(store: GraphStore, audit: AuditLog, principal: Principal,
         await audit.failure(principal, operation, Outcome.REFUSED, str(refused), action=Action.EXPORT,
                             request_id=request_id, client=client)
         raise
-    ids, region, what = await _person_ids(store, principal, request)
-    return await export_persons(store, audit, principal, layout, request, ids, region, what,
-                                request_id=request_id, client=client)
+    with bulk_reading():  # the rule's rows too: a province's are hundreds of thousands
+        ids, region, what = await _person_ids(store, principal, request)
+        return await export_persons(store, audit, principal, layout, request, ids, region, what,
+                                    request_id=request_id, client=client)
 
 
 async def export_persons(store: GraphStore, audit: AuditLog, principal: Principal, layout: Layout,
