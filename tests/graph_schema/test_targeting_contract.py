@@ -15,7 +15,8 @@ from tests.graph_schema.world import KK, NIK1, P1, P2
 
 VILLAGE = "33.74.01.1001"
 CODES = ["33.74", "33.74.01", VILLAGE]
-TARGETING_STATEMENTS = {name for name in vars(tq) if name.isupper() and not name.startswith("_")}
+TARGETING_STATEMENTS = {name for name, value in vars(tq).items() if name.isupper() and not name.startswith("_")
+                        and isinstance(value, str)}  # statements, not the column names beside them
 
 
 def _rule(rule_id: str) -> dict[str, Any]:
