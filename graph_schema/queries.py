@@ -266,7 +266,7 @@ DELETE_STALE_CANDIDATES = (
 )
 # Open candidates whose records stay apart until a steward decides: the sides, as a verdict's are.
 HELD_CANDIDATES = (
-    f"MATCH (c:{Label.MATCH_CANDIDATE} {{status: 'open'}}) WHERE c.held_apart = true "
+    f"MATCH (c:{Label.MATCH_CANDIDATE} {{held_apart: true}}) WHERE c.status = 'open' "
     f"RETURN c.candidate_id AS candidate_id, c.left_records AS left_records, c.right_records AS right_records, "
     f"[(c)-[x:{RelType.COMPARES}]->(s:{Label.SOURCE_RECORD}) | s.record_id] AS records"
 )

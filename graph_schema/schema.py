@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from graph_schema.model import NODES, Label
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ LOOKUP_INDEXES: list[tuple[Label, str]] = [
     # Since schema 7: statistics count a region's events and PSKS actors by range on these (statistics_queries.py).
     (Label.SERVICE_EVENT, "region_code"),
     (Label.PSKS_ACTOR, "region_code"),
+    # Since schema 8: every live link reads the candidates held apart (few), not every open one (tens of thousands).
+    (Label.MATCH_CANDIDATE, "held_apart"),
     *((Label.SOURCE_RECORD, prop) for prop in BLOCKING_KEY_PROPERTIES),
 ]
 
