@@ -235,7 +235,8 @@ def _home_regions_grouped(frame: pd.DataFrame, kk_of_person: pd.Series, key: str
 # The same three for a live link's few records, counted in Python (pandas' grouping costs ~50 ms a
 # call whatever the size); tests/matching/test_identity.py keeps each equal to its grouped twin.
 
-def _absent(value: Any) -> bool:
+def absent(value: Any) -> bool:
+    """None, NA, NaT or NaN: a cell that states nothing."""
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
@@ -244,13 +245,13 @@ _EPOCH = dt.date(1900, 1, 1)
 
 def _day_of(date: Any, year: Any, encounter: Any) -> float:
     """``_stated_day`` of one record."""
-    if not _absent(encounter) and bool(encounter):
+    if not absent(encounter) and bool(encounter):
         return math.nan
     if isinstance(date, str):
         with contextlib.suppress(ValueError):
             return float((dt.datetime.strptime(date, "%Y-%m-%d").date() - _EPOCH).days)
-    number = pd.to_numeric(year, errors="coerce") if not _absent(year) else math.nan
-    if not _absent(number):
+    number = pd.to_numeric(year, errors="coerce") if not absent(year) else math.nan
+    if not absent(number):
         with contextlib.suppress(ValueError, OverflowError):
             return float((dt.date(int(number), 7, 1) - _EPOCH).days)
     return math.nan
@@ -269,13 +270,13 @@ def _conflicts_counted(frame: pd.DataFrame, key: str = "person_id") -> dict[str,
     spans: dict[Any, tuple[float, float]] = {}
     for k, nik, method, sex, day in zip(frame[key].tolist(), frame["nik"].tolist(), frame["method"].tolist(),
                                         frame["sex"].tolist(), _days(frame), strict=True):
-        if _absent(k):
+        if absent(k):
             continue
-        if not _absent(nik):
+        if not absent(nik):
             niks.setdefault(k, set()).add(nik)
             if method == "nik":
                 own.setdefault(k, set()).add(nik)
-        if not _absent(sex):
+        if not absent(sex):
             sexes.setdefault(k, set()).add(sex)
         if day == day:
             low, high = spans.get(k, (day, day))
@@ -290,8 +291,8 @@ def _conflicts_counted(frame: pd.DataFrame, key: str = "person_id") -> dict[str,
     return out
 
 
-def _most_common_of(values: dict[Any, Counter[Any]]) -> dict[Any, Any]:
-    """Per key, the most frequent value (ties: the smallest)."""
+def most_common_of(values: dict[Any, Counter[Any]]) -> dict[Any, Any]:
+    """Per key, the most frequent value (ties: the smallest), from counts made in Python."""
     return {k: min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, counts in values.items() if counts}
 
 
@@ -303,22 +304,22 @@ def _coherent_counted(frame: pd.DataFrame, key: str = "person_id") -> pd.Series:
     sex_counts: dict[Any, Counter[Any]] = {}
     year_counts: dict[Any, Counter[Any]] = {}
     for k, sex, year, method in zip(keys, sexes, years, methods, strict=True):
-        if _absent(k):
+        if absent(k):
             continue
-        if not _absent(sex):
+        if not absent(sex):
             sex_counts.setdefault(k, Counter())[sex] += 1
         if year == year:
             year_counts.setdefault(k, Counter())[year] += 1
-        if not _absent(sex) and year == year:
+        if not absent(sex) and year == year:
             tally = votes.setdefault(k, {}).setdefault((sex, year), [0, 0])
             tally[0] += int(method == "nik")
             tally[1] += 1
     anchor = {k: min(v.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0][1], kv[0][0]))[0] for k, v in votes.items()}
-    common_sex, common_year = _most_common_of(sex_counts), _most_common_of(year_counts)
+    common_sex, common_year = most_common_of(sex_counts), most_common_of(year_counts)
     out = []
     for k, sex, day in zip(keys, sexes, days, strict=True):
         anchor_sex, anchor_year = anchor.get(k, (common_sex.get(k), common_year.get(k)))
-        sex_ok = _absent(sex) or anchor_sex is None or sex == anchor_sex
+        sex_ok = absent(sex) or anchor_sex is None or sex == anchor_sex
         year_ok = day != day or anchor_year is None or abs(day - anchor_year * 365.25) <= TWO_YEARS_DAYS + 183
         out.append(bool(sex_ok and year_ok))
     return pd.Series(out, index=frame.index, dtype=bool)
@@ -327,26 +328,26 @@ def _coherent_counted(frame: pd.DataFrame, key: str = "person_id") -> pd.Series:
 def _home_regions_counted(frame: pd.DataFrame, kk_of_person: pd.Series, key: str = "person_id") -> pd.Series:
     encounters = frame["encounter"].tolist() if "encounter" in frame else [None] * len(frame)
     sources = frame["source"].tolist() if "source" in frame else [None] * len(frame)
-    kk_of = {person: kk for person, kk in kk_of_person.items() if not _absent(kk)}
+    kk_of = {person: kk for person, kk in kk_of_person.items() if not absent(kk)}
     # Votes per region: [rows, registry rows, rows also the household's], a person's own and their household's.
     own: dict[Any, dict[Any, list[int]]] = {}
     household: dict[Any, dict[Any, list[int]]] = {}
     met: dict[Any, Counter[Any]] = {}
     for k, region, kk, encounter, source in zip(frame[key].tolist(), frame["region_code"].tolist(),
                                                 frame["kk"].tolist(), encounters, sources, strict=True):
-        if _absent(region):
+        if absent(region):
             continue
-        if not _absent(encounter) and bool(encounter):
-            if not _absent(k):
+        if not absent(encounter) and bool(encounter):
+            if not absent(k):
                 met.setdefault(k, Counter())[region] += 1
             continue
         registry = int(source == REGISTRY)
         for votes_of, who in ((own, k), (household, kk)):
-            if not _absent(who):
+            if not absent(who):
                 vote = votes_of.setdefault(who, {}).setdefault(region, [0, 0, 0])
                 vote[0] += 1
                 vote[1] += registry
-                vote[2] += int(votes_of is own and not _absent(kk) and kk_of.get(k) == kk)
+                vote[2] += int(votes_of is own and not absent(kk) and kk_of.get(k) == kk)
     issued: dict[Any, str] = {}
     for person, kk in kk_of.items():
         for region, (n, registry, _) in household.get(kk, {}).items():
@@ -357,7 +358,7 @@ def _home_regions_counted(frame: pd.DataFrame, kk_of_person: pd.Series, key: str
         if district is not None:
             issued[person] = district
             own.setdefault(person, {}).setdefault(district, [0, 0, 0])
-    region = _most_common_of(met)
+    region = most_common_of(met)
     for person, votes in own.items():
         regency: Counter[Any] = Counter()
         for code, (n, _, shared) in votes.items():
