@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from splink import SettingsCreator
 from splink.internals.misc import prob_to_match_weight
 
@@ -118,7 +119,7 @@ class Scorer:
         self.columns = list(dict.fromkeys(str(col.input_name) for c in core.comparisons
                                           for col in c._input_columns_used_by_case_statement))
         self.tf_columns = sorted({lv.tf_column for c in self.comparisons for lv in c.levels if lv.tf_column})
-        self._statements: dict[tuple[str, ...], str] = {}  # by the columns' SQL types
+        self._sql = f"SELECT {', '.join(c.case_sql for c in self.comparisons)} FROM {_PAIRS}"
         self._db = duckdb.connect(":memory:")
         self._lock = threading.Lock()
 
@@ -163,28 +164,22 @@ class Scorer:
         missing = [c for c in self.columns if c not in left or c not in right]
         if missing:
             raise ValueError(f"the model compares {missing}, which the records lack")
-        # The values go in as parameters (each side's columns as lists): registering data frames
-        # costs DuckDB tens of milliseconds a call, parameters almost nothing.
+        # The values go in as an Arrow table scanned in place: registering data frames costs DuckDB
+        # tens of milliseconds a call, list parameters a Python conversion per value. DuckDB's
+        # optimizer is off for this one projection: it has nothing to reorder, and planning the
+        # comparisons' CASE expressions was most of a call's time for a few pairs.
         types = tuple(_sql_type(left[c], right[c]) for c in self.columns)
-        sql = self._statements.get(types)
-        if sql is None:
-            sql = self._statements[types] = self._statement(types)
-        params = [_values(side[c], t) for side in (left, right) for c, t in zip(self.columns, types, strict=True)]
+        table = pa.table({f"{c}_{side}": pa.array(_values(frame[c], t), type=_ARROW_TYPES[t])
+                          for side, frame in (("l", left), ("r", right)) for c, t in zip(self.columns, types, strict=True)})
         with self._lock:
             cursor = self._db.cursor()
         try:
-            result = cursor.execute(sql, params).fetchnumpy()
+            cursor.execute("PRAGMA disable_optimizer")
+            cursor.register(_PAIRS, table)
+            result = cursor.execute(self._sql).fetchnumpy()
         finally:
             cursor.close()
         return {c.name: np.asarray(result[f"gamma_{c.name}"], dtype=np.int64) for c in self.comparisons}
-
-    def _statement(self, types: tuple[str, ...]) -> str:
-        n = len(self.columns)
-        columns = list(zip(self.columns, types, strict=True))
-        left = [f'unnest(${i + 1}::{t}[]) AS "{c}_l"' for i, (c, t) in enumerate(columns)]
-        right = [f'unnest(${n + i + 1}::{t}[]) AS "{c}_r"' for i, (c, t) in enumerate(columns)]
-        cases = ", ".join(c.case_sql for c in self.comparisons)
-        return f"SELECT {cases} FROM (SELECT {', '.join(left + right)})"
 
     @staticmethod
     def _tf(frame: pd.DataFrame, column: str, tf: TermFrequencies | None) -> np.ndarray:
@@ -194,6 +189,11 @@ class Scorer:
             return np.full(len(frame), np.nan)
         table = (tf or {}).get(column, {})
         return np.array([np.nan if pd.isna(v) else table.get(v, np.nan) for v in frame[column]], dtype=np.float64)
+
+
+# The pairs' table, as the scorer's statement reads it; each column's Arrow type by its SQL type.
+_PAIRS = "pairs_scored"
+_ARROW_TYPES = {"BOOLEAN": pa.bool_(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "VARCHAR": pa.string()}
 
 
 def _sql_type(*columns: pd.Series) -> str:
