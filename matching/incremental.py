@@ -92,8 +92,12 @@ class LiveReport:
 
 
 def _frame(rows: list[Row]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=RECORD_COLUMNS)
-    return frame.drop_duplicates("record_id").reset_index(drop=True)
+    """The records read, once each, as objects (a missing value None, as ``_union`` gives them)."""
+    unique: dict[object, Row] = {}
+    for row in rows:
+        unique.setdefault(row["record_id"], row)
+    return pd.DataFrame([[row.get(c) for c in RECORD_COLUMNS] for row in unique.values()], columns=RECORD_COLUMNS,
+                        dtype=object)
 
 
 # Up to this many rows the records of several reads are put together in Python (``_union``).
@@ -289,12 +293,13 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
 
     delta = await _read(store, queries.RECORDS_BY_IDS, "ids", ids)
     ids = sorted(delta["record_id"])
+    delta_ids = set(ids)
     before = sorted({str(p) for p in delta["person_id"].dropna()})
     core = _union(delta, await _read(store, queries.RECORDS_OF_PERSONS, "person_ids", before))
     core_ids = set(core["record_id"])
     lap("read")
     delta_features = features(core[COLUMNS])
-    delta_features = delta_features[delta_features["unique_id"].isin(set(ids))]
+    delta_features = delta_features[delta_features["unique_id"].isin(delta_ids)]
     known = await blocking.neighbours(store, delta_features)
     known = known[~known["record_id"].isin(core_ids)]
     lap("neighbours")
@@ -346,8 +351,11 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     every = features(records[COLUMNS])
     trusted = every[every["nik_trusted"].astype(bool)][["unique_id", "nik", "birth_year", "sex"]]
     inside = pairs[pairs["unique_id_l"].isin(member) & pairs["unique_id_r"].isin(member)]
-    kept_groups = [list(group) for _, group in
-                   others[~others["record_id"].isin(core_ids)].groupby("person_id")["record_id"]]
+    kept_of: dict[str, list[str]] = {}  # the persons joined as they are, each with its records in read order
+    for record, person in zip(others["record_id"].tolist(), others["person_id"].tolist(), strict=True):
+        if record not in core_ids and not _absent(person):
+            kept_of.setdefault(str(person), []).append(record)
+    kept_groups = [kept_of[p] for p in sorted(kept_of)]
     encounters = frozenset(every.loc[every["encounter"].astype(bool), "unique_id"])
     refs = references[references["record_id"].isin(member) & references["target"].isin(member)]
     same = [(a, b) for a, b in bound.same if a in member and b in member]
@@ -357,9 +365,11 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     # Records of the persons kept as they are keep how they were linked.
     how = {str(r): (str(m), float(p or 0.0)) for r, m, p in
            zip(records["record_id"], records["method"], records["probability"], strict=True) if pd.notna(m)}
-    outside = ~assigned["record_id"].isin(core_ids) & assigned["record_id"].isin(how.keys())
-    assigned.loc[outside, "method"] = [how[r][0] for r in assigned.loc[outside, "record_id"]]
-    assigned.loc[outside, "probability"] = [how[r][1] for r in assigned.loc[outside, "record_id"]]
+    methods, probabilities = assigned["method"].tolist(), assigned["probability"].tolist()
+    for i, record in enumerate(assigned["record_id"].tolist()):
+        if record not in core_ids and record in how:
+            methods[i], probabilities[i] = how[record]
+    assigned["method"], assigned["probability"] = methods, probabilities
     lap("cluster")
 
     previous = {str(r): str(p) for r, p in zip(records["record_id"], records["person_id"], strict=True) if pd.notna(p)}
@@ -371,7 +381,6 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     band = review_band(inside, assigned, uf, review)
     held = pd.DataFrame()
     if refused:
-        delta_ids = set(ids)
         refused_links = _refused_links(delta_ids, {r for r, p in person_of.items() if pd.notna(p) and str(p) in refused},
                                        strong, frame, references, same=bound.same)
         held = held_candidates(model_path, scored, refused_links, prior,
@@ -388,21 +397,25 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     settled = sorted(p for p, earlier in earlier_of.items() if len(earlier) > 1)
     if settled:
         await store.run(queries.DELETE_SETTLED_CANDIDATES, {"pairs": [[p, p] for p in settled]}, write=True)
-    await blocking.write_keys(store, every[every["unique_id"].isin(set(ids))])
+    await blocking.write_keys(store, every[every["unique_id"].isin(delta_ids)])
     lap("write_candidates_keys")
 
-    held_before = {p for r, p in previous.items() if r not in set(ids)}
+    # A set made once: rebuilt per element (as it was), it made this tail quadratic (51 s of a 10,000-record delta).
+    earlier_ids = set(previous.values())
+    held_before = {p for r, p in previous.items() if r not in delta_ids}
     method_of = dict(zip(assigned["record_id"], zip(assigned["method"], assigned["probability"], strict=True),
                          strict=True))
     linked = [LinkedRecord(r, now_person[r], str(method_of[r][0]), float(method_of[r][1])) for r in ids]
+    persons_new = len({p for p in now_person.values() if p not in earlier_ids})
+    lap("answer")
     return LiveReport(
         records=linked,
-        persons_new=len({p for p in now_person.values() if p not in set(previous.values())}),
+        persons_new=persons_new,
         joined=sum(1 for x in linked if x.person_id in held_before),
         moved=written.relinked,
         persons_touched=len(earlier_of), pairs_scored=len(pairs), review_candidates=candidates, trained=False,
         seconds=time.perf_counter() - started, stages=stages,
-        held=[HeldLink(a if a in set(ids) else b, candidate_id(a, b))
+        held=[HeldLink(a if a in delta_ids else b, candidate_id(a, b))
               for a, b in zip(held.get("unique_id_l", []), held.get("unique_id_r", []), strict=True)])
 
 

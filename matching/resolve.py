@@ -377,8 +377,9 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     if retired:
         await store.run(queries.UPSERT_PERSON_REDIRECTS, {"rows": retired}, write=True)
     # An id this run gives that was not in use before may be a retired one coming back (a verdict reversed).
-    await store.run(queries.DELETE_PERSON_REDIRECTS, {"ids": sorted(set(ids.values()) - set(previous.values()))},
-                    write=True)
+    returning = sorted(set(ids.values()) - set(previous.values()))
+    if returning:
+        await store.run(queries.DELETE_PERSON_REDIRECTS, {"ids": returning}, write=True)
     changes = plan.changes
     for start in range(0, len(changes), batch_size):
         await store.run(queries.APPEND_PERSON_HISTORY, {"rows": changes[start:start + batch_size]}, write=True)
