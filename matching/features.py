@@ -138,7 +138,7 @@ def nik_contradicted(nik_year: np.ndarray, year: np.ndarray, nik_sex: np.ndarray
     return np.asarray(other_year | other_sex, dtype=bool)
 
 
-def _number(value: object) -> float:
+def number(value: object) -> float:
     """A cell as ``pd.to_numeric(errors="coerce")`` reads it: a float, NaN when not a number."""
     if value is None or value is pd.NA or isinstance(value, bool):
         return float("nan") if not isinstance(value, bool) else float(value)
@@ -177,13 +177,13 @@ def _features_counted(records: pd.DataFrame, as_of: dt.date | None = None) -> pd
     initial = [initials(f) for f in folded]
     dates, sexes, niks, nik_dates, nik_sexes = (named(c) for c in ("birth_date", "sex", "nik", "nik_birth_date",
                                                                    "nik_sex"))
-    years = [_number(v) for v in named("birth_year")]
-    ages = [_number(v) for v in named("age")]
+    years = [number(v) for v in named("birth_year")]
+    ages = [number(v) for v in named("age")]
     estimated = [y != y and a == a for y, a in zip(years, ages, strict=True)]
     birth_years = [year_now - 1 - a if e else y for y, a, e in zip(years, ages, estimated, strict=True)]
     met = [False if _absent(m) else bool(m) for m in named("encounter")]
     regions = ["" if _absent(r) else str(r) for r in named("region_code")]
-    nik_years = [_number(d[:4]) if isinstance(d, str) else float("nan") for d in nik_dates]
+    nik_years = [number(d[:4]) if isinstance(d, str) else float("nan") for d in nik_dates]
     trusted = [not _absent(n) and (nd == d if not _absent(d) else ny == y) and (_absent(s) or ns == s)
                for n, nd, d, ny, y, s, ns in zip(niks, nik_dates, dates, nik_years, years, sexes, nik_sexes,
                                                  strict=True)]

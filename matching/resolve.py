@@ -23,6 +23,7 @@ from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
 from graph_schema.statistics_queries import mark_data_changed
 from matching.extract import Resolutions
+from matching.features import number
 from matching.identity import (
     absent,
     coherent,
@@ -286,23 +287,13 @@ def _joined(assigned: pd.DataFrame, records: pd.DataFrame, ids: dict[int, str]) 
     return pd.DataFrame(out, columns=list(out), dtype=object)
 
 
-def _number(value: Any) -> float:
-    """``pd.to_numeric(value, errors="coerce")`` of one cell."""
-    if absent(value):
-        return math.nan
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def _disowned_counted(frame: pd.DataFrame) -> list[bool]:
     """``identity.disowned_nik`` row by row."""
     out = []
     for nik, nik_date, year, sex, nik_sex, date in zip(*(frame[c].tolist() for c in (
             "nik", "nik_birth_date", "birth_year", "sex", "nik_sex", "birth_date")), strict=True):
-        nik_year = math.nan if absent(nik_date) else _number(str(nik_date)[:4])
-        stated = _number(year)
+        nik_year = math.nan if absent(nik_date) else number(str(nik_date)[:4])
+        stated = number(year)
         other_year = nik_year == nik_year and stated == stated and nik_year != stated
         other_sex = not absent(sex) and not absent(nik_sex) and sex != nik_sex
         same_date = not absent(date) and not absent(nik_date) and date == nik_date
