@@ -174,9 +174,11 @@ def _plan_grouped(assigned: pd.DataFrame, records: pd.DataFrame, resolutions: Re
     # A NIK its own record contradicts is someone else's (a relative's typed into the row): it never
     # names the record's person, so a lookup by it finds no one rather than the wrong person.
     owned = agreeing[~disowned_nik(agreeing)]
-    best["nik"] = most_common(owned, "person_id", "nik")
     trusted = most_common(owned[owned["method"] == "nik"], "person_id", "nik")
-    best.loc[trusted.index, "nik"] = trusted
+    nik = trusted.combine_first(most_common(owned, "person_id", "nik"))
+    # A person whose records state a NIK and nothing else has it too (a person of their own).
+    best = best.reindex(best.index.union(nik.index))
+    best["nik"] = nik
     niks = owned[["person_id", "nik"]].dropna().groupby("person_id")["nik"].agg(lambda n: sorted(set(n)))
     best["region_code"] = home_regions(agreeing, best["kk"])
     best["search_names"] = search_names(frame)  # every record's name, folded: what search finds them by
@@ -257,9 +259,11 @@ def _plan_counted(assigned: pd.DataFrame, records: pd.DataFrame, resolutions: Re
     searched = {person: SEPARATOR.join(sorted(forms)) for person, held in names.items()
                 if (forms := {f for name in held if (f := folded[name]) is not None})}
     best: dict[Any, dict[str, Any]] = {}
-    for c in BEST_FIELDS:  # a person with no best value of these has none of the others either (as grouped)
+    for c in BEST_FIELDS:
         for person, value in best_of[c].items():
             best.setdefault(person, {})[c] = value
+    for person in nik_of:  # a person whose records state a NIK and nothing else has it too
+        best.setdefault(person, {})
     for person, values in best.items():
         values |= {"region_code": region_of.get(person), "nik": nik_of.get(person), "search_names": searched.get(person)}
     had = [(r, previous[r], p, m) for r, p, m in zip(frame["record_id"].tolist(), column["person_id"], column["method"],

@@ -62,3 +62,20 @@ def test_a_live_links_records_take_the_counted_plan_and_a_full_runs_the_grouped_
     planned = resolve.plan_persons(assigned, frame, Resolutions({}, {}), "run-1", "2026-12-01T00:00:00+00:00")
     assert [p["props"]["search_names"] for p in planned.persons] == ["SITI"] and planned.records == 1
     assert resolve.SMALL_PLAN < 100_000  # a full run over a province is grouped, never row by row
+
+
+def test_a_person_whose_records_state_only_a_nik_is_written_with_it() -> None:
+    """A record with a NIK and nothing else (linked by its NIK beside a person with a name): both
+    twins give it its NIK. The grouped plan raised KeyError here, and without the other person left
+    the NIK out of one twin."""
+    frame = pd.DataFrame([{"record_id": "dtks:R1", "source": "dtks", "nik": "3374010101800001",
+                           "nik_birth_date": "1980-01-01", "nik_sex": "L"},
+                          {"record_id": "dtks:R2", "source": "dtks", "name": "SITI", "sex": "P"}], columns=COLUMNS)
+    frame = frame.astype(object).where(frame.notna(), None)
+    assigned = pd.DataFrame([{"record_id": "dtks:R1", "cluster": 0, "method": "nik", "probability": 1.0},
+                             {"record_id": "dtks:R2", "cluster": 1, "method": "single", "probability": 0.0}])
+    for alone in (assigned.iloc[:1], assigned):
+        counted, grouped = (plan(alone, frame, Resolutions({}, {}), "run-1", "2026-12-01T00:00:00+00:00", frozenset(), None)
+                            for plan in (resolve._plan_counted, resolve._plan_grouped))
+        assert counted == grouped
+        assert [p["props"]["nik"] for p in counted.persons if p["props"]["niks"]] == ["3374010101800001"]
