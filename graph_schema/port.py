@@ -42,9 +42,14 @@ class GraphStore(ABC):
     async def run(self, query: str, params: Params | None = None, *, write: bool = False) -> list[Row]:
         """Run one statement; return its rows as dicts keyed by column name."""
 
-    async def run_values(self, query: str, params: Params | None = None) -> list[list[Any]]:
+    async def run_values(self, query: str, params: Params | None = None,
+                         types: Sequence[type] | None = None) -> list[list[Any]]:
         """Run one read statement; return its rows as lists of values in column order (a big read,
-        such as an export's, where a dict per row costs more than it gives)."""
+        such as an export's, where a dict per row costs more than it gives).
+
+        ``types``: each column's type (str, int, float or bool; null in any), for a statement whose
+        columns are all such values: an adapter may then read the reply in a cheaper form.
+        """
         return [list(row.values()) for row in await self.run(query, params)]
 
     @abstractmethod

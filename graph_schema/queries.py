@@ -345,6 +345,11 @@ _RESOLVED_TO = (f"OPTIONAL MATCH (s)-[r:{RelType.RESOLVES_TO}]->(p:{Label.PERSON
                 "r.probability AS probability")
 
 
+# The columns of every read ending in _RESOLVED_TO, typed (``GraphStore.run_values(types=...)``).
+RESOLVED_RECORD_TYPES: tuple[type, ...] = (str, str, str, str, str, str, str, str, int, int, str, str, str, bool, str, str,
+                                           str, str, str, float)
+
+
 def _records_sharing(prop: str) -> str:
     return f"UNWIND $values AS v MATCH (s:{Label.SOURCE_RECORD} {{{prop}: v}}) {_RESOLVED_TO}"
 

@@ -20,3 +20,19 @@ async def test_plain_values_lists_maps_and_nodes(store: GraphStore) -> None:
     assert await store.run("MATCH (r:Region {code: '33.99'}) RETURN r.name AS name, r") == [
         {"name": "Uji", "r": {"code": "33.99", "name": "Uji"}}]
     assert await store.run("MATCH (r:Region {code: 'none'}) RETURN r.name AS name") == []
+
+
+async def test_typed_columns_read_as_the_untyped_ones(store: GraphStore) -> None:
+    """``run_values(types=...)`` (FalkorDB: its verbose reply, booleans and doubles as text) gives the
+    very values the untyped read gives, nulls included, in every typed column."""
+    await store.run("UNWIND [[1, 'a', true, 0.999999999472565], [2, 'true', false, 1.0], [3, null, null, null], "
+                    "[4, '0.5', true, 1e-300]] AS row "
+                    "CREATE (:Region {code: '33.9' + toString(row[0]), n: row[0], name: row[1], b: row[2], p: row[3]})",
+                    write=True)
+    statement = ("MATCH (r:Region) WHERE r.code STARTS WITH '33.9' "
+                 "RETURN r.n AS n, r.name AS name, r.b AS b, r.p AS p ORDER BY n")
+    typed = await store.run_values(statement, types=(int, str, bool, float))
+    assert typed == await store.run_values(statement) == [[1, "a", True, 0.999999999472565], [2, "true", False, 1.0],
+                                                          [3, None, None, None], [4, "0.5", True, 1e-300]]
+    assert [[type(v) for v in row] for row in typed][:2] == [[int, str, bool, float]] * 2
+    assert await store.run_values(statement + " LIMIT 0", types=(int, str, bool, float)) == []
