@@ -36,7 +36,7 @@ import pandas as pd
 from splink import Linker, block_on
 
 from graph_schema import queries
-from graph_schema.port import GraphStore, Row
+from graph_schema.port import GraphStore
 from matching import blocking, frequencies, model
 from matching.clusters import cluster
 from matching.extract import COLUMNS, Resolutions
@@ -91,13 +91,13 @@ class LiveReport:
         return len(self.records) / self.seconds if self.seconds else 0.0
 
 
-def _frame(rows: list[Row]) -> pd.DataFrame:
-    """The records read, once each, as objects (a missing value None, as ``_union`` gives them)."""
-    unique: dict[object, Row] = {}
+def _frame(rows: list[list[object]]) -> pd.DataFrame:
+    """The records read (rows in ``RECORD_COLUMNS``' order), once each, as objects (a missing value
+    None, as ``_union`` gives them)."""
+    unique: dict[object, list[object]] = {}
     for row in rows:
-        unique.setdefault(row["record_id"], row)
-    return pd.DataFrame([[row.get(c) for c in RECORD_COLUMNS] for row in unique.values()], columns=RECORD_COLUMNS,
-                        dtype=object)
+        unique.setdefault(row[0], row)
+    return pd.DataFrame(list(unique.values()), columns=RECORD_COLUMNS, dtype=object)
 
 
 # Up to this many rows the records of several reads are put together in Python (``_union``).
@@ -115,13 +115,17 @@ def _union(*frames: pd.DataFrame) -> pd.DataFrame:
 def _union_counted(frames: tuple[pd.DataFrame, ...]) -> pd.DataFrame:
     """``_union`` of a few rows, row by row: the same frame without pandas' per-call cost."""
     columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    at = {c: i for i, c in enumerate(columns)}
+    key = at["record_id"]
     rows: dict[object, list[object]] = {}
     for f in frames:
-        values = [f[c].tolist() if c in f else [None] * len(f) for c in columns]
-        for row in zip(*values, strict=True):
-            record = row[columns.index("record_id")]
-            if record not in rows:
-                rows[record] = [None if _absent(v) else v for v in row]
+        where = [at[c] for c in f.columns]
+        # A frame's values row by row, taken once (not a column at a time: pandas' cost per column).
+        for values in f.to_numpy(dtype=object).tolist():
+            row: list[object] = [None] * len(columns)
+            for i, value in zip(where, values, strict=True):
+                row[i] = None if _absent(value) else value
+            rows.setdefault(row[key], row)
     return pd.DataFrame(list(rows.values()), columns=columns, dtype=object)
 
 
@@ -130,10 +134,18 @@ def _absent(value: object) -> bool:
 
 
 async def _read(store: GraphStore, statement: str, name: str, values: list[str]) -> pd.DataFrame:
-    rows: list[Row] = []
+    rows: list[list[object]] = []
     for start in range(0, len(values), READ_BATCH):
-        rows += await store.run(statement, {name: values[start:start + READ_BATCH]})
+        rows += await store.run_values(statement, {name: values[start:start + READ_BATCH]}, queries.RESOLVED_RECORD_TYPES)
     return _frame(rows)
+
+
+async def _references(store: GraphStore, ids: list[str]) -> pd.DataFrame:
+    """The references (``record_id`` refers to ``target``) from and to some records."""
+    rows = [row for statement in (queries.REFERENCES_FROM_RECORDS, queries.REFERENCES_TO_RECORDS)
+            for i in range(0, max(len(ids), 1), READ_BATCH)
+            for row in await store.run(statement, {"ids": ids[i:i + READ_BATCH]})]
+    return pd.DataFrame(rows, columns=["record_id", "target"]).drop_duplicates()
 
 
 def _kept_columns(linker: Linker, predicted: Any) -> pd.DataFrame:
@@ -233,8 +245,7 @@ def score_pairs(model_path: Path, frame: pd.DataFrame, pairs: pd.DataFrame, core
     order = sorted(range(len(probes)), key=lambda i: first_seen[probes[i]])
     position = {str(u): i for i, u in enumerate(frame["unique_id"].tolist())}
     others = [rights[i] if probes[i] == lefts[i] else lefts[i] for i in order]
-    scores = live.scorer.score_pairs(frame.iloc[[position[o] for o in others]].reset_index(drop=True),
-                                     frame.iloc[[position[probes[i]] for i in order]].reset_index(drop=True), live.tf)
+    scores = live.scorer.score_rows(frame, [position[o] for o in others], [position[probes[i]] for i in order], live.tf)
     out = pd.DataFrame({"unique_id_l": [lefts[i] for i in order], "unique_id_r": [rights[i] for i in order],
                         "match_weight": scores.match_weight, "match_probability": scores.match_probability})
     for name, weight in scores.weight.items():
@@ -318,12 +329,7 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     trusted = frame[frame["nik_trusted"].astype(bool)]
     shared_niks = set(trusted.loc[trusted["unique_id"].isin(core_ids), "nik"])
     partners |= set(trusted.loc[trusted["nik"].isin(shared_niks), "unique_id"])
-    core_list = sorted(core_ids)
-    references = pd.concat([pd.DataFrame(await store.run(statement, {"ids": core_list[i:i + READ_BATCH]}),
-                                         columns=["record_id", "target"])
-                            for statement in (queries.REFERENCES_FROM_RECORDS, queries.REFERENCES_TO_RECORDS)
-                            for i in range(0, max(len(core_list), 1), READ_BATCH)], ignore_index=True)
-    references = references.drop_duplicates()
+    references = await _references(store, sorted(core_ids))
     partners |= set(references["record_id"]) | set(references["target"])
     bound = await judged_pairs(store)
     for a, b in bound.same:
