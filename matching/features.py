@@ -171,7 +171,7 @@ def _features_counted(records: pd.DataFrame, as_of: dt.date | None = None) -> pd
         values = column(name)
         return [values[i] for i in keep]
 
-    folded = [fold_name(names[i]) for i in keep]  # type: ignore[arg-type]
+    folded = [fold_name(names[i]) for i in keep]
     firsts = [first_token(f) for f in folded]
     lasts = [last_token(f) for f in folded]
     initial = [initials(f) for f in folded]

@@ -8,6 +8,7 @@ written family-name first. The inverse of ``hub.synth.name_variants``.
 
 from __future__ import annotations
 
+import functools
 import re
 
 OLD_SPELLING = [("OE", "U"), ("DJ", "J"), ("TJ", "C"), ("CH", "KH"), ("NJ", "NY"), ("SJ", "SY")]
@@ -23,6 +24,9 @@ _SPACES = re.compile(r"\s+")
 _TITLE_AFTER_COMMA = re.compile(r",.*$")
 
 
+# A live link folds the names of its records' neighbours, and of their persons' records again: the
+# same names (and mothers' names, fewer still) over and over.
+@functools.lru_cache(maxsize=1 << 18)
 def fold_name(name: str | None) -> str | None:
     """The name in one canonical spelling, or None when nothing is left."""
     if not name:
