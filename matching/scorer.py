@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,11 +134,42 @@ class Scorer:
         """Score row i of ``left`` against row i of ``right`` (features frames of one length)."""
         if len(left) != len(right):
             raise ValueError(f"pairs need as many left records as right ones, not {len(left)} and {len(right)}")
-        gammas = self._gammas(left, right)
-        total = np.full(len(left), self.prior_weight, dtype=np.float64)
+        self._check(left, right)
+        types = tuple(_sql_type(left[c], right[c]) for c in self.columns)
+        columns = {f"{c}_{side}": pa.array(_values(frame[c], t), type=_ARROW_TYPES[t])
+                   for side, frame in (("l", left), ("r", right)) for c, t in zip(self.columns, types, strict=True)}
+        return self._scored(columns, {c: self._tf(left, c, tf) for c in self.tf_columns},
+                            {c: self._tf(right, c, tf) for c in self.tf_columns}, len(left))
+
+    def score_rows(self, frame: pd.DataFrame, left: Sequence[int], right: Sequence[int],
+                   tf: TermFrequencies | None = None) -> Scores:
+        """Score row ``left[i]`` of ``frame`` (a features frame; rows by position) against its row
+        ``right[i]``: ``score_pairs`` of those rows, each column's values read once, not once per pair."""
+        if len(left) != len(right):
+            raise ValueError(f"pairs need as many left records as right ones, not {len(left)} and {len(right)}")
+        self._check(frame)
+        at_left, at_right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+        values = {c: pa.array(_values(frame[c], t), type=_ARROW_TYPES[t])
+                  for c, t in ((c, _sql_type(frame[c])) for c in self.columns)}
+        take_left, take_right = pa.array(at_left), pa.array(at_right)
+        columns = {f"{c}_{side}": array.take(rows) for side, rows in (("l", take_left), ("r", take_right))
+                   for c, array in values.items()}
+        shares = {c: self._tf(frame, c, tf) for c in self.tf_columns}
+        return self._scored(columns, {c: v[at_left] for c, v in shares.items()},
+                            {c: v[at_right] for c, v in shares.items()}, len(at_left))
+
+    def _check(self, *frames: pd.DataFrame) -> None:
+        missing = [c for c in self.columns if any(c not in frame for frame in frames)]
+        if missing:
+            raise ValueError(f"the model compares {missing}, which the records lack")
+
+    def _scored(self, columns: dict[str, pa.Array], tf_left: dict[str, np.ndarray], tf_right: dict[str, np.ndarray],
+                count: int) -> Scores:
+        """The scores of ``count`` pairs, given each compared column's values (``<column>_l``,
+        ``<column>_r``) and each term-frequency column's shares on either side."""
+        gammas = self._gammas(columns, count)
+        total = np.full(count, self.prior_weight, dtype=np.float64)
         weights: dict[str, np.ndarray] = {}
-        tf_left = {c: self._tf(left, c, tf) for c in self.tf_columns}
-        tf_right = {c: self._tf(right, c, tf) for c in self.tf_columns}
         for comparison in self.comparisons:
             gamma = gammas[comparison.name]
             level_weight = np.zeros(len(gamma), dtype=np.float64)
@@ -158,19 +189,14 @@ class Scorer:
                                    np.power(2.0, total) / (1.0 + np.power(2.0, total)))
         return Scores(total, probability, gammas, weights, self.comparisons)
 
-    def _gammas(self, left: pd.DataFrame, right: pd.DataFrame) -> dict[str, np.ndarray]:
-        if left.empty:
+    def _gammas(self, columns: dict[str, pa.Array], count: int) -> dict[str, np.ndarray]:
+        if not count:
             return {c.name: np.zeros(0, dtype=np.int64) for c in self.comparisons}
-        missing = [c for c in self.columns if c not in left or c not in right]
-        if missing:
-            raise ValueError(f"the model compares {missing}, which the records lack")
         # The values go in as an Arrow table scanned in place: registering data frames costs DuckDB
         # tens of milliseconds a call, list parameters a Python conversion per value. DuckDB's
         # optimizer is off for this one projection: it has nothing to reorder, and its pass over the
         # comparisons' CASE expressions was about half of a call's time for a few pairs (15 ms to 8).
-        types = tuple(_sql_type(left[c], right[c]) for c in self.columns)
-        table = pa.table({f"{c}_{side}": pa.array(_values(frame[c], t), type=_ARROW_TYPES[t])
-                          for side, frame in (("l", left), ("r", right)) for c, t in zip(self.columns, types, strict=True)})
+        table = pa.table(columns)
         with self._lock:
             cursor = self._db.cursor()
         try:
