@@ -104,13 +104,16 @@ async def write_rows(store: GraphStore, principal: Principal, source: str, rows:
     outcomes.sort(key=lambda o: o.index)
     may_join = None if scope is None else partial(persons_in_scope, store, principal)
     held: dict[str, str] = {}
+    links: dict[str, dict[str, Any]] = {}
     changed = [o.record_id for o in outcomes if o.record_id and o.status in ("new", "updated")]
     if changed:  # committed: cached statistics lapse (resolvers/stats_cache.py); linking marks again
         await mark_data_changed(store)
-        held |= {h.record_id: h.candidate_id for h in (await link_records(store, model_path, changed,
-                                                                          may_join=may_join)).held}
+        live = await link_records(store, model_path, changed, may_join=may_join)
+        held |= {h.record_id: h.candidate_id for h in live.held}
+        links |= {r.record_id: {"person_id": r.person_id, "method": r.method, "probability": r.probability}
+                  for r in live.records}
     ids = [o.record_id for o in outcomes if o.record_id]
-    links = await _links(store, ids)
+    links |= await _links(store, [i for i in ids if i not in links])
     # An unchanged row whose record holds no person (a write cut short before it was linked) is linked now.
     unlinked = [i for i in ids if links.get(i, {}).get("person_id") is None]
     if unlinked:
