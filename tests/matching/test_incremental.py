@@ -268,6 +268,8 @@ async def test_hub_load_links_a_new_export_at_once_and_no_link_leaves_it(
         await store.close()
 
 
+@pytest.mark.falkordb_only("compares the scorer with Splink on the same records; the graph only holds them, and the "
+                           "backends read records back alike (tests/graph_schema/test_reply_values.py)")
 async def test_the_exact_scorer_finds_and_weighs_the_pairs_splink_does(store: GraphStore, population: Path,
                                                                       population_model: Path, tmp_path: Path) -> None:
     await load_all(store, population, tmp_path)

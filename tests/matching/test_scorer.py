@@ -43,6 +43,8 @@ def _candidates(frame: pd.DataFrame, probe: pd.Series, rng: np.random.Generator)
 
 
 @pytest.mark.slow
+@pytest.mark.falkordb_only("compares the scorer with Splink on the same records; the graph only holds them, and the "
+                           "backends read records back alike (tests/graph_schema/test_reply_values.py)")
 async def test_scorer_equals_splink_on_real_pairs(store: GraphStore, population: Path, tmp_path: Path) -> None:
     for source in SOURCE_ORDER:
         await load_file(store, mapping_for(source), population / f"{source}.csv", tmp_path)
