@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +86,7 @@ def review_band(pairs: pd.DataFrame, assigned: pd.DataFrame, uf: UnionFind, low:
     if band.empty:
         return band.assign(priority=pd.Series(dtype=float))
     cluster_of = dict(zip(assigned["record_id"], assigned["cluster"], strict=True))
-    size = assigned.groupby("cluster").size().to_dict()
+    size = Counter(cluster_of.values())
     open_rows = []
     for left, right, probability in zip(band["unique_id_l"].astype(str), band["unique_id_r"].astype(str),
                                         band["match_probability"].astype(float), strict=True):
@@ -94,6 +95,8 @@ def review_band(pairs: pd.DataFrame, assigned: pd.DataFrame, uf: UnionFind, low:
         undecided = 1.0 - abs(2 * probability - 1.0)
         open_rows.append((left, right, size[cluster_of[left]] * size[cluster_of[right]] * (0.5 + undecided),
                           probability, *sorted((cluster_of[left], cluster_of[right]))))
+    if not open_rows:  # every pair in the band joined or kept apart (a live link's usual answer)
+        return band.head(0).assign(priority=pd.Series(dtype=float))
     keep = pd.DataFrame(open_rows, columns=["unique_id_l", "unique_id_r", "priority", "p", "a", "b"])
     # One question per pair of persons: a verdict on it settles every other pair between them, so
     # the queue shows the strongest record pair once, not each of them.
