@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Iterable, Set
 
 import pandas as pd
 
@@ -135,13 +136,19 @@ async def neighbours(store: GraphStore, frame: pd.DataFrame) -> pd.DataFrame:
         replies = await _in_flight(store, [(statement, distinct[start:start + BATCH])
                                            for (statement, _), distinct in zip(lookups, asked, strict=True)
                                            for start in range(0, len(distinct), BATCH)])
+    return records_frame((row for rows in replies for row in rows), leave_out=own)
+
+
+def records_frame(rows: Iterable[list[object]], leave_out: Set[str] = frozenset()) -> pd.DataFrame:
+    """Records read as rows in ``NEIGHBOUR_COLUMNS``' order (a statement typed by
+    ``queries.RESOLVED_RECORD_TYPES``), each once (its first row), those in ``leave_out`` left out:
+    objects, a missing value None (not NaN)."""
     found: dict[str, list[object]] = {}
-    for rows in replies:
-        for row in rows:
-            record_id = str(row[0])  # the columns in NEIGHBOUR_COLUMNS' order (queries.RESOLVED_RECORD_TYPES)
-            if record_id not in own:
-                found.setdefault(record_id, row)
-    return pd.DataFrame(list(found.values()), columns=NEIGHBOUR_COLUMNS, dtype=object)  # None stays None (not NaN)
+    for row in rows:
+        record_id = str(row[0])
+        if record_id not in leave_out:
+            found.setdefault(record_id, row)
+    return pd.DataFrame(list(found.values()), columns=NEIGHBOUR_COLUMNS, dtype=object)
 
 
 # Lookups of a big delta kept in flight at once: the server answers one while the hub reads the

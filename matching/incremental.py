@@ -45,7 +45,6 @@ from matching.pipeline import ACCEPT, run_match, thresholds
 from matching.resolve import person_ids, write_persons
 from matching.review import candidate_id, judged_pairs, review_band, write_candidates
 
-RECORD_COLUMNS = [*COLUMNS, "person_id", "method", "probability"]
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
 READ_BATCH = 5000
 # Why a held candidate is before a steward (its ``proposed_because``).
@@ -91,15 +90,6 @@ class LiveReport:
         return len(self.records) / self.seconds if self.seconds else 0.0
 
 
-def _frame(rows: list[list[object]]) -> pd.DataFrame:
-    """The records read (rows in ``RECORD_COLUMNS``' order), once each, as objects (a missing value
-    None, as ``_union`` gives them)."""
-    unique: dict[object, list[object]] = {}
-    for row in rows:
-        unique.setdefault(row[0], row)
-    return pd.DataFrame(list(unique.values()), columns=RECORD_COLUMNS, dtype=object)
-
-
 # Up to this many rows the records of several reads are put together in Python (``_union``).
 SMALL_UNION = 2_000
 
@@ -137,7 +127,7 @@ async def _read(store: GraphStore, statement: str, name: str, values: list[str])
     rows: list[list[object]] = []
     for start in range(0, len(values), READ_BATCH):
         rows += await store.run_values(statement, {name: values[start:start + READ_BATCH]}, queries.RESOLVED_RECORD_TYPES)
-    return _frame(rows)
+    return blocking.records_frame(rows)
 
 
 async def _references(store: GraphStore, ids: list[str]) -> pd.DataFrame:
