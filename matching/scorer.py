@@ -136,7 +136,7 @@ class Scorer:
             raise ValueError(f"pairs need as many left records as right ones, not {len(left)} and {len(right)}")
         self._check(left, right)
         types = tuple(_sql_type(left[c], right[c]) for c in self.columns)
-        columns = {f"{c}_{side}": pa.array(_values(frame[c], t), type=_ARROW_TYPES[t])
+        columns = {f"{c}_{side}": _arrow(frame[c], t)
                    for side, frame in (("l", left), ("r", right)) for c, t in zip(self.columns, types, strict=True)}
         return self._scored(columns, {c: self._tf(left, c, tf) for c in self.tf_columns},
                             {c: self._tf(right, c, tf) for c in self.tf_columns}, len(left))
@@ -149,8 +149,7 @@ class Scorer:
             raise ValueError(f"pairs need as many left records as right ones, not {len(left)} and {len(right)}")
         self._check(frame)
         at_left, at_right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
-        values = {c: pa.array(_values(frame[c], t), type=_ARROW_TYPES[t])
-                  for c, t in ((c, _sql_type(frame[c])) for c in self.columns)}
+        values = {c: _arrow(frame[c], _sql_type(frame[c])) for c in self.columns}
         take_left, take_right = pa.array(at_left), pa.array(at_right)
         columns = {f"{c}_{side}": array.take(rows) for side, rows in (("l", take_left), ("r", take_right))
                    for c, array in values.items()}
@@ -214,7 +213,8 @@ class Scorer:
         if column not in frame:
             return np.full(len(frame), np.nan)
         table = (tf or {}).get(column, {})
-        return np.array([np.nan if pd.isna(v) else table.get(v, np.nan) for v in frame[column]], dtype=np.float64)
+        # A null (None, NaN, NA) is no key of the table, so it reads as NaN too.
+        return np.array([table.get(v, np.nan) for v in frame[column].tolist()], dtype=np.float64)
 
 
 # The pairs' table, as the scorer's statement reads it; each column's Arrow type by its SQL type.
@@ -230,19 +230,32 @@ def _sql_type(*columns: pd.Series) -> str:
         return "BIGINT"
     if all(pd.api.types.is_numeric_dtype(c.dtype) and not pd.api.types.is_bool_dtype(c.dtype) for c in columns):
         return "DOUBLE"
-    present = [v for c in columns for v in c if not _missing(v)]
-    if present and all(isinstance(v, bool | np.bool_) for v in present):
+    # Text columns, or Python objects: booleans only (nulls aside) read as BOOLEAN, else as text.
+    # pandas' inference runs in C: a Python test of each value was seconds for a big delta's frame.
+    inferred = {pd.api.types.infer_dtype(c, skipna=True) for c in columns}
+    if "boolean" in inferred and inferred <= {"boolean", "empty"}:
         return "BOOLEAN"
     return "VARCHAR"
 
 
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
-
-
-def _values(column: pd.Series, sql_type: str) -> list[Any]:
-    cast = {"BOOLEAN": bool, "BIGINT": int, "DOUBLE": float, "VARCHAR": str}[sql_type]
-    return [None if _missing(v) else cast(v) for v in column]
+def _arrow(column: pd.Series, sql_type: str) -> pa.Array:
+    """A column's values as an Arrow array of its SQL type, nulls (None, NaN, NA) as nulls."""
+    arrow_type = _ARROW_TYPES[sql_type]
+    if isinstance(column.dtype, pd.StringDtype):
+        return pa.array(column.array, from_pandas=True).cast(arrow_type)
+    # Object columns straight to Arrow (microseconds, a live write's few rows pay no pandas cast),
+    # when Arrow reads them as the type itself; else (ints in a text column, say) through pandas.
+    try:
+        direct = pa.array(column.to_numpy(dtype=object), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        direct = None
+    if direct is not None and (direct.type == arrow_type or pa.types.is_null(direct.type)
+                               or (sql_type == "VARCHAR" and pa.types.is_large_string(direct.type))):
+        return direct.cast(arrow_type)
+    if sql_type == "VARCHAR":
+        return pa.array(column.astype(pd.StringDtype("pyarrow")).array, from_pandas=True).cast(arrow_type)
+    nullable = {"BOOLEAN": pd.BooleanDtype(), "BIGINT": pd.Int64Dtype(), "DOUBLE": pd.Float64Dtype()}[sql_type]
+    return pa.array(column.astype(nullable).array, from_pandas=True).cast(arrow_type)
 
 
 def _tf_adjustment(level: Level, left: np.ndarray, right: np.ndarray) -> np.ndarray:
