@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -51,21 +52,23 @@ def features(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFram
 def _features_vectorised(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:
     year_now = (as_of or dt.date.today()).year
     named = records[records["name"].notna()].copy()
-    folded = [fold_name(n) for n in named["name"]]
+    names = named["name"].tolist()
+    folded = _each(names, fold_name)
+    dates = named["birth_date"].tolist()
     out = pd.DataFrame({
         "unique_id": named["record_id"].to_numpy(),
         "source": named["source"].to_numpy(),
         "nik": named["nik"].to_numpy(),
         "kk": named["kk"].to_numpy(),
         "name_folded": folded,
-        "name_sorted": [sorted_tokens(f) for f in folded],
-        "name_first": [first_token(f) for f in folded],
-        "name_last": [last_token(f) for f in folded],
-        "name_initials": [initials(f) for f in folded],
+        "name_sorted": _each(folded, sorted_tokens),
+        "name_first": _each(folded, first_token),
+        "name_last": _each(folded, last_token),
+        "name_initials": _each(folded, initials),
         "birth_date": named["birth_date"].to_numpy(),
-        "birth_date_swapped": [_swap(d) for d in named["birth_date"]],
+        "birth_date_swapped": _each(dates, _swap),
         "sex": named["sex"].to_numpy(),
-        "mother_folded": [fold_name(n) for n in named["mother_name"]],
+        "mother_folded": _each(named["mother_name"].tolist(), fold_name),
     }, dtype=object)
     # Lists read before these fields existed (or rows an app sends) may lack their columns.
     # An address repeats for every member of a household: each is folded once.
@@ -86,11 +89,11 @@ def _features_vectorised(records: pd.DataFrame, as_of: dt.date | None = None) ->
     encounter = met.fillna(False).astype(bool).to_numpy()
     out["encounter"] = encounter
     out["age_guessed"] = encounter & estimated
-    region = named["region_code"].fillna("").astype(str).to_numpy()
-    out["village"] = [r if r.count(".") == 3 and not e else None for r, e in zip(region, encounter, strict=True)]
-    out["district"] = [".".join(r.split(".")[:3]) if r.count(".") >= 2 and not e else None
-                       for r, e in zip(region, encounter, strict=True)]
-    out["regency"] = [".".join(r.split(".")[:2]) if r.count(".") >= 1 else None for r in region]
+    region = named["region_code"].fillna("").astype(str).tolist()
+    village, district = _each(region, _village), _each(region, _district)
+    out["village"] = [None if e else v for v, e in zip(village, encounter, strict=True)]
+    out["district"] = [None if e else d for d, e in zip(district, encounter, strict=True)]
+    out["regency"] = _each(region, _regency)
     # A NIK is trusted when what it encodes agrees with the record: the record states a birth
     # date (or year) that the NIK repeats, and no sex that contradicts it.
     nik = named["nik"].to_numpy()
@@ -108,6 +111,25 @@ def _features_vectorised(records: pd.DataFrame, as_of: dt.date | None = None) ->
     contradicted = nik_contradicted(nik_year, year, named["nik_sex"].to_numpy(), sex) | someone_elses_nik(out)
     out["nik"] = [None if c else n for c, n in zip(contradicted, nik, strict=True)]
     return out[FEATURES]
+
+
+def _each(values: list[Any], derive: Callable[[Any], Any]) -> list[Any]:
+    """``derive`` of each value, computed once per distinct value: a big frame's names, dates and
+    regions repeat (a delta's neighbours share them by construction)."""
+    derived = {v: derive(v) for v in set(values)}
+    return [derived[v] for v in values]
+
+
+def _village(region: str) -> str | None:
+    return region if region.count(".") == 3 else None
+
+
+def _district(region: str) -> str | None:
+    return ".".join(region.split(".")[:3]) if region.count(".") >= 2 else None
+
+
+def _regency(region: str) -> str | None:
+    return ".".join(region.split(".")[:2]) if region.count(".") >= 1 else None
 
 
 def _column(records: pd.DataFrame, name: str) -> np.ndarray:
@@ -215,10 +237,9 @@ def _features_counted(records: pd.DataFrame, as_of: dt.date | None = None) -> pd
         "birth_year": pd.array([None if y != y else int(y) for y in birth_years], dtype="Int64"),
         "year_estimated": np.array(estimated, dtype=bool), "sex": kept(sexes),
         "mother_folded": kept([fold_name(n) for n in named("mother_name")]),
-        "village": [r if r.count(".") == 3 and not m else None for r, m in zip(regions, met, strict=True)],
-        "district": [".".join(r.split(".")[:3]) if r.count(".") >= 2 and not m else None
-                     for r, m in zip(regions, met, strict=True)],
-        "regency": [".".join(r.split(".")[:2]) if r.count(".") >= 1 else None for r in regions],
+        "village": [None if m else _village(r) for r, m in zip(regions, met, strict=True)],
+        "district": [None if m else _district(r) for r, m in zip(regions, met, strict=True)],
+        "regency": [_regency(r) for r in regions],
         "nik_trusted": np.array(trusted, dtype=bool), "encounter": np.array(met, dtype=bool),
         "age_guessed": np.array([m and e for m, e in zip(met, estimated, strict=True)], dtype=bool),
         "address_folded": [folded_address.get(a) if isinstance(a, str) else None for a in addresses],
