@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from splink import Linker, block_on
 
 from graph_schema import queries
 from graph_schema.port import GraphStore
@@ -268,6 +270,33 @@ async def test_hub_load_links_a_new_export_at_once_and_no_link_leaves_it(
         await store.close()
 
 
+def _scored_by_splink(saved: dict[str, Any], tf: dict[str, pd.DataFrame], frame: pd.DataFrame, core: set[str],
+                      threshold: float) -> pd.DataFrame:
+    """What ``score`` finds, by Splink itself: its blocking (``predict_between`` of every record
+    against the core, the encounter rule kept where a side is an encounter) and its scoring."""
+    db = model.duckdb_api()
+    every = db.register(frame, table_name="every_record")
+    mine = db.register(frame[frame["unique_id"].isin(core)], table_name="core_records")
+    linker = Linker(mine, saved, log_level=None, validate_settings=False)
+    for column, table in tf.items():
+        linker.table_management.register_term_frequency_lookup(db.register(table, table_name=f"tf_{column}"), column)
+    met = set(frame.loc[frame["encounter"].astype(bool), "unique_id"])
+    found = []
+    for keys, encounters_only in ((model.BLOCKING_KEYS, False), (model.ENCOUNTER_KEYS, True)):
+        predicted = linker.inference.predict_between(every, mine, link_type="link_only", threshold_match_weight=threshold,
+                                                     blocking_rules_to_generate_predictions=[block_on(*k) for k in keys])
+        pairs = predicted.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_weight"]]  # type: ignore[no-untyped-call]
+        pairs = pairs[pairs["unique_id_l"] != pairs["unique_id_r"]]
+        if encounters_only:
+            pairs = pairs[pairs["unique_id_l"].isin(met) | pairs["unique_id_r"].isin(met)]
+        found.append(pairs)
+    pairs = pd.concat(found, ignore_index=True)
+    swap = pairs["unique_id_l"] > pairs["unique_id_r"]
+    pairs.loc[swap, ["unique_id_l", "unique_id_r"]] = pairs.loc[swap, ["unique_id_r", "unique_id_l"]].to_numpy()
+    unique: pd.DataFrame = pairs.drop_duplicates(subset=["unique_id_l", "unique_id_r"]).reset_index(drop=True)
+    return unique
+
+
 @pytest.mark.falkordb_only("compares the scorer with Splink on the same records; the graph only holds them, and the "
                            "backends read records back alike (tests/graph_schema/test_reply_values.py)")
 async def test_the_exact_scorer_finds_and_weighs_the_pairs_splink_does(store: GraphStore, population: Path,
@@ -280,9 +309,9 @@ async def test_the_exact_scorer_finds_and_weighs_the_pairs_splink_does(store: Gr
     tf = frequencies.load(model_path, model.tf_columns(saved))
     assert tf is not None
     frame = features(await load_records(store))
-    core = set(pd.concat([frame[frame["encounter"].astype(bool)].head(3), frame.sample(20, random_state=4)])["unique_id"])
-    by_splink = score(saved, tf, frame, core, -40.0)
-    exactly = score(saved, tf, frame, core, -40.0, model_path)
+    core = set(pd.concat([frame[frame["encounter"].astype(bool)].head(3), frame.sample(120, random_state=4)])["unique_id"])
+    by_splink = _scored_by_splink(saved, tf, frame, core, -40.0)
+    exactly = score(model_path, frame, core, -40.0)
     assert len(by_splink) > 50
     both = by_splink.merge(exactly, on=["unique_id_l", "unique_id_r"], suffixes=("_s", "_e"))
     assert len(both) == len(by_splink) == len(exactly)
