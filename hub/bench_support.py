@@ -38,11 +38,13 @@ def bench_workspace(kind: str, persons: int, seed: int) -> Iterator[BenchWorkspa
 
     settings = load_settings()
     server = None
+    started_here = False
     if settings.embedded:
         from hub.bench_graphs import bench_graph_name, remove_left_behind
         from hub.store import embedded_server
 
         server = embedded_server(settings)
+        started_here = server.status().pid is None
         server.start()
         remove_left_behind(server)
         settings = replace(settings, graph_name=bench_graph_name(kind))
@@ -58,6 +60,10 @@ def bench_workspace(kind: str, persons: int, seed: int) -> Iterator[BenchWorkspa
             with contextlib.suppress(redis.RedisError):  # a server gone now: the next run removes the graph
                 server.drop_graph(settings.graph_name)
                 server.compact()
+            # A server this bench started is stopped again: left running, it held the port that
+            # `make demo` or `hub db start` then found taken. One that was running stays so.
+            if started_here:
+                server.stop()
 
 
 def peak_rss_mb() -> float:

@@ -5,6 +5,9 @@ these are the rules of the one object they print, and the error a wrong ``--back
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,3 +57,26 @@ def test_every_bench_refuses_an_unknown_backend_before_doing_anything(bench: str
         with pytest.raises(InputError, match=r"^--backend: 'mysql' is not a backend; give falkordb, neo4j or both$"):
             app(["bench", bench, "--backend", "mysql", "--persons", "500"], standalone_mode=False)
     assert not home.exists()
+
+
+def _bench_load(env: dict[str, str]) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-m", "hub.cli", "bench", "load", "--persons", "200"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    figures: dict[str, object] = json.loads(done.stdout)
+    return figures
+
+
+def test_a_bench_stops_the_graph_server_it_started_and_leaves_a_running_one_running(hub_env: dict[str, str]) -> None:
+    hub = [sys.executable, "-m", "hub.cli", "db"]
+    assert _bench_load(hub_env)["reconciled"] is True
+    # Left running, the bench's own server held the port `make demo` then found taken.
+    stopped = subprocess.run([*hub, "status"], env=hub_env, capture_output=True, text=True, timeout=60)
+    assert stopped.stdout.startswith("embedded graph: stopped"), stopped.stdout
+    subprocess.run([*hub, "start"], env=hub_env, capture_output=True, text=True, timeout=120, check=True)
+    try:
+        assert _bench_load(hub_env)["reconciled"] is True
+        running = subprocess.run([*hub, "status"], env=hub_env, capture_output=True, text=True, timeout=60)
+        assert running.stdout.startswith("embedded graph: running"), running.stdout
+    finally:
+        subprocess.run([*hub, "stop"], env=hub_env, capture_output=True, text=True, timeout=120)
