@@ -180,8 +180,13 @@ def _absent(value: object) -> bool:
 
 def _features_counted(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:
     """``features`` for a few records, row by row: the same frame, without pandas' per-column cost."""
+    # Every column's values in one conversion (the records' columns are objects: one block, no copy
+    # per column), then plain lists: a live write's frames hold 1 to 60 records.
+    at = {name: i for i, name in enumerate(records.columns)}
+    block = records.to_numpy(dtype=object)
+
     def column(name: str) -> list[object]:
-        return list(records[name].to_numpy()) if name in records else [None] * len(records)
+        return block[:, at[name]].tolist() if name in at else [None] * len(records)
 
     names = column("name")
     keep = [i for i, n in enumerate(names) if not _absent(n)]
@@ -223,20 +228,23 @@ def _features_counted(records: pd.DataFrame, as_of: dt.date | None = None) -> pd
             contradicted[i] = True
     addresses = named("address")
     folded_address = {a: fold_address(a) for a in set(addresses) if isinstance(a, str)}
-    def kept(values: list[Any]) -> pd.Series:  # as the vectorised path's object columns hold them
-        return pd.Series(values, dtype=object)
-
-    # One constructor call: object Series stay objects, lists are inferred as the vectorised
-    # path's assigned lists are (pandas' per-column assignment was most of this function's time).
-    out = pd.DataFrame({
-        "unique_id": kept(named("record_id")), "source": kept(named("source")),
-        "nik": [None if c else n for c, n in zip(contradicted, niks, strict=True)], "kk": kept(named("kk")),
-        "name_folded": kept(folded), "name_sorted": kept([sorted_tokens(f) for f in folded]),
-        "name_first": kept(firsts), "name_last": kept(lasts), "name_initials": kept(initial),
-        "birth_date": kept(dates), "birth_date_swapped": kept([_swap(d) for d in dates]),
+    # The columns the vectorised path builds as objects, in one block (one constructor, no per-column
+    # inference); the others as it assigns them: lists pandas infers, booleans, nullable years.
+    objects = {
+        "unique_id": named("record_id"), "source": named("source"), "kk": named("kk"),
+        "name_folded": folded, "name_sorted": [sorted_tokens(f) for f in folded], "name_first": firsts,
+        "name_last": lasts, "name_initials": initial, "birth_date": dates,
+        "birth_date_swapped": [_swap(d) for d in dates], "sex": sexes,
+        "mother_folded": [fold_name(n) for n in named("mother_name")],
+    }
+    cells = np.empty((len(keep), len(objects)), dtype=object)
+    for i, values in enumerate(objects.values()):
+        cells[:, i] = values
+    out = pd.DataFrame(cells, columns=list(objects), dtype=object)
+    inferred = pd.DataFrame({
+        "nik": [None if c else n for c, n in zip(contradicted, niks, strict=True)],
         "birth_year": pd.array([None if y != y else int(y) for y in birth_years], dtype="Int64"),
-        "year_estimated": np.array(estimated, dtype=bool), "sex": kept(sexes),
-        "mother_folded": kept([fold_name(n) for n in named("mother_name")]),
+        "year_estimated": np.array(estimated, dtype=bool),
         "village": [None if m else _village(r) for r, m in zip(regions, met, strict=True)],
         "district": [None if m else _district(r) for r, m in zip(regions, met, strict=True)],
         "regency": [_regency(r) for r in regions],
@@ -247,4 +255,4 @@ def _features_counted(records: pd.DataFrame, as_of: dt.date | None = None) -> pd
         "register_id": [_NOT_ALNUM.sub("", r.upper()) or None if isinstance(r, str) else None
                         for r in named("register_id")],
     })
-    return out[FEATURES]
+    return pd.concat([out, inferred], axis=1)[FEATURES]
