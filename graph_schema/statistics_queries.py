@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from graph_schema.model import Label, RelType
-from graph_schema.port import GraphStore
+from graph_schema.port import GraphStore, Statement
 
 # Above every character of a Kemendagri code (digits and dots): "33.16" <= code < "33.16~" holds exactly for codes
 # under 33.16. ("\uffff" would do in Neo4j, but FalkorDB finds nothing below a string of it alone.)
@@ -124,11 +124,16 @@ DATA_STAMP = f"MATCH (m:{Label.HUB_META} {{key: 'data'}}) RETURN m.applied_at AS
 MARK_DATA_CHANGED = f"MERGE (m:{Label.HUB_META} {{key: 'data'}}) SET m.applied_at = $stamp RETURN m.applied_at AS stamp"
 
 
+def data_changed() -> Statement:
+    """The statement giving the graph's data a new stamp, for a batch that changes it to end with."""
+    return Statement(MARK_DATA_CHANGED, {"stamp": f"{datetime.now(UTC).isoformat()}~{uuid4().hex[:12]}"})
+
+
 async def mark_data_changed(store: GraphStore) -> str:
     """Give the graph's data a new stamp (after a load, link or write has committed): cached statistics lapse."""
-    stamp = f"{datetime.now(UTC).isoformat()}~{uuid4().hex[:12]}"
-    await store.run(MARK_DATA_CHANGED, {"stamp": stamp}, write=True)
-    return stamp
+    statement = data_changed()
+    await store.run(statement.query, statement.params, write=True)
+    return str(statement.params["stamp"])
 
 
 async def data_stamp(store: GraphStore) -> str:

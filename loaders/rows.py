@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph_schema import queries
-from graph_schema.port import GraphStore
+from graph_schema.port import GraphStore, Statement
+from graph_schema.statistics_queries import data_changed
 from hub.errors import InputError
 from loaders.mapping import Mapping
 from loaders.reading import RawRow
@@ -142,10 +143,11 @@ async def load_rows(store: GraphStore, mapping: Mapping, rows: Sequence[AnyMappi
     started_at = batch["started_at"] if batch else now
     report = LoadReport(batch_id, mapping.source, sent_by, batch_id)
     report.resumed = batch is not None and batch.get("status") != "complete"
-    if batch is None:
-        await store.run(queries.UPSERT_LOAD_BATCHES, {"rows": [{"batch_id": batch_id, "props": {
-            "source": mapping.source, "file_name": sent_by, "file_hash": batch_id, "started_at": started_at,
-            "status": "loading"}}]}, write=True)
+    # The batch is marked loading, its records written, the data's stamp renewed (cached statistics
+    # lapse) and the batch marked complete in one pipelined batch of statements, in that order.
+    started = [] if batch is not None else [Statement(queries.UPSERT_LOAD_BATCHES, {"rows": [{
+        "batch_id": batch_id, "props": {"source": mapping.source, "file_name": sent_by, "file_hash": batch_id,
+                                        "started_at": started_at, "status": "loading"}}]})]
     problems = Problems()
     check = RowChecker(mapping, today or dt.date.today(), problems)
     ready = check(raws)
@@ -161,13 +163,14 @@ async def load_rows(store: GraphStore, mapping: Mapping, rows: Sequence[AnyMappi
     report.rows_read = len(raws)
     statements = await plan_batch(store, mapping, ready, stored, batch_props, max(len(ready), 1), report, problems,
                                   known_regions, outcomes)
-    if statements:
-        await store.run_batch(statements)
-        _REGIONS[store] = known_regions  # with the regions this batch wrote, now that they are written
-    if batch is None or report.resumed:
-        await store.run(queries.UPSERT_LOAD_BATCHES, {"rows": [{"batch_id": batch_id, "props": {
+    finished = [] if batch is not None and not report.resumed else [Statement(queries.UPSERT_LOAD_BATCHES, {"rows": [{
+        "batch_id": batch_id, "props": {
             "status": "complete", "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "rows_read": len(raws), "records": len(ready), "rejected": len(problems.rejects)}}]}, write=True)
+            "rows_read": len(raws), "records": len(ready), "rejected": len(problems.rejects)}}]})]
+    if started or statements or finished:
+        await store.run_batch([*started, *statements, *([data_changed()] if statements else []), *finished])
+    if statements:
+        _REGIONS[store] = known_regions  # with the regions this batch wrote, now that they are written
 
     results = {r.row: RowResult(r.row - 1, outcomes[r.record_id], r.key, r.record_id) for r in ready}
     for problem in problems.rejects:

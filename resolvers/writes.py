@@ -28,7 +28,6 @@ from strawberry.scalars import JSON
 
 from graph_schema import queries
 from graph_schema.port import GraphStore, Row
-from graph_schema.statistics_queries import mark_data_changed
 from hub.errors import ConfigError, InputError, quote
 from hub.privacy.access import Forbidden, Permission, Principal
 from hub.privacy.audit import Action, AuditLog, Outcome
@@ -106,8 +105,7 @@ async def write_rows(store: GraphStore, principal: Principal, source: str, rows:
     held: dict[str, str] = {}
     links: dict[str, dict[str, Any]] = {}
     changed = [o.record_id for o in outcomes if o.record_id and o.status in ("new", "updated")]
-    if changed:  # committed: cached statistics lapse (resolvers/stats_cache.py); linking marks again
-        await mark_data_changed(store)
+    if changed:  # the load renewed the data's stamp (cached statistics lapse); linking renews it again
         live = await link_records(store, model_path, changed, may_join=may_join)
         held |= {h.record_id: h.candidate_id for h in live.held}
         links |= {r.record_id: {"person_id": r.person_id, "method": r.method, "probability": r.probability}
