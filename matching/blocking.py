@@ -14,7 +14,8 @@ Public API (used by the GraphQL writes and "seen before?"):
   its link, one row per known record sharing any key with any row of ``frame`` (the frame's own
   ``unique_id``s left out).
 * ``await write_keys(store, frame) -> int``: stores the keys of the frame's records (those whose
-  keys changed); returns how many were written.
+  keys changed); returns how many were written. ``key_statements(frame)``: the same writes as
+  statements, for a caller that sends them in one batch with others (a live link).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Iterable, Set
 import pandas as pd
 
 from graph_schema import queries
-from graph_schema.port import GraphStore
+from graph_schema.port import GraphStore, Statement
 from matching.extract import COLUMNS
 
 # Each blocking key and the record property holding its value. A key added to the model needs a
@@ -76,18 +77,24 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
-def key_values(frame: pd.DataFrame, key: tuple[str, ...]) -> list[str | None]:
+def key_values(frame: pd.DataFrame, key: tuple[str, ...],
+               texts: dict[str, list[str | None]] | None = None) -> list[str | None]:
     """Per row of a features frame: the key's value as stored (its columns joined by '|'), None
-    when a column is missing (such a row does not block on the key, as in Splink's ``block_on``)."""
-    columns = [[_text(v) for v in frame[column].tolist()] for column in key]
+    when a column is missing (such a row does not block on the key, as in Splink's ``block_on``).
+    ``texts``: columns already read as text (``key_columns`` reads each once for every key)."""
+    texts = {} if texts is None else texts
+    for column in key:
+        if column not in texts:
+            texts[column] = [_text(v) for v in frame[column].tolist()]
     return [None if any(v is None for v in values) else "|".join(v for v in values if v is not None)
-            for values in zip(*columns, strict=True)]
+            for values in zip(*(texts[column] for column in key), strict=True)]
 
 
 def key_columns(frame: pd.DataFrame) -> dict[str, list[str | None]]:
     """Each key property (``KEY_PROPERTIES``, ``MET_PROPERTY``) of a features frame's rows, as plain
     lists (no frame built: a live link's few records would pay pandas' fixed cost for nothing)."""
-    out = {prop: key_values(frame, key) for key, prop in KEY_PROPERTIES.items()}
+    texts: dict[str, list[str | None]] = {}
+    out = {prop: key_values(frame, key, texts) for key, prop in KEY_PROPERTIES.items()}
     met = frame["encounter"].astype(bool).tolist()
     out[MET_PROPERTY] = [v if m else None for v, m in zip(out["bk_first_regency"], met, strict=True)]
     return out
@@ -96,6 +103,15 @@ def key_columns(frame: pd.DataFrame) -> dict[str, list[str | None]]:
 async def write_keys(store: GraphStore, frame: pd.DataFrame) -> int:
     """Store the blocking keys of the records of a features frame; returns the records written
     (those whose keys changed since they were last written)."""
+    written = 0
+    for statement in key_statements(frame):
+        (result,) = await store.run(statement.query, statement.params, write=True)
+        written += int(result["written"])
+    return written
+
+
+def key_statements(frame: pd.DataFrame) -> list[Statement]:
+    """The statements storing the blocking keys of a features frame's records (``write_keys``')."""
     keys = key_columns(frame)
     props = [*KEY_PROPERTIES.values(), MET_PROPERTY]
     rows = []
@@ -103,11 +119,8 @@ async def write_keys(store: GraphStore, frame: pd.DataFrame) -> int:
         values = {prop: keys[prop][i] for prop in props}
         digest = hashlib.blake2b("\x1f".join(v or "" for v in values.values()).encode(), digest_size=8).hexdigest()
         rows.append({"record_id": record_id, **values, "bk_hash": digest})
-    written = 0
-    for start in range(0, len(rows), WRITE_BATCH):
-        (result,) = await store.run(queries.WRITE_BLOCKING_KEYS, {"rows": rows[start:start + WRITE_BATCH]}, write=True)
-        written += int(result["written"])
-    return written
+    return [Statement(queries.WRITE_BLOCKING_KEYS, {"rows": rows[start:start + WRITE_BATCH]})
+            for start in range(0, len(rows), WRITE_BATCH)]
 
 
 async def neighbours(store: GraphStore, frame: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,7 @@ With no saved model yet (a first load) it runs the full ``hub match`` once, whic
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -35,14 +36,15 @@ import numpy as np
 import pandas as pd
 
 from graph_schema import queries
-from graph_schema.port import GraphStore
+from graph_schema.port import GraphStore, Statement
 from matching import blocking, frequencies, model
 from matching.clusters import cluster
 from matching.extract import COLUMNS, Resolutions
 from matching.features import features
 from matching.pipeline import ACCEPT, run_match, thresholds
 from matching.resolve import person_ids, write_persons
-from matching.review import candidate_id, judged_pairs, review_band, write_candidates
+from matching.review import candidate_id, candidate_statements, judged_pairs, review_band
+from matching.scorer import Scores
 
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
 READ_BATCH = 5000
@@ -131,9 +133,10 @@ async def _read(store: GraphStore, statement: str, name: str, values: list[str])
 
 async def _references(store: GraphStore, ids: list[str]) -> pd.DataFrame:
     """The references (``record_id`` refers to ``target``) from and to some records."""
-    rows = [row for statement in (queries.REFERENCES_FROM_RECORDS, queries.REFERENCES_TO_RECORDS)
-            for i in range(0, max(len(ids), 1), READ_BATCH)
-            for row in await store.run(statement, {"ids": ids[i:i + READ_BATCH]})]
+    replies = await asyncio.gather(*(store.run(statement, {"ids": ids[i:i + READ_BATCH]})
+                                     for statement in (queries.REFERENCES_FROM_RECORDS, queries.REFERENCES_TO_RECORDS)
+                                     for i in range(0, max(len(ids), 1), READ_BATCH)))
+    rows = [row for reply in replies for row in reply]
     return pd.DataFrame(rows, columns=["record_id", "target"]).drop_duplicates()
 
 
@@ -202,13 +205,19 @@ def score(model_path: Path, frame: pd.DataFrame, core: set[str], threshold: floa
     pairs = blocked_pairs(frame, core)
     if pairs.empty:
         return pd.DataFrame(columns=PAIR_COLUMNS)
-    out = score_pairs(model_path, frame, pairs, core)
-    return out[out["match_weight"] >= threshold].reset_index(drop=True)
+    lefts, rights, scores = _scores(model_path, frame, pairs, core)
+    return _pairs_frame(lefts, rights, scores, scores.match_weight >= threshold)
 
 
 def score_pairs(model_path: Path, frame: pd.DataFrame, pairs: pd.DataFrame, core: set[str]) -> pd.DataFrame:
     """``pairs`` (``unique_id_l``, ``unique_id_r``: records of ``frame``, a side of each in ``core``)
     scored by the exact scorer: match weight, probability and each comparison's ``mw_`` weight."""
+    lefts, rights, scores = _scores(model_path, frame, pairs, core)
+    return _pairs_frame(lefts, rights, scores, np.ones(len(lefts), dtype=bool))
+
+
+def _scores(model_path: Path, frame: pd.DataFrame, pairs: pd.DataFrame,
+            core: set[str]) -> tuple[np.ndarray, np.ndarray, Scores]:
     from matching.seen import live_model
 
     live = live_model(model_path)
@@ -219,12 +228,17 @@ def score_pairs(model_path: Path, frame: pd.DataFrame, pairs: pd.DataFrame, core
     left_in_core = np.array([a in core for a in lefts], dtype=bool)
     probes, others = np.where(left_in_core, lefts, rights), np.where(left_in_core, rights, lefts)
     position = pd.Index(frame["unique_id"].astype(str).to_numpy(dtype=object))
-    scores = live.scorer.score_rows(frame, position.get_indexer(others), position.get_indexer(probes), live.tf)
-    out = pd.DataFrame({"unique_id_l": lefts, "unique_id_r": rights,
-                        "match_weight": scores.match_weight, "match_probability": scores.match_probability})
-    for name, weight in scores.weight.items():
-        out[f"mw_{name}"] = weight
-    return out
+    return lefts, rights, live.scorer.score_rows(frame, position.get_indexer(others), position.get_indexer(probes),
+                                                 live.tf)
+
+
+def _pairs_frame(lefts: np.ndarray, rights: np.ndarray, scores: Scores, keep: np.ndarray) -> pd.DataFrame:
+    """The pairs ``keep`` marks, with their scores: built once (a column added at a time cost a
+    live write's few pairs some milliseconds)."""
+    columns = {"unique_id_l": lefts[keep], "unique_id_r": rights[keep], "match_weight": scores.match_weight[keep],
+               "match_probability": scores.match_probability[keep]}
+    columns |= {f"mw_{name}": weight[keep] for name, weight in scores.weight.items()}
+    return pd.DataFrame(columns)
 
 
 def held_candidates(model_path: Path, records: pd.DataFrame, pairs: list[tuple[str, str]], prior: float,
@@ -303,9 +317,8 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     trusted = frame[frame["nik_trusted"].astype(bool)]
     shared_niks = set(trusted.loc[trusted["unique_id"].isin(core_ids), "nik"])
     partners |= set(trusted.loc[trusted["nik"].isin(shared_niks), "unique_id"])
-    references = await _references(store, sorted(core_ids))
+    references, bound = await asyncio.gather(_references(store, sorted(core_ids)), judged_pairs(store))
     partners |= set(references["record_id"]) | set(references["target"])
-    bound = await judged_pairs(store)
     for a, b in bound.same:
         if a in core_ids or b in core_ids:
             partners |= {a, b}
@@ -366,7 +379,7 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
         held = held_candidates(model_path, scored, refused_links, prior,
                                {str(r): str(p) for r, p in person_of.items() if pd.notna(p)})
         band = pd.concat([band, held], ignore_index=True) if not band.empty else held
-    candidates = await write_candidates(store, band, run_id, only_records=ids)
+    steps, candidates = candidate_statements(band, run_id, only_records=ids)
     ids_of = person_ids(assigned, previous)
     now_person = {r: ids_of[int(c)] for r, c in zip(assigned["record_id"], assigned["cluster"], strict=True)}
     # Open candidates between records now of one person leave the queue: only a person that took
@@ -376,8 +389,10 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
         earlier_of.setdefault(person_now, set()).add(previous.get(record))
     settled = sorted(p for p, earlier in earlier_of.items() if len(earlier) > 1)
     if settled:
-        await store.run(queries.DELETE_SETTLED_CANDIDATES, {"pairs": [[p, p] for p in settled]}, write=True)
-    await blocking.write_keys(store, every[every["unique_id"].isin(delta_ids)])
+        steps.append([Statement(queries.DELETE_SETTLED_CANDIDATES, {"pairs": [[p, p] for p in settled]})])
+    steps.append(blocking.key_statements(every[every["unique_id"].isin(delta_ids)]))
+    # The candidates, the settled ones' removal and the delta's keys: one pipelined batch, in order.
+    await store.run_batch([statement for step in steps for statement in step])
     lap("write_candidates_keys")
 
     # A set made once: rebuilt per element (as it was), it made this tail quadratic (51 s of a 10,000-record delta).

@@ -21,7 +21,7 @@ import pandas as pd
 
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
-from graph_schema.statistics_queries import mark_data_changed
+from graph_schema.statistics_queries import data_changed
 from matching.extract import Resolutions
 from matching.features import number
 from matching.identity import (
@@ -358,38 +358,41 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     previous = resolutions.person
     # Persons first, then the moves (each record leaves its old person and joins its new one in one
     # statement), then the other links: a write cut short anywhere leaves every record with one person.
+    steps: list[list[Statement]] = []
     for start in range(0, len(persons), batch_size):
-        await store.run_batch([Statement(queries.UPSERT_PERSONS, {"rows": persons[start:start + batch_size]})])
+        steps.append([Statement(queries.UPSERT_PERSONS, {"rows": persons[start:start + batch_size]})])
     for start in range(0, len(moved), batch_size):
         rows = {"rows": moved[start:start + batch_size]}
-        await store.run_batch([Statement(queries.DELETE_MOVED_FACTS, rows), Statement(queries.DELETE_MOVED_SUBJECTS, rows),
-                               Statement(queries.MOVE_RECORDS, rows)])
+        steps.append([Statement(queries.DELETE_MOVED_FACTS, rows), Statement(queries.DELETE_MOVED_SUBJECTS, rows),
+                      Statement(queries.MOVE_RECORDS, rows)])
     moving = {m["record_id"] for m in moved}
     stayed = [link for link in links if link["start"]["record_id"] not in moving]
     for start in range(0, len(stayed), batch_size):
-        await store.run_batch([Statement(queries.LINK_RECORDS_TO_PERSONS, {"rows": stayed[start:start + batch_size]})])
+        steps.append([Statement(queries.LINK_RECORDS_TO_PERSONS, {"rows": stayed[start:start + batch_size]})])
     retired = plan.redirects
     if retired:
-        await store.run(queries.UPSERT_PERSON_REDIRECTS, {"rows": retired}, write=True)
+        steps.append([Statement(queries.UPSERT_PERSON_REDIRECTS, {"rows": retired})])
     # An id this run gives that was not in use before may be a retired one coming back (a verdict reversed).
     returning = sorted(set(ids.values()) - set(previous.values()))
     if returning:
-        await store.run(queries.DELETE_PERSON_REDIRECTS, {"ids": returning}, write=True)
+        steps.append([Statement(queries.DELETE_PERSON_REDIRECTS, {"ids": returning})])
     changes = plan.changes
     for start in range(0, len(changes), batch_size):
-        await store.run(queries.APPEND_PERSON_HISTORY, {"rows": changes[start:start + batch_size]}, write=True)
+        steps.append([Statement(queries.APPEND_PERSON_HISTORY, {"rows": changes[start:start + batch_size]})])
     if only_persons is None:
-        await store.run(queries.DELETE_ORPHAN_PERSONS, write=True)
+        steps.append([Statement(queries.DELETE_ORPHAN_PERSONS, {})])
+        steps += [[Statement(projection, {})] for projection in queries.PERSON_FACT_PROJECTIONS]
     else:  # only the persons given can have lost their last record: no scan of every person
-        await store.run(queries.DELETE_ORPHAN_PERSONS_AMONG, {"person_ids": sorted(set(only_persons))}, write=True)
-    if only_persons is None:
-        for projection in queries.PERSON_FACT_PROJECTIONS:
-            await store.run(projection, write=True)
-    else:
+        steps.append([Statement(queries.DELETE_ORPHAN_PERSONS_AMONG, {"person_ids": sorted(set(only_persons))})])
         scope = {"person_ids": sorted(set(only_persons) | set(ids.values()))}
-        for projection in queries.PERSON_FACT_PROJECTIONS_FOR_PERSONS:
-            await store.run(projection, scope, write=True)
-    await mark_data_changed(store)  # persons changed: cached statistics lapse (resolvers/stats_cache.py)
+        steps += [[Statement(projection, scope)] for projection in queries.PERSON_FACT_PROJECTIONS_FOR_PERSONS]
+    steps.append([data_changed()])  # persons changed: cached statistics lapse (resolvers/stats_cache.py)
+    if only_persons is not None and len(plan.ids) + len(links) <= batch_size:
+        # A few persons (a live write's, a verdict's): every step in one pipelined batch, in order.
+        await store.run_batch([statement for step in steps for statement in step])
+    else:
+        for step in steps:
+            await store.run_batch(step)
     known = set(previous.values())
     return ResolveReport(len(persons), plan.records, len(moved), sum(1 for p in ids.values() if p not in known),
                          len(changes))

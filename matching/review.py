@@ -8,6 +8,7 @@ of the two persons' sizes) weighed by how undecided the model is.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -62,7 +63,8 @@ async def judged_pairs(store: GraphStore) -> Bound:
     pairs every record of one side with every record of the other; an open held candidate binds
     as DIFFERENT until a steward decides."""
     bound = Bound()
-    for row in await store.run(queries.JUDGED_CANDIDATES):
+    judged, held = await asyncio.gather(store.run(queries.JUDGED_CANDIDATES), store.run(queries.HELD_CANDIDATES))
+    for row in judged:
         left, right = sides_of(row)
         if not left or not right:
             continue
@@ -72,7 +74,7 @@ async def judged_pairs(store: GraphStore) -> Bound:
         elif row["decision"] == Judgement.DIFFERENT:
             bound.different.extend((a, b) for a in left for b in right)
     # A held candidate (a link a region-scoped write could not make) keeps its sides apart until decided.
-    for row in await store.run(queries.HELD_CANDIDATES):
+    for row in held:
         left, right = sides_of(row)
         bound.different.extend((a, b) for a in left for b in right)
     return bound
@@ -109,6 +111,15 @@ async def write_candidates(store: GraphStore, band: pd.DataFrame, run_id: str, b
                            only_records: list[str] | None = None) -> int:
     """Write the band's candidates; undecided candidates this run did not propose again go: every
     such one (a full run), or (``only_records``: live linking) those comparing one of these records."""
+    steps, written = candidate_statements(band, run_id, batch_size, only_records)
+    for step in steps:
+        await store.run_batch(step)
+    return written
+
+
+def candidate_statements(band: pd.DataFrame, run_id: str, batch_size: int = 5000,
+                         only_records: list[str] | None = None) -> tuple[list[list[Statement]], int]:
+    """``write_candidates``' statements, in steps to run in order, and the candidates they write."""
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     nodes: list[dict[str, Any]] = []
     links: list[dict[str, Any]] = []
@@ -124,17 +135,16 @@ async def write_candidates(store: GraphStore, band: pd.DataFrame, run_id: str, b
                                    "left_records": [row["unique_id_l"]], "right_records": [row["unique_id_r"]]}
         for side, record in (("left", row["unique_id_l"]), ("right", row["unique_id_r"])):
             links.append({"start": {"candidate_id": cid}, "end": {"record_id": record}, "props": {"side": side}})
-    for start in range(0, len(nodes), batch_size):
-        end = start + batch_size
-        await store.run_batch([Statement(queries.UPSERT_MATCH_CANDIDATES, {"rows": nodes[start:end]}),
-                               Statement(queries.LINK_CANDIDATE_RECORDS, {"rows": links[2 * start:2 * end]})])
+    steps = [[Statement(queries.UPSERT_MATCH_CANDIDATES, {"rows": nodes[start:start + batch_size]}),
+              Statement(queries.LINK_CANDIDATE_RECORDS, {"rows": links[2 * start:2 * (start + batch_size)]})]
+             for start in range(0, len(nodes), batch_size)]
     if only_records is None:
-        await store.run(queries.DELETE_STALE_CANDIDATES, {"run_id": run_id}, write=True)
+        steps.append([Statement(queries.DELETE_STALE_CANDIDATES, {"run_id": run_id})])
     else:
-        for start in range(0, len(only_records), batch_size):
-            await store.run(queries.DELETE_STALE_CANDIDATES_OF_RECORDS,
-                            {"ids": only_records[start:start + batch_size], "run_id": run_id}, write=True)
-    return len(nodes)
+        steps += [[Statement(queries.DELETE_STALE_CANDIDATES_OF_RECORDS,
+                             {"ids": only_records[start:start + batch_size], "run_id": run_id})]
+                  for start in range(0, len(only_records), batch_size)]
+    return steps, len(nodes)
 
 
 async def judge(store: GraphStore, candidate: str, decision: Judgement, by: str, reason: str,

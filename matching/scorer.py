@@ -149,7 +149,7 @@ class Scorer:
             raise ValueError(f"pairs need as many left records as right ones, not {len(left)} and {len(right)}")
         self._check(frame)
         at_left, at_right = np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
-        values = {c: _arrow(frame[c], _sql_type(frame[c])) for c in self.columns}
+        values = {c: _arrow(column, _sql_type(column)) for c in self.columns for column in (frame[c],)}
         take_left, take_right = pa.array(at_left), pa.array(at_right)
         columns = {f"{c}_{side}": array.take(rows) for side, rows in (("l", take_left), ("r", take_right))
                    for c, array in values.items()}
