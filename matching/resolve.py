@@ -278,8 +278,10 @@ def _joined(assigned: pd.DataFrame, records: pd.DataFrame, ids: dict[int, str]) 
     at: dict[Any, list[int]] = {}
     for j, record in enumerate(records["record_id"].tolist()):
         at.setdefault(record, []).append(j)
-    left = {c: assigned[c].tolist() for c in assigned.columns}
-    right = {c: records[c].tolist() for c in records.columns if c != "record_id"}
+    left = dict(zip(assigned.columns, assigned.to_numpy(dtype=object).T.tolist(), strict=True))
+    # Every column of the records in one conversion, not a pandas read each.
+    right = {c: values for c, values in zip(records.columns, records.to_numpy(dtype=object).T.tolist(), strict=True)
+             if c != "record_id"}
     out: dict[str, list[Any]] = {c: [] for c in (*left, *right)}
     for i, record in enumerate(left["record_id"]):
         for j in at.get(record, [-1]):
