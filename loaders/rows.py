@@ -143,8 +143,9 @@ async def load_rows(store: GraphStore, mapping: Mapping, rows: Sequence[AnyMappi
     started_at = batch["started_at"] if batch else now
     report = LoadReport(batch_id, mapping.source, sent_by, batch_id)
     report.resumed = batch is not None and batch.get("status") != "complete"
-    # The batch is marked loading, its records written, the data's stamp renewed (cached statistics
-    # lapse) and the batch marked complete in one pipelined batch of statements, in that order.
+    # The batch is marked loading, its records written and the data's stamp renewed (cached statistics
+    # lapse) in one pipelined batch of statements, in that order; the batch is marked complete after it
+    # succeeded (a FalkorDB pipeline runs the statements after one that failed: not that mark).
     started = [] if batch is not None else [Statement(queries.UPSERT_LOAD_BATCHES, {"rows": [{
         "batch_id": batch_id, "props": {"source": mapping.source, "file_name": sent_by, "file_hash": batch_id,
                                         "started_at": started_at, "status": "loading"}}]})]
@@ -167,10 +168,12 @@ async def load_rows(store: GraphStore, mapping: Mapping, rows: Sequence[AnyMappi
         "batch_id": batch_id, "props": {
             "status": "complete", "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "rows_read": len(raws), "records": len(ready), "rejected": len(problems.rejects)}}]})]
-    if started or statements or finished:
-        await store.run_batch([*started, *statements, *([data_changed()] if statements else []), *finished])
+    if started or statements:
+        await store.run_batch([*started, *statements, *([data_changed()] if statements else [])])
     if statements:
         _REGIONS[store] = known_regions  # with the regions this batch wrote, now that they are written
+    if finished:
+        await store.run_batch(finished)
 
     results = {r.row: RowResult(r.row - 1, outcomes[r.record_id], r.key, r.record_id) for r in ready}
     for problem in problems.rejects:
