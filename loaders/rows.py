@@ -164,16 +164,14 @@ async def load_rows(store: GraphStore, mapping: Mapping, rows: Sequence[AnyMappi
     report.rows_read = len(raws)
     statements = await plan_batch(store, mapping, ready, stored, batch_props, max(len(ready), 1), report, problems,
                                   known_regions, outcomes)
-    finished = [] if batch is not None and not report.resumed else [Statement(queries.UPSERT_LOAD_BATCHES, {"rows": [{
-        "batch_id": batch_id, "props": {
-            "status": "complete", "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "rows_read": len(raws), "records": len(ready), "rejected": len(problems.rejects)}}]})]
     if started or statements:
         await store.run_batch([*started, *statements, *([data_changed()] if statements else [])])
     if statements:
         _REGIONS[store] = known_regions  # with the regions this batch wrote, now that they are written
-    if finished:
-        await store.run_batch(finished)
+    if batch is None or report.resumed:
+        await store.run(queries.UPSERT_LOAD_BATCHES, {"rows": [{"batch_id": batch_id, "props": {
+            "status": "complete", "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "rows_read": len(raws), "records": len(ready), "rejected": len(problems.rejects)}}]}, write=True)
 
     results = {r.row: RowResult(r.row - 1, outcomes[r.record_id], r.key, r.record_id) for r in ready}
     for problem in problems.rejects:
