@@ -362,7 +362,7 @@ RECORDS_SHARING_KK = (
 RECORDS_SHARING_NAME_YEAR = _records_sharing("bk_name_year")
 RECORDS_SHARING_FIRST_DATE = _records_sharing("bk_first_date")
 RECORDS_SHARING_SORTED_DISTRICT = _records_sharing("bk_sorted_district")
-RECORDS_SHARING_FIRST_DISTRICT = _records_sharing("bk_first_district")
+RECORDS_SHARING_FIRST_VILLAGE = _records_sharing("bk_first_village")
 RECORDS_SHARING_DATE_VILLAGE = _records_sharing("bk_date_village")
 RECORDS_SHARING_FIRST_REGENCY = _records_sharing("bk_first_regency")
 RECORDS_SHARING_PHONE = _records_sharing("bk_phone")
@@ -377,23 +377,25 @@ RECORDS_SHARING_MET_FIRST_REGENCY = _records_sharing("bk_met_first_regency")
 # with one record). Each part takes its values as $k0, $k1, ... in the order of RECORDS_SHARING_PARTS.
 RECORDS_SHARING_PARTS = [
     RECORDS_SHARING_NIK, RECORDS_SHARING_KK, RECORDS_SHARING_NAME_YEAR, RECORDS_SHARING_FIRST_DATE,
-    RECORDS_SHARING_SORTED_DISTRICT, RECORDS_SHARING_FIRST_DISTRICT, RECORDS_SHARING_DATE_VILLAGE,
+    RECORDS_SHARING_SORTED_DISTRICT, RECORDS_SHARING_FIRST_VILLAGE, RECORDS_SHARING_DATE_VILLAGE,
     RECORDS_SHARING_FIRST_REGENCY, RECORDS_SHARING_MET_FIRST_REGENCY, RECORDS_SHARING_PHONE,
     RECORDS_SHARING_REGISTER_ID, RECORDS_SHARING_SORTED_ADDRESS, RECORDS_SHARING_LAST_DATE,
     RECORDS_SHARING_DATE_ADDRESS,
 ]
 RECORDS_SHARING_ANY_KEY = " UNION ALL ".join(q.replace("$values", f"$k{i}") for i, q in enumerate(RECORDS_SHARING_PARTS))
 # The keys of a record are written when they differ from those it holds (bk_hash): a full run
-# over unchanged records writes none. A key a record no longer has is removed (set to null).
+# over unchanged records writes none. A key a record no longer has is removed (set to null), and
+# so is the key schema 9 retired (bk_first_district): the first run of model 9 rewrites every key.
 WRITE_BLOCKING_KEYS = (
     f"UNWIND $rows AS row MATCH (s:{Label.SOURCE_RECORD} {{record_id: row.record_id}}) "
     "WITH s, row WHERE coalesce(s.bk_hash, '') <> row.bk_hash "
     "SET s.bk_hash = row.bk_hash, s.bk_name_year = row.bk_name_year, s.bk_first_date = row.bk_first_date, "
-    "s.bk_sorted_district = row.bk_sorted_district, s.bk_first_district = row.bk_first_district, "
+    "s.bk_sorted_district = row.bk_sorted_district, s.bk_first_village = row.bk_first_village, "
     "s.bk_date_village = row.bk_date_village, s.bk_first_regency = row.bk_first_regency, "
     "s.bk_met_first_regency = row.bk_met_first_regency, s.bk_phone = row.bk_phone, "
     "s.bk_register_id = row.bk_register_id, s.bk_sorted_address = row.bk_sorted_address, "
-    "s.bk_last_date = row.bk_last_date, s.bk_date_address = row.bk_date_address RETURN count(s) AS written"
+    "s.bk_last_date = row.bk_last_date, s.bk_date_address = row.bk_date_address, s.bk_first_district = null "
+    "RETURN count(s) AS written"
 )
 # Named records whose keys were never written (loaded with --no-link, or before schema 6).
 UNKEYED_RECORD_COUNT = (

@@ -27,7 +27,7 @@ from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
 from hub.errors import ConfigError, InputError
 
-MODEL_VERSION = 8
+MODEL_VERSION = 9
 SOMEONE_ELSES_NIK = "equal, different names"
 # Levels that only an encounter record (street outreach) reaches; see ``encounter_priors``.
 CALL_FIRST_NAME = "a call name: the other's first name"
@@ -166,7 +166,10 @@ def _nik() -> cl.CustomComparison:
 # millions of pairs at a million records.
 BLOCKING_KEYS: list[tuple[str, ...]] = [
     ("nik",), ("kk",), ("name_folded", "birth_year"), ("name_first", "birth_date"), ("name_sorted", "district"),
-    ("name_first", "district"), ("birth_date", "village"),
+    # A first name in its village, not its district (model 9): at a million persons the district key
+    # alone gave 243,000 of a 10,000-record delta's 459,000 pairs and 10 of its 16,759 accepted ones,
+    # and all 10 share the village.
+    ("name_first", "village"), ("birth_date", "village"),
     # A typo in the first name, where no village is known (a list without region codes).
     ("name_last", "birth_date"),
     # Identifying fields a list may declare (a no-NIK list's best keys): equal phone, equal id in

@@ -12,7 +12,7 @@ from tests.graph_schema.world import KK, NIK1, P1, P2
 
 LIVE_STATEMENTS = {
     "RECORDS_SHARING_NIK", "RECORDS_SHARING_KK", "RECORDS_SHARING_NAME_YEAR", "RECORDS_SHARING_FIRST_DATE",
-    "RECORDS_SHARING_SORTED_DISTRICT", "RECORDS_SHARING_FIRST_DISTRICT", "RECORDS_SHARING_DATE_VILLAGE",
+    "RECORDS_SHARING_SORTED_DISTRICT", "RECORDS_SHARING_FIRST_VILLAGE", "RECORDS_SHARING_DATE_VILLAGE",
     "RECORDS_SHARING_FIRST_REGENCY", "RECORDS_SHARING_MET_FIRST_REGENCY", "RECORDS_SHARING_PHONE",
     "RECORDS_SHARING_REGISTER_ID", "RECORDS_SHARING_SORTED_ADDRESS", "RECORDS_SHARING_LAST_DATE",
     "RECORDS_SHARING_DATE_ADDRESS", "WRITE_BLOCKING_KEYS",
@@ -21,7 +21,7 @@ LIVE_STATEMENTS = {
     "RECORD_IDS_OF_BATCH", "RECORDS_SHARING_ANY_KEY", "HELD_CANDIDATES",
 }
 # Those both registered records and encounters carry first, then the two only some records carry.
-PROPS = ["bk_name_year", "bk_first_date", "bk_sorted_district", "bk_first_district", "bk_date_village",
+PROPS = ["bk_name_year", "bk_first_date", "bk_sorted_district", "bk_first_village", "bk_date_village",
          "bk_phone", "bk_register_id", "bk_sorted_address", "bk_last_date", "bk_date_address", "bk_first_regency",
          "bk_met_first_regency"]
 
