@@ -18,7 +18,7 @@ from graph_schema import api_queries
 from hub.errors import InputError, prefix, quote
 from hub.privacy.access import Permission, Personal
 from hub.privacy.audit import Outcome
-from hub.privacy.disclosure import K, singles_out
+from hub.privacy.disclosure import K, Known, level_of, singles_out
 from matching.judgement import Judgement
 from matching.search_names import name_query
 from matching.steward import apply_judgement
@@ -178,7 +178,8 @@ class Query:
         born = born_argument(birth_date)
         if ctx.principal.quasi_masked:  # a role that sees a birth band, not a date, filters by the year at most
             born = Born(year=born.date[:4]) if born.date else born
-        params = {"birth_date": born.date, "birth_year": born.year, "region": region_argument(region), "after": key,
+        asked = region_argument(region)
+        params = {"birth_date": born.date, "birth_year": born.year, "region": asked, "after": key,
                   "limit": size + 1, "scope": scope_param(ctx.principal)}
         if name and name.strip():
             ctx.principal.require_sight(Personal.NAME, "searchPersons(name:)", "birthDate and region")
@@ -203,8 +204,10 @@ class Query:
             raise InputError("searchPersons: give a name, a birth date or a region")
         page = rows[:size]
         cores = await ctx.loaders.person_core_by_id.load_many([r["person"]["person_id"] for r in page])
+        # Everyone found lives in the region asked for and, with a year, was born in it: the caller knows that.
+        known = Known(level_of(asked), 1 if born.year or born.date else None)
         edges = [PersonEdge(cursor=encode_cursor("persons", (r["fit"], float(r["score"]), core["person"]["person_id"])),
-                            score=float(r["score"]), node=Person.of(core))
+                            score=float(r["score"]), node=Person.of(core, known))
                  for r, core in zip(page, cores, strict=True) if core is not None]
         ctx.audit_read("searchPersons", [str(e.node.person_id) for e in edges], selected_fields(info, "edges", "node"))
         return PersonConnection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > size,

@@ -23,7 +23,7 @@ from graph_schema import targeting_queries as tq
 from graph_schema.port import GraphStore, Row
 from hub.errors import InputError, quote
 from hub.privacy.access import Permission, Principal
-from hub.privacy.disclosure import shown_count
+from hub.privacy.disclosure import Known, level_of, shown_count
 from resolvers.audit_fields import selected_fields
 from resolvers.context import Info
 from resolvers.gaps import Facts, GapRule, Subject, load_rules, rule_by_id
@@ -218,13 +218,15 @@ async def worklist_field(info: Info, rule: str, region: str, first: int = 50,
         page(ctx.store, the_rule, codes, (str(key[0]), key[1] if isinstance(key[1], str) else int(key[1] or 0))
              if key else None, size))
     shown: list[tuple[Flagged, tuple[str, str | int], Person | None, Household | None]]
+    known = Known(level_of(codes.code))  # everyone listed lives in the region asked for
     if households:
         rows = await ctx.loaders.household_by_kk.load_many([f.id for f, _ in flagged])
-        shown = [(f, k, None, await Household.shown(row, info)) for (f, k), row in zip(flagged, rows, strict=True)
+        shown = [(f, k, None, await Household.shown(row, info, known)) for (f, k), row in zip(flagged, rows, strict=True)
                  if row is not None]
     else:
         cores = await ctx.loaders.person_core_by_id.load_many([f.id for f, _ in flagged])
-        shown = [(f, k, Person.of(core), None) for (f, k), core in zip(flagged, cores, strict=True) if core is not None]
+        shown = [(f, k, Person.of(core, known), None) for (f, k), core in zip(flagged, cores, strict=True)
+                 if core is not None]
     edges = [WorklistEdge(cursor=encode_cursor(_cursor_kind(the_rule, codes), k),
                           node=WorklistItem(person=person, household=household, reasons=f.reasons))
              for f, k, person, household in shown]

@@ -5,6 +5,12 @@ for each person shown, the finest rung of ``LADDER`` whose combination at least 
 share: a 5-year band, sex and village first, then district, regency, a 10-year band, no sex, no
 band. Coarsening only ever merges groups, so every rung at or above a safe one is safe too.
 
+What the caller already knows counts too (``Known``): persons listed for a village the caller named
+(a worklist, a search by region), or for the region an officer's key is scoped to, are known to live
+there, and a year the caller filtered on is known exactly. A rung is then judged on the place and the
+years the caller knows, whichever is narrower than the rung's own: a village asked for makes a sex or
+a band shown beside a district as telling as beside the village.
+
 The counts come from a census of the persons per (village, birth year, sex), one query per
 regency (``QUASI_IDENTIFIER_COUNTS``), kept for ``CENSUS_TTL_S`` seconds and shared by every
 request of the process: no request scans the persons. A census is at most that old: a load that
@@ -47,6 +53,42 @@ PLACE_LADDER = (Rung(None, False, VILLAGE), Rung(None, False, DISTRICT), Rung(No
 LAST_RESORT = Rung(None, False, PROVINCE)
 
 
+class Known(NamedTuple):
+    """What the caller knows of every person a request shows it, before anything is shown: the region
+    level they were asked for (or the key is scoped to) and, where a year was filtered on, a band of 1."""
+
+    level: int = PROVINCE
+    band: int | None = None
+
+    def narrowed(self, other: Known) -> Known:
+        """Both together: the finer level and the narrower band."""
+        return Known(max(self.level, other.level), _narrower(self.band, other.band))
+
+    def judged(self, rung: Rung) -> Rung:
+        """The rung as a caller who knows this sees it: its place and band, or the known ones where narrower."""
+        return Rung(_narrower(rung.band, self.band), rung.sex, max(rung.level, self.level))
+
+
+NOTHING_KNOWN = Known()
+
+
+def level_of(code: str | None) -> int:
+    """The level of a dotted region code ("33.74" a regency: 2); PROVINCE for none."""
+    code = (code or "").strip()
+    return max((level for level, chars in CODE_CHARS.items() if len(code) >= chars), default=PROVINCE)
+
+
+def known_by(principal: Principal, region: str | None = None, year: bool = False) -> Known:
+    """What ``principal`` knows of the persons a request lists for ``region`` (dotted) and, with ``year``,
+    a birth year it filtered on: the key's own region counts as asked for."""
+    return Known(max(level_of(principal.region), level_of(region)), 1 if year else None)
+
+
+def _narrower(band: int | None, other: int | None) -> int | None:
+    """The narrower of two bands (None: no band, the widest)."""
+    return other if band is None else band if other is None else min(band, other)
+
+
 def region_at(code: str | None, level: int) -> str | None:
     """``code`` cut to ``level`` (a district's code for a village at level 3)."""
     return code[:CODE_CHARS[level]] if code else None
@@ -79,21 +121,31 @@ def shown_beside(code: str | None, level: int, place: str | None) -> str | None:
 
 
 class Census:
-    """Persons of one regency per (rung, place, band, sex): every rung's group sizes, counted once."""
+    """Persons of one regency per (rung, place, band, sex): each rung's group sizes, counted once, the
+    ladders' when the census is made and a rung judged on what a caller knows (``Known``) when first asked."""
 
     def __init__(self, rows: list[tuple[str, int | None, str | None, int]]) -> None:
-        self.groups: Counter[tuple[Rung, str | None, int | None, str | None, bool]] = Counter()
-        for village, year, sex, persons in rows:
-            for rung in (*LADDER, *PLACE_LADDER):
-                # Unknown year and unknown sex are groups of their own (null is shown, and tells).
-                key = (rung, region_at(village, rung.level), _band(year, rung.band), sex if rung.sex else None,
-                       rung.band is not None and year is None)
-                self.groups[key] += persons
+        self.rows = rows
+        self.groups: dict[Rung, Counter[tuple[str | None, int | None, str | None, bool]]] = {}
+        for rung in (*LADDER, *PLACE_LADDER):
+            self._count(rung)
         self.made = time.monotonic()
 
+    def _count(self, rung: Rung) -> Counter[tuple[str | None, int | None, str | None, bool]]:
+        groups: Counter[tuple[str | None, int | None, str | None, bool]] = Counter()
+        for village, year, sex, persons in self.rows:
+            # Unknown year and unknown sex are groups of their own (null is shown, and tells).
+            groups[(region_at(village, rung.level), _band(year, rung.band), sex if rung.sex else None,
+                    rung.band is not None and year is None)] += persons
+        self.groups[rung] = groups
+        return groups
+
     def shared_by(self, rung: Rung, village: str | None, year: int | None, sex: str | None) -> int:
-        return self.groups[(rung, region_at(village, rung.level), _band(year, rung.band), sex if rung.sex else None,
-                            rung.band is not None and year is None)]
+        groups = self.groups.get(rung)
+        if groups is None:
+            groups = self._count(rung)
+        return groups[(region_at(village, rung.level), _band(year, rung.band), sex if rung.sex else None,
+                       rung.band is not None and year is None)]
 
 
 class Disclosure:
@@ -110,14 +162,16 @@ class Disclosure:
         """The id a household is shown by: a keyed digest of its KK (stable, not recomputable without the secret)."""
         return keyed_digest(self._secret, "household", kk)
 
-    async def view(self, store: GraphStore, birth_date: str | None, sex: str | None, village: str | None) -> QuasiView:
-        """The coarsest-needed rung for a person with these values (see the module docstring)."""
+    async def view(self, store: GraphStore, birth_date: str | None, sex: str | None, village: str | None,
+                   known: Known = NOTHING_KNOWN) -> QuasiView:
+        """The coarsest-needed rung for a person with these values, to a caller who knows ``known`` of
+        them (see the module docstring)."""
         year = _year(birth_date)
         if not village:
             return QuasiView(birth=None, sex=None, level=PROVINCE, shared_by=0)
         census = await self.census(store, village)
         for rung in LADDER:
-            shared = census.shared_by(rung, village, year, sex)
+            shared = census.shared_by(known.judged(rung), village, year, sex)
             if shared >= K:
                 band = _band(year, rung.band)
                 return QuasiView(birth=None if band is None or rung.band is None else f"{band}-{band + rung.band - 1}",

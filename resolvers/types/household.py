@@ -9,7 +9,7 @@ import strawberry
 
 from graph_schema.port import Row
 from hub.privacy.access import Forbidden, Permission, Personal, Principal, mask, role_specs
-from hub.privacy.disclosure import PROVINCE, VILLAGE, QuasiView, region_at, shown_beside
+from hub.privacy.disclosure import NOTHING_KNOWN, PROVINCE, VILLAGE, Known, QuasiView, known_by, region_at, shown_beside
 from resolvers.audit_fields import selected_fields
 from resolvers.context import Info
 from resolvers.scope import scope_param
@@ -89,10 +89,11 @@ class Household:
         return sorted({p for m in self.listed for p in m.programs})
 
     @classmethod
-    async def shown(cls, row: Row, info: Info) -> Household:
+    async def shown(cls, row: Row, info: Info, known: Known = NOTHING_KNOWN) -> Household:
         """The household as the caller may see it. For a role that does not see birth dates, sex and
         villages: each member's birth band and sex as coarse as 5 persons of the household's region
-        share, and the region (and the villages a source placed it in) no finer than every member allows."""
+        share, and the region (and the villages a source placed it in) no finer than every member allows;
+        judged on what the caller knew of the members before (``known``: the region it listed by)."""
         ctx = info.context
         if scope_param(ctx.principal) is not None:  # only the members of the key's region, and their programs
             members = row["members"] or []
@@ -103,7 +104,8 @@ class Household:
         if not ctx.principal.quasi_masked:
             return cls.of(row, ctx.principal)
         village = row["household"].get("region_code")
-        views = {m["person_id"]: await ctx.disclosure.view(ctx.store, m.get("birth_date"), m.get("sex"), village)
+        known = known.narrowed(known_by(ctx.principal))
+        views = {m["person_id"]: await ctx.disclosure.view(ctx.store, m.get("birth_date"), m.get("sex"), village, known)
                  for m in row["members"] or []}
         level = min([await ctx.disclosure.place_level(ctx.store, village), *(v.level for v in views.values())])
         return cls.of(row, ctx.principal, views, level)

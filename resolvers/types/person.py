@@ -19,7 +19,7 @@ import strawberry
 
 from graph_schema.port import Row
 from hub.privacy.access import Personal
-from hub.privacy.disclosure import QuasiView
+from hub.privacy.disclosure import NOTHING_KNOWN, Known, QuasiView, known_by
 from resolvers.context import Info
 from resolvers.gaps import Facts, gaps_for, load_rules, met_in_a_year
 from resolvers.types.events import EventKind, ServiceEvent, events_of
@@ -48,11 +48,13 @@ class Person:
     core: strawberry.Private[Row]
     # The person's k-anonymous quasi-identifiers, worked out once per request (masked roles only).
     quasi: strawberry.Private[list[QuasiView]] = dataclasses.field(default_factory=list)
+    # What the caller knew of the person before it was shown them (a region or year it listed by).
+    known: strawberry.Private[Known] = NOTHING_KNOWN
 
     @classmethod
-    def of(cls, core: Row) -> Person:
+    def of(cls, core: Row, known: Known = NOTHING_KNOWN) -> Person:
         return cls(person_id=strawberry.ID(core["person"]["person_id"]),
-                   record_count=core["person"].get("record_count"), core=core)
+                   record_count=core["person"].get("record_count"), core=core, known=known)
 
     @strawberry.field(description="Best value of each identity field, and every source's value. Birth date, sex "
                       "and village: for a role that does not see them, a birth band and as coarse as 5 persons share.")
@@ -179,7 +181,8 @@ class Person:
             return None
         if not self.quasi:
             person = self.core["person"]
+            known = self.known.narrowed(known_by(info.context.principal))
             self.quasi.append(await info.context.disclosure.view(info.context.store, person.get("birth_date"),
-                                                                 person.get("sex"), person.get("region_code")))
+                                                                 person.get("sex"), person.get("region_code"), known))
         return self.quasi[0]
 

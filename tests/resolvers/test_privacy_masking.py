@@ -31,7 +31,8 @@ region { code level }
 records { source name nik kk birthDate sex motherName address regionCode raw { column value } }
 household { kk address region { code level } locatedIn members { personId name nik sex birthDate } }
 events { kind regionCode latitude longitude summary }"""
-PAGE = ("query($region: String, $after: String) { searchPersons(region: $region, first: 30, after: $after) { "
+PAGE = ("query($region: String, $born: String, $after: String) { "
+        "searchPersons(region: $region, birthDate: $born, first: 30, after: $after) { "
         "edges { node { personId " + SHOWN + " } } pageInfo { hasNextPage endCursor } withheld } }")
 BY_ID = "query($p: ID) { person(personId: $p) { personId " + SHOWN + " } }"
 
@@ -41,28 +42,37 @@ def persons(api: Api) -> list[dict[str, Any]]:
                                   "p.sex AS sex, p.region_code AS region_code"))
 
 
-def sharing(population: list[dict[str, Any]], birth: str | None, sex: str | None, region: str | None) -> int:
+def sharing(population: list[dict[str, Any]], birth: str | None, sex: str | None, region: str | None,
+            known_region: str = "", known_year: int | None = None) -> int:
     """How many persons of the graph fit a combination as shown: a band "1955-1959" (or none), a sex (or
     none), a region code prefix (or none). A null band beside a sex or a region finer than a regency can
     only mean an unknown birth date (the rule withholds the band only after the sex and the village), so
-    an observer who knows the rule counts only the persons without one."""
+    an observer who knows the rule counts only the persons without one. ``known_region`` and
+    ``known_year``: what the observer knew of the person before (the region and the year it listed by)."""
     low, high = (int(birth[:4]), int(birth[5:])) if birth else (0, 9999)
-    unknown_birth = birth is None and (sex is not None or len(region or "") > len("33.74"))
+    unknown_birth = birth is None and known_year is None and (sex is not None or len(region or "") > len("33.74"))
 
     def fits(p: dict[str, Any]) -> bool:
         year = int(p["birth_date"][:4]) if p["birth_date"] else None
         if (unknown_birth and year is not None) or (birth and (year is None or not low <= year <= high)):
             return False
-        return (sex is None or p["sex"] == sex) and (region is None or (p["region_code"] or "").startswith(region))
+        if known_year is not None and year != known_year:
+            return False
+        code = p["region_code"] or ""
+        return (sex is None or p["sex"] == sex) and (region is None or code.startswith(region)) and \
+            code.startswith(known_region)
 
     return sum(map(fits, population))
 
 
-def analyst_pages(api: Api, region: str) -> list[dict[str, Any]]:
+def analyst_pages(api: Api, region: str | None, born: str | None = None, key: str | None = None) -> list[dict[str, Any]]:
     nodes: list[dict[str, Any]] = []
     after = None
     while True:
-        page = api.data_of(PAGE, {"region": region, "after": after}, role=Role.ANALYST)["searchPersons"]
+        variables = {"region": region, "born": born, "after": after}
+        reply = api.post(PAGE, variables, key=key) if key else api.post(PAGE, variables, role=Role.ANALYST)
+        assert "errors" not in reply.json(), reply.json()
+        page = reply.json()["data"]["searchPersons"]
         nodes += [e["node"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             return nodes
@@ -95,6 +105,59 @@ def test_every_combination_an_analyst_is_shown_fits_at_least_k_persons(api: Api)
     # regency), and it does not hide everything: bands and sexes are shown where enough persons share them.
     assert sum(n for shape, n in coarsened.items() if not shape.startswith("level 4")) > 0, coarsened
     assert sum(n for shape, n in coarsened.items() if "band True, sex True" in shape) > 0, coarsened
+
+
+def _shown(node: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """A listed person's band, sex and region as shown (a search's node or a worklist's person)."""
+    return (node["identity"]["birthDate"]["best"], node["identity"]["sex"]["best"],
+            node["region"]["code"] if node["region"] else None)
+
+
+WORKLIST = ("query($region: String!, $after: String) { worklist(rule: \"dtks-poor-without-kis\", region: $region, "
+            "first: 50, after: $after) { edges { node { person { personId identity { birthDate { best } sex { best } } "
+            "region { code } } } } pageInfo { hasNextPage endCursor } } }")
+
+
+def test_what_the_caller_listed_by_counts_as_known(api: Api) -> None:
+    """Attack: list one district's or village's persons (a search by region, a worklist), or one birth
+    year's, or use a key scoped to a district. The analyst then knows each one's place and year as asked,
+    so a sex or a band shown beside a coarser place, or a band around the year, must still fit K persons
+    of what was asked, not of the regency shown."""
+    population = persons(api)
+    districts = Counter((p["region_code"] or "")[:8] for p in population if p["region_code"])
+    villages = Counter(p["region_code"] for p in population if p["region_code"])
+    asked = [d for d, _ in districts.most_common(3)] + [v for v, n in villages.most_common(2) if n >= K]
+    told = Counter[str]()
+    for region in asked:
+        nodes = analyst_pages(api, region)
+        assert nodes, region
+        for node in nodes:
+            birth, sex, shown = _shown(node)
+            assert sharing(population, birth, sex, shown, known_region=region) >= K, (region, node["personId"])
+            told[f"band {bool(birth)}, sex {bool(sex)}"] += 1
+        after = None
+        while True:  # the same region's worklist: everyone on it is known to live there too
+            page = api.data_of(WORKLIST, {"region": region, "after": after}, role=Role.ANALYST)["worklist"]
+            for edge in page["edges"]:
+                birth, sex, shown = _shown(edge["node"]["person"])
+                assert sharing(population, birth, sex, shown, known_region=region) >= K, (region, edge)
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+    # It still tells what K persons share: a band or a sex for some of them.
+    assert sum(n for shape, n in told.items() if "True" in shape) > 0, told
+    # A key scoped to a district, listing its regency: every person it gets lives in the district.
+    district = asked[0]
+    for node in analyst_pages(api, district[:5], key=api.officer_key(Role.ANALYST, district)[1]):
+        birth, sex, shown = _shown(node)
+        assert sharing(population, birth, sex, shown, known_region=district) >= K, node
+    # A birth year asked for (this small world has K persons of one year only across the province).
+    year = Counter(int(p["birth_date"][:4]) for p in population if p["birth_date"]).most_common(1)[0][0]
+    nodes = analyst_pages(api, None, born=str(year))
+    assert nodes, year
+    for node in nodes:
+        birth, sex, shown = _shown(node)
+        assert sharing(population, birth, sex, shown, known_year=year) >= K, node
 
 
 def test_no_identifier_reaches_an_analyst(api: Api) -> None:
