@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from pathlib import Path
 
 from hub.embedded_db import EmbeddedServer
 
@@ -44,9 +45,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_left_behind(server: EmbeddedServer) -> list[str]:
-    """Drop every benchmark graph (and its keys) that an interrupted run left; their names."""
+def remove_left_behind(server: EmbeddedServer, models: Path | None = None) -> list[str]:
+    """Drop every benchmark graph (and its keys) that an interrupted run left, and the models in
+    ``models`` trained for such graphs; the graphs' names."""
     removed = [g.name for g in server.graph_sizes() if left_behind(g.name)]
     for name in removed:
         server.drop_graph(name)
+    for path in models.glob("bench_*.splink.*") if models is not None else ():
+        if left_behind(path.name.split(".splink.", 1)[0]):
+            path.unlink(missing_ok=True)
     return removed

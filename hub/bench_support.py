@@ -46,7 +46,7 @@ def bench_workspace(kind: str, persons: int, seed: int) -> Iterator[BenchWorkspa
         server = embedded_server(settings)
         started_here = server.status().pid is None
         server.start()
-        remove_left_behind(server)
+        remove_left_behind(server, settings.home / "models")
         settings = replace(settings, graph_name=bench_graph_name(kind))
     work = Path(tempfile.mkdtemp(prefix=f"hub-bench-{kind}-"))
     try:
@@ -54,6 +54,10 @@ def bench_workspace(kind: str, persons: int, seed: int) -> Iterator[BenchWorkspa
         yield BenchWorkspace(settings, work / "data", work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        # The model a bench trained for its graph (and its term-frequency tables) goes with the graph.
+        models = settings.home / "models"
+        for path in models.glob(f"{settings.graph_name}.splink.*") if server is not None else ():
+            path.unlink(missing_ok=True)
         if server is not None:  # nothing left behind: the graph, its keys, and its writes in the AOF's tail
             import redis
 

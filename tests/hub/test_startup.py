@@ -109,8 +109,16 @@ def test_an_interrupted_benchmark_graph_is_removed_with_its_keys(tmp_path: Path)
         for graph in (gone, alive, "kesos"):
             client.execute_command("GRAPH.QUERY", graph, "CREATE (:Row {i: 1})")  # type: ignore[no-untyped-call]
             client.hset(f"{graph}:api_keys", "digest", "info")
-        assert remove_left_behind(server) == [gone]
+        models = tmp_path / "models"
+        models.mkdir()
+        for graph in (gone, alive, "kesos"):
+            for suffix in ("json", "tf_name_first.parquet"):
+                (models / f"{graph}.splink.{suffix}").write_text("{}")
+        assert remove_left_behind(server, models) == [gone]
         assert sorted(g.name for g in server.graph_sizes()) == sorted([alive, "kesos"])
+        # The models trained for the graph left behind go with it; a live run's and the hub's stay.
+        assert sorted(p.name for p in models.iterdir()) == sorted(
+            f"{graph}.splink.{suffix}" for graph in (alive, "kesos") for suffix in ("json", "tf_name_first.parquet"))
         keys = sorted(str(k, "utf-8") if isinstance(k, bytes) else k for k in client.keys("*:api_keys"))
         assert keys == sorted([f"{alive}:api_keys", "kesos:api_keys"])
     finally:
