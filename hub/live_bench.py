@@ -299,12 +299,14 @@ async def measure_live(settings: Settings, data: Path, work: Path, delta: int, s
         await store.close()
     linking = re.search(r"(\d[\d,]*) records linked in ([\d.]+)s", out)
     stages = re.search(r"\(seconds: ([^)]*)\)", out)
+    parts = re.search(r"\[write_persons: ([^\]]*)\]", out)
     figures: dict[str, Any] = {
         "benchmark": "live", "persons": None, "records": base.records, "delta_records": len(delta_ids),
         "delta_new": len(held.new), "delta_changed": len(held.changed),
         "seconds": round(seconds, 2), "records_per_s": round(len(delta_ids) / seconds) if seconds else 0,
         "link_seconds": float(linking.group(2)) if linking else None,
         "link_stage_seconds": {k: float(v) for k, v in re.findall(r"(\w+) ([\d.]+)", stages.group(1))} if stages else None,
+        "write_persons_seconds": {k: float(v) for k, v in re.findall(r"(\w+) ([\d.]+)", parts.group(1))} if parts else None,
         "write_p50_ms": round(percentile(writes, 0.5), 1), "write_p95_ms": round(percentile(writes, 0.95), 1),
         "writes": len(writes), "write_path": written_by,
     }

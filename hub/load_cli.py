@@ -113,7 +113,9 @@ async def _link(store: GraphStore, settings: Settings, reports: list[LoadReport]
                   f"({live.records_per_s:,.0f} records/s): {live.joined:,} joined a known person, "
                   f"{live.persons_new:,} new persons, {live.moved:,} records moved to another person; "
                   f"{live.review_candidates:,} candidates for review (seconds: "
-                  + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in live.stages.items()) + ")",
+                  + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in live.stages.items()) + ")"
+                  + (" [write_persons: " + ", ".join(f"{part} {seconds:.1f}" for part, seconds in live.write_parts.items())
+                     + "]" if len(live.write_parts) > 1 else ""),
                   highlight=False)
 
 

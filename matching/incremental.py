@@ -85,6 +85,7 @@ class LiveReport:
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)
     held: list[HeldLink] = field(default_factory=list)  # links refused to a scoped write, now candidates
+    write_parts: dict[str, float] = field(default_factory=dict)  # write_persons' seconds by part (a big delta's)
 
     @property
     def records_per_s(self) -> float:
@@ -409,7 +410,7 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
         joined=sum(1 for x in linked if x.person_id in held_before),
         moved=written.relinked,
         persons_touched=len(earlier_of), pairs_scored=len(pairs), review_candidates=candidates, trained=False,
-        seconds=time.perf_counter() - started, stages=stages,
+        seconds=time.perf_counter() - started, stages=stages, write_parts=written.seconds,
         held=[HeldLink(a if a in delta_ids else b, candidate_id(a, b))
               for a, b in zip(held.get("unique_id_l", []), held.get("unique_id_r", []), strict=True)])
 

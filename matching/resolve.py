@@ -13,8 +13,9 @@ import datetime as dt
 import hashlib
 import json
 import math
+import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import pandas as pd
@@ -50,6 +51,8 @@ class ResolveReport:
     relinked: int
     new_persons: int
     changes: int
+    # Seconds per part of the write (plan, persons, moves, links, ..., facts), where it ran part by part.
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _new_id(record_ids: list[str]) -> str:
@@ -354,47 +357,52 @@ async def write_persons(store: GraphStore, assigned: pd.DataFrame, records: pd.D
     verdict); facts are then projected for them alone. ``retire``: person ids no part may keep
     (a steward's split, see ``person_ids``). ``prefer``: record -> the id it votes for (see ``person_ids``).
     """
+    started = time.perf_counter()
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     plan = plan_persons(assigned, records, resolutions, run_id, now, frozenset(retire or ()), prefer)
     ids, persons, links, moved = plan.ids, plan.persons, plan.links, plan.moved
     previous = resolutions.person
     # Persons first, then the moves (each record leaves its old person and joins its new one in one
     # statement), then the other links: a write cut short anywhere leaves every record with one person.
-    steps: list[list[Statement]] = []
+    steps: list[tuple[str, list[Statement]]] = []
     for start in range(0, len(persons), batch_size):
-        steps.append([Statement(queries.UPSERT_PERSONS, {"rows": persons[start:start + batch_size]})])
+        steps.append(("persons", [Statement(queries.UPSERT_PERSONS, {"rows": persons[start:start + batch_size]})]))
     for start in range(0, len(moved), batch_size):
         rows = {"rows": moved[start:start + batch_size]}
-        steps.append([Statement(queries.DELETE_MOVED_FACTS, rows), Statement(queries.DELETE_MOVED_SUBJECTS, rows),
-                      Statement(queries.MOVE_RECORDS, rows)])
+        steps.append(("moves", [Statement(queries.DELETE_MOVED_FACTS, rows), Statement(queries.DELETE_MOVED_SUBJECTS, rows),
+                                Statement(queries.MOVE_RECORDS, rows)]))
     moving = {m["record_id"] for m in moved}
     stayed = [link for link in links if link["start"]["record_id"] not in moving]
     for start in range(0, len(stayed), batch_size):
-        steps.append([Statement(queries.LINK_RECORDS_TO_PERSONS, {"rows": stayed[start:start + batch_size]})])
+        steps.append(("links", [Statement(queries.LINK_RECORDS_TO_PERSONS, {"rows": stayed[start:start + batch_size]})]))
     retired = plan.redirects
     if retired:
-        steps.append([Statement(queries.UPSERT_PERSON_REDIRECTS, {"rows": retired})])
+        steps.append(("redirects", [Statement(queries.UPSERT_PERSON_REDIRECTS, {"rows": retired})]))
     # An id this run gives that was not in use before may be a retired one coming back (a verdict reversed).
     returning = sorted(set(ids.values()) - set(previous.values()))
     if returning:
-        steps.append([Statement(queries.DELETE_PERSON_REDIRECTS, {"ids": returning})])
+        steps.append(("redirects", [Statement(queries.DELETE_PERSON_REDIRECTS, {"ids": returning})]))
     changes = plan.changes
     for start in range(0, len(changes), batch_size):
-        steps.append([Statement(queries.APPEND_PERSON_HISTORY, {"rows": changes[start:start + batch_size]})])
+        steps.append(("history", [Statement(queries.APPEND_PERSON_HISTORY, {"rows": changes[start:start + batch_size]})]))
     if only_persons is None:
-        steps.append([Statement(queries.DELETE_ORPHAN_PERSONS, {})])
-        steps += [[Statement(projection, {})] for projection in queries.PERSON_FACT_PROJECTIONS]
+        steps.append(("orphans", [Statement(queries.DELETE_ORPHAN_PERSONS, {})]))
+        steps += [("facts", [Statement(projection, {})]) for projection in queries.PERSON_FACT_PROJECTIONS]
     else:  # only the persons given can have lost their last record: no scan of every person
-        steps.append([Statement(queries.DELETE_ORPHAN_PERSONS_AMONG, {"person_ids": sorted(set(only_persons))})])
+        steps.append(("orphans", [Statement(queries.DELETE_ORPHAN_PERSONS_AMONG,
+                                            {"person_ids": sorted(set(only_persons))})]))
         scope = {"person_ids": sorted(set(only_persons) | set(ids.values()))}
-        steps += [[Statement(projection, scope)] for projection in queries.PERSON_FACT_PROJECTIONS_FOR_PERSONS]
-    steps.append([data_changed()])  # persons changed: cached statistics lapse (resolvers/stats_cache.py)
+        steps += [("facts", [Statement(projection, scope)]) for projection in queries.PERSON_FACT_PROJECTIONS_FOR_PERSONS]
+    steps.append(("facts", [data_changed()]))  # persons changed: cached statistics lapse (resolvers/stats_cache.py)
+    seconds = {"plan": round(time.perf_counter() - started, 3)}
     if only_persons is not None and len(plan.ids) + len(links) <= batch_size:
         # A few persons (a live write's, a verdict's): every step in one pipelined batch, in order.
-        await store.run_batch([statement for step in steps for statement in step])
+        await store.run_batch([statement for _, step in steps for statement in step])
     else:
-        for step in steps:
+        for part, step in steps:
+            began = time.perf_counter()
             await store.run_batch(step)
+            seconds[part] = round(seconds.get(part, 0.0) + time.perf_counter() - began, 3)
     known = set(previous.values())
     return ResolveReport(len(persons), plan.records, len(moved), sum(1 for p in ids.values() if p not in known),
-                         len(changes))
+                         len(changes), seconds)
