@@ -299,7 +299,7 @@ async def measure_live(settings: Settings, data: Path, work: Path, delta: int, s
         await store.close()
     linking = re.search(r"(\d[\d,]*) records linked in ([\d.]+)s", out)
     stages = re.search(r"\(seconds: ([^)]*)\)", out)
-    parts = re.search(r"\[write_persons: ([^\]]*)\]", out)
+    parts = re.search(r"\(write_persons seconds: ([^)]*)\)", out)
     figures: dict[str, Any] = {
         "benchmark": "live", "persons": None, "records": base.records, "delta_records": len(delta_ids),
         "delta_new": len(held.new), "delta_changed": len(held.changed),

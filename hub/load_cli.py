@@ -114,8 +114,9 @@ async def _link(store: GraphStore, settings: Settings, reports: list[LoadReport]
                   f"{live.persons_new:,} new persons, {live.moved:,} records moved to another person; "
                   f"{live.review_candidates:,} candidates for review (seconds: "
                   + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in live.stages.items()) + ")"
-                  + (" [write_persons: " + ", ".join(f"{part} {seconds:.1f}" for part, seconds in live.write_parts.items())
-                     + "]" if len(live.write_parts) > 1 else ""),
+                  + (" (write_persons seconds: " + ", ".join(f"{part} {seconds:.1f}" for part, seconds in
+                                                             live.write_parts.items()) + ")"
+                     if len(live.write_parts) > 1 else ""),
                   highlight=False)
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matching.membership import within
+
 # How far (in bits) an encounter's best registered person must lead the next one for it to join.
 ENCOUNTER_MARGIN = 3.0
 
@@ -162,7 +164,7 @@ def cluster(record_ids: list[str], nik_groups: pd.DataFrame, references: pd.Data
         if not found:
             break
         ambiguous |= found
-        unsure = accepted["unique_id_l"].isin(ambiguous) | accepted["unique_id_r"].isin(ambiguous)
+        unsure = within(accepted["unique_id_l"], ambiguous) | within(accepted["unique_id_r"], ambiguous)
         assigned, uf, refused = _cluster_once(record_ids, nik_groups, references, accepted[~unsure], same,
                                               different, encounters, kept)
     return assigned, uf
@@ -177,7 +179,7 @@ def ambiguous_records(uf: UnionFind, accepted: pd.DataFrame, refused: list[tuple
     ends = {r for pair in refused for r in pair} - confirmed
     if not ends:
         return set()
-    near = accepted[accepted["unique_id_l"].isin(ends) | accepted["unique_id_r"].isin(ends)]
+    near = accepted[within(accepted["unique_id_l"], ends) | within(accepted["unique_id_r"], ends)]
     left, right, evidence = (near[c].to_numpy() for c in ("unique_id_l", "unique_id_r", "evidence"))
     best: dict[tuple[str, int], tuple[float, str]] = {}  # (record, person root) -> strongest pair, and with whom
     for a, b, e in zip(left, right, evidence, strict=True):
@@ -249,8 +251,8 @@ def _cluster_once(record_ids: list[str], nik_groups: pd.DataFrame, references: p
             method[record_id] = "reference"
     accepted = accepted.sort_values("evidence", ascending=False)
     refused: list[tuple[str, str]] = []
-    left_met = accepted["unique_id_l"].isin(encounters).to_numpy()
-    right_met = accepted["unique_id_r"].isin(encounters).to_numpy()
+    left_met = within(accepted["unique_id_l"], encounters)
+    right_met = within(accepted["unique_id_r"], encounters)
 
     def join(left: str, right: str, p: float) -> bool:
         if not uf.union(left, right):

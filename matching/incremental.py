@@ -41,6 +41,7 @@ from matching import blocking, frequencies, model
 from matching.clusters import cluster
 from matching.extract import COLUMNS, Resolutions
 from matching.features import features
+from matching.membership import within
 from matching.pipeline import ACCEPT, run_match, thresholds
 from matching.resolve import person_ids, write_persons
 from matching.review import candidate_id, candidate_statements, judged_pairs, review_band
@@ -299,9 +300,9 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     core_ids = set(core["record_id"])
     lap("read")
     delta_features = features(core[COLUMNS])
-    delta_features = delta_features[delta_features["unique_id"].isin(delta_ids)]
+    delta_features = delta_features[within(delta_features["unique_id"], delta_ids)]
     known = await blocking.neighbours(store, delta_features)
-    known = known[~known["record_id"].isin(core_ids)]
+    known = known[~within(known["record_id"], core_ids)]
     lap("neighbours")
     scored = _union(core, known)
     frame = features(scored[COLUMNS])
@@ -316,8 +317,8 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     strong = pairs[pairs["evidence"] >= review]
     partners |= set(strong["unique_id_l"]) | set(strong["unique_id_r"])
     trusted = frame[frame["nik_trusted"].astype(bool)]
-    shared_niks = set(trusted.loc[trusted["unique_id"].isin(core_ids), "nik"])
-    partners |= set(trusted.loc[trusted["nik"].isin(shared_niks), "unique_id"])
+    shared_niks = set(trusted.loc[within(trusted["unique_id"], core_ids), "nik"])
+    partners |= set(trusted.loc[within(trusted["nik"], shared_niks), "unique_id"])
     references, bound = await asyncio.gather(_references(store, sorted(core_ids)), judged_pairs(store))
     partners |= set(references["record_id"]) | set(references["target"])
     for a, b in bound.same:
@@ -337,21 +338,21 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     if may_join is not None:
         unresolved = []  # a record no person holds yet places nobody: a full run links it
     others = await _read(store, queries.RECORDS_OF_PERSONS, "person_ids", joinable)
-    records = _union(core, others, scored[scored["record_id"].isin(unresolved)])
+    records = _union(core, others, scored[within(scored["record_id"], unresolved)])
     lap("read_persons")
 
     # The batch run's rules on these records; the persons they may join are kept as they are.
     member = set(records["record_id"])
     every = features(records[COLUMNS])
     trusted = every[every["nik_trusted"].astype(bool)][["unique_id", "nik", "birth_year", "sex"]]
-    inside = pairs[pairs["unique_id_l"].isin(member) & pairs["unique_id_r"].isin(member)]
+    inside = pairs[within(pairs["unique_id_l"], member) & within(pairs["unique_id_r"], member)]
     kept_of: dict[str, list[str]] = {}  # the persons joined as they are, each with its records in read order
     for record, person in zip(others["record_id"].tolist(), others["person_id"].tolist(), strict=True):
         if record not in core_ids and not _absent(person):
             kept_of.setdefault(str(person), []).append(record)
     kept_groups = [kept_of[p] for p in sorted(kept_of)]
     encounters = frozenset(every.loc[every["encounter"].astype(bool), "unique_id"])
-    refs = references[references["record_id"].isin(member) & references["target"].isin(member)]
+    refs = references[within(references["record_id"], member) & within(references["target"], member)]
     same = [(a, b) for a, b in bound.same if a in member and b in member]
     different = [(a, b) for a, b in bound.different if a in member and b in member]
     assigned, uf = cluster(records["record_id"].tolist(), trusted, refs, inside, accept_bits, same, different,
@@ -391,7 +392,7 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     settled = sorted(p for p, earlier in earlier_of.items() if len(earlier) > 1)
     if settled:
         steps.append([Statement(queries.DELETE_SETTLED_CANDIDATES, {"pairs": [[p, p] for p in settled]})])
-    steps.append(blocking.key_statements(every[every["unique_id"].isin(delta_ids)]))
+    steps.append(blocking.key_statements(every[within(every["unique_id"], delta_ids)]))
     # The candidates, the settled ones' removal and the delta's keys: one pipelined batch, in order.
     await store.run_batch([statement for step in steps for statement in step])
     lap("write_candidates_keys")

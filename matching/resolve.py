@@ -35,6 +35,7 @@ from matching.identity import (
     most_common,
     most_common_of,
 )
+from matching.membership import within
 from matching.names import fold_name
 from matching.search_names import SEPARATOR, search_names
 
@@ -93,7 +94,7 @@ def person_ids(assigned: pd.DataFrame, previous: dict[str, str], retire: frozens
 
 def earlier(frame: pd.DataFrame, previous: dict[str, str]) -> pd.DataFrame:
     """The rows of records that had a person before this run, with that person as ``before``."""
-    return frame[frame["record_id"].isin(previous.keys())].assign(before=lambda f: f["record_id"].map(previous))
+    return frame[within(frame["record_id"], previous.keys())].assign(before=lambda f: f["record_id"].map(previous))
 
 
 def identity_changes(had: pd.DataFrame, run_id: str, at: str) -> list[dict[str, str]]:
@@ -128,7 +129,7 @@ def redirects(had: pd.DataFrame, current: set[str], run_id: str, at: str) -> lis
     """A pointer from each person id this run retired to the persons its records belong to now.
     ``had``: see ``earlier``; only the retired ids are grouped, not every earlier person."""
     rows: list[dict[str, object]] = []
-    retired = had[~had["before"].isin(current)]
+    retired = had[~within(had["before"], current)]
     for old_id, now_ids in retired.groupby("before")["person_id"]:
         to = sorted(set(now_ids))
         rows.append({"person_id": str(old_id), "to": to, "kind": "merge" if len(to) == 1 else "split",
