@@ -60,7 +60,8 @@ def live_model(model_path: Path) -> LiveModel:
     """
     saved = model.load(model_path) if model_path.exists() else None
     if saved is None:
-        raise ModelMissing("no linking model yet: an administrator runs `hub match` once (it trains and saves it)")
+        raise ModelMissing("no linking model yet (a new hub, or one upgraded to another model version): an "
+                           "administrator runs `hub match` once (it trains and saves it)")
     stamp = model_path.stat().st_mtime
     cached = _LOADED.get(model_path)
     if cached is not None and cached[0] == stamp:

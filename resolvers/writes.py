@@ -36,6 +36,7 @@ from loaders.mapping import mapping_for, shipped_sources
 from loaders.records import Problem, record_id
 from loaders.rows import MAX_ROWS, RegionScope, load_rows, raw_rows
 from matching.incremental import link_records
+from matching.seen import live_model
 from resolvers.audit_fields import selected_fields
 from resolvers.context import Info
 from resolvers.scope import covers, persons_in_scope, scope_param
@@ -80,11 +81,14 @@ async def write_rows(store: GraphStore, principal: Principal, source: str, rows:
     Raises:
         Forbidden: the caller's role may not write the source.
         InputError: an unknown source, too many rows, or a row that is not an object of cells.
+        ModelMissing: no linking model of this hub's version (a new hub, or one just upgraded): linking
+            would be a full run, training included, inside the request. No row is stored.
     """
     if source not in shipped_sources():
         raise InputError(f"source: {quote(source)} is not a source the hub knows; sources are "
                          f"{', '.join(shipped_sources())}")
     require_writer(principal, source)
+    live_model(model_path)
     mapping = mapping_for(source)
     raw_rows(mapping, rows)  # the rows as a whole are checked before any is set aside
     scope = scope_param(principal)

@@ -78,10 +78,9 @@ def level_of(code: str | None) -> int:
     return max((level for level, chars in CODE_CHARS.items() if len(code) >= chars), default=PROVINCE)
 
 
-def known_by(principal: Principal, region: str | None = None, year: bool = False) -> Known:
-    """What ``principal`` knows of the persons a request lists for ``region`` (dotted) and, with ``year``,
-    a birth year it filtered on: the key's own region counts as asked for."""
-    return Known(max(level_of(principal.region), level_of(region)), 1 if year else None)
+def known_by(principal: Principal) -> Known:
+    """What ``principal`` knows of every person it is shown: that they live in the key's region."""
+    return Known(level_of(principal.region))
 
 
 def _narrower(band: int | None, other: int | None) -> int | None:

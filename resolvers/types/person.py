@@ -173,7 +173,7 @@ class Person:
 
     async def _households(self, info: Info, kks: list[str]) -> list[Household]:
         rows = await info.context.loaders.household_by_kk.load_many(kks)
-        return [await Household.shown(row, info) for row in rows if row is not None]
+        return [await Household.shown(row, info, self.known) for row in rows if row is not None]
 
     async def view(self, info: Info) -> QuasiView | None:
         """What a masked role may see of the person's birth band, sex and region; None for a role that sees them."""

@@ -135,6 +135,11 @@ def test_what_the_caller_listed_by_counts_as_known(api: Api) -> None:
             birth, sex, shown = _shown(node)
             assert sharing(population, birth, sex, shown, known_region=region) >= K, (region, node["personId"])
             told[f"band {bool(birth)}, sex {bool(sex)}"] += 1
+            household = node["household"]
+            where = (household or {}).get("region") and household["region"]["code"]
+            if where and (where.startswith(region) or region.startswith(where)):  # the person's household is there too
+                for member in household["members"]:
+                    assert sharing(population, member["birthDate"], member["sex"], where, known_region=region) >= K, member
         after = None
         while True:  # the same region's worklist: everyone on it is known to live there too
             page = api.data_of(WORKLIST, {"region": region, "after": after}, role=Role.ANALYST)["worklist"]

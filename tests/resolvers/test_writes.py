@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from hub.privacy.audit import Action, AuditEntry, AuditLog, Outcome
 from hub.store import open_store
 from matching.names import first_token, fold_name
 from matching.pipeline import run_match
+from matching.seen import ModelMissing
 from resolvers.writes import RowOutcome, write_rows
 from tests.resolvers.conftest import Api, served_world
 
@@ -479,3 +481,28 @@ def test_an_officer_cannot_rewrite_a_record_held_by_a_person_outside_its_region(
     assert stored["person_id"] == outsider["person_id"] and not stored["region"].startswith(regency)
     assert live.post(PERSON_BY_ID, {"p": outsider["person_id"]}, key=key).json()["data"]["person"] is None
     assert [e.outcome for e in _entries(live, key_id) if e.operation == "writeRecords"] == [Outcome.REFUSED]
+
+
+def test_without_a_model_of_this_version_a_write_is_refused_before_any_row_is_stored(live: Api, tmp_path: Path) -> None:
+    """A hub just upgraded to a model version it has not trained yet (or a new one): linking would be
+    a full run, training included, inside the request. The write is refused, nothing is stored, and
+    the app is told what an administrator does."""
+    row = _complaint(live, "DITERIMA", "2026-11-20 DITERIMA", ticket="API-T0090")
+    older = tmp_path / "kesos.splink.json"
+    older.write_text(json.dumps({**json.loads(live.settings.model_path.read_text()), "hub_model_version": 1}))
+
+    async def write(model_path: Path) -> list[RowOutcome]:
+        store = await open_store(live.settings, autostart=False)
+        try:
+            return await write_rows(store, Principal("k-app", "app", Role.APP), "slrt_pengaduan", [row], model_path)
+        finally:
+            await store.close()
+
+    for model_path in (tmp_path / "none.splink.json", older):
+        with pytest.raises(ModelMissing, match="an administrator runs `hub match` once"):
+            asyncio.run(write(model_path))
+    assert not asyncio.run(live.cypher("MATCH (s:SourceRecord {source_key: $k}) RETURN s.record_id AS r",
+                                       {"k": "API-T0090"}))
+    # With the hub's own model the same row is written and linked.
+    (written,) = asyncio.run(write(live.settings.model_path))
+    assert written.status == "new" and written.person_id
