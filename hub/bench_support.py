@@ -54,12 +54,12 @@ def bench_workspace(kind: str, persons: int, seed: int) -> Iterator[BenchWorkspa
         yield BenchWorkspace(settings, work / "data", work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        # The model a bench trained for its graph (and its term-frequency tables) goes with the graph.
-        models = settings.home / "models"
-        for path in models.glob(f"{settings.graph_name}.splink.*") if server is not None else ():
-            path.unlink(missing_ok=True)
         if server is not None:  # nothing left behind: the graph, its keys, and its writes in the AOF's tail
             import redis
+
+            # The model a bench trained for its graph (and its term-frequency tables) goes with the graph.
+            for path in (settings.home / "models").glob(f"{settings.graph_name}.splink.*"):
+                path.unlink(missing_ok=True)
 
             with contextlib.suppress(redis.RedisError):  # a server gone now: the next run removes the graph
                 server.drop_graph(settings.graph_name)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from matching.addresses import fold_address
+from matching.membership import absent
 from matching.names import first_token, fold_name, initials, last_token, sorted_tokens
 
 FEATURES = ["unique_id", "source", "nik", "kk", "name_folded", "name_sorted", "name_first", "name_last", "name_initials",
@@ -174,9 +175,6 @@ def number(value: object) -> float:
     return float("nan")
 
 
-def _absent(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
-
 
 def _features_counted(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:
     """``features`` for a few records, row by row: the same frame, without pandas' per-column cost."""
@@ -189,7 +187,7 @@ def _features_counted(records: pd.DataFrame, as_of: dt.date | None = None) -> pd
         return block[:, at[name]].tolist() if name in at else [None] * len(records)
 
     names = column("name")
-    keep = [i for i, n in enumerate(names) if not _absent(n)]
+    keep = [i for i, n in enumerate(names) if not absent(n)]
     if not keep:
         return _features_vectorised(records, as_of)
     year_now = (as_of or dt.date.today()).year
@@ -208,13 +206,13 @@ def _features_counted(records: pd.DataFrame, as_of: dt.date | None = None) -> pd
     ages = [number(v) for v in named("age")]
     estimated = [y != y and a == a for y, a in zip(years, ages, strict=True)]
     birth_years = [year_now - 1 - a if e else y for y, a, e in zip(years, ages, estimated, strict=True)]
-    met = [False if _absent(m) else bool(m) for m in named("encounter")]
-    regions = ["" if _absent(r) else str(r) for r in named("region_code")]
+    met = [False if absent(m) else bool(m) for m in named("encounter")]
+    regions = ["" if absent(r) else str(r) for r in named("region_code")]
     nik_years = [number(d[:4]) if isinstance(d, str) else float("nan") for d in nik_dates]
-    trusted = [not _absent(n) and (nd == d if not _absent(d) else ny == y) and (_absent(s) or ns == s)
+    trusted = [not absent(n) and (nd == d if not absent(d) else ny == y) and (absent(s) or ns == s)
                for n, nd, d, ny, y, s, ns in zip(niks, nik_dates, dates, nik_years, years, sexes, nik_sexes,
                                                  strict=True)]
-    contradicted = [(ny == ny and y == y and ny != y) or (not _absent(s) and not _absent(ns) and ns != s)
+    contradicted = [(ny == ny and y == y and ny != y) or (not absent(s) and not absent(ns) and ns != s)
                     for ny, y, s, ns in zip(nik_years, years, sexes, nik_sexes, strict=True)]
     # A NIK trusted on other records under another name (see ``someone_elses_nik``).
     owners: dict[object, list[tuple[Any, Any, Any]]] = {}
@@ -222,7 +220,7 @@ def _features_counted(records: pd.DataFrame, as_of: dt.date | None = None) -> pd
         if t:
             owners.setdefault(n, []).append((f, la, ini))
     for i, (n, t) in enumerate(zip(niks, trusted, strict=True)):
-        held = owners.get(n) if not t and not _absent(n) else None
+        held = owners.get(n) if not t and not absent(n) else None
         if held and not any((firsts[i] is not None and firsts[i] == f) or (lasts[i] is not None and lasts[i] == la)
                             or (initial[i] is not None and initial[i] == ini) for f, la, ini in held):
             contradicted[i] = True

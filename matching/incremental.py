@@ -41,7 +41,7 @@ from matching import blocking, frequencies, model
 from matching.clusters import cluster
 from matching.extract import COLUMNS, Resolutions
 from matching.features import features
-from matching.membership import within
+from matching.membership import absent, within
 from matching.pipeline import ACCEPT, run_match, thresholds
 from matching.resolve import person_ids, write_persons
 from matching.review import candidate_id, candidate_statements, judged_pairs, review_band
@@ -117,13 +117,10 @@ def _union_counted(frames: tuple[pd.DataFrame, ...]) -> pd.DataFrame:
         for values in f.to_numpy(dtype=object).tolist():
             row: list[object] = [None] * len(columns)
             for i, value in zip(where, values, strict=True):
-                row[i] = None if _absent(value) else value
+                row[i] = None if absent(value) else value
             rows.setdefault(row[key], row)
     return pd.DataFrame(list(rows.values()), columns=columns, dtype=object)
 
-
-def _absent(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
 
 
 async def _read(store: GraphStore, statement: str, name: str, values: list[str]) -> pd.DataFrame:
@@ -348,7 +345,7 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     inside = pairs[within(pairs["unique_id_l"], member) & within(pairs["unique_id_r"], member)]
     kept_of: dict[str, list[str]] = {}  # the persons joined as they are, each with its records in read order
     for record, person in zip(others["record_id"].tolist(), others["person_id"].tolist(), strict=True):
-        if record not in core_ids and not _absent(person):
+        if record not in core_ids and not absent(person):
             kept_of.setdefault(str(person), []).append(record)
     kept_groups = [kept_of[p] for p in sorted(kept_of)]
     encounters = frozenset(every.loc[every["encounter"].astype(bool), "unique_id"])

@@ -24,8 +24,9 @@ def within(column: pd.Series, values: Collection[object]) -> np.ndarray:
         found = pc.is_in(pa.array(column.array), value_set=pa.array(list(values), type=pa.string()))
         return np.asarray(found.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
     wanted = values if isinstance(values, Set | dict) else set(values)
-    return np.fromiter((not _missing(v) and v in wanted for v in column.tolist()), dtype=bool, count=len(column))
+    return np.fromiter((not absent(v) and v in wanted for v in column.tolist()), dtype=bool, count=len(column))
 
 
-def _missing(value: object) -> bool:
+def absent(value: object) -> bool:
+    """A missing cell: None, pandas' NA or NaN."""
     return value is None or value is pd.NA or (isinstance(value, float) and value != value)
