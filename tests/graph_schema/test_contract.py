@@ -423,6 +423,29 @@ async def test_a_batch_of_long_statements_is_written_in_order(store: GraphStore)
     assert (nodes["Program"], nodes["SourceRecord"], rels["LISTS_ENROLMENT"]) == (150, 150, 150)
 
 
+async def test_a_batch_of_short_statements_is_one_round_trip_in_order(store: GraphStore) -> None:
+    # A live write's statements are short (a person or two each): they go together, not one by one,
+    # and each still finds what the ones before it wrote.
+    before = store.round_trips
+    await store.run_batch([Statement(load_queries.UPSERT_PROGRAMS, {"rows": [["BLT", "BLT", None]]}),
+                           Statement(queries.UPSERT_PERSONS, {"rows": [{"person_id": "P-9", "props": {}}]}),
+                           Statement(lookups.LINK_ENROLMENTS, {"rows": [{"start": {"person_id": "P-9"},
+                                                                         "end": {"code": "BLT"},
+                                                                         "props": {"source": "blt", "source_key": "1"}}]}),
+                           Statement("MATCH (p:Person {person_id: $person_id}) DETACH DELETE p", {"person_id": "P-8"}),
+                           Statement("MATCH (p:Program {code: 'BLT'}) SET p.name = 'Bantuan Langsung Tunai'", {})])
+    assert store.round_trips == before + 1
+    nodes, rels = await counts(store)
+    assert (nodes["Program"], nodes["Person"], rels["ENROLLED_IN"]) == (1, 1, 1)
+    assert await store.run("MATCH (p:Program) RETURN p.name AS name") == [{"name": "Bantuan Langsung Tunai"}]
+
+
+async def test_a_failing_short_statement_of_a_batch_is_reported(store: GraphStore) -> None:
+    failing = Statement("UNWIND $rows AS row RETURN row[0] / 0 AS x", {"rows": [[1], [2]]})
+    with pytest.raises(GraphQueryError):
+        await store.run_batch([Statement(load_queries.UPSERT_PROGRAMS, {"rows": [["BLT", "BLT", None]]}), failing])
+
+
 async def test_a_failing_statement_of_a_batch_is_reported(store: GraphStore) -> None:
     failing = Statement("UNWIND $rows AS row RETURN row[0] / 0 AS x", {"rows": [[i] for i in range(150)]})
     with pytest.raises(GraphQueryError):
