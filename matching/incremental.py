@@ -26,11 +26,14 @@ With no saved model yet (a first load) it runs the full ``hub match`` once, whic
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -152,17 +155,29 @@ def _key_codes(frame: pd.DataFrame, key: tuple[str, ...], factorized: dict[str, 
     return codes
 
 
+# Up to this many rows (a live write's, a "seen before?"'s few) the pairs are found in Python: the
+# numpy path's factorising and sorting per key cost some milliseconds a write whatever the size.
+SMALL_BLOCKING = 2_000
+
+
+def _keys() -> list[tuple[tuple[str, ...], bool]]:
+    """Each blocking key, and whether it blocks only pairs with an encounter on a side."""
+    return [*((k, False) for k in model.BLOCKING_KEYS), *((k, True) for k in model.ENCOUNTER_KEYS)]
+
+
 def blocked_pairs(frame: pd.DataFrame, core: set[str]) -> pd.DataFrame:
     """``unique_id_l < unique_id_r`` pairs of ``frame`` with a side in ``core`` that share a blocking
     key (the encounter key only where a side is an encounter), as Splink's blocking finds them,
     sorted. Each key's rows are grouped by integer codes and joined in numpy: a big delta's frame
-    has hundreds of thousands of rows and pairs."""
+    has hundreds of thousands of rows and pairs (a few rows: ``_blocked_pairs_counted``)."""
+    if len(frame) <= SMALL_BLOCKING:
+        return _blocked_pairs_counted(frame, core)
     ids = frame["unique_id"].astype(str).to_numpy(dtype=object)
     met = frame["encounter"].astype(bool).to_numpy()
     mine = np.flatnonzero([i in core for i in ids])
     factorized: dict[str, tuple[np.ndarray, int]] = {}
     found = []
-    for key, encounters_only in [*((k, False) for k in model.BLOCKING_KEYS), *((k, True) for k in model.ENCOUNTER_KEYS)]:
+    for key, encounters_only in _keys():
         codes = _key_codes(frame, key, factorized)
         rows = np.flatnonzero(codes >= 0)
         order = rows[np.argsort(codes[rows], kind="stable")]
@@ -188,6 +203,34 @@ def blocked_pairs(frame: pd.DataFrame, core: set[str]) -> pd.DataFrame:
     high = np.maximum(rank[both[0]], rank[both[1]])
     pairs = np.unique(low * len(ids) + high)
     return pd.DataFrame({"unique_id_l": ids[by_id[pairs // len(ids)]], "unique_id_r": ids[by_id[pairs % len(ids)]]})
+
+
+def _blocked_pairs_counted(frame: pd.DataFrame, core: set[str]) -> pd.DataFrame:
+    """``blocked_pairs`` of a few rows, in Python: each key's rows grouped by their values in a dict."""
+    ids = [str(i) for i in frame["unique_id"].tolist()]
+    met = frame["encounter"].astype(bool).tolist()
+    mine = [row for row, record in enumerate(ids) if record in core]
+    columns: dict[str, list[object]] = {}
+    found: set[tuple[str, str]] = set()
+    for key, encounters_only in _keys():
+        for column in key:
+            if column not in columns:
+                columns[column] = frame[column].tolist()
+        # A row missing any of the key's values does not block on it (as in Splink's ``block_on``).
+        values = [None if any(absent(v) for v in value) else value
+                  for value in zip(*(columns[c] for c in key), strict=True)]
+        rows: dict[tuple[object, ...], list[int]] = {}
+        for row, value in enumerate(values):
+            if value is not None:
+                rows.setdefault(value, []).append(row)
+        for probe in mine:
+            value = values[probe]
+            for other in rows.get(value, ()) if value is not None else ():
+                if other != probe and (not encounters_only or met[probe] or met[other]):
+                    left, right = ids[probe], ids[other]
+                    found.add((left, right) if left < right else (right, left))
+    ordered = sorted(found)
+    return pd.DataFrame({"unique_id_l": [p[0] for p in ordered], "unique_id_r": [p[1] for p in ordered]}, dtype=object)
 
 
 def score(model_path: Path, frame: pd.DataFrame, core: set[str], threshold: float) -> pd.DataFrame:
@@ -286,8 +329,6 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
                   zip(now["record_id"], now["person_id"], now["method"], now["probability"], strict=True)]
         return LiveReport(linked, full.persons, 0, full.relinked, full.persons, full.pairs_scored,
                           full.review_candidates, full.trained, time.perf_counter() - started, full.stages)
-    prior = model.prior_weight(saved)
-    accept_bits, review = thresholds(prior, accept)
 
     delta = await _read(store, queries.RECORDS_BY_IDS, "ids", ids)
     ids = sorted(delta["record_id"])
@@ -300,7 +341,33 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     delta_features = delta_features[within(delta_features["unique_id"], delta_ids)]
     known = await blocking.neighbours(store, delta_features)
     known = known[~within(known["record_id"], core_ids)]
+    # The delta's keys are written while the hub scores (the server has nothing else to do): no read
+    # of this link looks records up by key again.
+    keys_written = asyncio.ensure_future(store.run_batch(blocking.key_statements(delta_features)))
+    try:
+        return await _linked(store, model_path, ids, delta, before, core, known, keys_written, saved, accept, may_join,
+                             started, stages)
+    finally:
+        if not keys_written.done():
+            keys_written.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await keys_written  # an error is raised where it is awaited below, not lost
+
+
+async def _linked(store: GraphStore, model_path: Path, ids: list[str], delta: pd.DataFrame, before: list[str],
+                  core: pd.DataFrame, known: pd.DataFrame, keys_written: asyncio.Future[None],
+                  saved: dict[str, Any], accept: float, may_join: PersonsFilter | None, started: float,
+                  stages: dict[str, float]) -> LiveReport:
+    """``link_records`` from the scores on: the core and the known records sharing a key with it."""
+
+    def lap(stage: str) -> None:
+        stages[stage] = round(time.perf_counter() - started - sum(stages.values()), 3)
+
     lap("neighbours")
+    delta_ids = set(ids)
+    core_ids = set(core["record_id"])
+    prior = model.prior_weight(saved)
+    accept_bits, review = thresholds(prior, accept)
     scored = _union(core, known)
     frame = features(scored[COLUMNS])
     lap("features")
@@ -367,31 +434,43 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
     previous = {str(r): str(p) for r, p in zip(records["record_id"], records["person_id"], strict=True) if pd.notna(p)}
     resolutions = Resolutions(previous, how)
     run_id = "live-" + uuid.uuid4().hex[:10]
-    touched = sorted(set(before) | set(joinable))
-    written = await write_persons(store, assigned, records[COLUMNS], resolutions, run_id=run_id, only_persons=touched)
+    # A person the delta could have joined and did not stands as it is: not written again.
+    standing = _standing(assigned, previous, delta_ids)
+    rewritten = ~assigned["cluster"].isin(list(standing))
+    touched = sorted(set(before) | set(joinable) - set(standing.values()))
+
+    def candidates() -> tuple[pd.DataFrame, list[Statement], int, dict[str, str], dict[str, set[str | None]]]:
+        """The review band's candidates and the settled ones' removal: made in a thread of its own
+        while the server writes the persons (a big delta's band is seconds of Python)."""
+        band = review_band(inside, assigned, uf, review)
+        held = pd.DataFrame()
+        if refused:
+            refused_links = _refused_links(delta_ids, {r for r, p in person_of.items() if pd.notna(p) and str(p) in refused},
+                                           strong, frame, references, same=bound.same)
+            held = held_candidates(model_path, scored, refused_links, prior,
+                                   {str(r): str(p) for r, p in person_of.items() if pd.notna(p)})
+            band = pd.concat([band, held], ignore_index=True) if not band.empty else held
+        steps, count = candidate_statements(band, run_id, only_records=ids)
+        ids_of = person_ids(assigned, previous)
+        now_person = {r: ids_of[int(c)] for r, c in zip(assigned["record_id"], assigned["cluster"], strict=True)}
+        # Open candidates between records now of one person leave the queue: only a person that took
+        # records of several earlier persons (or unlinked ones) can have such a candidate newly settled.
+        earlier_of: dict[str, set[str | None]] = {}
+        for record, person_now in now_person.items():
+            earlier_of.setdefault(person_now, set()).add(previous.get(record))
+        settled = sorted(p for p, earlier in earlier_of.items() if len(earlier) > 1)
+        if settled:
+            steps.append([Statement(queries.DELETE_SETTLED_CANDIDATES, {"pairs": [[p, p] for p in settled]})])
+        return held, [statement for step in steps for statement in step], count, now_person, earlier_of
+
+    written, (held, statements, count, now_person, earlier_of) = await asyncio.gather(
+        write_persons(store, assigned[rewritten], records.loc[within(records["record_id"], set(assigned.loc[
+            rewritten, "record_id"])), COLUMNS], resolutions, run_id=run_id, only_persons=touched),
+        asyncio.to_thread(candidates))
     lap("write_persons")
-    band = review_band(inside, assigned, uf, review)
-    held = pd.DataFrame()
-    if refused:
-        refused_links = _refused_links(delta_ids, {r for r, p in person_of.items() if pd.notna(p) and str(p) in refused},
-                                       strong, frame, references, same=bound.same)
-        held = held_candidates(model_path, scored, refused_links, prior,
-                               {str(r): str(p) for r, p in person_of.items() if pd.notna(p)})
-        band = pd.concat([band, held], ignore_index=True) if not band.empty else held
-    steps, candidates = candidate_statements(band, run_id, only_records=ids)
-    ids_of = person_ids(assigned, previous)
-    now_person = {r: ids_of[int(c)] for r, c in zip(assigned["record_id"], assigned["cluster"], strict=True)}
-    # Open candidates between records now of one person leave the queue: only a person that took
-    # records of several earlier persons (or unlinked ones) can have such a candidate newly settled.
-    earlier_of: dict[str, set[str | None]] = {}
-    for record, person_now in now_person.items():
-        earlier_of.setdefault(person_now, set()).add(previous.get(record))
-    settled = sorted(p for p, earlier in earlier_of.items() if len(earlier) > 1)
-    if settled:
-        steps.append([Statement(queries.DELETE_SETTLED_CANDIDATES, {"pairs": [[p, p] for p in settled]})])
-    steps.append(blocking.key_statements(every[within(every["unique_id"], delta_ids)]))
-    # The candidates, the settled ones' removal and the delta's keys: one pipelined batch, in order.
-    await store.run_batch([statement for step in steps for statement in step])
+    await keys_written
+    # The candidates and the settled ones' removal, after the persons they name: one pipelined batch, in order.
+    await store.run_batch(statements)
     lap("write_candidates_keys")
 
     # A set made once: rebuilt per element (as it was), it made this tail quadratic (51 s of a 10,000-record delta).
@@ -407,10 +486,28 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
         persons_new=persons_new,
         joined=sum(1 for x in linked if x.person_id in held_before),
         moved=written.relinked,
-        persons_touched=len(earlier_of), pairs_scored=len(pairs), review_candidates=candidates, trained=False,
+        persons_touched=len(earlier_of), pairs_scored=len(pairs), review_candidates=count, trained=False,
         seconds=time.perf_counter() - started, stages=stages, write_parts=written.seconds,
         held=[HeldLink(a if a in delta_ids else b, candidate_id(a, b))
               for a, b in zip(held.get("unique_id_l", []), held.get("unique_id_r", []), strict=True)])
+
+
+def _standing(assigned: pd.DataFrame, previous: dict[str, str], delta: set[str]) -> dict[object, str]:
+    """cluster -> person id, of the clusters that are a person exactly as it was: every record it
+    held and no other, none of them in the delta. Their ids, links, values and facts are unchanged
+    (the same records give the same values), so they are not written again. ``previous`` holds every
+    record of each person it names (a live link reads persons whole)."""
+    held = Counter(previous.values())
+    members: dict[object, list[str]] = {}
+    for cluster_id, record in zip(assigned["cluster"].tolist(), assigned["record_id"].tolist(), strict=True):
+        members.setdefault(cluster_id, []).append(record)
+    out: dict[object, str] = {}
+    for cluster_id, records in members.items():
+        person = previous.get(records[0])
+        if (person is not None and len(records) == held[person] and all(previous.get(r) == person for r in records)
+                and not any(r in delta for r in records)):
+            out[cluster_id] = person
+    return out
 
 
 def _refused_links(delta: set[str], out_of_reach: set[str], strong: pd.DataFrame, frame: pd.DataFrame,
