@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterable, Set
+from collections.abc import Callable, Iterable, Set
 
 import pandas as pd
 
@@ -123,10 +123,14 @@ def key_statements(frame: pd.DataFrame) -> list[Statement]:
             for start in range(0, len(rows), WRITE_BATCH)]
 
 
-async def neighbours(store: GraphStore, frame: pd.DataFrame) -> pd.DataFrame:
+async def neighbours(store: GraphStore, frame: pd.DataFrame,
+                     each_reply: Callable[[list[list[object]]], None] | None = None) -> pd.DataFrame:
     """The known records that share any blocking key with a row of ``frame`` (a features frame),
     with the person each resolves to: ``extract.COLUMNS`` + ``person_id``, ``method``,
-    ``probability``. The frame's own records are left out. Batched index lookups only."""
+    ``probability``. The frame's own records are left out. Batched index lookups only.
+
+    ``each_reply``: called with each lookup's rows (``NEIGHBOUR_COLUMNS``) as they come in, while
+    the server answers the next one; only where the lookups go in batches (a big frame's)."""
     lookups: list[tuple[str, list[str]]] = []
     for key, statement in INDEXED_KEYS.items():
         lookups.append((statement, [v for v in key_values(frame, key) if v is not None]))
@@ -148,7 +152,7 @@ async def neighbours(store: GraphStore, frame: pd.DataFrame) -> pd.DataFrame:
     else:
         replies = await _in_flight(store, [(statement, distinct[start:start + BATCH])
                                            for (statement, _), distinct in zip(lookups, asked, strict=True)
-                                           for start in range(0, len(distinct), BATCH)])
+                                           for start in range(0, len(distinct), BATCH)], each_reply)
     return records_frame((row for rows in replies for row in rows), leave_out=own)
 
 
@@ -169,14 +173,18 @@ def records_frame(rows: Iterable[list[object]], leave_out: Set[str] = frozenset(
 IN_FLIGHT = 2
 
 
-async def _in_flight(store: GraphStore, lookups: list[tuple[str, list[str]]]) -> list[list[list[object]]]:
-    """Each (statement, values) lookup's rows, in order, ``IN_FLIGHT`` of them asked at a time."""
+async def _in_flight(store: GraphStore, lookups: list[tuple[str, list[str]]],
+                     each_reply: Callable[[list[list[object]]], None] | None) -> list[list[list[object]]]:
+    """Each (statement, values) lookup's rows, in order, ``IN_FLIGHT`` of them asked at a time;
+    ``each_reply`` called with each as it comes in."""
     replies: list[list[list[object]]] = [[] for _ in lookups]
     pending = iter(enumerate(lookups))
 
     async def worker() -> None:
         for i, (statement, values) in pending:
             replies[i] = await store.run_values(statement, {"values": values}, queries.RESOLVED_RECORD_TYPES)
+            if each_reply is not None:
+                each_reply(replies[i])
 
     await asyncio.gather(*(worker() for _ in range(min(IN_FLIGHT, len(lookups)))))
     return replies

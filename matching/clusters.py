@@ -9,13 +9,14 @@ kind may put its two records into one person, directly or through others. An enc
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from matching.membership import within
+from matching.membership import absent, within
 
 # How far (in bits) an encounter's best registered person must lead the next one for it to join.
 ENCOUNTER_MARGIN = 3.0
@@ -231,16 +232,18 @@ def _cluster_once(record_ids: list[str], nik_groups: pd.DataFrame, references: p
     for members in kept:
         for other in members[1:]:
             uf.union(members[0], other)
+    # Columns as lists and missing values by ``absent``: pandas' per-value isna was most of this
+    # function's time for a big delta's records, clustered twice.
+    nik_list, id_list = nik_groups["nik"].tolist(), nik_groups["unique_id"].tolist()
     if "birth_year" in nik_groups:
-        stated = nik_groups["nik"].map(nik_groups["nik"].value_counts())
-        for record_id, year, sex, nik, times in zip(nik_groups["unique_id"], nik_groups["birth_year"],
-                                                    nik_groups["sex"], nik_groups["nik"], stated, strict=True):
-            uf.confirm(record_id, None if pd.isna(year) else int(year), None if pd.isna(sex) else str(sex),
-                       None if pd.isna(nik) else str(nik), corroborated=times > 1)
+        stated = Counter(nik for nik in nik_list if not absent(nik))
+        for record_id, year, sex, nik in zip(id_list, nik_groups["birth_year"].tolist(), nik_groups["sex"].tolist(),
+                                             nik_list, strict=True):
+            uf.confirm(record_id, None if absent(year) else int(year), None if absent(sex) else str(sex),
+                       None if absent(nik) else str(nik), corroborated=not absent(nik) and stated[nik] > 1)
     # Each NIK's records join its first, NIK by NIK in code order (as a groupby would, without
     # its cost of a frame per NIK: 8 s of a 100,000-person run).
-    niks = [(nik, record_id) for nik, record_id in zip(nik_groups["nik"].tolist(), nik_groups["unique_id"].tolist(),
-                                                       strict=True) if not pd.isna(nik)]
+    niks = [(nik, record_id) for nik, record_id in zip(nik_list, id_list, strict=True) if not absent(nik)]
     first: dict[Any, str] = {}
     for nik, other in sorted(niks, key=lambda pair: pair[0]):
         uf.union(first.setdefault(nik, other), other)

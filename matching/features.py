@@ -51,6 +51,14 @@ def features(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFram
 
 
 def _features_vectorised(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:
+    return finish(own_features(records, as_of))
+
+
+def own_features(records: pd.DataFrame, as_of: dt.date | None = None) -> pd.DataFrame:
+    """``features`` of a big frame but for the one step that reads other rows: each record's NIK as
+    stated, with ``nik_contradicted`` (its own values contradict it). Parts of a frame made so, put
+    together (``pd.concat(..., ignore_index=True)``) and ``finish``-ed, are the frame's ``features``:
+    a big delta's neighbours have theirs made as each lookup's reply comes in."""
     year_now = (as_of or dt.date.today()).year
     named = records[records["name"].notna()].copy()
     names = named["name"].tolist()
@@ -109,9 +117,17 @@ def _features_vectorised(records: pd.DataFrame, as_of: dt.date | None = None) ->
     # states) is someone else's, typically a relative's typed into the wrong row: it is no
     # evidence for anyone, so it is neither compared nor used to block. A day/month slip within
     # the year is not a contradiction (the NIK still says who it is).
-    contradicted = nik_contradicted(nik_year, year, named["nik_sex"].to_numpy(), sex) | someone_elses_nik(out)
-    out["nik"] = [None if c else n for c, n in zip(contradicted, nik, strict=True)]
-    return out[FEATURES]
+    out["nik_contradicted"] = nik_contradicted(nik_year, year, named["nik_sex"].to_numpy(), sex)
+    return out[[*FEATURES, "nik_contradicted"]]
+
+
+def finish(own: pd.DataFrame) -> pd.DataFrame:
+    """``own_features`` rows (of one frame, a unique index) as ``features``: a NIK its record
+    contradicts, or that is someone else's by the frame's other rows (``someone_elses_nik``), cleared."""
+    out = own[FEATURES].copy()
+    cleared = own["nik_contradicted"].to_numpy(dtype=bool) | someone_elses_nik(out)
+    out["nik"] = [None if c else n for c, n in zip(cleared, out["nik"].tolist(), strict=True)]
+    return out
 
 
 def _each(values: list[Any], derive: Callable[[Any], Any]) -> list[Any]:

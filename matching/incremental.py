@@ -43,11 +43,11 @@ from graph_schema.port import GraphStore, Statement
 from matching import blocking, frequencies, model
 from matching.clusters import cluster
 from matching.extract import COLUMNS, Resolutions
-from matching.features import features
+from matching.features import SMALL_FRAME, features, finish, own_features
 from matching.membership import absent, within
 from matching.pipeline import ACCEPT, run_match, thresholds
 from matching.resolve import person_ids, write_persons
-from matching.review import candidate_id, candidate_statements, judged_pairs, review_band
+from matching.review import Bound, candidate_id, candidate_statements, judged_pairs, review_band
 from matching.scorer import Scores
 
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
@@ -330,35 +330,62 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
         return LiveReport(linked, full.persons, 0, full.relinked, full.persons, full.pairs_scored,
                           full.review_candidates, full.trained, time.perf_counter() - started, full.stages)
 
-    delta = await _read(store, queries.RECORDS_BY_IDS, "ids", ids)
-    ids = sorted(delta["record_id"])
-    delta_ids = set(ids)
-    before = sorted({str(p) for p in delta["person_id"].dropna()})
-    core = _union(delta, await _read(store, queries.RECORDS_OF_PERSONS, "person_ids", before))
-    core_ids = set(core["record_id"])
-    lap("read")
-    delta_features = features(core[COLUMNS])
-    delta_features = delta_features[within(delta_features["unique_id"], delta_ids)]
-    known = await blocking.neighbours(store, delta_features)
-    known = known[~within(known["record_id"], core_ids)]
-    # The delta's keys are written while the hub scores (the server has nothing else to do): no read
-    # of this link looks records up by key again.
-    keys_written = asyncio.ensure_future(store.run_batch(blocking.key_statements(delta_features)))
+    from matching.seen import live_model
+
+    # The scorer (a new process's first link builds it: ~1 s at a million records) is made in a
+    # thread while the server reads; the delta's keys are written while the hub scores.
+    warming: asyncio.Future[object] = asyncio.ensure_future(asyncio.to_thread(live_model, model_path))
+    keys_written: asyncio.Future[None] | None = None
+    bound_of: asyncio.Future[tuple[pd.DataFrame, Bound]] | None = None
     try:
-        return await _linked(store, model_path, ids, delta, before, core, known, keys_written, saved, accept, may_join,
-                             started, stages)
+        delta = await _read(store, queries.RECORDS_BY_IDS, "ids", ids)
+        ids = sorted(delta["record_id"])
+        delta_ids = set(ids)
+        before = sorted({str(p) for p in delta["person_id"].dropna()})
+        core = _union(delta, await _read(store, queries.RECORDS_OF_PERSONS, "person_ids", before))
+        core_ids = set(core["record_id"])
+        lap("read")
+        delta_features = features(core[COLUMNS])
+        delta_features = delta_features[within(delta_features["unique_id"], delta_ids)]
+        # A big delta's neighbours have their own features made as each lookup's reply comes in,
+        # while the server answers the next one (else the hub waited for the server, then it for the hub).
+        made: list[pd.DataFrame] = []
+        seen = set(core_ids)
+
+        def make(rows: list[list[object]]) -> None:
+            fresh = blocking.records_frame(rows, leave_out=seen)
+            seen.update(fresh["record_id"].tolist())
+            own = own_features(fresh[COLUMNS]) if len(fresh) else fresh
+            if len(own):
+                made.append(own)
+
+        known = await blocking.neighbours(store, delta_features, make)
+        known = known[~within(known["record_id"], core_ids)]
+        # No read of this link looks records up by key again.
+        keys_written = asyncio.ensure_future(store.run_batch(blocking.key_statements(delta_features)))
+        # What the core's records refer to and stewards' verdicts: read while the hub scores.
+        bound_of = asyncio.ensure_future(asyncio.gather(_references(store, sorted(core_ids)), judged_pairs(store)))
+        return await _linked(store, model_path, ids, before, core, known, made, (keys_written, warming, bound_of),
+                             saved, accept, may_join, started, stages)
     finally:
-        if not keys_written.done():
-            keys_written.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await keys_written  # an error is raised where it is awaited below, not lost
+        for pending in (warming, keys_written, bound_of):
+            if pending is None:
+                continue
+            if not pending.done():
+                pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending  # an error is raised where _linked awaits it, not lost
 
 
-async def _linked(store: GraphStore, model_path: Path, ids: list[str], delta: pd.DataFrame, before: list[str],
-                  core: pd.DataFrame, known: pd.DataFrame, keys_written: asyncio.Future[None],
+async def _linked(store: GraphStore, model_path: Path, ids: list[str], before: list[str], core: pd.DataFrame,
+                  known: pd.DataFrame, made: list[pd.DataFrame], pending: tuple[asyncio.Future[None], asyncio.Future[object],
+                                                      asyncio.Future[tuple[pd.DataFrame, Bound]]],
                   saved: dict[str, Any], accept: float, may_join: PersonsFilter | None, started: float,
                   stages: dict[str, float]) -> LiveReport:
-    """``link_records`` from the scores on: the core and the known records sharing a key with it."""
+    """``link_records`` from the scores on: the core and the known records sharing a key with it
+    (``made``: the own features of these, as their lookups came in). ``pending``: the delta's keys
+    being written, the scorer being made, the core's references and the stewards' verdicts being read."""
+    keys_written, warming, bound_of = pending
 
     def lap(stage: str) -> None:
         stages[stage] = round(time.perf_counter() - started - sum(stages.values()), 3)
@@ -369,8 +396,9 @@ async def _linked(store: GraphStore, model_path: Path, ids: list[str], delta: pd
     prior = model.prior_weight(saved)
     accept_bits, review = thresholds(prior, accept)
     scored = _union(core, known)
-    frame = features(scored[COLUMNS])
+    frame = _scored_features(scored, core, known, made)
     lap("features")
+    await warming
     pairs = score(model_path, frame, core_ids, prior + review)
     pairs["evidence"] = pairs["match_weight"] - prior
     lap("score")
@@ -383,7 +411,7 @@ async def _linked(store: GraphStore, model_path: Path, ids: list[str], delta: pd
     trusted = frame[frame["nik_trusted"].astype(bool)]
     shared_niks = set(trusted.loc[within(trusted["unique_id"], core_ids), "nik"])
     partners |= set(trusted.loc[within(trusted["nik"], shared_niks), "unique_id"])
-    references, bound = await asyncio.gather(_references(store, sorted(core_ids)), judged_pairs(store))
+    references, bound = await bound_of
     partners |= set(references["record_id"]) | set(references["target"])
     for a, b in bound.same:
         if a in core_ids or b in core_ids:
@@ -407,7 +435,7 @@ async def _linked(store: GraphStore, model_path: Path, ids: list[str], delta: pd
 
     # The batch run's rules on these records; the persons they may join are kept as they are.
     member = set(records["record_id"])
-    every = features(records[COLUMNS])
+    every = _features_reusing(records, frame)
     trusted = every[every["nik_trusted"].astype(bool)][["unique_id", "nik", "birth_year", "sex"]]
     inside = pairs[within(pairs["unique_id_l"], member) & within(pairs["unique_id_r"], member)]
     kept_of: dict[str, list[str]] = {}  # the persons joined as they are, each with its records in read order
@@ -490,6 +518,36 @@ async def _linked(store: GraphStore, model_path: Path, ids: list[str], delta: pd
         seconds=time.perf_counter() - started, stages=stages, write_parts=written.seconds,
         held=[HeldLink(a if a in delta_ids else b, candidate_id(a, b))
               for a, b in zip(held.get("unique_id_l", []), held.get("unique_id_r", []), strict=True)])
+
+
+def _scored_features(scored: pd.DataFrame, core: pd.DataFrame, known: pd.DataFrame,
+                     made: list[pd.DataFrame]) -> pd.DataFrame:
+    """``features(scored[COLUMNS])`` (``scored``: the core, then the known records), the known
+    records' own features taken from ``made`` (``features.own_features`` of them, as their lookups
+    came in) where a big delta's were made so."""
+    if not made or len(scored) <= SMALL_FRAME:
+        return features(scored[COLUMNS])
+    rank = {record: i for i, record in enumerate(known["record_id"].tolist())}
+    theirs = pd.concat(made, ignore_index=True)
+    theirs = theirs.iloc[np.argsort([rank[record] for record in theirs["unique_id"].tolist()], kind="stable")]
+    parts = [part for part in (own_features(core[COLUMNS]), theirs) if len(part)]
+    return finish(pd.concat(parts, ignore_index=True))
+
+
+def _features_reusing(records: pd.DataFrame, made: pd.DataFrame) -> pd.DataFrame:
+    """``features(records[COLUMNS])`` in every column a record's own values decide (all but ``nik``,
+    which ``features.someone_elses_nik`` clears by the other rows of a frame; the caller reads
+    ``nik`` of trusted rows only, which that never clears), taking the rows of records that ``made``
+    (a features frame) already has from it: most of a big delta's records were scored, their
+    features made then (a write's few records are made again: less than joining frames costs)."""
+    if len(records) <= SMALL_FRAME:
+        return features(records[COLUMNS])
+    ids = set(records["record_id"])
+    have = within(records["record_id"], set(made["unique_id"]))
+    rank = {record: i for i, record in enumerate(records["record_id"].tolist())}
+    out = pd.concat([made[within(made["unique_id"], ids)], features(records.loc[~have, COLUMNS])], ignore_index=True)
+    order = np.argsort([rank[record] for record in out["unique_id"].tolist()], kind="stable")
+    return out.iloc[order].reset_index(drop=True)
 
 
 def _standing(assigned: pd.DataFrame, previous: dict[str, str], delta: set[str]) -> dict[object, str]:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from matching import features
 from matching.extract import COLUMNS
+from matching.scorer import _sql_type
 
 AS_OF = dt.date(2026, 11, 30)
 NIKS = ["3374010101800001", "3374014101850002", "3311076404110001", None]
@@ -40,3 +41,24 @@ def test_features_of_a_few_records_row_by_row_equal_the_vectorised_ones(rows: li
     records = records.astype(object).where(records.notna(), None)
     pd.testing.assert_frame_equal(features._features_counted(records, AS_OF),
                                   features._features_vectorised(records, AS_OF))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(RECORD, min_size=1, max_size=12), st.lists(st.integers(min_value=0, max_value=12), max_size=3))
+def test_own_features_of_parts_finished_together_equal_the_frames_features(rows: list[dict[str, object]],
+                                                                           cuts: list[int]) -> None:
+    # A big delta's neighbours have their own features made reply by reply (matching/incremental.py):
+    # put together and finished, they are the frame's, a NIK someone else's by another part's rows included.
+    records = pd.DataFrame([{**r, "record_id": f"{r['source']}:{i}"} for i, r in enumerate(rows)], columns=COLUMNS)
+    records = records.astype(object).where(records.notna(), None)
+    bounds = [0, *sorted(min(c, len(records)) for c in cuts), len(records)]
+    parts = [features.own_features(records.iloc[a:b], AS_OF) for a, b in zip(bounds, bounds[1:], strict=False)]
+    together = features.finish(pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True))
+    whole = features._features_vectorised(records, AS_OF).reset_index(drop=True)
+    # A text column of a part may be pandas' string type (missing: NaN) and of another plain objects
+    # (missing: None): the values are the same, and the scorer reads either as the same SQL type.
+    def plain(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.astype(object).where(frame.notna(), None)
+
+    pd.testing.assert_frame_equal(plain(together), plain(whole))
+    assert [_sql_type(together[c]) for c in whole] == [_sql_type(whole[c]) for c in whole]
