@@ -26,7 +26,6 @@ With no saved model yet (a first load) it runs the full ``hub match`` once, whic
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from collections import Counter
@@ -369,18 +368,25 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
                              saved, accept, may_join, started, stages)
     finally:
         for pending in (warming, keys_written, bound_of):
-            if pending is None:
-                continue
-            if not pending.done():
-                pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pending  # an error is raised where _linked awaits it, not lost
+            if pending is not None:
+                _let_go(pending)
+
+
+def _let_go(pending: asyncio.Future[Any]) -> None:
+    """Cancel work the link started and no longer waits for (it failed, or was cancelled, first).
+    Not awaited here: that would swallow a cancellation of the link itself. Its own error was
+    raised where the link awaited it, or goes with the link's."""
+    if not pending.done():
+        pending.cancel()
+    pending.add_done_callback(lambda done: None if done.cancelled() else done.exception())
+
+
+Pending = tuple[asyncio.Future[None], asyncio.Future[object], asyncio.Future[tuple[pd.DataFrame, Bound]]]
 
 
 async def _linked(store: GraphStore, model_path: Path, ids: list[str], before: list[str], core: pd.DataFrame,
-                  known: pd.DataFrame, made: list[pd.DataFrame], pending: tuple[asyncio.Future[None], asyncio.Future[object],
-                                                      asyncio.Future[tuple[pd.DataFrame, Bound]]],
-                  saved: dict[str, Any], accept: float, may_join: PersonsFilter | None, started: float,
+                  known: pd.DataFrame, made: list[pd.DataFrame], pending: Pending, saved: dict[str, Any],
+                  accept: float, may_join: PersonsFilter | None, started: float,
                   stages: dict[str, float]) -> LiveReport:
     """``link_records`` from the scores on: the core and the known records sharing a key with it
     (``made``: the own features of these, as their lookups came in). ``pending``: the delta's keys
