@@ -232,7 +232,8 @@ class FalkorDBStore(GraphStore):
         """The statements in order, pipelined: each is on the server's socket before the one ahead
         of it has finished, so the server never waits for the client to hear a reply and send the
         next (a live write's thirty-odd small statements, sent one by one, waited ~1 ms each for
-        nothing). The server runs one connection's commands in order. Replies (counts) are not parsed."""
+        nothing). The server runs one connection's commands in order; those after a failing one still
+        run, and the first error is raised once all have answered. Replies (counts) are not parsed."""
         await self._pipelined([given if given.encoded is not None else self.encode([given])[0] for given in statements])
 
     async def _pipelined(self, statements: list[Statement]) -> None:

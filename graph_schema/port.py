@@ -54,7 +54,10 @@ class GraphStore(ABC):
 
     @abstractmethod
     async def run_batch(self, statements: Sequence[Statement]) -> None:
-        """Run several write statements as one unit (one transaction where the engine has them)."""
+        """Run several write statements in order, as one unit where the engine has transactions (Neo4j:
+        one, rolled back on an error). FalkorDB has none: its statements go pipelined, and those after
+        a failing one still run before the error is raised; callers order a batch so that any prefix
+        of it, or a statement missing from it, leaves the graph consistent (``resolve.write_persons``)."""
 
     def encode(self, statements: Sequence[Statement]) -> list[Statement]:
         """The statements with what will be sent made now, so that the work can be done while

@@ -15,7 +15,7 @@ Public API (used by the GraphQL writes and "seen before?"):
   ``unique_id``s left out).
 * ``await write_keys(store, frame) -> int``: stores the keys of the frame's records (those whose
   keys changed); returns how many were written. ``key_statements(frame)``: the same writes as
-  statements, for a caller that sends them in one batch with others (a live link).
+  statements, for a caller that sends them as a batch of its own (a live link, while it scores).
 """
 
 from __future__ import annotations

@@ -13,7 +13,14 @@
    it; their records are read whole and kept together as they are;
 4. clusters these records by the batch run's rules (``clusters.cluster``: stewards' verdicts, NIK,
    references, Splink pairs, the encounter rules) and writes persons, history and candidates for
-   them alone (``resolve.write_persons`` with the persons touched), then the delta's keys.
+   them alone (``resolve.write_persons`` with the persons that changed: one left exactly as it was
+   is not written again, ``_standing``).
+
+The delta's blocking keys are written while the hub scores, before its persons: a key is the
+record's own values, so a stored one is never wrong, only early. Until the link ends the records
+are found by key holding no person, or their earlier one ("seen before?" passes over a record
+without a person); a link that fails leaves them so, and the next link of them, or ``hub match``,
+links them.
 
 A write by a key scoped to a region passes ``may_join`` (which of some persons belong to the
 key's region): a person outside it is never joined, since the delta record would place them in
@@ -471,7 +478,7 @@ async def _linked(store: GraphStore, model_path: Path, ids: list[str], before: l
     # A person the delta could have joined and did not stands as it is: not written again.
     standing = _standing(assigned, previous, delta_ids)
     rewritten = ~assigned["cluster"].isin(list(standing))
-    touched = sorted(set(before) | set(joinable) - set(standing.values()))
+    touched = sorted((set(before) | set(joinable)) - set(standing.values()))
 
     def candidates() -> tuple[pd.DataFrame, list[Statement], int, dict[str, str], dict[str, set[str | None]]]:
         """The review band's candidates and the settled ones' removal: made in a thread of its own
@@ -497,12 +504,18 @@ async def _linked(store: GraphStore, model_path: Path, ids: list[str], before: l
             steps.append([Statement(queries.DELETE_SETTLED_CANDIDATES, {"pairs": [[p, p] for p in settled]})])
         return held, [statement for step in steps for statement in step], count, now_person, earlier_of
 
-    written, (held, statements, count, now_person, earlier_of) = await asyncio.gather(
+    await keys_written  # long done (it ran while the hub scored): a failure stops the link before any person is written
+    # Both run to their end, whichever fails: neither is left writing after the link has answered.
+    writing, making = await asyncio.gather(
         write_persons(store, assigned[rewritten], records.loc[within(records["record_id"], set(assigned.loc[
             rewritten, "record_id"])), COLUMNS], resolutions, run_id=run_id, only_persons=touched),
-        asyncio.to_thread(candidates))
+        asyncio.to_thread(candidates), return_exceptions=True)
+    if isinstance(writing, BaseException):
+        raise writing
+    if isinstance(making, BaseException):
+        raise making
+    written, (held, statements, count, now_person, earlier_of) = writing, making
     lap("write_persons")
-    await keys_written
     # The candidates and the settled ones' removal, after the persons they name: one pipelined batch, in order.
     await store.run_batch(statements)
     lap("write_candidates_keys")
@@ -560,7 +573,9 @@ def _standing(assigned: pd.DataFrame, previous: dict[str, str], delta: set[str])
     """cluster -> person id, of the clusters that are a person exactly as it was: every record it
     held and no other, none of them in the delta. Their ids, links, values and facts are unchanged
     (the same records give the same values), so they are not written again. ``previous`` holds every
-    record of each person it names (a live link reads persons whole)."""
+    record of each person it names (a live link reads persons whole). Such a person's facts stand as
+    they were projected: after a ``--no-link`` load changed its records, only ``hub match`` (which
+    that load asks for) projects them again, as it links those records."""
     held = Counter(previous.values())
     members: dict[object, list[str]] = {}
     for cluster_id, record in zip(assigned["cluster"].tolist(), assigned["record_id"].tolist(), strict=True):
