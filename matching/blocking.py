@@ -29,6 +29,7 @@ import pandas as pd
 from graph_schema import queries
 from graph_schema.port import GraphStore, Statement
 from matching.extract import COLUMNS
+from matching.membership import absent
 
 # Each blocking key and the record property holding its value. A key added to the model needs a
 # property here, an index in graph_schema/schema.py and a lookup in graph_schema/queries.py
@@ -72,9 +73,7 @@ NEIGHBOUR_COLUMNS = [*COLUMNS, "person_id", "method", "probability"]
 
 
 def _text(value: object) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return str(value)
+    return None if absent(value) else str(value)
 
 
 def key_values(frame: pd.DataFrame, key: tuple[str, ...],

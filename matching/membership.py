@@ -28,5 +28,5 @@ def within(column: pd.Series, values: Collection[object]) -> np.ndarray:
 
 
 def absent(value: object) -> bool:
-    """A missing cell: None, pandas' NA or NaN."""
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    """A missing cell: None, pandas' NA or NaT, or NaN."""
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)

@@ -26,7 +26,6 @@ from graph_schema.statistics_queries import data_changed
 from matching.extract import Resolutions
 from matching.features import number
 from matching.identity import (
-    absent,
     coherent,
     conflict_rank,
     conflicts,
@@ -35,7 +34,7 @@ from matching.identity import (
     most_common,
     most_common_of,
 )
-from matching.membership import within
+from matching.membership import absent, within
 from matching.names import fold_name
 from matching.search_names import SEPARATOR, search_names
 
