@@ -118,6 +118,16 @@ def _positional_header(params: Params) -> bytes | None:
     return b" ".join(parts) + b" "
 
 
+def _failure(reply: Any) -> Exception | None:
+    """The error a GRAPH.QUERY reply carries: the reply itself (a pipeline's, the query refused),
+    its first part (refused before it ran) or its last (failed while it ran); None when it ran."""
+    if isinstance(reply, Exception):
+        return reply
+    if isinstance(reply, list) and reply:
+        return next((part for part in (reply[0], reply[-1]) if isinstance(part, Exception)), None)
+    return None
+
+
 class FalkorDBStore(GraphStore):
     """``tls``: connect with TLS (``rediss://``), trusting ``ca_file`` (else the system's CAs).
     ``query_timeout_ms``: FalkorDB's own TIMEOUT on every read, so the server stops the query."""
@@ -193,9 +203,9 @@ class FalkorDBStore(GraphStore):
             command += ["timeout", self._timeout]
         try:
             reply = await self._graph.execute_command(*command)
-            for part in (reply[0], reply[-1]):  # an error, before the query ran or while it ran
-                if isinstance(part, redis_errors.ResponseError):
-                    raise part
+            failed = _failure(reply)
+            if failed is not None:
+                raise failed
             plain = _plain_reply(reply) if compact else _verbose_reply(reply)
             if plain is None:
                 result = QueryResult(self._graph)
@@ -250,9 +260,7 @@ class FalkorDBStore(GraphStore):
         finally:
             await pipe.reset()
         for statement, reply in zip(statements, replies, strict=True):
-            # An error before the statement ran is the reply; one while it ran, its reply's last part.
-            failed = reply if isinstance(reply, Exception) else next(
-                (part for part in reply[-1:] if isinstance(part, Exception)), None) if isinstance(reply, list) else None
+            failed = _failure(reply)
             if failed is not None:
                 raise self._translate(failed, _first_words(statement.query)) from None
 
