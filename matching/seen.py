@@ -58,14 +58,16 @@ def live_model(model_path: Path) -> LiveModel:
         ModelMissing: no model (or one of an older version) or its term frequencies are there:
             ``hub match`` makes them.
     """
-    saved = model.load(model_path) if model_path.exists() else None
-    if saved is None:
-        raise ModelMissing("no linking model yet (a new hub, or one upgraded to another model version): an "
-                           "administrator runs `hub match` once (it trains and saves it)")
-    stamp = model_path.stat().st_mtime
+    # The file unchanged since it was read (and found of this version): no parse again. A write
+    # asks several times (its check, its link, its scorer).
+    stamp = model_path.stat().st_mtime if model_path.exists() else None
     cached = _LOADED.get(model_path)
     if cached is not None and cached[0] == stamp:
         return cached[1]
+    saved = model.load(model_path) if stamp is not None else None
+    if stamp is None or saved is None:
+        raise ModelMissing("no linking model yet (a new hub, or one upgraded to another model version): an "
+                           "administrator runs `hub match` once (it trains and saves it)")
     scorer = Scorer(saved)
     tables = frequencies.load(model_path, scorer.tf_columns)
     if tables is None:
