@@ -351,7 +351,10 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
         core = _union(delta, await _read(store, queries.RECORDS_OF_PERSONS, "person_ids", before))
         core_ids = set(core["record_id"])
         lap("read")
-        delta_features = features(core[COLUMNS])
+        # A big core's own features are made once: its finished ones find the neighbours, and they
+        # go into the frame that is scored (``_scored_features``).
+        core_own = own_features(core[COLUMNS]) if len(core) > SMALL_FRAME else None
+        delta_features = finish(core_own) if core_own is not None else features(core[COLUMNS])
         delta_features = delta_features[within(delta_features["unique_id"], delta_ids)]
         # A big delta's neighbours have their own features made as each lookup's reply comes in,
         # while the server answers the next one (else the hub waited for the server, then it for the hub).
@@ -371,8 +374,8 @@ async def link_records(store: GraphStore, model_path: Path, record_ids: list[str
         keys_written = asyncio.ensure_future(store.run_batch(blocking.key_statements(delta_features)))
         # What the core's records refer to and stewards' verdicts: read while the hub scores.
         bound_of = asyncio.ensure_future(asyncio.gather(_references(store, sorted(core_ids)), judged_pairs(store)))
-        return await _linked(store, model_path, ids, before, core, known, made, (keys_written, warming, bound_of),
-                             saved, accept, may_join, started, stages)
+        return await _linked(store, model_path, ids, before, core, known, (core_own, made),
+                             (keys_written, warming, bound_of), saved, accept, may_join, started, stages)
     finally:
         for pending in (warming, keys_written, bound_of):
             if pending is not None:
@@ -392,11 +395,13 @@ Pending = tuple[asyncio.Future[None], asyncio.Future[object], asyncio.Future[tup
 
 
 async def _linked(store: GraphStore, model_path: Path, ids: list[str], before: list[str], core: pd.DataFrame,
-                  known: pd.DataFrame, made: list[pd.DataFrame], pending: Pending, saved: dict[str, Any],
+                  known: pd.DataFrame, own: tuple[pd.DataFrame | None, list[pd.DataFrame]], pending: Pending,
+                  saved: dict[str, Any],
                   accept: float, may_join: PersonsFilter | None, started: float,
                   stages: dict[str, float]) -> LiveReport:
     """``link_records`` from the scores on: the core and the known records sharing a key with it
-    (``made``: the own features of these, as their lookups came in). ``pending``: the delta's keys
+    (``own``: the core's own features, made for a big one, and those of the known records, made as
+    their lookups came in). ``pending``: the delta's keys
     being written, the scorer being made, the core's references and the stewards' verdicts being read."""
     keys_written, warming, bound_of = pending
 
@@ -409,7 +414,7 @@ async def _linked(store: GraphStore, model_path: Path, ids: list[str], before: l
     prior = model.prior_weight(saved)
     accept_bits, review = thresholds(prior, accept)
     scored = _union(core, known)
-    frame = _scored_features(scored, core, known, made)
+    frame = _scored_features(scored, core, known, *own)
     lap("features")
     await warming
     pairs = score(model_path, frame, core_ids, prior + review)
@@ -539,18 +544,23 @@ async def _linked(store: GraphStore, model_path: Path, ids: list[str], before: l
               for a, b in zip(held.get("unique_id_l", []), held.get("unique_id_r", []), strict=True)])
 
 
-def _scored_features(scored: pd.DataFrame, core: pd.DataFrame, known: pd.DataFrame,
+def _scored_features(scored: pd.DataFrame, core: pd.DataFrame, known: pd.DataFrame, core_own: pd.DataFrame | None,
                      made: list[pd.DataFrame]) -> pd.DataFrame:
-    """``features(scored[COLUMNS])`` (``scored``: the core, then the known records), the known
-    records' own features taken from ``made`` (``features.own_features`` of them, as their lookups
-    came in) where a big delta's were made so."""
+    """``features(scored[COLUMNS])`` (``scored``: the core, then the known records), the own
+    features (``features.own_features``) of the core taken from ``core_own`` and of the known
+    records from ``made`` (as their lookups came in) where a big delta's were made so."""
     if not made or len(scored) <= SMALL_FRAME:
         return features(scored[COLUMNS])
-    rank = {record: i for i, record in enumerate(known["record_id"].tolist())}
-    theirs = pd.concat(made, ignore_index=True)
-    theirs = theirs.iloc[np.argsort([rank[record] for record in theirs["unique_id"].tolist()], kind="stable")]
-    parts = [part for part in (own_features(core[COLUMNS]), theirs) if len(part)]
+    core_own = own_features(core[COLUMNS]) if core_own is None else core_own
+    parts = [part for part in (core_own, _in_order(pd.concat(made, ignore_index=True), known["record_id"])) if len(part)]
     return finish(pd.concat(parts, ignore_index=True))
+
+
+def _in_order(frame: pd.DataFrame, record_ids: pd.Series) -> pd.DataFrame:
+    """The rows of a features frame in the order their records have in ``record_ids`` (each there)."""
+    rank = {record: i for i, record in enumerate(record_ids.tolist())}
+    order = np.argsort([rank[record] for record in frame["unique_id"].tolist()], kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def _features_reusing(records: pd.DataFrame, made: pd.DataFrame) -> pd.DataFrame:
@@ -561,12 +571,9 @@ def _features_reusing(records: pd.DataFrame, made: pd.DataFrame) -> pd.DataFrame
     features made then (a write's few records are made again: less than joining frames costs)."""
     if len(records) <= SMALL_FRAME:
         return features(records[COLUMNS])
-    ids = set(records["record_id"])
     have = within(records["record_id"], set(made["unique_id"]))
-    rank = {record: i for i, record in enumerate(records["record_id"].tolist())}
-    out = pd.concat([made[within(made["unique_id"], ids)], features(records.loc[~have, COLUMNS])], ignore_index=True)
-    order = np.argsort([rank[record] for record in out["unique_id"].tolist()], kind="stable")
-    return out.iloc[order].reset_index(drop=True)
+    reused = made[within(made["unique_id"], set(records["record_id"]))]
+    return _in_order(pd.concat([reused, features(records.loc[~have, COLUMNS])], ignore_index=True), records["record_id"])
 
 
 def _standing(assigned: pd.DataFrame, previous: dict[str, str], delta: set[str]) -> dict[object, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pandas as pd
 from hypothesis import given, settings
@@ -52,7 +53,7 @@ def test_own_features_of_parts_finished_together_equal_the_frames_features(rows:
     records = pd.DataFrame([{**r, "record_id": f"{r['source']}:{i}"} for i, r in enumerate(rows)], columns=COLUMNS)
     records = records.astype(object).where(records.notna(), None)
     bounds = [0, *sorted(min(c, len(records)) for c in cuts), len(records)]
-    parts = [features.own_features(records.iloc[a:b], AS_OF) for a, b in zip(bounds, bounds[1:], strict=False)]
+    parts = [features.own_features(records.iloc[a:b], AS_OF) for a, b in itertools.pairwise(bounds)]
     together = features.finish(pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True))
     whole = features._features_vectorised(records, AS_OF).reset_index(drop=True)
     # A text column of a part may be pandas' string type (missing: NaN) and of another plain objects

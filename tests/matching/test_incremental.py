@@ -21,6 +21,7 @@ from hub.synth.run import SOURCE_ORDER, synthesize
 from loaders.mapping import mapping_for
 from loaders.run import load_file
 from matching import blocking, frequencies, model
+from matching import incremental as linking
 from matching.extract import load_records
 from matching.features import features
 from matching.incremental import link_records, records_of_loads, score
@@ -103,8 +104,14 @@ async def _resolutions(store: GraphStore) -> dict[str, str]:
     return {str(r["record_id"]): str(r["person_id"]) for r in await store.run(queries.CURRENT_RESOLUTIONS)}
 
 
+@pytest.mark.parametrize("path", ["as it is", "a big delta's"])
 async def test_a_delta_linked_live_agrees_with_a_full_run(store: GraphStore, population: Path, population_model: Path,
-                                                          tmp_path: Path) -> None:
+                                                          tmp_path: Path, path: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    if path == "a big delta's":  # lookups in batches, features made per reply and the core's once, pairs by numpy
+        monkeypatch.setattr(blocking, "BATCH", 20)
+        monkeypatch.setattr(linking, "SMALL_FRAME", 10)
+        monkeypatch.setattr(linking, "SMALL_BLOCKING", 10)
     held = hold_back(population, tmp_path / "split", 100, seed=5, writes=0)
     await load_all(store, held.base, tmp_path / "reports")
     model_path = use_model(population_model, tmp_path / "model.json")
