@@ -62,10 +62,15 @@ def _stated_day(frame: pd.DataFrame) -> pd.Series:
     mid_year = pd.to_datetime(years.dropna().astype(int).astype(str) + "-07-01", errors="coerce")
     day = dates.fillna(mid_year.reindex(frame.index))
     days = (day - pd.Timestamp("1900-01-01")).dt.days.astype(float)
+    return days.where(~met(frame))
+
+
+def met(frame: pd.DataFrame) -> pd.Series:
+    """Per record: a street encounter (its name a call name, its age a guess, its region where the
+    person was met), not a registration; False where the frame does not say."""
     if "encounter" not in frame:
-        return days
-    encounter: pd.Series = frame["encounter"].fillna(False).astype(bool)
-    return days.where(~encounter)
+        return pd.Series(False, frame.index)
+    return frame["encounter"].fillna(False).astype(bool)
 
 
 def conflicts(frame: pd.DataFrame, key: str = "person_id") -> dict[str, list[str]]:
@@ -206,8 +211,8 @@ def _home_regions_grouped(frame: pd.DataFrame, kk_of_person: pd.Series, key: str
     Within the regency, the person's own rows count twice (once as theirs, once in the household),
     so they decide between villages stated equally often.
     """
-    met = frame["encounter"].fillna(False).astype(bool) if "encounter" in frame else pd.Series(False, frame.index)
-    placed = frame[~met & frame["region_code"].notna()]
+    encounters = met(frame)
+    placed = frame[~encounters & frame["region_code"].notna()]
     kk_of_person = kk_of_person.dropna()
     placed = placed.assign(registry=(placed["source"] == REGISTRY) if "source" in placed else False,
                            # a row naming the person's own KK is also the household's: once for the regency
@@ -231,7 +236,7 @@ def _home_regions_grouped(frame: pd.DataFrame, kk_of_person: pd.Series, key: str
     ranked = ranked.sort_values([key, "regency_n", "regency_issued", "n", "registry", "region_code"],
                                 ascending=[True, False, False, False, False, True])
     region = ranked.drop_duplicates(key).set_index(key)["region_code"]
-    return region.combine_first(most_common(frame[met], key, "region_code"))
+    return region.combine_first(most_common(frame[encounters], key, "region_code"))
 
 
 # The same three for a live link's few records, counted in Python (pandas' grouping costs ~50 ms a
@@ -329,14 +334,14 @@ def _home_regions_counted(frame: pd.DataFrame, kk_of_person: pd.Series, key: str
     # Votes per region: [rows, registry rows, rows also the household's], a person's own and their household's.
     own: dict[Any, dict[Any, list[int]]] = {}
     household: dict[Any, dict[Any, list[int]]] = {}
-    met: dict[Any, Counter[Any]] = {}
+    where_met: dict[Any, Counter[Any]] = {}
     for k, region, kk, encounter, source in zip(frame[key].tolist(), frame["region_code"].tolist(),
                                                 frame["kk"].tolist(), encounters, sources, strict=True):
         if absent(region):
             continue
         if not absent(encounter) and bool(encounter):
             if not absent(k):
-                met.setdefault(k, Counter())[region] += 1
+                where_met.setdefault(k, Counter())[region] += 1
             continue
         registry = int(source == REGISTRY)
         for votes_of, who in ((own, k), (household, kk)):
@@ -355,7 +360,7 @@ def _home_regions_counted(frame: pd.DataFrame, kk_of_person: pd.Series, key: str
         if district is not None:
             issued[person] = district
             own.setdefault(person, {}).setdefault(district, [0, 0, 0])
-    region = most_common_of(met)
+    region = most_common_of(where_met)
     for person, votes in own.items():
         regency: Counter[Any] = Counter()
         for code, (n, _, shared) in votes.items():

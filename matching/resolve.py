@@ -31,6 +31,7 @@ from matching.identity import (
     conflicts,
     disowned_nik,
     home_regions,
+    met,
     most_common,
     most_common_of,
 )
@@ -174,6 +175,9 @@ def _plan_grouped(assigned: pd.DataFrame, records: pd.DataFrame, resolutions: Re
     # NIK, among the records whose NIK was trusted, if any.
     agreeing = frame[coherent(frame)]
     best = pd.DataFrame({column: most_common(agreeing, "person_id", column) for column in BEST_FIELDS})
+    # A street encounter's name is a call name ("IAN" for IAN SABAR HARYANTO): it names the person
+    # only where no registered record of theirs states a name.
+    best["name"] = most_common(agreeing[~met(agreeing)], "person_id", "name").combine_first(best["name"])
     # A NIK its own record contradicts is someone else's (a relative's typed into the row): it never
     # names the record's person, so a lookup by it finds no one rather than the wrong person.
     owned = agreeing[~disowned_nik(agreeing)]
@@ -230,7 +234,9 @@ def _plan_counted(assigned: pd.DataFrame, records: pd.DataFrame, resolutions: Re
     agree = coherent(frame).tolist()
     disowned = _disowned_counted(frame)
     column = {c: frame[c].tolist() for c in dict.fromkeys(("person_id", "name", "nik", "method", *BEST_FIELDS))}
+    encounter = met(frame).tolist()
     votes: dict[str, dict[Any, Counter[Any]]] = {c: {} for c in BEST_FIELDS}
+    registered_names: dict[Any, Counter[Any]] = {}  # an encounter's name is a call name (see _plan_grouped)
     nik_votes: dict[Any, Counter[Any]] = {}
     trusted_votes: dict[Any, Counter[Any]] = {}
     owned: dict[Any, set[Any]] = {}
@@ -247,6 +253,8 @@ def _plan_counted(assigned: pd.DataFrame, records: pd.DataFrame, resolutions: Re
         for c in BEST_FIELDS:
             if not absent(column[c][i]):
                 votes[c].setdefault(person, Counter())[column[c][i]] += 1
+        if not encounter[i] and not absent(column["name"][i]):
+            registered_names.setdefault(person, Counter())[column["name"][i]] += 1
         nik = column["nik"][i]
         if disowned[i] or absent(nik):
             continue
@@ -255,6 +263,7 @@ def _plan_counted(assigned: pd.DataFrame, records: pd.DataFrame, resolutions: Re
         if column["method"][i] == "nik":
             trusted_votes.setdefault(person, Counter())[nik] += 1
     best_of = {c: most_common_of(votes[c]) for c in BEST_FIELDS}
+    best_of["name"] |= most_common_of(registered_names)
     nik_of = most_common_of(nik_votes) | most_common_of(trusted_votes)
     region_of = home_regions(frame[pd.Series(agree, index=frame.index, dtype=bool)],
                              pd.Series(best_of["kk"], dtype=object).rename_axis("person_id")).to_dict()

@@ -79,3 +79,19 @@ def test_a_person_whose_records_state_only_a_nik_is_written_with_it() -> None:
                             for plan in (resolve._plan_counted, resolve._plan_grouped))
         assert counted == grouped
         assert [p["props"]["nik"] for p in counted.persons if p["props"]["niks"]] == ["3374010101800001"]
+
+
+def test_a_registered_name_names_the_person_over_the_call_names_they_were_met_by() -> None:
+    """Met twice on the street as "IAN" (a call name), registered once as IAN SABAR HARYANTO: the
+    person is named as registered, however many encounters say otherwise; a person met only on the
+    street is named as met."""
+    rows = [("dtks:R1", "dtks", "IAN SABAR HARYANTO", False, 0), ("penjangkauan:J1", "penjangkauan", "IAN", True, 0),
+            ("penjangkauan:J2", "penjangkauan", "IAN", True, 0), ("penjangkauan:J3", "penjangkauan", "SRI", True, 1)]
+    frame = pd.DataFrame([{"record_id": r, "source": s, "name": n, "encounter": e, "sex": "L", "birth_year": 1965}
+                          for r, s, n, e, _ in rows], columns=COLUMNS)
+    frame = frame.astype(object).where(frame.notna(), None)
+    assigned = pd.DataFrame([{"record_id": r, "cluster": c, "method": "splink", "probability": 0.99}
+                             for r, _, _, _, c in rows])
+    for plan in (resolve._plan_counted, resolve._plan_grouped):
+        planned = plan(assigned, frame, Resolutions({}, {}), "run-1", "2026-12-01T00:00:00+00:00", frozenset(), None)
+        assert sorted(p["props"]["name"] for p in planned.persons) == ["IAN SABAR HARYANTO", "SRI"], plan.__name__
