@@ -33,6 +33,8 @@ START_TIMEOUT_S = 20.0
 LOAD_TIMEOUT_S = 900.0
 STOP_TIMEOUT_S = 20.0
 PROGRESS_EVERY_S = 2.0
+# A probe waits this long for an answer: a server reading back a big graph answers none meanwhile.
+PROBE_TIMEOUT_S = 2.0
 STOP_REWRITE_WAIT_S = 120.0
 # Every write goes to the AOF as its effects, never as a query to run again (see hub.persistence).
 EFFECTS_THRESHOLD_US = 0
@@ -128,7 +130,7 @@ class EmbeddedServer:
 
     def _client(self) -> redis.Redis:
         # One try per probe: redis-py's default retries made a probe of a busy server last ~27 s.
-        return redis.Redis(host=HOST, port=self.port, socket_connect_timeout=1, socket_timeout=2,
+        return redis.Redis(host=HOST, port=self.port, socket_connect_timeout=1, socket_timeout=PROBE_TIMEOUT_S,
                            retry=Retry(NoBackoff(), 0))
 
     def _read_pid(self) -> int | None:

@@ -108,6 +108,9 @@ def test_a_server_slow_to_read_its_data_back_is_waited_for_and_its_progress_told
     server.stop()
     monkeypatch.setattr(embedded_db, "START_TIMEOUT_S", 0.2)  # far less than the read back takes
     monkeypatch.setattr(embedded_db, "PROGRESS_EVERY_S", 0.1)
+    # A probe gives up before the read back ends, however fast the machine: with the product's 2 s,
+    # one probe on a quick machine waited out the whole 1.3 s read back and no progress was told.
+    monkeypatch.setattr(embedded_db, "PROBE_TIMEOUT_S", 0.2)
     said: list[str] = []
     server.report = said.append
     began = time.monotonic()
