@@ -66,14 +66,25 @@ def worker_index() -> int:
     return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 
 
+# Every port this process has handed out, never handed out again: its server may not have bound it
+# yet (the session's Neo4j JVM starts in a thread while the tests go on; a FalkorDB test was given a
+# port of its block and bound it first, and the JVM failed: "bind(..) failed: Address already in use").
+_HANDED_OUT: set[int] = set()
+_HANDING_OUT = threading.Lock()
+
+
 def free_port_block(count: int) -> int:
     """The first of ``count`` consecutive free ports (the launcher puts instance i on port + i), in a range
-    of this xdist worker's own (1,000 ports each from 20000) so that two workers' JVMs never race for one."""
+    of this xdist worker's own (1,000 ports each from 20000) so that two workers' JVMs never race for one,
+    none handed out before by this process (``_HANDED_OUT``)."""
     low = 20_000 + (worker_index() % 10) * 1_000
-    for _ in range(200):
-        base = random.randrange(low, low + 1_000 - count)
-        if all(_port_is_free(base + i) for i in range(count)):
-            return base
+    with _HANDING_OUT:
+        for _ in range(200):
+            base = random.randrange(low, low + 1_000 - count)
+            ports = range(base, base + count)
+            if not _HANDED_OUT.intersection(ports) and all(_port_is_free(port) for port in ports):
+                _HANDED_OUT.update(ports)
+                return base
     raise RuntimeError(f"no {count} consecutive free ports between {low} and {low + 1_000}")
 
 
